@@ -1,0 +1,81 @@
+//! Who is asking: access keys to secrets (for s3s's SigV4 check) and to users (for ownership).
+//!
+//! Lookups hit the metadata DB through a small cache with a short time-to-live, so a key that
+//! `wharf user create` adds from another process works within a second or two, and a deleted
+//! key stops working as soon.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use s3s::auth::{S3Auth, SecretKey};
+use s3s::{S3Request, S3Result, s3_error};
+use wharf_auth::User;
+use wharf_store::Store;
+
+use crate::error::StoreResultExt;
+
+/// How long a looked-up key (or its absence) is trusted.
+const CACHE_TTL: Duration = Duration::from_secs(2);
+/// Entries kept before the cache is cleared.
+const CACHE_MAX: usize = 10_000;
+
+type Entry = (Instant, Option<(String, User)>);
+
+#[derive(Clone)]
+pub struct Identities {
+    store: Store,
+    cache: Arc<Mutex<HashMap<String, Entry>>>,
+}
+
+impl Identities {
+    pub fn new(store: Store) -> Self {
+        Self {
+            store,
+            cache: Arc::new(Mutex::new(HashMap::new())),
+        }
+    }
+
+    async fn lookup(&self, access_key: &str) -> S3Result<Option<(String, User)>> {
+        if let Ok(cache) = self.cache.lock()
+            && let Some((at, v)) = cache.get(access_key)
+            && at.elapsed() < CACHE_TTL
+        {
+            return Ok(v.clone());
+        }
+        let found = self.store.meta().lookup_access_key(access_key).await.s3()?;
+        let v = found.map(|(k, u)| (k.secret_access_key, u));
+        if let Ok(mut cache) = self.cache.lock() {
+            if cache.len() >= CACHE_MAX {
+                cache.clear();
+            }
+            cache.insert(access_key.to_owned(), (Instant::now(), v.clone()));
+        }
+        Ok(v)
+    }
+
+    /// The user who signed `req`. s3s has already verified the signature and refused
+    /// anonymous requests, so a request without credentials here is refused too.
+    pub async fn requester<T>(&self, req: &S3Request<T>) -> S3Result<User> {
+        let Some(cred) = &req.credentials else {
+            return Err(s3_error!(AccessDenied, "Anonymous access is denied"));
+        };
+        match self.lookup(&cred.access_key).await? {
+            Some((_, user)) => Ok(user),
+            None => Err(s3_error!(InvalidAccessKeyId)),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl S3Auth for Identities {
+    async fn get_secret_key(&self, access_key: &str) -> S3Result<SecretKey> {
+        match self.lookup(access_key).await? {
+            Some((secret, _)) => Ok(SecretKey::from(secret)),
+            None => Err(s3_error!(
+                InvalidAccessKeyId,
+                "The AWS Access Key Id you provided does not exist in our records."
+            )),
+        }
+    }
+}

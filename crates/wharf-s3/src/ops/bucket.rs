@@ -1,0 +1,126 @@
+//! ListBuckets, CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation.
+
+use s3s::dto::*;
+use s3s::{S3Request, S3Response, S3Result, s3_error};
+use wharf_model::BucketName;
+use wharf_store::{BucketRecord, now_ms};
+
+use crate::WharfS3;
+use crate::convert::{owner_of, timestamp};
+use crate::error::{StoreResultExt, name_error};
+
+/// S3: ListBuckets returns at most 10,000 buckets a page.
+const MAX_BUCKETS_PAGE: usize = 10_000;
+
+pub async fn list_buckets(
+    s3: &WharfS3,
+    req: S3Request<ListBucketsInput>,
+) -> S3Result<S3Response<ListBucketsOutput>> {
+    let user = s3.identities.requester(&req).await?;
+    let input = req.input;
+    let prefix = input.prefix.clone().unwrap_or_default();
+    let max = input.max_buckets.map_or(MAX_BUCKETS_PAGE, |m| {
+        usize::try_from(m).unwrap_or(1).clamp(1, MAX_BUCKETS_PAGE)
+    });
+    let after = input.continuation_token.clone().unwrap_or_default();
+    let all = s3
+        .store
+        .meta()
+        .list_buckets(&user.canonical_id)
+        .await
+        .s3()?;
+    let mut page: Vec<&BucketRecord> = all
+        .iter()
+        .filter(|b| b.name.starts_with(&prefix) && b.name > after)
+        .collect();
+    let next = (page.len() > max).then(|| page[max - 1].name.clone());
+    page.truncate(max);
+    let buckets = page
+        .into_iter()
+        .map(|b| Bucket {
+            name: Some(b.name.clone()),
+            creation_date: Some(timestamp(b.created_ms)),
+            bucket_region: Some(b.region.clone()),
+        })
+        .collect();
+    Ok(S3Response::new(ListBucketsOutput {
+        buckets: Some(buckets),
+        owner: Some(owner_of(&user)),
+        prefix: input.prefix,
+        continuation_token: next,
+    }))
+}
+
+pub async fn create_bucket(
+    s3: &WharfS3,
+    req: S3Request<CreateBucketInput>,
+) -> S3Result<S3Response<CreateBucketOutput>> {
+    let user = s3.identities.requester(&req).await?;
+    let input = req.input;
+    let name = BucketName::new(&input.bucket).map_err(name_error)?;
+    let region = match input
+        .create_bucket_configuration
+        .and_then(|c| c.location_constraint)
+    {
+        Some(lc) if !lc.as_str().is_empty() => lc.as_str().to_owned(),
+        _ => s3.region.clone(),
+    };
+    s3.store
+        .meta()
+        .create_bucket(BucketRecord {
+            name: name.as_str().to_owned(),
+            owner: user.canonical_id,
+            created_ms: now_ms(),
+            region,
+        })
+        .await
+        .s3()?;
+    Ok(S3Response::new(CreateBucketOutput {
+        location: Some(format!("/{name}")),
+    }))
+}
+
+pub async fn head_bucket(
+    s3: &WharfS3,
+    req: S3Request<HeadBucketInput>,
+) -> S3Result<S3Response<HeadBucketOutput>> {
+    let user = s3.identities.requester(&req).await?;
+    let b = s3.owned_bucket(&user, &req.input.bucket).await?;
+    Ok(S3Response::new(HeadBucketOutput {
+        bucket_region: Some(b.region),
+        ..Default::default()
+    }))
+}
+
+pub async fn delete_bucket(
+    s3: &WharfS3,
+    req: S3Request<DeleteBucketInput>,
+) -> S3Result<S3Response<DeleteBucketOutput>> {
+    let user = s3.identities.requester(&req).await?;
+    s3.owned_bucket(&user, &req.input.bucket).await?;
+    let blobs = s3
+        .store
+        .meta()
+        .delete_bucket(&req.input.bucket)
+        .await
+        .s3()?;
+    s3.store.blobs().delete_later(blobs);
+    Ok(S3Response::new(DeleteBucketOutput {}))
+}
+
+pub async fn get_bucket_location(
+    s3: &WharfS3,
+    req: S3Request<GetBucketLocationInput>,
+) -> S3Result<S3Response<GetBucketLocationOutput>> {
+    let user = s3.identities.requester(&req).await?;
+    let b = s3.owned_bucket(&user, &req.input.bucket).await?;
+    // S3 answers an empty LocationConstraint for us-east-1.
+    let lc = (b.region != "us-east-1").then(|| BucketLocationConstraint::from(b.region));
+    Ok(S3Response::new(GetBucketLocationOutput {
+        location_constraint: lc,
+    }))
+}
+
+pub(crate) fn no_such_bucket() -> s3s::S3Error {
+    s3_error!(NoSuchBucket, "The specified bucket does not exist")
+}

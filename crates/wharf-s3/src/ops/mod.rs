@@ -1,0 +1,12 @@
+//! One file per S3 operation family. Each function takes the s3s request and returns the s3s
+//! response; the `impl S3` in lib.rs only delegates here.
+
+pub mod attributes;
+pub mod bucket;
+pub mod conditional;
+pub mod copy;
+pub mod delete;
+pub mod list;
+pub mod multipart;
+pub mod object;
+pub mod versions;

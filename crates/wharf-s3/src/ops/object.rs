@@ -1,0 +1,427 @@
+//! PutObject, GetObject, HeadObject, DeleteObject.
+
+use std::ops::Range;
+
+use http::HeaderMap;
+use s3s::dto::*;
+use s3s::{S3Request, S3Response, S3Result, TrailingHeaders, s3_error};
+use wharf_model::ObjectKey;
+use wharf_store::{BodyLimits, ChecksumAlgorithm, MAX_OBJECT_SIZE, ObjectRecord, PutCondition};
+
+use super::conditional::{Preconditions, read_error};
+use crate::convert::{
+    AttrInput, ChecksumFields, etag, header_checksum, metadata_map, parse_algorithm, storage_class,
+    timestamp,
+};
+use crate::error::{StoreResultExt, name_error};
+use crate::{WharfS3, set_checksums};
+
+/// S3: part numbers run from 1 to 10,000.
+pub const MAX_PART_NUMBER: i32 = 10_000;
+
+pub fn validate_key(key: &str) -> S3Result<()> {
+    ObjectKey::new(key).map(|_| ()).map_err(name_error)
+}
+
+/// How a request's body is checked: which algorithm to compute and the value to expect.
+pub struct ChecksumPlan {
+    pub algorithm: Option<ChecksumAlgorithm>,
+    /// A value from a header; a value from a trailer is read after the body.
+    pub expected: Option<String>,
+    /// The client declared a trailer carrying the value.
+    pub trailer: bool,
+}
+
+impl ChecksumPlan {
+    /// From `x-amz-checksum-*` headers, `x-amz-sdk-checksum-algorithm` and `x-amz-trailer`.
+    /// `default` applies when the client asked for nothing (S3 adds CRC64NVME to new objects).
+    pub fn of(
+        headers: &HeaderMap,
+        given: Option<(ChecksumAlgorithm, String)>,
+        sdk_algorithm: Option<&s3s::dto::ChecksumAlgorithm>,
+        default: Option<ChecksumAlgorithm>,
+    ) -> S3Result<Self> {
+        let trailer_alg = headers
+            .get("x-amz-trailer")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|t| {
+                ChecksumAlgorithm::ALL
+                    .into_iter()
+                    .find(|a| t.trim().eq_ignore_ascii_case(a.header_name()))
+            });
+        let sdk = sdk_algorithm.map(parse_algorithm).transpose()?;
+        Ok(match given {
+            Some((alg, value)) => Self {
+                algorithm: Some(alg),
+                expected: Some(value),
+                trailer: false,
+            },
+            None => Self {
+                algorithm: trailer_alg.or(sdk).or(default),
+                expected: None,
+                trailer: trailer_alg.is_some(),
+            },
+        })
+    }
+
+    /// Checks the computed checksum against the header value or the trailer's.
+    pub fn verify(
+        &self,
+        computed: Option<&wharf_store::Checksum>,
+        trailers: Option<&TrailingHeaders>,
+    ) -> S3Result<()> {
+        let expected = match (&self.expected, self.trailer, self.algorithm) {
+            (Some(v), _, _) => Some(v.clone()),
+            (None, true, Some(alg)) => trailers
+                .and_then(|t| {
+                    t.read(|h| {
+                        h.get(alg.header_name())
+                            .and_then(|v| v.to_str().ok())
+                            .map(str::to_owned)
+                    })
+                })
+                .flatten(),
+            _ => None,
+        };
+        if let (Some(want), Some(alg)) = (expected, self.algorithm) {
+            let have = computed.map(|c| c.value.as_str()).unwrap_or_default();
+            if want != have {
+                return Err(s3_error!(
+                    BadDigest,
+                    "The {} you specified did not match the calculated checksum.",
+                    alg.as_str()
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Decodes a `Content-MD5` header into its 16 bytes.
+pub fn content_md5(v: Option<&str>) -> S3Result<Option<[u8; 16]>> {
+    let Some(v) = v else { return Ok(None) };
+    let raw = base64_simd::STANDARD
+        .decode_to_vec(v)
+        .map_err(|_| s3_error!(InvalidDigest, "The Content-MD5 you specified was invalid."))?;
+    let arr: [u8; 16] = raw
+        .try_into()
+        .map_err(|_| s3_error!(InvalidDigest, "The Content-MD5 you specified was invalid."))?;
+    Ok(Some(arr))
+}
+
+pub fn body_stream(body: Option<StreamingBlob>) -> StreamingBlob {
+    body.unwrap_or_else(|| {
+        StreamingBlob::wrap(futures::stream::empty::<Result<bytes::Bytes, std::io::Error>>())
+    })
+}
+
+pub fn put_condition(
+    if_match: Option<&ETagCondition>,
+    if_none_match: Option<&ETagCondition>,
+) -> S3Result<PutCondition> {
+    let if_none_match_any = match if_none_match {
+        None => false,
+        Some(ETagCondition::Any) => true,
+        Some(_) => {
+            return Err(s3_error!(
+                NotImplemented,
+                "If-None-Match on writes supports only '*'"
+            ));
+        }
+    };
+    let if_match = if_match.map(|c| match c {
+        ETagCondition::Any => "*".to_owned(),
+        ETagCondition::ETag(ETag::Strong(v) | ETag::Weak(v)) => v.clone(),
+    });
+    Ok(PutCondition {
+        if_none_match_any,
+        if_match,
+    })
+}
+
+pub async fn put_object(
+    s3: &WharfS3,
+    req: S3Request<PutObjectInput>,
+) -> S3Result<S3Response<PutObjectOutput>> {
+    let user = s3.identities.requester(&req).await?;
+    let trailers = req.trailing_headers.clone();
+    let headers = req.headers;
+    let input = req.input;
+    s3.owned_bucket(&user, &input.bucket).await?;
+    validate_key(&input.key)?;
+    let cond = put_condition(input.if_match.as_ref(), input.if_none_match.as_ref())?;
+    let md5 = content_md5(input.content_md5.as_deref())?;
+    let given = header_checksum(
+        &input.checksum_crc32,
+        &input.checksum_crc32c,
+        &input.checksum_crc64nvme,
+        &input.checksum_sha1,
+        &input.checksum_sha256,
+    )?;
+    let plan = ChecksumPlan::of(
+        &headers,
+        given,
+        input.checksum_algorithm.as_ref(),
+        Some(ChecksumAlgorithm::Crc64Nvme),
+    )?;
+    let attrs = AttrInput {
+        content_type: input.content_type,
+        content_encoding: input.content_encoding,
+        content_disposition: input.content_disposition,
+        content_language: input.content_language,
+        cache_control: input.cache_control,
+        expires: input.expires,
+        website_redirect_location: input.website_redirect_location,
+        storage_class: input.storage_class,
+        metadata: input.metadata,
+    }
+    .into_attrs()?;
+    let expected_len = input.content_length.map(|n| u64::try_from(n).unwrap_or(0));
+    let limits = BodyLimits {
+        expected_len,
+        max_len: MAX_OBJECT_SIZE,
+        force_file: false,
+    };
+    let staged = s3
+        .store
+        .stage(body_stream(input.body), plan.algorithm, limits)
+        .await
+        .s3()?;
+    if md5.is_some_and(|m| m != staged.digests.md5) {
+        return Err(s3_error!(
+            BadDigest,
+            "The Content-MD5 you specified did not match what we received."
+        ));
+    }
+    plan.verify(staged.digests.checksum.as_ref(), trailers.as_ref())?;
+    let checksum = staged.digests.checksum.clone();
+    let record = s3
+        .store
+        .put_object(
+            &input.bucket,
+            &input.key,
+            &user.canonical_id,
+            attrs,
+            staged,
+            checksum,
+            cond,
+        )
+        .await
+        .s3()?;
+    let mut out = PutObjectOutput {
+        e_tag: Some(etag(&record.etag)),
+        size: i64::try_from(record.size).ok(),
+        ..Default::default()
+    };
+    let fields = ChecksumFields::of(record.checksum.as_ref());
+    out.checksum_type = fields.kind.clone();
+    set_checksums!(out, fields);
+    Ok(S3Response::new(out))
+}
+
+/// Loads an object the requester may read, or the right error.
+pub async fn readable_object(
+    s3: &WharfS3,
+    user: &wharf_auth::User,
+    bucket: &str,
+    key: &str,
+) -> S3Result<ObjectRecord> {
+    s3.owned_bucket(user, bucket).await?;
+    validate_key(key)?;
+    s3.store
+        .get_object(bucket, key)
+        .await
+        .s3()?
+        .ok_or_else(|| s3_error!(NoSuchKey, "The specified key does not exist."))
+}
+
+fn invalid_part_number() -> s3s::S3Error {
+    let mut e = s3s::S3Error::with_message(
+        s3s::S3ErrorCode::Custom("InvalidPartNumber".into()),
+        "The requested partnumber is not satisfiable",
+    );
+    e.set_status_code(http::StatusCode::RANGE_NOT_SATISFIABLE);
+    e
+}
+
+fn check_version(version_id: Option<&str>) -> S3Result<()> {
+    // Without versioning every object is version "null".
+    match version_id {
+        None | Some("null") => Ok(()),
+        Some(_) => Err(s3_error!(
+            NoSuchVersion,
+            "The specified version does not exist."
+        )),
+    }
+}
+
+/// The byte range a GET or HEAD selects (by `partNumber` or `Range`), and the part count.
+fn select_range(
+    obj: &ObjectRecord,
+    part_number: Option<i32>,
+    range: Option<&s3s::dto::Range>,
+) -> S3Result<(Option<Range<u64>>, Option<i32>)> {
+    let parts_count =
+        (!obj.parts.is_empty()).then(|| i32::try_from(obj.parts.len()).unwrap_or(i32::MAX));
+    if let Some(n) = part_number {
+        if range.is_some() {
+            return Err(s3_error!(
+                InvalidRequest,
+                "Cannot specify both Range header and partNumber query parameter"
+            ));
+        }
+        if !(1..=MAX_PART_NUMBER).contains(&n) {
+            return Err(s3_error!(
+                InvalidArgument,
+                "Part number must be an integer between 1 and 10000, inclusive"
+            ));
+        }
+        if obj.parts.is_empty() {
+            return if n == 1 {
+                Ok((Some(0..obj.size), None))
+            } else {
+                Err(invalid_part_number())
+            };
+        }
+        let idx = usize::try_from(n - 1).unwrap_or(usize::MAX);
+        let Some(part) = obj.parts.get(idx) else {
+            return Err(invalid_part_number());
+        };
+        let start: u64 = obj.parts[..idx].iter().map(|p| p.size).sum();
+        return Ok((Some(start..start + part.size), parts_count));
+    }
+    match range {
+        None => Ok((None, parts_count)),
+        Some(r) => match r.check(obj.size) {
+            Ok(r) => Ok((Some(r), parts_count)),
+            Err(_) => Err(s3_error!(
+                InvalidRange,
+                "The requested range is not satisfiable"
+            )),
+        },
+    }
+}
+
+/// The headers GET and HEAD share, filled from the record.
+macro_rules! object_headers {
+    ($out:ident, $obj:expr, $checksum_mode:expr, $range:expr) => {{
+        let obj = $obj;
+        $out.e_tag = Some(etag(&obj.etag));
+        $out.last_modified = Some(timestamp(obj.last_modified_ms));
+        $out.content_type = obj.attrs.content_type.clone().or_else(|| Some("binary/octet-stream".to_owned()));
+        $out.content_encoding = obj.attrs.content_encoding.clone();
+        $out.content_disposition = obj.attrs.content_disposition.clone();
+        $out.content_language = obj.attrs.content_language.clone();
+        $out.cache_control = obj.attrs.cache_control.clone();
+        $out.expires = obj.attrs.expires_ms.map(timestamp);
+        $out.website_redirect_location = obj.attrs.website_redirect_location.clone();
+        $out.metadata = metadata_map(&obj.attrs);
+        $out.accept_ranges = Some("bytes".to_owned());
+        if obj.attrs.storage_class.is_some() {
+            $out.storage_class = Some(StorageClass::from(storage_class(obj.attrs.storage_class.as_deref())));
+        }
+        // S3 returns checksums only with x-amz-checksum-mode: ENABLED, and only for whole-object reads.
+        let whole = $range.as_ref().is_none_or(|r: &Range<u64>| r.start == 0 && r.end == obj.size);
+        if $checksum_mode.as_ref().is_some_and(|m: &ChecksumMode| m.as_str() == ChecksumMode::ENABLED) && whole {
+            let fields = ChecksumFields::of(obj.checksum.as_ref());
+            $out.checksum_type = fields.kind.clone();
+            set_checksums!($out, fields);
+        }
+        if let Some(r) = &$range {
+            $out.content_range = Some(format!("bytes {}-{}/{}", r.start, r.end.saturating_sub(1), obj.size));
+        }
+        $out.content_length = i64::try_from($range.as_ref().map_or(obj.size, |r: &Range<u64>| r.end - r.start)).ok();
+    }};
+}
+
+pub async fn get_object(
+    s3: &WharfS3,
+    req: S3Request<GetObjectInput>,
+) -> S3Result<S3Response<GetObjectOutput>> {
+    let user = s3.identities.requester(&req).await?;
+    let input = req.input;
+    check_version(input.version_id.as_deref())?;
+    let obj = readable_object(s3, &user, &input.bucket, &input.key).await?;
+    let pre = Preconditions {
+        if_match: input.if_match.as_ref(),
+        if_none_match: input.if_none_match.as_ref(),
+        if_modified_since: input.if_modified_since.as_ref(),
+        if_unmodified_since: input.if_unmodified_since.as_ref(),
+    };
+    if let Some(e) = read_error(pre.evaluate(&obj.etag, obj.last_modified_ms), &obj.etag) {
+        return Err(e);
+    }
+    let (range, parts_count) = select_range(&obj, input.part_number, input.range.as_ref())?;
+    let mut out = GetObjectOutput {
+        parts_count,
+        ..Default::default()
+    };
+    object_headers!(out, &obj, input.checksum_mode, range);
+    // A partNumber read answers 206 with Content-Range, as S3 does.
+    let byte_range = range.clone().unwrap_or(0..obj.size);
+    let stream = s3.store.read_body(&obj, byte_range).await.s3()?;
+    out.body = Some(StreamingBlob::wrap(sync_wrapper::SyncStream::new(stream)));
+    Ok(S3Response::new(out))
+}
+
+pub async fn head_object(
+    s3: &WharfS3,
+    req: S3Request<HeadObjectInput>,
+) -> S3Result<S3Response<HeadObjectOutput>> {
+    let user = s3.identities.requester(&req).await?;
+    let input = req.input;
+    check_version(input.version_id.as_deref())?;
+    let obj = readable_object(s3, &user, &input.bucket, &input.key).await?;
+    let pre = Preconditions {
+        if_match: input.if_match.as_ref(),
+        if_none_match: input.if_none_match.as_ref(),
+        if_modified_since: input.if_modified_since.as_ref(),
+        if_unmodified_since: input.if_unmodified_since.as_ref(),
+    };
+    if let Some(e) = read_error(pre.evaluate(&obj.etag, obj.last_modified_ms), &obj.etag) {
+        return Err(e);
+    }
+    let (range, parts_count) = select_range(&obj, input.part_number, input.range.as_ref())?;
+    let mut out = HeadObjectOutput {
+        parts_count,
+        ..Default::default()
+    };
+    object_headers!(out, &obj, input.checksum_mode, range);
+    Ok(S3Response::new(out))
+}
+
+pub async fn delete_object(
+    s3: &WharfS3,
+    req: S3Request<DeleteObjectInput>,
+) -> S3Result<S3Response<DeleteObjectOutput>> {
+    let user = s3.identities.requester(&req).await?;
+    let input = req.input;
+    s3.owned_bucket(&user, &input.bucket).await?;
+    validate_key(&input.key)?;
+    if input.version_id.as_deref().is_some_and(|v| v != "null") {
+        // Deleting a version that does not exist succeeds in S3.
+        return Ok(S3Response::with_status(
+            DeleteObjectOutput::default(),
+            http::StatusCode::NO_CONTENT,
+        ));
+    }
+    if let Some(cond) = &input.if_match {
+        let current = s3.store.get_object(&input.bucket, &input.key).await.s3()?;
+        let ok = match (cond, &current) {
+            (_, None) => false,
+            (ETagCondition::Any, Some(_)) => true,
+            (ETagCondition::ETag(ETag::Strong(v) | ETag::Weak(v)), Some(o)) => *v == o.etag,
+        };
+        if !ok {
+            return Err(super::conditional::precondition_failed());
+        }
+    }
+    s3.store
+        .delete_object(&input.bucket, &input.key)
+        .await
+        .s3()?;
+    Ok(S3Response::with_status(
+        DeleteObjectOutput::default(),
+        http::StatusCode::NO_CONTENT,
+    ))
+}

@@ -1,0 +1,81 @@
+//! Configuration in two layers: [`file::FileConfig`] mirrors `wharf.toml`; [`Config`] is the
+//! validated runtime form after command-line flags and environment variables are applied
+//! (flags win over env, env over the file, the file over defaults).
+
+pub mod file;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+
+/// The runtime configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub api_listen: SocketAddr,
+    pub region: String,
+    /// Base domains for virtual-hosted-style S3 addressing.
+    pub domains: Vec<String>,
+    /// Root credentials given by the operator, if any.
+    pub root_keys: Option<(String, String)>,
+}
+
+/// What the command line says (each `None` falls through to env, file, default).
+#[derive(Debug, Default)]
+pub struct Overrides {
+    pub config: Option<PathBuf>,
+    pub data_dir: Option<PathBuf>,
+    pub api_listen: Option<String>,
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+impl Config {
+    pub fn load(o: Overrides) -> Result<Self> {
+        let path = o
+            .config
+            .clone()
+            .or_else(|| env("WHARF_CONFIG").map(PathBuf::from));
+        let file = match &path {
+            Some(p) => file::FileConfig::read(p)?,
+            None if std::path::Path::new("wharf.toml").exists() => {
+                file::FileConfig::read(std::path::Path::new("wharf.toml"))?
+            }
+            None => file::FileConfig::default(),
+        };
+        let data_dir = o
+            .data_dir
+            .or_else(|| env("WHARF_DATA_DIR").map(PathBuf::from))
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from("./wharf-data"));
+        let listen = o
+            .api_listen
+            .or_else(|| env("WHARF_API_LISTEN"))
+            .or(file.api.listen)
+            .unwrap_or_else(|| "127.0.0.1:9000".into());
+        let api_listen = listen
+            .parse()
+            .with_context(|| format!("invalid API listen address {listen:?}"))?;
+        let region = env("WHARF_REGION")
+            .or(file.region)
+            .unwrap_or_else(|| "us-east-1".into());
+        let domains = file.api.domains.unwrap_or_else(|| vec!["localhost".into()]);
+        let ak = env("WHARF_ROOT_ACCESS_KEY").or(file.root.access_key);
+        let sk = env("WHARF_ROOT_SECRET_KEY").or(file.root.secret_key);
+        let root_keys = match (ak, sk) {
+            (Some(a), Some(s)) => Some((a, s)),
+            (None, None) => None,
+            _ => anyhow::bail!("root credentials need both an access key and a secret key"),
+        };
+        Ok(Self {
+            data_dir,
+            api_listen,
+            region,
+            domains,
+            root_keys,
+        })
+    }
+}

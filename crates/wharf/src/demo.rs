@@ -1,0 +1,78 @@
+//! `wharf serve --demo`: on a new data directory, a bucket `demo-site` with an `index.html`,
+//! then the URLs and credentials to use it.
+
+use std::net::SocketAddr;
+
+use anyhow::Result;
+use wharf_store::{BodyLimits, BucketRecord, ObjectAttrs, PutCondition, Store, StoreError, now_ms};
+
+use crate::config::Config;
+use crate::root::ROOT_USER;
+
+pub const DEMO_BUCKET: &str = "demo-site";
+
+const INDEX_HTML: &str = "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>Wharf demo</title></head>\n<body><h1>Hello from Wharf</h1><p>This page is the object <code>index.html</code> in the bucket <code>demo-site</code>.</p></body></html>\n";
+
+pub async fn run(store: &Store, addr: SocketAddr, cfg: &Config) -> Result<()> {
+    let Some(root) = store.meta().get_user(ROOT_USER).await? else {
+        anyhow::bail!("no root user")
+    };
+    let bucket = BucketRecord {
+        name: DEMO_BUCKET.into(),
+        owner: root.canonical_id.clone(),
+        created_ms: now_ms(),
+        region: cfg.region.clone(),
+    };
+    match store.meta().create_bucket(bucket).await {
+        Ok(()) => {
+            let body = futures::stream::once(async {
+                Ok::<_, std::io::Error>(bytes::Bytes::from_static(INDEX_HTML.as_bytes()))
+            });
+            let limits = BodyLimits {
+                expected_len: Some(INDEX_HTML.len() as u64),
+                max_len: 1 << 20,
+                force_file: false,
+            };
+            let staged = store
+                .stage(
+                    body,
+                    Some(wharf_store::ChecksumAlgorithm::Crc64Nvme),
+                    limits,
+                )
+                .await?;
+            let checksum = staged.digests.checksum.clone();
+            let attrs = ObjectAttrs {
+                content_type: Some("text/html; charset=utf-8".into()),
+                ..Default::default()
+            };
+            store
+                .put_object(
+                    DEMO_BUCKET,
+                    "index.html",
+                    &root.canonical_id,
+                    attrs,
+                    staged,
+                    checksum,
+                    PutCondition::default(),
+                )
+                .await?;
+        }
+        Err(StoreError::BucketAlreadyOwnedByYou) => {}
+        Err(e) => return Err(e.into()),
+    }
+    let port = addr.port();
+    println!("wharf: demo bucket s3://{DEMO_BUCKET} holds index.html");
+    println!("  S3 endpoint:        http://{addr}");
+    println!("  virtual-host style: http://{DEMO_BUCKET}.localhost:{port}/index.html");
+    match &cfg.root_keys {
+        Some(_) => println!(
+            "  credentials:        the root keys from WHARF_ROOT_ACCESS_KEY / WHARF_ROOT_SECRET_KEY or wharf.toml"
+        ),
+        None => println!(
+            "  credentials:        {}/root-credentials",
+            cfg.data_dir.display()
+        ),
+    }
+    println!("  try:  aws --endpoint-url http://{addr} s3 cp s3://{DEMO_BUCKET}/index.html -");
+    Ok(())
+}

@@ -1,0 +1,118 @@
+//! The `wharf` binary: command line, configuration, wiring, listeners, signals.
+//!
+//! See DESIGN.md section 6 for the command-line contract that tests and scripts rely on.
+
+mod config;
+mod demo;
+mod root;
+mod server;
+mod users;
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "wharf",
+    version,
+    about = "S3-compatible object store and CloudFront-compatible CDN edge"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve {
+        /// Configuration file (default: ./wharf.toml if it exists).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Data directory (default: ./wharf-data).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Address of the AWS API endpoint (default: 127.0.0.1:9000).
+        #[arg(long)]
+        api_listen: Option<String>,
+        /// Create a demo bucket with a page and print how to reach it.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Manage users and their access keys.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user with an access key (random keys unless both are given).
+    Create {
+        name: String,
+        #[arg(long, requires = "secret_key")]
+        access_key: Option<String>,
+        #[arg(long, requires = "access_key")]
+        secret_key: Option<String>,
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+    /// List users: name, canonical ID, access key IDs.
+    List {
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+    /// Delete a user and its access keys.
+    Delete {
+        name: String,
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+}
+
+fn data_dir(flag: Option<PathBuf>) -> Result<PathBuf> {
+    Ok(config::Config::load(config::Overrides {
+        data_dir: flag,
+        ..Default::default()
+    })?
+    .data_dir)
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("WHARF_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match Cli::parse().command {
+        Command::Serve {
+            config,
+            data_dir,
+            api_listen,
+            demo,
+        } => {
+            let cfg = config::Config::load(config::Overrides {
+                config,
+                data_dir,
+                api_listen,
+            })?;
+            server::serve(cfg, demo).await
+        }
+        Command::User { command } => match command {
+            UserCommand::Create {
+                name,
+                access_key,
+                secret_key,
+                data_dir: d,
+            } => users::create(&data_dir(d)?, &name, access_key.zip(secret_key)).await,
+            UserCommand::List { data_dir: d } => users::list(&data_dir(d)?).await,
+            UserCommand::Delete { name, data_dir: d } => users::delete(&data_dir(d)?, &name).await,
+        },
+    }
+}
