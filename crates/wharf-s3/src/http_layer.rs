@@ -7,6 +7,8 @@
 //! - **Header section size** is capped at [`MAX_HEADER_BYTES`].
 //! - **Range**: S3 serves one range; a header with several ranges, or one it cannot parse, is
 //!   ignored and the whole object is returned (RFC 9110 §14.2 lets a server ignore Range).
+//!   Only an unsigned Range header can be dropped (a signed one is part of the signature); a
+//!   signed malformed Range is refused by s3s with 400 InvalidArgument.
 //! - **Idle bodies**: a request body that sends nothing for [`BODY_IDLE_TIMEOUT`] fails, so a
 //!   client that vanishes mid-upload cannot hold a staging file and a task forever.
 
@@ -82,10 +84,26 @@ pub fn precheck<B>(req: &mut http::Request<B>) -> Result<(), Box<HttpResponse>> 
     }
     if let Some(range) = req.headers().get(http::header::RANGE)
         && !is_single_range(range.as_bytes())
+        && !is_signed_header(auth, query, "range")
     {
         req.headers_mut().remove(http::header::RANGE);
     }
     Ok(())
+}
+
+/// Whether `name` is among the SignedHeaders of a SigV4 header or presigned signature.
+fn is_signed_header(auth: &str, query: &str, name: &str) -> bool {
+    let from_header = auth
+        .split(',')
+        .find_map(|p| p.trim().strip_prefix("SignedHeaders="))
+        .map(str::to_owned);
+    let from_query = query
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("X-Amz-SignedHeaders="))
+        .map(|v| v.replace("%3B", ";").replace("%3b", ";"));
+    from_header
+        .or(from_query)
+        .is_some_and(|list| list.split(';').any(|h| h.eq_ignore_ascii_case(name)))
 }
 
 /// True for exactly one well-formed `bytes=` range (`a-b`, `a-` or `-n`).

@@ -20,7 +20,14 @@ pub async fn get_object_attributes(
         ));
     }
     let obj = readable_object(s3, &user, &input.bucket, &input.key).await?;
-    let wants = |name: &str| input.object_attributes.iter().any(|a| a.as_str() == name);
+    // SDKs send one comma-separated x-amz-object-attributes header; s3s keeps it whole.
+    let wants = |name: &str| {
+        input
+            .object_attributes
+            .iter()
+            .flat_map(|a| a.as_str().split(','))
+            .any(|a| a.trim() == name)
+    };
     let mut out = GetObjectAttributesOutput {
         last_modified: Some(timestamp(obj.last_modified_ms)),
         ..Default::default()
