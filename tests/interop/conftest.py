@@ -25,6 +25,11 @@ SECRET_KEY = "interop-secret-key-000000000000000000001"
 REGION = "us-east-1"
 
 
+def clean_env():
+    """The environment without inherited AWS settings (profiles, CA bundles, endpoints)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+
+
 class Wharf:
     """A running `wharf serve`."""
 
@@ -97,11 +102,16 @@ class Wharf:
             aws_access_key_id=access_key or self.access_key,
             aws_secret_access_key=secret_key or self.secret_key,
             region_name=REGION,
-            config=Config(s3={"addressing_style": cfg.pop("addressing_style", "path")}, retries={"max_attempts": 1}, **cfg),
+            config=Config(
+                signature_version="s3v4",
+                s3={"addressing_style": cfg.pop("addressing_style", "path")},
+                retries={"max_attempts": 1},
+                **cfg,
+            ),
         )
 
     def cli_env(self, access_key=None, secret_key=None):
-        env = dict(os.environ)
+        env = clean_env()
         env.update(
             {
                 "AWS_ACCESS_KEY_ID": access_key or self.access_key,
