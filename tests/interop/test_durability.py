@@ -1,0 +1,215 @@
+"""Crash safety and lifecycle: kill -9 under write load, graceful shutdown, clients that
+vanish mid-upload, first start with generated credentials and the demo."""
+
+import hashlib
+import http.client
+import os
+import random
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+from botocore.exceptions import BotoCoreError, ClientError
+
+from conftest import REGION, Wharf
+
+INLINE_MAX = 64 * 1024  # bodies up to this size live in the metadata DB, not in blob files
+MIB = 1 << 20
+
+
+def blob_files(data_dir: Path):
+    return [p for p in (data_dir / "blobs").rglob("*") if p.is_file()]
+
+
+def writer(w, bucket, prefix, attempted, acked, stop, rng):
+    s3 = w.client(connect_timeout=2, read_timeout=10)
+    i = 0
+    while not stop.is_set():
+        key = f"{prefix}-{i}"
+        size = rng.choice([0, 100, 4096, INLINE_MAX, INLINE_MAX + 1, 300_000, 2 * MIB])
+        body = rng.randbytes(size)
+        attempted[key] = body
+        try:
+            r = s3.put_object(Bucket=bucket, Key=key, Body=body)
+            acked[key] = (body, r["ETag"].strip('"'))
+        except (ClientError, BotoCoreError, OSError):
+            return
+        i += 1
+
+
+def multipart_writer(w, bucket, prefix, attempted, acked, stop, rng):
+    s3 = w.client(connect_timeout=2, read_timeout=20)
+    i = 0
+    while not stop.is_set():
+        key = f"{prefix}-{i}"
+        parts = [rng.randbytes(5 * MIB), rng.randbytes(rng.randint(1, 200_000))]
+        attempted[key] = b"".join(parts)
+        try:
+            uid = s3.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
+            etags = [s3.upload_part(Bucket=bucket, Key=key, UploadId=uid, PartNumber=n + 1, Body=p)["ETag"] for n, p in enumerate(parts)]
+            r = s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=uid, MultipartUpload={"Parts": [{"PartNumber": n + 1, "ETag": e} for n, e in enumerate(etags)]})
+            acked[key] = (attempted[key], r["ETag"].strip('"'))
+        except (ClientError, BotoCoreError, OSError):
+            return
+        i += 1
+
+
+def verify(w, bucket, attempted, acked):
+    s3 = w.client()
+    listed = {}
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        for o in page.get("Contents", []):
+            listed[o["Key"]] = o
+    # Every acknowledged write is there, byte for byte, with its ETag.
+    for key, (body, etag) in acked.items():
+        assert key in listed, f"acknowledged {key} is missing after restart"
+        got = s3.get_object(Bucket=bucket, Key=key)
+        assert got["ETag"].strip('"') == etag, key
+        assert hashlib.md5(got["Body"].read()).digest() == hashlib.md5(body).digest(), key
+    # Anything visible is a whole write that was attempted, never a partial one.
+    expected_blobs = 0
+    for key, o in listed.items():
+        assert key in attempted, f"{key} was never written"
+        assert o["Size"] == len(attempted[key]), f"{key} is partial"
+        etag = o["ETag"].strip('"')
+        if "-" in etag:
+            expected_blobs += int(etag.split("-")[1])
+        elif o["Size"] > INLINE_MAX:
+            expected_blobs += 1
+        if key not in acked:
+            data = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+            assert data == attempted[key], f"unacknowledged {key} is visible but not whole"
+    # Uploads the crash interrupted keep their parts; nothing else may stay on disk.
+    for page in s3.get_paginator("list_multipart_uploads").paginate(Bucket=bucket):
+        for u in page.get("Uploads", []):
+            expected_blobs += len(s3.list_parts(Bucket=bucket, Key=u["Key"], UploadId=u["UploadId"]).get("Parts", []))
+    return expected_blobs
+
+
+def test_kill_9_under_write_load(tmp_path):
+    data = tmp_path / "data"
+    rng = random.Random(1234)
+    attempted, acked = {}, {}
+    bucket = "crash-test"
+    rounds = int(os.environ.get("WHARF_CRASH_ROUNDS", "20"))
+    for rnd in range(rounds):
+        w = Wharf(data).start()
+        if rnd == 0:
+            w.client().create_bucket(Bucket=bucket)
+        else:
+            assert not list((data / "tmp").iterdir()), "staging files survived the start-up sweep"
+            expected = verify(w, bucket, attempted, acked)
+            assert len(blob_files(data)) == expected, f"round {rnd}: {len(blob_files(data))} blob files, {expected} referenced"
+        stop = threading.Event()
+        threads = [threading.Thread(target=writer, args=(w, bucket, f"r{rnd}w{t}", attempted, acked, stop, random.Random(rng.random()))) for t in range(6)]
+        threads.append(threading.Thread(target=multipart_writer, args=(w, bucket, f"r{rnd}mp", attempted, acked, stop, random.Random(rng.random()))))
+        for t in threads:
+            t.start()
+        time.sleep(rng.uniform(0.3, 1.5))
+        w.proc.send_signal(signal.SIGKILL)
+        w.proc.wait()
+        stop.set()
+        for t in threads:
+            t.join()
+        w.stop()
+    w = Wharf(data).start()
+    try:
+        expected = verify(w, bucket, attempted, acked)
+        assert len(blob_files(data)) == expected
+        assert len(acked) > rounds * 5, "the load generator acknowledged too few writes to mean anything"
+    finally:
+        w.stop()
+
+
+def signed_put_headers(w, bucket, key, length):
+    req = AWSRequest(method="PUT", url=f"{w.endpoint}/{bucket}/{key}", headers={"Content-Length": str(length), "x-amz-content-sha256": "UNSIGNED-PAYLOAD"})
+    SigV4Auth(Credentials(w.access_key, w.secret_key), "s3", REGION).add_auth(req)
+    return dict(req.headers)
+
+
+def test_graceful_shutdown_finishes_requests_in_flight(tmp_path):
+    w = Wharf(tmp_path / "data").start()
+    s3 = w.client()
+    s3.create_bucket(Bucket="graceful")
+    body = os.urandom(3 * MIB)
+    conn = http.client.HTTPConnection("127.0.0.1", w.port, timeout=30)
+    conn.putrequest("PUT", "/graceful/inflight", skip_accept_encoding=True, skip_host=True)
+    for k, v in signed_put_headers(w, "graceful", "inflight", len(body)).items():
+        conn.putheader(k, v)
+    conn.putheader("Host", f"127.0.0.1:{w.port}")
+    conn.endheaders()
+    conn.send(body[: MIB])
+    time.sleep(0.3)
+    w.proc.send_signal(signal.SIGTERM)
+    time.sleep(0.5)
+    # New connections are refused while the old request is still running.
+    with pytest.raises(OSError):
+        http.client.HTTPConnection("127.0.0.1", w.port, timeout=2).request("GET", "/")
+    conn.send(body[MIB:])
+    resp = conn.getresponse()
+    resp.read()
+    assert resp.status == 200
+    assert w.proc.wait(timeout=30) == 0
+    w2 = Wharf(tmp_path / "data").start()
+    try:
+        assert w2.client().get_object(Bucket="graceful", Key="inflight")["Body"].read() == body
+    finally:
+        w2.stop()
+
+
+def test_client_vanishing_mid_upload_leaves_nothing(tmp_path):
+    w = Wharf(tmp_path / "data").start()
+    try:
+        s3 = w.client()
+        s3.create_bucket(Bucket="vanish")
+        for size_sent in (1000, 2 * MIB):
+            conn = http.client.HTTPConnection("127.0.0.1", w.port, timeout=30)
+            conn.putrequest("PUT", "/vanish/partial", skip_accept_encoding=True, skip_host=True)
+            for k, v in signed_put_headers(w, "vanish", "partial", 4 * MIB).items():
+                conn.putheader(k, v)
+            conn.putheader("Host", f"127.0.0.1:{w.port}")
+            conn.endheaders()
+            conn.send(os.urandom(size_sent))
+            time.sleep(0.2)
+            conn.sock.close()
+        deadline = time.time() + 10
+        while list((w.data_dir / "tmp").iterdir()) and time.time() < deadline:
+            time.sleep(0.1)
+        assert not list((w.data_dir / "tmp").iterdir()), "a staging file outlived its request"
+        assert not blob_files(w.data_dir)
+        with pytest.raises(ClientError):
+            s3.head_object(Bucket="vanish", Key="partial")
+        # The server is still healthy.
+        s3.put_object(Bucket="vanish", Key="after", Body=b"ok")
+    finally:
+        w.stop()
+
+
+def test_first_start_generates_credentials_and_demo(tmp_path):
+    w = Wharf(tmp_path / "data", access_key="", secret_key="")
+    w.start("--demo")
+    try:
+        banner = "".join(w.banner)
+        ak = next(line.split("=", 1)[1].strip() for line in w.banner if "AWS_ACCESS_KEY_ID=" in line)
+        sk = next(line.split("=", 1)[1].strip() for line in w.banner if "AWS_SECRET_ACCESS_KEY=" in line)
+        assert "demo-site" in banner
+        creds = (tmp_path / "data" / "root-credentials").read_text()
+        assert ak in creds and sk in creds
+        assert oct((tmp_path / "data" / "root-credentials").stat().st_mode & 0o777) == "0o600"
+        page = w.client(access_key=ak, secret_key=sk).get_object(Bucket="demo-site", Key="index.html")
+        assert page["ContentType"].startswith("text/html") and b"Wharf" in page["Body"].read()
+    finally:
+        w.stop()
+    # Generated credentials are printed once: a restart keeps them and prints nothing.
+    w = Wharf(tmp_path / "data", access_key="", secret_key="")
+    w.start()
+    try:
+        assert not any("AWS_SECRET_ACCESS_KEY" in line for line in w.banner)
+        assert w.client(access_key=ak, secret_key=sk).list_buckets()["Buckets"][0]["Name"] == "demo-site"
+    finally:
+        w.stop()
