@@ -218,7 +218,7 @@ pub async fn upload_part(
 }
 
 /// Parses `x-amz-copy-source-range: bytes=first-last` against the source size.
-fn copy_range(v: Option<&str>, size: u64) -> S3Result<std::ops::Range<u64>> {
+pub fn copy_range(v: Option<&str>, size: u64) -> S3Result<std::ops::Range<u64>> {
     let Some(v) = v else { return Ok(0..size) };
     let bad = || {
         s3_error!(
