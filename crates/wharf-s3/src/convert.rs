@@ -132,6 +132,25 @@ pub struct AttrInput {
     pub metadata: Option<dto::Metadata>,
 }
 
+/// Takes the system headers and metadata out of any input shape that carries them
+/// (PutObject, CopyObject with REPLACE, CreateMultipartUpload).
+#[macro_export]
+macro_rules! attr_input {
+    ($input:expr) => {
+        $crate::convert::AttrInput {
+            content_type: $input.content_type,
+            content_encoding: $input.content_encoding,
+            content_disposition: $input.content_disposition,
+            content_language: $input.content_language,
+            cache_control: $input.cache_control,
+            expires: $input.expires,
+            website_redirect_location: $input.website_redirect_location,
+            storage_class: $input.storage_class,
+            metadata: $input.metadata,
+        }
+    };
+}
+
 /// S3 limits user-defined metadata to 2 KB (names and values, as UTF-8).
 const MAX_USER_METADATA: usize = 2 * 1024;
 

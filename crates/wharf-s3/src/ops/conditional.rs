@@ -26,6 +26,28 @@ pub struct Preconditions<'a> {
     pub if_unmodified_since: Option<&'a Timestamp>,
 }
 
+/// The four conditional fields of an input shape, with the given name prefix
+/// (`if_` for GetObject and HeadObject, `copy_source_if_` for the copy operations).
+#[macro_export]
+macro_rules! preconditions {
+    ($input:expr) => {
+        $crate::ops::conditional::Preconditions {
+            if_match: $input.if_match.as_ref(),
+            if_none_match: $input.if_none_match.as_ref(),
+            if_modified_since: $input.if_modified_since.as_ref(),
+            if_unmodified_since: $input.if_unmodified_since.as_ref(),
+        }
+    };
+    (copy_source $input:expr) => {
+        $crate::ops::conditional::Preconditions {
+            if_match: $input.copy_source_if_match.as_ref(),
+            if_none_match: $input.copy_source_if_none_match.as_ref(),
+            if_modified_since: $input.copy_source_if_modified_since.as_ref(),
+            if_unmodified_since: $input.copy_source_if_unmodified_since.as_ref(),
+        }
+    };
+}
+
 fn matches(cond: &ETagCondition, etag: &str) -> bool {
     match cond {
         ETagCondition::Any => true,

@@ -7,24 +7,16 @@ use wharf_store::{MAX_OBJECT_SIZE, ObjectRecord};
 
 use super::conditional::{Outcome, Preconditions, precondition_failed};
 use super::object::{put_condition, readable_object, validate_key};
-use crate::convert::{AttrInput, ChecksumFields, etag, parse_algorithm, timestamp};
+use crate::convert::{ChecksumFields, etag, parse_algorithm, timestamp};
 use crate::error::StoreResultExt;
 use crate::{WharfS3, set_checksums};
-
-/// The copy-source conditionals of CopyObject and UploadPartCopy.
-pub struct SourceConditions<'a> {
-    pub if_match: Option<&'a ETagCondition>,
-    pub if_none_match: Option<&'a ETagCondition>,
-    pub if_modified_since: Option<&'a Timestamp>,
-    pub if_unmodified_since: Option<&'a Timestamp>,
-}
 
 /// Loads the copy source the requester may read and checks its conditions (all fail with 412).
 pub async fn copy_source(
     s3: &WharfS3,
     user: &User,
     src: &CopySource,
-    cond: SourceConditions<'_>,
+    pre: Preconditions<'_>,
 ) -> S3Result<ObjectRecord> {
     let CopySource::Bucket {
         bucket,
@@ -44,12 +36,6 @@ pub async fn copy_source(
         ));
     }
     let obj = readable_object(s3, user, bucket, key).await?;
-    let pre = Preconditions {
-        if_match: cond.if_match,
-        if_none_match: cond.if_none_match,
-        if_modified_since: cond.if_modified_since,
-        if_unmodified_since: cond.if_unmodified_since,
-    };
     match pre.evaluate(&obj.etag, obj.last_modified_ms) {
         Outcome::Proceed => Ok(obj),
         Outcome::NotModified | Outcome::PreconditionFailed => Err(precondition_failed()),
@@ -68,12 +54,7 @@ pub async fn copy_object(
         s3,
         &user,
         &input.copy_source,
-        SourceConditions {
-            if_match: input.copy_source_if_match.as_ref(),
-            if_none_match: input.copy_source_if_none_match.as_ref(),
-            if_modified_since: input.copy_source_if_modified_since.as_ref(),
-            if_unmodified_since: input.copy_source_if_unmodified_since.as_ref(),
-        },
+        crate::preconditions!(copy_source input),
     )
     .await?;
     if src.size > MAX_OBJECT_SIZE {
@@ -108,18 +89,7 @@ pub async fn copy_object(
         ));
     }
     let attrs = if replace {
-        AttrInput {
-            content_type: input.content_type,
-            content_encoding: input.content_encoding,
-            content_disposition: input.content_disposition,
-            content_language: input.content_language,
-            cache_control: input.cache_control,
-            expires: input.expires,
-            website_redirect_location: input.website_redirect_location,
-            storage_class: input.storage_class,
-            metadata: input.metadata,
-        }
-        .into_attrs()?
+        crate::attr_input!(input).into_attrs()?
     } else {
         let mut a = src.attrs.clone();
         if let Some(sc) = input.storage_class {

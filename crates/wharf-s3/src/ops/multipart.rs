@@ -9,14 +9,13 @@ use wharf_store::{
     MAX_OBJECT_SIZE, UploadRecord,
 };
 
-use super::copy::{SourceConditions, copy_source};
+use super::copy::copy_source;
 use super::list::{enc, url_encoding};
 use super::object::{
-    ChecksumPlan, MAX_PART_NUMBER, body_stream, content_md5, put_condition, validate_key,
+    ChecksumPlan, MAX_PART_NUMBER, content_md5, put_condition, receive_body, validate_key,
 };
 use crate::convert::{
-    AttrInput, ChecksumFields, etag, header_checksum, owner_of, parse_algorithm, storage_class,
-    timestamp,
+    ChecksumFields, etag, header_checksum, owner_of, parse_algorithm, storage_class, timestamp,
 };
 use crate::error::StoreResultExt;
 use crate::{WharfS3, set_checksums};
@@ -116,18 +115,7 @@ pub async fn create_multipart_upload(
         (None, Some(_)) => Some(StoreChecksumType::Composite),
         (None, None) => None,
     };
-    let attrs = AttrInput {
-        content_type: input.content_type,
-        content_encoding: input.content_encoding,
-        content_disposition: input.content_disposition,
-        content_language: input.content_language,
-        cache_control: input.cache_control,
-        expires: input.expires,
-        website_redirect_location: input.website_redirect_location,
-        storage_class: input.storage_class,
-        metadata: input.metadata,
-    }
-    .into_attrs()?;
+    let attrs = crate::attr_input!(input).into_attrs()?;
     let upload = s3
         .store
         .create_upload(
@@ -191,18 +179,7 @@ pub async fn upload_part(
         max_len: MAX_OBJECT_SIZE,
         force_file: true,
     };
-    let staged = s3
-        .store
-        .stage(body_stream(input.body), plan.algorithm, limits)
-        .await
-        .s3()?;
-    if md5.is_some_and(|m| m != staged.digests.md5) {
-        return Err(s3_error!(
-            BadDigest,
-            "The Content-MD5 you specified did not match what we received."
-        ));
-    }
-    plan.verify(staged.digests.checksum.as_ref(), trailers.as_ref())?;
+    let staged = receive_body(s3, input.body, &plan, md5, trailers.as_ref(), limits).await?;
     let checksum = staged.digests.checksum.clone();
     let part = s3
         .store
@@ -258,12 +235,7 @@ pub async fn upload_part_copy(
         s3,
         &user,
         &input.copy_source,
-        SourceConditions {
-            if_match: input.copy_source_if_match.as_ref(),
-            if_none_match: input.copy_source_if_none_match.as_ref(),
-            if_modified_since: input.copy_source_if_modified_since.as_ref(),
-            if_unmodified_since: input.copy_source_if_unmodified_since.as_ref(),
-        },
+        crate::preconditions!(copy_source input),
     )
     .await?;
     let range = copy_range(input.copy_source_range.as_deref(), src.size)?;

@@ -6,12 +6,13 @@ use http::HeaderMap;
 use s3s::dto::*;
 use s3s::{S3Request, S3Response, S3Result, TrailingHeaders, s3_error};
 use wharf_model::ObjectKey;
-use wharf_store::{BodyLimits, ChecksumAlgorithm, MAX_OBJECT_SIZE, ObjectRecord, PutCondition};
+use wharf_store::{
+    BodyLimits, ChecksumAlgorithm, MAX_OBJECT_SIZE, ObjectRecord, PutCondition, StagedBody,
+};
 
-use super::conditional::{Preconditions, read_error};
+use super::conditional::read_error;
 use crate::convert::{
-    AttrInput, ChecksumFields, etag, header_checksum, metadata_map, parse_algorithm, storage_class,
-    timestamp,
+    ChecksumFields, etag, header_checksum, metadata_map, parse_algorithm, storage_class, timestamp,
 };
 use crate::error::{StoreResultExt, name_error};
 use crate::{WharfS3, set_checksums};
@@ -115,6 +116,31 @@ pub fn body_stream(body: Option<StreamingBlob>) -> StreamingBlob {
     })
 }
 
+/// Receives a request body: streams it into the store's staging area under `limits`, then
+/// checks Content-MD5 and the planned checksum (header or trailer). Nothing is visible yet.
+pub async fn receive_body(
+    s3: &WharfS3,
+    body: Option<StreamingBlob>,
+    plan: &ChecksumPlan,
+    md5: Option<[u8; 16]>,
+    trailers: Option<&TrailingHeaders>,
+    limits: BodyLimits,
+) -> S3Result<StagedBody> {
+    let staged = s3
+        .store
+        .stage(body_stream(body), plan.algorithm, limits)
+        .await
+        .s3()?;
+    if md5.is_some_and(|m| m != staged.digests.md5) {
+        return Err(s3_error!(
+            BadDigest,
+            "The Content-MD5 you specified did not match what we received."
+        ));
+    }
+    plan.verify(staged.digests.checksum.as_ref(), trailers)?;
+    Ok(staged)
+}
+
 pub fn put_condition(
     if_match: Option<&ETagCondition>,
     if_none_match: Option<&ETagCondition>,
@@ -164,36 +190,14 @@ pub async fn put_object(
         input.checksum_algorithm.as_ref(),
         Some(ChecksumAlgorithm::Crc64Nvme),
     )?;
-    let attrs = AttrInput {
-        content_type: input.content_type,
-        content_encoding: input.content_encoding,
-        content_disposition: input.content_disposition,
-        content_language: input.content_language,
-        cache_control: input.cache_control,
-        expires: input.expires,
-        website_redirect_location: input.website_redirect_location,
-        storage_class: input.storage_class,
-        metadata: input.metadata,
-    }
-    .into_attrs()?;
+    let attrs = crate::attr_input!(input).into_attrs()?;
     let expected_len = input.content_length.map(|n| u64::try_from(n).unwrap_or(0));
     let limits = BodyLimits {
         expected_len,
         max_len: MAX_OBJECT_SIZE,
         force_file: false,
     };
-    let staged = s3
-        .store
-        .stage(body_stream(input.body), plan.algorithm, limits)
-        .await
-        .s3()?;
-    if md5.is_some_and(|m| m != staged.digests.md5) {
-        return Err(s3_error!(
-            BadDigest,
-            "The Content-MD5 you specified did not match what we received."
-        ));
-    }
-    plan.verify(staged.digests.checksum.as_ref(), trailers.as_ref())?;
+    let staged = receive_body(s3, input.body, &plan, md5, trailers.as_ref(), limits).await?;
     let checksum = staged.digests.checksum.clone();
     let record = s3
         .store
@@ -342,12 +346,7 @@ pub async fn get_object(
     let input = req.input;
     check_version(input.version_id.as_deref())?;
     let obj = readable_object(s3, &user, &input.bucket, &input.key).await?;
-    let pre = Preconditions {
-        if_match: input.if_match.as_ref(),
-        if_none_match: input.if_none_match.as_ref(),
-        if_modified_since: input.if_modified_since.as_ref(),
-        if_unmodified_since: input.if_unmodified_since.as_ref(),
-    };
+    let pre = crate::preconditions!(input);
     if let Some(e) = read_error(pre.evaluate(&obj.etag, obj.last_modified_ms), &obj.etag) {
         return Err(e);
     }
@@ -372,12 +371,7 @@ pub async fn head_object(
     let input = req.input;
     check_version(input.version_id.as_deref())?;
     let obj = readable_object(s3, &user, &input.bucket, &input.key).await?;
-    let pre = Preconditions {
-        if_match: input.if_match.as_ref(),
-        if_none_match: input.if_none_match.as_ref(),
-        if_modified_since: input.if_modified_since.as_ref(),
-        if_unmodified_since: input.if_unmodified_since.as_ref(),
-    };
+    let pre = crate::preconditions!(input);
     if let Some(e) = read_error(pre.evaluate(&obj.etag, obj.last_modified_ms), &obj.etag) {
         return Err(e);
     }
