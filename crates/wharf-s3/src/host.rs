@@ -23,14 +23,12 @@ impl VirtualHosts {
     /// The bucket a `Host` header names, if it is virtual-hosted style.
     pub fn bucket_of<'h>(&self, host: &'h str) -> Option<&'h str> {
         let name = strip_port(host);
+        // ASCII lower-casing keeps byte offsets, and the cut falls before an ASCII '.', so the
+        // slice below is always on a character boundary (a fuzzed non-ASCII host once was not).
+        let lower = name.to_ascii_lowercase();
         self.domains.iter().find_map(|d| {
-            let cut = name.len().checked_sub(d.len() + 1)?;
-            let (bucket, rest) = name.split_at(cut);
-            (rest.len() == d.len() + 1
-                && rest.as_bytes()[0] == b'.'
-                && rest[1..].eq_ignore_ascii_case(d)
-                && !bucket.is_empty())
-            .then_some(bucket)
+            let bucket_len = lower.strip_suffix(d.as_str())?.strip_suffix('.')?.len();
+            (bucket_len > 0).then(|| &name[..bucket_len])
         })
     }
 }
@@ -72,5 +70,9 @@ mod tests {
         assert_eq!(v.bucket_of("my-bucket.s3.example.com"), Some("my-bucket"));
         assert_eq!(v.bucket_of("notlocalhost"), None);
         assert_eq!(v.bucket_of("[::1]:9000"), None);
+        assert_eq!(v.bucket_of("DEMO.LocalHost"), Some("DEMO"));
+        // Found by fuzz/request_head: a multi-byte character where the cut would fall.
+        assert_eq!(v.bucket_of("\u{685}xlocalhost"), None);
+        assert_eq!(v.bucket_of("\u{685}.localhost"), Some("\u{685}"));
     }
 }
