@@ -94,14 +94,10 @@ fn run(conn: &Connection, rx: &mpsc::Receiver<Job>) {
             }
         }
         if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
-            // Nothing ran; every caller learns why.
-            let msg = e.to_string();
-            for job in jobs {
-                // A job must run to produce its reply; run it outside a transaction is not
-                // acceptable, so fail it without running: dropping the job drops its sender.
-                drop(job);
-                tracing::error!(error = %msg, "metadata transaction could not start");
-            }
+            // Nothing ran. Dropping a job drops its reply channel, so its caller gets
+            // `StoreError::Closed` and nothing was written.
+            tracing::error!(error = %e, jobs = jobs.len(), "metadata transaction could not start");
+            drop(jobs);
             continue;
         }
         let finishers: Vec<Finish> = jobs.into_iter().map(|job| job(conn)).collect();
