@@ -3,9 +3,10 @@
 //! connections with TCP_NODELAY. Prints one JSON line: requests/s, MiB/s, p50/p99 latency.
 //!
 //! usage: wharf-loadgen OP ENDPOINT BUCKET SIZE CONCURRENCY SECONDS [KEYS]
-//!   OP = put | get | fill | get-unsigned | put-stream
+//!   OP = put | get | fill | get-unsigned | put-stream | get-stream | mkbucket
 //!   fill: PUT KEYS objects once (for a GET run); get-unsigned: plain GET (nginx);
-//!   put-stream: one streaming PUT of SIZE bytes from a generator (no buffering).
+//!   put-stream: one streaming PUT of SIZE bytes from a generator (no buffering);
+//!   get-stream: one GET of that object, counting bytes; mkbucket: CreateBucket.
 //! Credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY.
 
 use std::sync::Arc;
@@ -39,7 +40,7 @@ fn hmac(key: &[u8], data: &str) -> Vec<u8> {
 
 impl Target {
     fn request(&self, method: &str, key: &str, len: Option<u64>, body: Body) -> http::Request<Body> {
-        let path = format!("/{}/{}", self.bucket, key);
+        let path = if key.is_empty() { format!("/{}", self.bucket) } else { format!("/{}/{}", self.bucket, key) };
         let mut b = http::Request::builder().method(method).uri(format!("{}{}", self.endpoint, path)).header("host", &self.host);
         if let Some(n) = len {
             b = b.header("content-length", n);
@@ -105,6 +106,24 @@ async fn main() {
     let client: Client<HttpConnector, Body> = Client::builder(TokioExecutor::new()).pool_max_idle_per_host(concurrency * 2).build(connector);
     let payload = Bytes::from((0..size).map(|i| (i % 251) as u8).collect::<Vec<u8>>());
 
+    if op == "mkbucket" {
+        let resp = client.request(target.request("PUT", "", Some(0), empty())).await.expect("request");
+        println!("{{\"op\":\"mkbucket\",\"status\":{}}}", resp.status().as_u16());
+        return;
+    }
+    if op == "get-stream" {
+        let started = Instant::now();
+        let resp = client.request(target.request("GET", "stream-object", None, empty())).await.expect("request");
+        let status = resp.status();
+        let mut body = resp.into_body();
+        let mut n = 0u64;
+        while let Some(Ok(f)) = body.frame().await {
+            n += f.data_ref().map_or(0, |d| d.len() as u64);
+        }
+        let secs = started.elapsed().as_secs_f64();
+        println!("{{\"op\":\"get-stream\",\"size\":{n},\"status\":{},\"seconds\":{secs:.3},\"mib_per_s\":{:.1}}}", status.as_u16(), n as f64 / secs / (1 << 20) as f64);
+        return;
+    }
     if op == "fill" || op == "put-stream" {
         let started = Instant::now();
         let body: Body = if op == "put-stream" {
@@ -124,7 +143,8 @@ async fn main() {
             let resp = client.request(target.request("PUT", "stream-object", Some(size), body)).await.expect("request");
             let status = resp.status();
             let _ = resp.into_body().collect().await;
-            println!("{{\"op\":\"put-stream\",\"size\":{size},\"status\":{},\"seconds\":{:.3}}}", status.as_u16(), started.elapsed().as_secs_f64());
+            let secs = started.elapsed().as_secs_f64();
+            println!("{{\"op\":\"put-stream\",\"size\":{size},\"status\":{},\"seconds\":{secs:.3},\"mib_per_s\":{:.1}}}", status.as_u16(), size as f64 / secs / (1 << 20) as f64);
             return;
         }
         let sem = Arc::new(tokio::sync::Semaphore::new(concurrency));

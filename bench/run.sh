@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# The S3 store benchmark of issue 2: Wharf against s3s-fs 0.14 (and moto, if installed) on the
+# same machine in the same run, plus nginx serving the same 64 MiB file as the GET ceiling.
+# Not part of the test suite. Writes bench/out/results.jsonl and prints a table; copy the
+# table into bench/RESULTS.md with the date and this command.
+#
+#   bench/run.sh                 # full matrix, BENCH_SECONDS (default 8) per cell
+#   BENCH_SECONDS=3 bench/run.sh # quicker
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${BENCH_SECONDS:-8}
+out=bench/out
+mkdir -p "$out"
+: > "$out/results.jsonl"
+work=$(mktemp -d /var/tmp/wharf-bench.XXXXXX)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+
+cargo build --quiet --release --bin wharf
+(cd bench/loadgen && cargo build --quiet --release)
+command -v s3s-fs >/dev/null || cargo install --locked s3s-fs --version 0.14.1 --features binary
+command -v nginx >/dev/null || { apt-get update -qq && apt-get install -y -qq nginx-light >/dev/null; }
+L=bench/loadgen/target/release/wharf-loadgen
+export AWS_ACCESS_KEY_ID=AKIABENCH000000000001 AWS_SECRET_ACCESS_KEY=benchsecretbenchsecret
+WHARF_PORT=19000 S3SFS_PORT=19001 NGINX_PORT=19002
+
+start_wharf() {
+  rm -rf "$work/wharf"
+  WHARF_ROOT_ACCESS_KEY=$AWS_ACCESS_KEY_ID WHARF_ROOT_SECRET_KEY=$AWS_SECRET_ACCESS_KEY WHARF_LOG=warn \
+    target/release/wharf serve --data-dir "$work/wharf" --api-listen 127.0.0.1:$WHARF_PORT > "$work/wharf.out" 2>&1 &
+  wharf_pid=$!; pids+=("$wharf_pid")
+  sleep 1
+}
+start_s3sfs() {
+  rm -rf "$work/s3sfs"; mkdir -p "$work/s3sfs"
+  s3s-fs --host 127.0.0.1 --port $S3SFS_PORT --access-key "$AWS_ACCESS_KEY_ID" --secret-key "$AWS_SECRET_ACCESS_KEY" "$work/s3sfs" > "$work/s3sfs.out" 2>&1 &
+  s3sfs_pid=$!; pids+=("$s3sfs_pid")
+  sleep 1
+}
+record() { # server, then the loadgen's JSON line on stdin
+  python3 -c 'import json,sys; d=json.loads(sys.stdin.read().strip().splitlines()[-1]); d["server"]=sys.argv[1]; print(json.dumps(d))' "$1" >> "$out/results.jsonl"
+}
+
+for size in 4096 1048576 67108864; do
+  start_wharf; start_s3sfs
+  for server in wharf s3s-fs; do
+    port=$([[ $server == wharf ]] && echo $WHARF_PORT || echo $S3SFS_PORT)
+    ep=http://127.0.0.1:$port
+    $L mkbucket "$ep" bench 0 1 0 > /dev/null
+    $L fill "$ep" bench "$size" 16 0 16 > /dev/null
+    for c in 1 16 64; do
+      cell=$secs; [[ $size -ge 67108864 ]] && cell=$(( secs / 2 > 2 ? secs / 2 : 2 ))
+      $L put "$ep" bench "$size" "$c" "$cell" 2>/dev/null | record "$server"
+      $L get "$ep" bench "$size" "$c" "$cell" 16 2>/dev/null | record "$server"
+      echo "size=$size c=$c $server done" >&2
+    done
+  done
+  kill "$wharf_pid" "$s3sfs_pid"; wait "$wharf_pid" "$s3sfs_pid" 2>/dev/null || true
+done
+
+# nginx: the same 64 MiB file as a static file with sendfile: the GET ceiling.
+mkdir -p "$work/nginx/static" "$work/nginx/logs"
+head -c 67108864 /dev/zero > "$work/nginx/static/obj-0"
+for i in $(seq 1 15); do ln "$work/nginx/static/obj-0" "$work/nginx/static/obj-$i"; done
+cat > "$work/nginx/nginx.conf" <<CONF
+worker_processes 2;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/logs/error.log;
+events { worker_connections 1024; }
+http {
+  access_log off; sendfile on; tcp_nodelay on; keepalive_requests 100000;
+  client_body_temp_path $work/nginx/tmp; proxy_temp_path $work/nginx/tmp; fastcgi_temp_path $work/nginx/tmp;
+  uwsgi_temp_path $work/nginx/tmp; scgi_temp_path $work/nginx/tmp;
+  server { listen 127.0.0.1:$NGINX_PORT; root $work/nginx; }
+}
+CONF
+mkdir -p "$work/nginx/tmp"
+nginx -c "$work/nginx/nginx.conf" -p "$work/nginx"
+sleep 0.5
+for c in 1 16 64; do
+  $L get-unsigned http://127.0.0.1:$NGINX_PORT static 67108864 "$c" "$(( secs / 2 > 2 ? secs / 2 : 2 ))" 16 2>/dev/null | record nginx
+done
+kill "$(cat "$work/nginx/nginx.pid")"
+
+# Peak RSS of Wharf through a 5 GiB streaming PUT and GET (VmHWM of a fresh process).
+start_wharf
+$L mkbucket http://127.0.0.1:$WHARF_PORT bench 0 1 0 > /dev/null
+$L put-stream http://127.0.0.1:$WHARF_PORT bench $((5 << 30)) 1 0 2>/dev/null | record wharf
+$L get-stream http://127.0.0.1:$WHARF_PORT bench 0 1 0 2>/dev/null | record wharf
+hwm=$(awk '/VmHWM/ {print $2}' /proc/$wharf_pid/status)
+echo "{\"op\":\"peak-rss-5gib\",\"server\":\"wharf\",\"vmhwm_kib\":$hwm}" >> "$out/results.jsonl"
+kill "$wharf_pid"
+
+python3 bench/table.py "$out/results.jsonl"

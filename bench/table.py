@@ -1,0 +1,35 @@
+"""Renders bench/out/results.jsonl as the Markdown tables kept in bench/RESULTS.md, with Wharf's
+figure, the peer's from the same run, and their ratio."""
+
+import json
+import sys
+from collections import defaultdict
+
+rows = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
+cells = defaultdict(dict)
+for r in rows:
+    if r["op"] in ("put", "get", "get-unsigned"):
+        op = "get" if r["op"] == "get-unsigned" else r["op"]
+        cells[(op, r["size"], r["concurrency"])][r["server"]] = r
+
+
+def human(size):
+    return f"{size >> 20} MiB" if size >= 1 << 20 else f"{size >> 10} KiB"
+
+
+print("| op | size | clients | Wharf req/s | Wharf MiB/s | Wharf p99 ms | s3s-fs req/s | s3s-fs MiB/s | s3s-fs p99 ms | Wharf / s3s-fs (req/s) | nginx MiB/s | Wharf / nginx |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+for (op, size, c), by in sorted(cells.items(), key=lambda kv: (kv[0][0] != "put", kv[0][1], kv[0][2])):
+    w, p, n = by.get("wharf"), by.get("s3s-fs"), by.get("nginx")
+    if not w:
+        continue
+    ratio = f"{w['req_per_s'] / p['req_per_s']:.2f}×" if p and p["req_per_s"] else "—"
+    nginx = f"{n['mib_per_s']:.0f}" if n else ""
+    nratio = f"{w['mib_per_s'] / n['mib_per_s']:.2f}×" if n and n["mib_per_s"] else ""
+    pcol = f"{p['req_per_s']:.0f} | {p['mib_per_s']:.0f} | {p['p99_ms']:.1f}" if p else "— | — | —"
+    print(f"| {op.upper()} | {human(size)} | {c} | {w['req_per_s']:.0f} | {w['mib_per_s']:.0f} | {w['p99_ms']:.1f} | {pcol} | {ratio} | {nginx} | {nratio} |")
+for r in rows:
+    if r["op"] in ("put-stream", "get-stream"):
+        print(f"\n5 GiB streaming {r['op'].split('-')[0].upper()} to Wharf: {r.get('mib_per_s', 0):.0f} MiB/s (status {r['status']})", end="")
+    if r["op"] == "peak-rss-5gib":
+        print(f"\n\nWharf peak RSS (VmHWM) across the 5 GiB PUT and GET: {r['vmhwm_kib'] / 1024:.1f} MiB")
