@@ -13,6 +13,7 @@ out=bench/out
 mkdir -p "$out"
 : > "$out/results.jsonl"
 work=$(mktemp -d /var/tmp/wharf-bench.XXXXXX)
+chmod 755 "$work"  # nginx workers run unprivileged and must read the static file
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
