@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The S3 store benchmark of issue 2: Wharf against s3s-fs 0.14 (and moto, if installed) on the
+# The S3 store benchmark of issue 2: Wharf against s3s-fs 0.14 and moto's server on the
 # same machine in the same run, plus nginx serving the same 64 MiB file as the GET ceiling.
 # Not part of the test suite. Writes bench/out/results.jsonl and prints a table; copy the
 # table into bench/RESULTS.md with the date and this command.
@@ -59,6 +59,21 @@ for size in 4096 1048576 67108864; do
   done
   kill "$wharf_pid" "$s3sfs_pid"; wait "$wharf_pid" "$s3sfs_pid" 2>/dev/null || true
 done
+
+# moto's server (PyPI), the second S3 peer: 4 KiB and 1 MiB only (it keeps objects in memory).
+[[ -x bench/.venv/bin/moto_server ]] || { python3 -m venv bench/.venv && bench/.venv/bin/pip install -q "moto[server]==5.2.5"; }
+bench/.venv/bin/moto_server -H 127.0.0.1 -p 19003 > "$work/moto.out" 2>&1 &
+moto_pid=$!; pids+=("$moto_pid")
+sleep 3
+$L mkbucket http://127.0.0.1:19003 bench 0 1 0 > /dev/null
+for size in 4096 1048576; do
+  $L fill http://127.0.0.1:19003 bench "$size" 16 0 16 > /dev/null
+  for c in 1 16 64; do
+    $L put http://127.0.0.1:19003 bench "$size" "$c" "$secs" 2>/dev/null | record moto
+    $L get http://127.0.0.1:19003 bench "$size" "$c" "$secs" 16 2>/dev/null | record moto
+  done
+done
+kill "$moto_pid"
 
 # nginx: the same 64 MiB file as a static file with sendfile: the GET ceiling.
 mkdir -p "$work/nginx/static" "$work/nginx/logs"
