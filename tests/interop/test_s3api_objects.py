@@ -243,3 +243,15 @@ def test_wrong_checksum_is_refused_and_stores_nothing(s3, bucket):
     with pytest.raises(ClientError) as e:
         s3.head_object(Bucket=bucket, Key="bad")
     assert status_of(e.value) == 404
+
+
+def test_conditional_delete(s3, bucket):
+    etag = s3.put_object(Bucket=bucket, Key="cd", Body=b"v1")["ETag"]
+    with pytest.raises(ClientError) as e:
+        s3.delete_object(Bucket=bucket, Key="cd", IfMatch='"0123456789abcdef0123456789abcdef"')
+    assert error_code(e.value) == "PreconditionFailed" and status_of(e.value) == 412
+    assert s3.get_object(Bucket=bucket, Key="cd")["Body"].read() == b"v1"
+    s3.delete_object(Bucket=bucket, Key="cd", IfMatch=etag)
+    with pytest.raises(ClientError) as e:
+        s3.head_object(Bucket=bucket, Key="cd")
+    assert status_of(e.value) == 404

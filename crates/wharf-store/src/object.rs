@@ -103,9 +103,15 @@ impl Store {
         self.meta.get_object(bucket, key).await
     }
 
-    /// Deletes `bucket/key`; `Ok(false)` if it did not exist (S3 answers 204 either way).
-    pub async fn delete_object(&self, bucket: &str, key: &str) -> StoreResult<bool> {
-        match self.meta.delete_object(bucket, key).await? {
+    /// Deletes `bucket/key` if `cond` holds (checked atomically with the delete); `Ok(false)`
+    /// if it did not exist (S3 answers 204 either way).
+    pub async fn delete_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        cond: PutCondition,
+    ) -> StoreResult<bool> {
+        match self.meta.delete_object(bucket, key, cond).await? {
             Some(blobs) => {
                 self.blobs.delete_later(blobs);
                 Ok(true)

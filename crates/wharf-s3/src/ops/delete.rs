@@ -45,7 +45,7 @@ pub async fn delete_objects(
         let result = match o.version_id.as_deref() {
             None | Some("null") => s3
                 .store
-                .delete_object(&input.bucket, &o.key)
+                .delete_object(&input.bucket, &o.key, wharf_store::PutCondition::default())
                 .await
                 .map(|_| ()),
             Some(_) => Ok(()),

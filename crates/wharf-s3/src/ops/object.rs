@@ -399,19 +399,10 @@ pub async fn delete_object(
             http::StatusCode::NO_CONTENT,
         ));
     }
-    if let Some(cond) = &input.if_match {
-        let current = s3.store.get_object(&input.bucket, &input.key).await.s3()?;
-        let ok = match (cond, &current) {
-            (_, None) => false,
-            (ETagCondition::Any, Some(_)) => true,
-            (ETagCondition::ETag(ETag::Strong(v) | ETag::Weak(v)), Some(o)) => *v == o.etag,
-        };
-        if !ok {
-            return Err(super::conditional::precondition_failed());
-        }
-    }
+    // If-Match is checked inside the delete's transaction, like conditional PUTs.
+    let cond = put_condition(input.if_match.as_ref(), None)?;
     s3.store
-        .delete_object(&input.bucket, &input.key)
+        .delete_object(&input.bucket, &input.key, cond)
         .await
         .s3()?;
     Ok(S3Response::with_status(

@@ -206,8 +206,14 @@ pub trait MetaStore: Send + Sync + 'static {
         object: ObjectRecord,
         cond: PutCondition,
     ) -> StoreResult<Vec<BlobId>>;
-    /// Returns the deleted body's blobs, or `None` if there was no such key.
-    async fn delete_object(&self, bucket: &str, key: &str) -> StoreResult<Option<Vec<BlobId>>>;
+    /// Deletes the key if `cond` holds (only its `if_match` applies); returns the deleted
+    /// body's blobs, or `None` if there was no such key.
+    async fn delete_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        cond: PutCondition,
+    ) -> StoreResult<Option<Vec<BlobId>>>;
     /// Up to `limit` objects with `prefix` from `from`, in key order.
     async fn list_objects(
         &self,

@@ -533,14 +533,23 @@ impl MetaStore for SqliteMeta {
             .await
     }
 
-    async fn delete_object(&self, bucket: &str, key: &str) -> StoreResult<Option<Vec<BlobId>>> {
+    async fn delete_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        cond: PutCondition,
+    ) -> StoreResult<Option<Vec<BlobId>>> {
         let (bucket, key) = (bucket.to_owned(), key.to_owned());
         self.writer
             .write(move |c| {
                 if !bucket_exists(c, &bucket)? {
                     return Err(StoreError::NoSuchBucket);
                 }
-                let Some(old) = get_object_tx(c, &bucket, &key)? else {
+                let old = get_object_tx(c, &bucket, &key)?;
+                if cond.if_match.is_some() && !cond.check(old.as_ref().map(|o| o.etag.as_str())) {
+                    return Err(StoreError::PreconditionFailed);
+                }
+                let Some(old) = old else {
                     return Ok(None);
                 };
                 c.prepare_cached("DELETE FROM objects WHERE bucket = ?1 AND key = ?2")?
