@@ -23,12 +23,15 @@ impl VirtualHosts {
     /// The bucket a `Host` header names, if it is virtual-hosted style.
     pub fn bucket_of<'h>(&self, host: &'h str) -> Option<&'h str> {
         let name = strip_port(host);
-        // ASCII lower-casing keeps byte offsets, and the cut falls before an ASCII '.', so the
-        // slice below is always on a character boundary (a fuzzed non-ASCII host once was not).
-        let lower = name.to_ascii_lowercase();
         self.domains.iter().find_map(|d| {
-            let bucket_len = lower.strip_suffix(d.as_str())?.strip_suffix('.')?.len();
-            (bucket_len > 0).then(|| &name[..bucket_len])
+            let cut = name.len().checked_sub(d.len() + 1)?;
+            // A cut inside a multi-byte character cannot precede ".domain" (fuzzing found it).
+            if cut == 0 || !name.is_char_boundary(cut) {
+                return None;
+            }
+            let (bucket, rest) = name.split_at(cut);
+            // rest[0] is checked to be ASCII '.' before rest[1..] is sliced.
+            (rest.as_bytes()[0] == b'.' && rest[1..].eq_ignore_ascii_case(d)).then_some(bucket)
         })
     }
 }
