@@ -7,3 +7,5 @@
 mod names;
 
 pub use names::{BucketName, MAX_KEY_LEN, NameError, ObjectKey};
+
+pub mod cloudfront;
