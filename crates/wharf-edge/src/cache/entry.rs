@@ -1,0 +1,224 @@
+//! A stored response: its head (status and headers, updatable on a 304), the request values
+//! its `Vary` names, and which fixed-size chunks of its body the tiers hold.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use serde::{Deserialize, Serialize};
+
+use super::fill::Fill;
+
+/// Bodies are stored in chunks of this size: a range touches only the chunks it needs, and a
+/// fill hands each finished chunk to the tiers while the rest still streams.
+pub const CHUNK_SIZE: u64 = 1 << 20;
+
+pub fn chunk_of(offset: u64) -> u32 {
+    u32::try_from(offset / CHUNK_SIZE).unwrap_or(u32::MAX)
+}
+
+pub fn chunk_count(size: u64) -> u32 {
+    u32::try_from(size.div_ceil(CHUNK_SIZE)).unwrap_or(u32::MAX)
+}
+
+/// The head of a stored response.
+#[derive(Debug, Clone)]
+pub struct Head {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    /// Seconds since the epoch when the request that produced it was sent / the response came.
+    pub request_time: i64,
+    pub response_time: i64,
+}
+
+#[derive(Default)]
+pub struct Chunks {
+    /// Body length, once known (from Content-Length, Content-Range, or the end of the fill).
+    pub size: Option<u64>,
+    pub present: Vec<bool>,
+    /// The fills under way for this entry.
+    pub fills: Vec<Arc<Fill>>,
+}
+
+impl Chunks {
+    pub fn has(&self, idx: u32) -> bool {
+        self.present.get(idx as usize).copied().unwrap_or(false)
+    }
+    pub fn set(&mut self, idx: u32) {
+        let i = idx as usize;
+        if self.present.len() <= i {
+            self.present.resize(i + 1, false);
+        }
+        self.present[i] = true;
+    }
+    pub fn complete(&self) -> bool {
+        self.size
+            .is_some_and(|s| (0..chunk_count(s)).all(|i| self.has(i)))
+    }
+}
+
+pub struct Entry {
+    pub id: u64,
+    /// The cache key without `Vary`.
+    pub primary: String,
+    /// Distribution ID and path, for invalidation.
+    pub dist: String,
+    pub path: String,
+    /// (lower-case header name, the request's normalised value) for each name in `Vary`.
+    pub vary: Vec<(String, Option<String>)>,
+    /// The invalidation clock when stored.
+    pub stored_seq: u64,
+    /// Seconds an error response stays cached (`ErrorCachingMinTTL`), when this is one.
+    pub error_ttl: Option<u64>,
+    pub head: RwLock<Head>,
+    pub chunks: Mutex<Chunks>,
+    pub last_access: AtomicU64,
+}
+
+impl Entry {
+    pub fn head(&self) -> Head {
+        self.head
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    pub fn chunks(&self) -> std::sync::MutexGuard<'_, Chunks> {
+        self.chunks
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub fn size(&self) -> Option<u64> {
+        self.chunks().size
+    }
+
+    pub fn touch(&self, now: u64) {
+        self.last_access.store(now, Ordering::Relaxed);
+    }
+
+    /// RFC 9111 §3.2 / §4.3.4: a 304 (or a HEAD) updates the stored header fields, except the
+    /// ones that describe the body.
+    pub fn update_headers(&self, fresh: &HeaderMap, request_time: i64, response_time: i64) {
+        let mut head = self
+            .head
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let keep: [HeaderName; 4] = [
+            http::header::CONTENT_LENGTH,
+            http::header::CONTENT_RANGE,
+            http::header::CONTENT_ENCODING,
+            http::header::TRANSFER_ENCODING,
+        ];
+        let mut names: Vec<&HeaderName> = fresh.keys().collect();
+        names.dedup();
+        for name in names {
+            if keep.contains(name) || crate::headers::is_hop_by_hop(name) {
+                continue;
+            }
+            head.headers.remove(name);
+            for v in fresh.get_all(name) {
+                head.headers.append(name.clone(), v.clone());
+            }
+        }
+        head.request_time = request_time;
+        head.response_time = response_time;
+    }
+
+    /// Whether a request with these `Vary` values may reuse this response.
+    pub fn vary_matches(&self, values: &[(String, Option<String>)]) -> bool {
+        self.vary.iter().all(|(name, v)| {
+            values
+                .iter()
+                .find(|(n, _)| n == name)
+                .map_or(v.is_none(), |(_, rv)| rv == v)
+        })
+    }
+}
+
+/// The on-disk form of an entry's head and chunk map (`<id>.meta`, JSON, format version 1).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct StoredEntry {
+    pub format: u32,
+    pub id: u64,
+    pub primary: String,
+    pub dist: String,
+    pub path: String,
+    pub vary: Vec<(String, Option<String>)>,
+    pub stored_seq: u64,
+    pub error_ttl: Option<u64>,
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub request_time: i64,
+    pub response_time: i64,
+    pub size: Option<u64>,
+    pub present: Vec<u32>,
+}
+
+pub const STORED_ENTRY_FORMAT: u32 = 1;
+
+impl StoredEntry {
+    pub fn of(e: &Entry) -> Self {
+        let head = e.head();
+        let chunks = e.chunks();
+        Self {
+            format: STORED_ENTRY_FORMAT,
+            id: e.id,
+            primary: e.primary.clone(),
+            dist: e.dist.clone(),
+            path: e.path.clone(),
+            vary: e.vary.clone(),
+            stored_seq: e.stored_seq,
+            error_ttl: e.error_ttl,
+            status: head.status.as_u16(),
+            headers: head
+                .headers
+                .iter()
+                .filter_map(|(n, v)| Some((n.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+                .collect(),
+            request_time: head.request_time,
+            response_time: head.response_time,
+            size: chunks.size,
+            present: (0..chunks.present.len() as u32)
+                .filter(|&i| chunks.has(i))
+                .collect(),
+        }
+    }
+
+    pub fn into_entry(self) -> Option<Entry> {
+        if self.format != STORED_ENTRY_FORMAT {
+            return None;
+        }
+        let mut headers = HeaderMap::new();
+        for (n, v) in &self.headers {
+            headers.append(
+                HeaderName::from_bytes(n.as_bytes()).ok()?,
+                HeaderValue::from_str(v).ok()?,
+            );
+        }
+        let mut chunks = Chunks {
+            size: self.size,
+            ..Default::default()
+        };
+        for i in self.present {
+            chunks.set(i);
+        }
+        Some(Entry {
+            id: self.id,
+            primary: self.primary,
+            dist: self.dist,
+            path: self.path,
+            vary: self.vary,
+            stored_seq: self.stored_seq,
+            error_ttl: self.error_ttl,
+            head: RwLock::new(Head {
+                status: StatusCode::from_u16(self.status).ok()?,
+                headers,
+                request_time: self.request_time,
+                response_time: self.response_time,
+            }),
+            chunks: Mutex::new(chunks),
+            last_access: AtomicU64::new(0),
+        })
+    }
+}

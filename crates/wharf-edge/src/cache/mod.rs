@@ -1,0 +1,585 @@
+//! The object cache: an index of stored responses by cache key, their bodies in fixed-size
+//! chunks across a memory tier and a disk tier, fills that stream into both, request
+//! collapsing, and invalidation.
+//!
+//! Collapsing: the first miss for a key becomes the leader and registers in `pending`; later
+//! misses for that key wait for the leader's outcome. When the leader has the response head
+//! and stores it, the entry (still filling) is what followers read, so one origin request
+//! serves them all, each streaming as bytes arrive. If the response is not storable, followers
+//! go to the origin on their own.
+
+pub mod disk;
+pub mod entry;
+pub mod fill;
+pub mod invalidation;
+pub mod memory;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+use bytes::Bytes;
+use futures::future::BoxFuture;
+use futures::stream::BoxStream;
+use tokio::sync::watch;
+
+use crate::origin::{OriginError, OriginResponse};
+use entry::{CHUNK_SIZE, Entry, StoredEntry, chunk_of};
+use fill::{Fill, FillState};
+use invalidation::Invalidations;
+
+/// A range fill asks the origin for at most this many chunks at once.
+pub const MAX_SPAN_CHUNKS: u64 = 16;
+
+#[derive(Debug, Clone)]
+pub struct CacheConfig {
+    pub memory_bytes: u64,
+    pub disk_bytes: u64,
+    /// Where the disk tier lives; `None` for memory only.
+    pub dir: Option<PathBuf>,
+}
+
+/// Fetches `[start, end)` of an entry's body from the origin (a range request).
+pub type SpanFetcher =
+    Arc<dyn Fn(u64, u64) -> BoxFuture<'static, Result<OriginResponse, OriginError>> + Send + Sync>;
+
+/// What a collapse leader decided.
+#[derive(Clone)]
+pub enum Outcome {
+    Stored(Arc<Entry>),
+    NotStored,
+}
+
+pub enum Collapse {
+    Leader(LeaderGuard),
+    Follower(watch::Receiver<Option<Outcome>>),
+}
+
+/// Held by the request that fetches for everyone; dropping it unfinished tells followers to
+/// fetch for themselves.
+pub struct LeaderGuard {
+    cache: Arc<Cache>,
+    key: String,
+    tx: watch::Sender<Option<Outcome>>,
+}
+
+impl LeaderGuard {
+    pub fn finish(self, outcome: Outcome) {
+        self.tx.send_replace(Some(outcome));
+    }
+}
+
+impl Drop for LeaderGuard {
+    fn drop(&mut self) {
+        self.tx.send_if_modified(|o| {
+            if o.is_none() {
+                *o = Some(Outcome::NotStored);
+                true
+            } else {
+                false
+            }
+        });
+        let mut p = self
+            .cache
+            .pending
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if p.get(&self.key).is_some_and(|tx| tx.same_channel(&self.tx)) {
+            p.remove(&self.key);
+        }
+    }
+}
+
+pub struct Cache {
+    index: RwLock<HashMap<String, Vec<Arc<Entry>>>>,
+    pending: Mutex<HashMap<String, watch::Sender<Option<Outcome>>>>,
+    memory: memory::MemoryTier,
+    disk: Option<disk::DiskTier>,
+    disk_used: AtomicU64,
+    evicting: std::sync::atomic::AtomicBool,
+    pub invalidations: Invalidations,
+    next_id: AtomicU64,
+    clock: AtomicU64,
+}
+
+impl Cache {
+    pub fn open(cfg: &CacheConfig) -> std::io::Result<Arc<Self>> {
+        let disk = match &cfg.dir {
+            Some(d) if cfg.disk_bytes > 0 => {
+                Some(disk::DiskTier::open(&d.join("entries"), cfg.disk_bytes)?)
+            }
+            _ => None,
+        };
+        let journal = cfg.dir.as_ref().map(|d| d.join("invalidations"));
+        if let Some(d) = &cfg.dir {
+            std::fs::create_dir_all(d)?;
+        }
+        let cache = Self {
+            index: RwLock::new(HashMap::new()),
+            pending: Mutex::new(HashMap::new()),
+            memory: memory::MemoryTier::new(cfg.memory_bytes),
+            disk,
+            disk_used: AtomicU64::new(0),
+            evicting: false.into(),
+            invalidations: Invalidations::new(journal),
+            next_id: AtomicU64::new(1),
+            clock: AtomicU64::new(0),
+        };
+        if let Some(d) = &cache.disk {
+            let mut index = cache
+                .index
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut max_id = 0;
+            for e in d.load() {
+                max_id = max_id.max(e.id);
+                cache.invalidations.observe(e.stored_seq);
+                cache.disk_used.fetch_add(disk_bytes(&e), Ordering::Relaxed);
+                index
+                    .entry(e.primary.clone())
+                    .or_default()
+                    .push(Arc::new(e));
+            }
+            cache.next_id.store(max_id + 1, Ordering::Relaxed);
+        }
+        Ok(Arc::new(cache))
+    }
+
+    fn tick(&self) -> u64 {
+        self.clock.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Number of stored responses (all variants).
+    pub fn len(&self) -> usize {
+        self.index
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .values()
+            .map(Vec::len)
+            .sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The newest stored response for `primary` whose `Vary` values match the request's, unless
+    /// it was invalidated.
+    pub fn lookup(
+        &self,
+        primary: &str,
+        vary_value: &dyn Fn(&str) -> Option<String>,
+    ) -> Option<Arc<Entry>> {
+        let found = {
+            let index = self
+                .index
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let variants = index.get(primary)?;
+            variants
+                .iter()
+                .rev()
+                .find(|e| e.vary.iter().all(|(n, v)| vary_value(n) == *v))
+                .cloned()?
+        };
+        if self
+            .invalidations
+            .is_invalidated(&found.dist, &found.path, found.stored_seq)
+        {
+            self.remove(&found);
+            return None;
+        }
+        found.touch(self.tick());
+        Some(found)
+    }
+
+    /// Allocates an entry (not yet in the index).
+    #[allow(clippy::too_many_arguments)]
+    pub fn new_entry(
+        &self,
+        primary: String,
+        dist: &str,
+        path: &str,
+        vary: Vec<(String, Option<String>)>,
+        head: entry::Head,
+        size: Option<u64>,
+        error_ttl: Option<u64>,
+    ) -> Entry {
+        Entry {
+            id: self.next_id.fetch_add(1, Ordering::Relaxed),
+            primary,
+            dist: dist.to_owned(),
+            path: path.to_owned(),
+            vary,
+            stored_seq: self.invalidations.next_seq(),
+            error_ttl,
+            head: RwLock::new(head),
+            chunks: Mutex::new(entry::Chunks {
+                size,
+                ..Default::default()
+            }),
+            last_access: AtomicU64::new(self.tick()),
+        }
+    }
+
+    /// Adds `entry`, replacing stored responses with the same `Vary` values.
+    pub fn insert(&self, entry: Entry) -> Arc<Entry> {
+        let entry = Arc::new(entry);
+        let replaced: Vec<Arc<Entry>> = {
+            let mut index = self
+                .index
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let variants = index.entry(entry.primary.clone()).or_default();
+            let (gone, kept): (Vec<_>, Vec<_>) =
+                variants.drain(..).partition(|e| e.vary == entry.vary);
+            *variants = kept;
+            variants.push(entry.clone());
+            gone
+        };
+        for old in replaced {
+            self.forget(&old);
+        }
+        entry
+    }
+
+    /// Drops an entry from the index and the tiers.
+    pub fn remove(&self, entry: &Arc<Entry>) {
+        let removed = {
+            let mut index = self
+                .index
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            match index.get_mut(&entry.primary) {
+                Some(v) => {
+                    let before = v.len();
+                    v.retain(|e| !Arc::ptr_eq(e, entry));
+                    let removed = v.len() != before;
+                    if v.is_empty() {
+                        index.remove(&entry.primary);
+                    }
+                    removed
+                }
+                None => false,
+            }
+        };
+        if removed {
+            self.forget(entry);
+        }
+    }
+
+    fn forget(&self, entry: &Entry) {
+        let chunks = entry.chunks().present.len();
+        self.memory
+            .remove(entry.id, u32::try_from(chunks).unwrap_or(u32::MAX));
+        if let Some(d) = &self.disk {
+            self.disk_used.fetch_sub(
+                disk_bytes(entry).min(self.disk_used.load(Ordering::Relaxed)),
+                Ordering::Relaxed,
+            );
+            d.remove(entry.id);
+        }
+    }
+
+    /// Drops every stored response of `dist` for `path` now (unsafe-method invalidation,
+    /// RFC 9111 §4.4), through the same tombstones as CloudFront invalidations.
+    pub fn invalidate_uri(&self, dist: &str, path: &str) {
+        if let Err(e) = self.invalidations.invalidate(dist, &[path.to_owned()]) {
+            tracing::warn!(error = %e, "could not journal an invalidation");
+        }
+    }
+
+    /// Joins the fetch in progress for `key`, or becomes the one that fetches.
+    pub fn collapse(self: &Arc<Self>, key: &str) -> Collapse {
+        let mut p = self
+            .pending
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(tx) = p.get(key) {
+            return Collapse::Follower(tx.subscribe());
+        }
+        let (tx, _) = watch::channel(None);
+        p.insert(key.to_owned(), tx.clone());
+        Collapse::Leader(LeaderGuard {
+            cache: self.clone(),
+            key: key.to_owned(),
+            tx,
+        })
+    }
+
+    /// Starts filling `entry` from `start` (to `end`, or the end of the body) with `body`.
+    pub fn start_fill(
+        self: &Arc<Self>,
+        entry: &Arc<Entry>,
+        start: u64,
+        end: Option<u64>,
+        body: BoxStream<'static, std::io::Result<Bytes>>,
+    ) {
+        let f = Fill::new(start, end);
+        entry.chunks().fills.push(f.clone());
+        fill::spawn(self.clone(), entry.clone(), f, body);
+    }
+
+    pub(crate) async fn store_chunk(&self, entry: &Arc<Entry>, idx: u32, chunk: Bytes) {
+        self.memory.insert(entry.id, idx, chunk.clone());
+        if let Some(d) = &self.disk {
+            let len = chunk.len() as u64;
+            match d.write_chunk(entry.id, idx, chunk).await {
+                Ok(()) => {
+                    let used = self.disk_used.fetch_add(len, Ordering::Relaxed) + len;
+                    if used > d.budget {
+                        self.evict_disk();
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "edge disk tier write failed"),
+            }
+        }
+        entry.chunks().set(idx);
+    }
+
+    pub(crate) async fn persist(&self, entry: &Arc<Entry>) {
+        if let Some(d) = &self.disk
+            && self.is_indexed(entry)
+            && let Err(e) = d.write_meta(StoredEntry::of(entry)).await
+        {
+            tracing::warn!(error = %e, "edge disk tier metadata write failed");
+        }
+    }
+
+    fn is_indexed(&self, entry: &Arc<Entry>) -> bool {
+        let index = self
+            .index
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        index
+            .get(&entry.primary)
+            .is_some_and(|v| v.iter().any(|e| Arc::ptr_eq(e, entry)))
+    }
+
+    /// Evicts least-recently-used entries until the disk tier is under 90% of its budget.
+    fn evict_disk(&self) {
+        let Some(d) = &self.disk else { return };
+        if self.evicting.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let mut all: Vec<Arc<Entry>> = {
+            let index = self
+                .index
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            index.values().flatten().cloned().collect()
+        };
+        all.sort_by_key(|e| e.last_access.load(Ordering::Relaxed));
+        let target = d.budget / 10 * 9;
+        for e in all {
+            if self.disk_used.load(Ordering::Relaxed) <= target {
+                break;
+            }
+            if !e.chunks().fills.is_empty() {
+                continue;
+            }
+            self.remove(&e);
+        }
+        self.evicting.store(false, Ordering::Release);
+    }
+
+    /// Records that a stored head changed (a 304 updated it).
+    pub async fn head_updated(&self, entry: &Arc<Entry>) {
+        self.persist(entry).await;
+    }
+
+    async fn read_chunk(&self, entry: &Arc<Entry>, idx: u32) -> Option<Bytes> {
+        if let Some(c) = self.memory.get(entry.id, idx) {
+            return Some(c);
+        }
+        let d = self.disk.as_ref()?;
+        let size = entry.size()?;
+        let start = u64::from(idx) * CHUNK_SIZE;
+        let len = usize::try_from(CHUNK_SIZE.min(size.saturating_sub(start))).ok()?;
+        let chunk = d.read_chunk(entry.id, idx, len).await.ok()?;
+        self.memory.insert(entry.id, idx, chunk.clone());
+        Some(chunk)
+    }
+
+    /// Streams `[start, end)` of an entry's body (`end = None`: to the end of the body),
+    /// waiting on fills under way and fetching missing chunks through `fetch`.
+    pub fn read(
+        self: &Arc<Self>,
+        entry: Arc<Entry>,
+        start: u64,
+        end: Option<u64>,
+        fetch: Option<SpanFetcher>,
+    ) -> BoxStream<'static, std::io::Result<Bytes>> {
+        let cache = self.clone();
+        let state = (cache, entry, start, end, fetch);
+        Box::pin(futures::stream::unfold(Some(state), |state| async move {
+            let (cache, entry, mut pos, end, fetch) = state?;
+            match cache.next_piece(&entry, pos, end, fetch.as_ref()).await {
+                Ok(Some(b)) => {
+                    pos += b.len() as u64;
+                    Some((Ok(b), Some((cache, entry, pos, end, fetch))))
+                }
+                Ok(None) => None,
+                Err(e) => Some((Err(e), None)),
+            }
+        }))
+    }
+
+    async fn next_piece(
+        self: &Arc<Self>,
+        entry: &Arc<Entry>,
+        pos: u64,
+        end: Option<u64>,
+        fetch: Option<&SpanFetcher>,
+    ) -> std::io::Result<Option<Bytes>> {
+        loop {
+            let limit = match (end, entry.size()) {
+                (Some(e), Some(s)) => Some(e.min(s)),
+                (e, s) => e.or(s),
+            };
+            if limit.is_some_and(|l| pos >= l) {
+                return Ok(None);
+            }
+            let idx = chunk_of(pos);
+            let clip = |b: Bytes, base: u64| -> Bytes {
+                let from = usize::try_from(pos - base).unwrap_or(0).min(b.len());
+                let mut b = b.slice(from..);
+                if let Some(l) = limit {
+                    b.truncate(usize::try_from(l - pos).unwrap_or(usize::MAX));
+                }
+                b
+            };
+            if entry.chunks().has(idx) {
+                if let Some(c) = self.read_chunk(entry, idx).await {
+                    let piece = clip(c, u64::from(idx) * CHUNK_SIZE);
+                    if piece.is_empty() {
+                        return Ok(None);
+                    }
+                    return Ok(Some(piece));
+                }
+                // Evicted from memory with no copy on disk: fetch it again.
+                let mut c = entry.chunks();
+                if let Some(p) = c.present.get_mut(idx as usize) {
+                    *p = false;
+                }
+            }
+            let fill = entry.chunks().fills.iter().find(|f| f.covers(pos)).cloned();
+            if let Some(f) = fill {
+                let mut rx = f.subscribe();
+                loop {
+                    if let Some(b) = f.read_partial(pos) {
+                        return Ok(Some(clip(b, pos)));
+                    }
+                    if entry.chunks().has(idx) {
+                        break;
+                    }
+                    let p = f.progress();
+                    match p.state {
+                        FillState::Failed => {
+                            return Err(std::io::Error::other("origin failed mid-body"));
+                        }
+                        FillState::Done => break,
+                        FillState::Running => {}
+                    }
+                    if rx.changed().await.is_err() {
+                        break;
+                    }
+                }
+                if f.progress().state == FillState::Done && !entry.chunks().has(idx) {
+                    // The fill ended before `pos`: the body is shorter than asked for.
+                    if entry.size().is_none_or(|s| pos >= s) {
+                        return Ok(None);
+                    }
+                } else {
+                    continue;
+                }
+            }
+            // Nobody is fetching this chunk: ask the origin for the span up to the next chunk
+            // we hold (or the end of what the viewer wants).
+            let Some(fetch) = fetch else {
+                return Err(std::io::Error::other("chunk missing from the cache"));
+            };
+            let Some(size) = entry.size() else {
+                return Err(std::io::Error::other(
+                    "body of unknown length is incomplete",
+                ));
+            };
+            let span_start = u64::from(idx) * CHUNK_SIZE;
+            let want_end = limit.unwrap_or(size).min(size);
+            let mut span_end = (span_start + MAX_SPAN_CHUNKS * CHUNK_SIZE)
+                .min(want_end.div_ceil(CHUNK_SIZE) * CHUNK_SIZE)
+                .min(size);
+            {
+                let c = entry.chunks();
+                let mut i = idx + 1;
+                while u64::from(i) * CHUNK_SIZE < span_end {
+                    if c.has(i) || c.fills.iter().any(|f| f.covers(u64::from(i) * CHUNK_SIZE)) {
+                        span_end = u64::from(i) * CHUNK_SIZE;
+                        break;
+                    }
+                    i += 1;
+                }
+            }
+            let resp = fetch(span_start, span_end)
+                .await
+                .map_err(|e| std::io::Error::other(e.to_string()))?;
+            if resp.status != http::StatusCode::PARTIAL_CONTENT
+                || !same_validator(&entry.head().headers, &resp.headers)
+                || content_range_start(&resp.headers) != Some(span_start)
+            {
+                // The object changed at the origin: this stored copy is no longer whole.
+                self.remove(entry);
+                return Err(std::io::Error::other("object changed at the origin"));
+            }
+            if entry.chunks().fills.iter().any(|f| f.covers(pos)) {
+                continue;
+            }
+            self.start_fill(entry, span_start, Some(span_end), resp.body);
+        }
+    }
+}
+
+fn disk_bytes(e: &Entry) -> u64 {
+    let c = e.chunks();
+    let size = c.size.unwrap_or(0);
+    (0..c.present.len() as u32)
+        .filter(|&i| c.has(i))
+        .map(|i| CHUNK_SIZE.min(size.saturating_sub(u64::from(i) * CHUNK_SIZE)))
+        .sum()
+}
+
+fn same_validator(stored: &http::HeaderMap, fresh: &http::HeaderMap) -> bool {
+    match (
+        stored.get(http::header::ETAG),
+        fresh.get(http::header::ETAG),
+    ) {
+        (Some(a), Some(b)) => a == b,
+        (None, _) => {
+            stored.get(http::header::LAST_MODIFIED) == fresh.get(http::header::LAST_MODIFIED)
+        }
+        (Some(_), None) => false,
+    }
+}
+
+/// The first byte of a `Content-Range: bytes a-b/n` header.
+pub fn content_range_start(h: &http::HeaderMap) -> Option<u64> {
+    parse_content_range(h).map(|(a, _, _)| a)
+}
+
+/// `(first, last, complete length)` of `Content-Range: bytes first-last/length`.
+pub fn parse_content_range(h: &http::HeaderMap) -> Option<(u64, u64, Option<u64>)> {
+    let v = h.get(http::header::CONTENT_RANGE)?.to_str().ok()?;
+    let rest = v.trim().strip_prefix("bytes ")?;
+    let (range, total) = rest.split_once('/')?;
+    let (a, b) = range.split_once('-')?;
+    let (a, b): (u64, u64) = (a.trim().parse().ok()?, b.trim().parse().ok()?);
+    if b < a {
+        return None;
+    }
+    let total = match total.trim() {
+        "*" => None,
+        t => Some(t.parse().ok()?),
+    };
+    Some((a, b, total))
+}

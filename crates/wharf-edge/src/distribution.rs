@@ -1,0 +1,251 @@
+//! A distribution in its runtime form: compiled path patterns, resolved policies, and built
+//! origins, ready for the pipeline to match a request against.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+use http::{HeaderName, HeaderValue, Method};
+use wharf_model::cloudfront::{
+    self as model, CachePolicyConfig, DistributionConfig, OriginRequestPolicyConfig,
+};
+
+use crate::origin::failover::OriginGroup;
+use crate::origin::{Origin, OriginError, OriginFactory, OriginRequest, OriginResponse};
+use crate::path_pattern::PathPattern;
+use crate::policy::{CachePolicy, OriginRequestPolicy};
+
+/// Custom cache and origin request policies by ID (the managed ones need no entry).
+#[derive(Debug, Default, Clone)]
+pub struct PolicyBook {
+    pub cache: HashMap<String, CachePolicyConfig>,
+    pub origin_request: HashMap<String, OriginRequestPolicyConfig>,
+}
+
+impl PolicyBook {
+    fn cache_policy(&self, id: &str) -> Option<CachePolicy> {
+        model::managed_cache_policy(id)
+            .or_else(|| self.cache.get(id).cloned())
+            .map(|c| CachePolicy::from_config(&c))
+    }
+    fn origin_request_policy(&self, id: &str) -> Option<OriginRequestPolicy> {
+        model::managed_origin_request_policy(id)
+            .or_else(|| self.origin_request.get(id).cloned())
+            .map(|c| OriginRequestPolicy::from_config(&c))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ViewerProtocolPolicy {
+    AllowAll,
+    RedirectToHttps,
+    HttpsOnly,
+}
+
+pub struct Behavior {
+    /// `None` for the default behavior.
+    pub pattern: Option<PathPattern>,
+    pub target: Arc<dyn Origin>,
+    pub allowed_methods: Vec<Method>,
+    pub cached_methods: Vec<Method>,
+    pub compress: bool,
+    pub cache_policy: CachePolicy,
+    pub origin_request_policy: Option<OriginRequestPolicy>,
+    pub viewer_protocol_policy: ViewerProtocolPolicy,
+}
+
+pub struct ErrorResponse {
+    pub page_path: Option<String>,
+    pub response_code: Option<u16>,
+    pub caching_min_ttl: u64,
+}
+
+pub struct Distribution {
+    pub id: String,
+    pub enabled: bool,
+    pub aliases: Vec<String>,
+    pub default_root_object: Option<String>,
+    /// Ordered cache behaviors, then the default one last.
+    pub behaviors: Vec<Behavior>,
+    pub error_responses: HashMap<u16, ErrorResponse>,
+    pub config: DistributionConfig,
+}
+
+/// CloudFront's default for `ErrorCachingMinTTL`.
+pub const DEFAULT_ERROR_CACHING_MIN_TTL: u64 = 10;
+
+impl Distribution {
+    pub fn build(
+        id: &str,
+        config: DistributionConfig,
+        policies: &PolicyBook,
+        factory: &dyn OriginFactory,
+    ) -> Result<Self, String> {
+        config.validate().map_err(|e| e.to_string())?;
+        let mut origins: HashMap<String, Arc<dyn Origin>> = HashMap::new();
+        for o in &config.origins.items {
+            let built = factory.build(o)?;
+            origins.insert(o.id.clone(), Arc::new(ConfiguredOrigin::new(o, built)?));
+        }
+        for g in &config.origin_groups.items {
+            let member = |i: usize| origins[&g.members.items[i].origin_id].clone();
+            let group = OriginGroup {
+                primary: member(0),
+                secondary: member(1),
+                status_codes: g.failover_criteria.status_codes.items.clone(),
+            };
+            origins.insert(g.id.clone(), Arc::new(group));
+        }
+        let mut behaviors = Vec::new();
+        for b in config
+            .cache_behaviors
+            .items
+            .iter()
+            .chain(std::iter::once(&config.default_cache_behavior))
+        {
+            behaviors.push(Self::behavior(b, &origins, policies)?);
+        }
+        let error_responses = config
+            .custom_error_responses
+            .items
+            .iter()
+            .map(|e| {
+                (
+                    e.error_code,
+                    ErrorResponse {
+                        page_path: Some(e.response_page_path.clone()).filter(|p| !p.is_empty()),
+                        response_code: e.response_code.parse().ok(),
+                        caching_min_ttl: e
+                            .error_caching_min_ttl
+                            .map_or(DEFAULT_ERROR_CACHING_MIN_TTL, |t| {
+                                u64::try_from(t).unwrap_or(0)
+                            }),
+                    },
+                )
+            })
+            .collect();
+        Ok(Self {
+            id: id.to_owned(),
+            enabled: config.enabled,
+            aliases: config
+                .aliases
+                .items
+                .iter()
+                .map(|a| a.to_ascii_lowercase())
+                .collect(),
+            default_root_object: Some(config.default_root_object.trim_start_matches('/'))
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned),
+            behaviors,
+            error_responses,
+            config,
+        })
+    }
+
+    fn behavior(
+        b: &model::CacheBehavior,
+        origins: &HashMap<String, Arc<dyn Origin>>,
+        policies: &PolicyBook,
+    ) -> Result<Behavior, String> {
+        let pattern = match &b.path_pattern {
+            Some(p) if !p.is_empty() => {
+                Some(PathPattern::new(p).ok_or_else(|| format!("invalid PathPattern {p:?}"))?)
+            }
+            _ => None,
+        };
+        let cache_policy = match &b.cache_policy_id {
+            Some(id) if !id.is_empty() => policies
+                .cache_policy(id)
+                .ok_or_else(|| format!("no cache policy with ID {id}"))?,
+            _ => CachePolicy::legacy(b),
+        };
+        let origin_request_policy = match &b.origin_request_policy_id {
+            Some(id) if !id.is_empty() => Some(
+                policies
+                    .origin_request_policy(id)
+                    .ok_or_else(|| format!("no origin request policy with ID {id}"))?,
+            ),
+            _ => None,
+        };
+        let methods = |items: &[String]| -> Result<Vec<Method>, String> {
+            items
+                .iter()
+                .map(|m| Method::from_bytes(m.as_bytes()).map_err(|_| format!("bad method {m}")))
+                .collect()
+        };
+        let allowed_methods = methods(&b.allowed_methods.methods.items)?;
+        let cached_methods = match &b.allowed_methods.cached_methods {
+            Some(c) => methods(&c.items)?,
+            None => vec![Method::GET, Method::HEAD],
+        };
+        Ok(Behavior {
+            pattern,
+            target: origins
+                .get(&b.target_origin_id)
+                .cloned()
+                .ok_or_else(|| format!("no origin {}", b.target_origin_id))?,
+            allowed_methods,
+            cached_methods,
+            compress: b.compress,
+            cache_policy,
+            origin_request_policy,
+            viewer_protocol_policy: match b.viewer_protocol_policy.as_str() {
+                "redirect-to-https" => ViewerProtocolPolicy::RedirectToHttps,
+                "https-only" => ViewerProtocolPolicy::HttpsOnly,
+                _ => ViewerProtocolPolicy::AllowAll,
+            },
+        })
+    }
+
+    /// The first cache behavior whose pattern matches `path`, else the default one
+    /// (CloudFront: "in the order in which they're listed").
+    pub fn behavior_for(&self, path: &str) -> (usize, &Behavior) {
+        let i = self
+            .behaviors
+            .iter()
+            .position(|b| b.pattern.as_ref().is_none_or(|p| p.matches(path)))
+            .unwrap_or(self.behaviors.len() - 1);
+        (i, &self.behaviors[i])
+    }
+}
+
+/// An origin with its `OriginPath` and custom headers applied, so each member of an origin
+/// group keeps its own.
+struct ConfiguredOrigin {
+    origin_path: String,
+    custom_headers: Vec<(HeaderName, HeaderValue)>,
+    inner: Arc<dyn Origin>,
+}
+
+impl ConfiguredOrigin {
+    fn new(c: &model::Origin, inner: Arc<dyn Origin>) -> Result<Self, String> {
+        let mut custom_headers = Vec::new();
+        for h in &c.custom_headers.items {
+            let name = HeaderName::from_bytes(h.header_name.as_bytes())
+                .map_err(|_| format!("bad custom header name {}", h.header_name))?;
+            let value = HeaderValue::from_str(&h.header_value)
+                .map_err(|_| format!("bad custom header value for {}", h.header_name))?;
+            custom_headers.push((name, value));
+        }
+        Ok(Self {
+            origin_path: c.origin_path.clone(),
+            custom_headers,
+            inner,
+        })
+    }
+}
+
+impl Origin for ConfiguredOrigin {
+    fn fetch(
+        &self,
+        mut req: OriginRequest,
+    ) -> BoxFuture<'static, Result<OriginResponse, OriginError>> {
+        if !self.origin_path.is_empty() {
+            req.path_and_query = format!("{}{}", self.origin_path, req.path_and_query);
+        }
+        for (n, v) in &self.custom_headers {
+            req.headers.insert(n.clone(), v.clone());
+        }
+        self.inner.fetch(req)
+    }
+}

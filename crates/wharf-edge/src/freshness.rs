@@ -1,0 +1,239 @@
+//! Freshness, age and storability: RFC 9111 for a shared cache, RFC 9213's `CDN-Cache-Control`,
+//! and CloudFront's Min/Default/Max TTL on top. Everything here is a pure function of the
+//! stored headers and the times given, so it is tested with an injected clock.
+//!
+//! CloudFront's rules ("Manage how long content stays in the cache"):
+//! - an explicit lifetime from the origin (`s-maxage`, `max-age`, `Expires`) is clamped into
+//!   `[MinTTL, MaxTTL]`;
+//! - with no explicit lifetime, `DefaultTTL` applies;
+//! - `no-store`, `no-cache` and `private` are honoured when `MinTTL` is 0; with a `MinTTL` above
+//!   0 the response is cached for `MinTTL` anyway.
+//!
+//! Where CloudFront's `DefaultTTL` is 0 (as in `UseOriginCacheControlHeaders`), a response with
+//! `Last-Modified` gets RFC 9111 §4.2.2's heuristic lifetime (10% of its age, at most a day)
+//! instead of none; responses with neither a lifetime nor a validator are never reused.
+
+use http::header::{self, HeaderName};
+use http::{HeaderMap, Method, StatusCode};
+
+use crate::cache_control::CacheControl;
+use crate::policy::CachePolicy;
+
+pub static CDN_CACHE_CONTROL: HeaderName = HeaderName::from_static("cdn-cache-control");
+
+/// RFC 9111 §4.2.2: a heuristic lifetime is "no more than some fraction" of the time since
+/// Last-Modified; 10% is the figure the RFC gives. We cap it at a day.
+pub const HEURISTIC_FRACTION: f64 = 0.1;
+pub const MAX_HEURISTIC_SECS: u64 = 86_400;
+
+/// Why a response was not stored; feeds logs and metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoCacheReason {
+    Method,
+    Status,
+    NoStore,
+    Private,
+    Authorization,
+    VaryStar,
+    NothingToReuse,
+    PolicyDisabled,
+}
+
+impl NoCacheReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Method => "method",
+            Self::Status => "status",
+            Self::NoStore => "no-store",
+            Self::Private => "private",
+            Self::Authorization => "authorization",
+            Self::VaryStar => "vary-star",
+            Self::NothingToReuse => "no-freshness-no-validator",
+            Self::PolicyDisabled => "policy-disabled",
+        }
+    }
+}
+
+/// The cache directives that apply to us: `CDN-Cache-Control` replaces `Cache-Control` when
+/// present and valid (RFC 9213 §2.1).
+pub fn directives(headers: &HeaderMap) -> CacheControl {
+    let cdn = CacheControl::from_headers(headers, &CDN_CACHE_CONTROL);
+    if cdn.present {
+        cdn
+    } else {
+        CacheControl::from_headers(headers, &header::CACHE_CONTROL)
+    }
+}
+
+/// Status codes a cache may store with a heuristic lifetime (RFC 9110 §15.1).
+pub fn heuristically_cacheable(status: StatusCode) -> bool {
+    matches!(
+        status.as_u16(),
+        200 | 203 | 204 | 206 | 300 | 301 | 308 | 404 | 405 | 410 | 414 | 501
+    )
+}
+
+/// Status codes CloudFront caches with `DefaultTTL` when the origin sends no lifetime.
+fn cloudfront_default_cacheable(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 200 | 203 | 206 | 300 | 301 | 410)
+}
+
+/// Seconds since the epoch from an HTTP date; `None` when it does not parse (RFC 9111 §5.3:
+/// an invalid `Expires` means "already expired", which callers treat as such).
+pub fn http_date(headers: &HeaderMap, name: &HeaderName) -> Option<i64> {
+    let v = headers.get(name)?.to_str().ok()?;
+    let t = httpdate::parse_http_date(v.trim()).ok()?;
+    let secs = t.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
+    i64::try_from(secs).ok()
+}
+
+/// Whether a response may be stored at all, before any TTL arithmetic (RFC 9111 §3).
+pub fn storable(
+    method: &Method,
+    req_headers: &HeaderMap,
+    status: StatusCode,
+    headers: &HeaderMap,
+    policy: &CachePolicy,
+    error_ttl: Option<u64>,
+) -> Result<(), NoCacheReason> {
+    if policy.max_ttl == 0 && policy.min_ttl == 0 && error_ttl.is_none() {
+        return Err(NoCacheReason::PolicyDisabled);
+    }
+    if method != Method::GET && method != Method::HEAD {
+        return Err(NoCacheReason::Method);
+    }
+    // 206 is stored through the chunk store, not as a response of its own; 304 updates.
+    if status.is_informational() || status == StatusCode::NOT_MODIFIED {
+        return Err(NoCacheReason::Status);
+    }
+    let cc = directives(headers);
+    let forced = policy.min_ttl > 0;
+    // RFC 9111 §5.2.2.3: `must-understand` overrides `no-store` for status codes whose
+    // caching rules the cache implements (all the final codes of RFC 9110 here).
+    let understood = cc.must_understand && heuristically_cacheable(status)
+        || cc.must_understand && matches!(status.as_u16(), 302 | 303 | 307);
+    if (cc.no_store && !understood || cc.must_understand && !understood) && !forced {
+        return Err(NoCacheReason::NoStore);
+    }
+    if cc.private && !forced {
+        return Err(NoCacheReason::Private);
+    }
+    if vary_names(headers).iter().any(|v| v == "*") {
+        return Err(NoCacheReason::VaryStar);
+    }
+    // RFC 9111 §3.5: a shared cache stores a response to an authenticated request only when
+    // the response says so explicitly.
+    if req_headers.contains_key(header::AUTHORIZATION)
+        && !(cc.public || cc.s_maxage.is_some() || cc.must_revalidate)
+    {
+        return Err(NoCacheReason::Authorization);
+    }
+    let explicit = cc.max_age.is_some()
+        || cc.s_maxage.is_some()
+        || headers.contains_key(header::EXPIRES)
+        || cc.public;
+    if !(explicit
+        || heuristically_cacheable(status)
+        || cloudfront_default_cacheable(status)
+        || error_ttl.is_some()
+        || forced)
+    {
+        return Err(NoCacheReason::Status);
+    }
+    Ok(())
+}
+
+/// How long a stored response stays fresh, and what may be done when it is stale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Freshness {
+    pub lifetime: u64,
+    /// Stale responses must never be served without revalidation.
+    pub must_revalidate: bool,
+    pub stale_while_revalidate: u64,
+    pub stale_if_error: u64,
+}
+
+/// The freshness lifetime of a response received at `response_time` (seconds since the epoch).
+pub fn freshness(
+    status: StatusCode,
+    headers: &HeaderMap,
+    policy: &CachePolicy,
+    error_ttl: Option<u64>,
+    response_time: i64,
+) -> Freshness {
+    let cc = directives(headers);
+    let must_revalidate = cc.must_revalidate || cc.proxy_revalidate;
+    let mut f = Freshness {
+        lifetime: 0,
+        must_revalidate,
+        stale_while_revalidate: cc.stale_while_revalidate.unwrap_or(0),
+        stale_if_error: cc.stale_if_error.unwrap_or(0),
+    };
+    let (min, default, max) = (policy.min_ttl, policy.default_ttl, policy.max_ttl);
+    if (cc.no_store || cc.private || cc.no_cache) && min > 0 {
+        f.lifetime = min;
+        return f;
+    }
+    if cc.no_cache {
+        return f;
+    }
+    let date = http_date(headers, &header::DATE).unwrap_or(response_time);
+    let explicit = cc.s_maxage.or(cc.max_age).or_else(|| {
+        headers.get(header::EXPIRES).map(|_| {
+            http_date(headers, &header::EXPIRES).map_or(0, |e| u64::try_from(e - date).unwrap_or(0))
+        })
+    });
+    f.lifetime = match explicit {
+        Some(secs) => secs.clamp(min, max.max(min)),
+        None if let Some(ttl) = error_ttl => ttl,
+        None if default > 0 && cloudfront_default_cacheable(status) => default.min(max),
+        None if heuristically_cacheable(status) => {
+            let heuristic = http_date(headers, &header::LAST_MODIFIED)
+                .and_then(|lm| u64::try_from(date - lm).ok())
+                .map_or(0, |age| {
+                    ((age as f64 * HEURISTIC_FRACTION) as u64).min(MAX_HEURISTIC_SECS)
+                });
+            heuristic.clamp(min, max.max(min))
+        }
+        None => min,
+    };
+    f
+}
+
+/// The current age of a stored response, in seconds (RFC 9111 §4.2.3).
+pub fn current_age(headers: &HeaderMap, request_time: i64, response_time: i64, now: i64) -> u64 {
+    let date = http_date(headers, &header::DATE).unwrap_or(response_time);
+    let age_value = headers
+        .get(header::AGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map_or(0, |a| i64::try_from(a).unwrap_or(i64::MAX));
+    let apparent_age = (response_time - date).max(0);
+    let response_delay = (response_time - request_time).max(0);
+    let corrected_age_value = age_value.saturating_add(response_delay);
+    let corrected_initial_age = apparent_age.max(corrected_age_value);
+    let resident_time = (now - response_time).max(0);
+    u64::try_from(corrected_initial_age.saturating_add(resident_time)).unwrap_or(0)
+}
+
+/// The header names a response's `Vary` lists, lower-cased.
+pub fn vary_names(headers: &HeaderMap) -> Vec<String> {
+    let mut out = Vec::new();
+    for v in headers.get_all(header::VARY) {
+        for name in String::from_utf8_lossy(v.as_bytes()).split(',') {
+            let n = name.trim().to_ascii_lowercase();
+            if !n.is_empty() && !out.contains(&n) {
+                out.push(n);
+            }
+        }
+    }
+    out
+}
+
+/// Whether the stored response has a validator a conditional request can use.
+pub fn has_validator(headers: &HeaderMap) -> bool {
+    headers.contains_key(header::ETAG) || headers.contains_key(header::LAST_MODIFIED)
+}
+
+#[cfg(test)]
+mod tests;

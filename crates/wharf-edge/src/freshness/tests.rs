@@ -1,0 +1,206 @@
+use super::*;
+use crate::policy::Selection;
+use http::HeaderValue;
+
+fn policy(min: u64, default: u64, max: u64) -> CachePolicy {
+    CachePolicy {
+        min_ttl: min,
+        default_ttl: default,
+        max_ttl: max,
+        gzip: false,
+        brotli: false,
+        query_strings: Selection::None,
+        headers: Selection::None,
+        cookies: Selection::None,
+    }
+}
+
+fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+    let mut h = HeaderMap::new();
+    for (n, v) in pairs {
+        h.append(
+            HeaderName::from_bytes(n.as_bytes()).unwrap(),
+            HeaderValue::from_str(v).unwrap(),
+        );
+    }
+    h
+}
+
+const NOW: i64 = 1_784_000_000;
+fn date(t: i64) -> String {
+    httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(t as u64))
+}
+
+#[test]
+fn cloudfront_clamps_explicit_lifetimes() {
+    let ok = StatusCode::OK;
+    let p = policy(60, 3600, 7200);
+    let life = |h: &HeaderMap| freshness(ok, h, &p, None, NOW).lifetime;
+    assert_eq!(life(&headers(&[("cache-control", "max-age=10")])), 60);
+    assert_eq!(life(&headers(&[("cache-control", "max-age=100")])), 100);
+    assert_eq!(life(&headers(&[("cache-control", "max-age=99999")])), 7200);
+    assert_eq!(life(&headers(&[])), 3600);
+    // s-maxage wins over max-age for a shared cache.
+    assert_eq!(
+        life(&headers(&[("cache-control", "max-age=100, s-maxage=200")])),
+        200
+    );
+    // With MinTTL > 0, no-cache/no-store/private are cached for MinTTL.
+    assert_eq!(life(&headers(&[("cache-control", "no-store")])), 60);
+    let zero = policy(0, 0, 7200);
+    let h = headers(&[("cache-control", "no-cache, max-age=100")]);
+    assert_eq!(freshness(ok, &h, &zero, None, NOW).lifetime, 0);
+}
+
+#[test]
+fn expires_and_date() {
+    let p = policy(0, 0, 1_000_000);
+    let h = headers(&[("date", &date(NOW)), ("expires", &date(NOW + 300))]);
+    assert_eq!(freshness(StatusCode::OK, &h, &p, None, NOW).lifetime, 300);
+    // An invalid Expires means already expired.
+    let h = headers(&[("date", &date(NOW)), ("expires", "0")]);
+    assert_eq!(freshness(StatusCode::OK, &h, &p, None, NOW).lifetime, 0);
+    // max-age beats Expires.
+    let h = headers(&[
+        ("expires", &date(NOW + 300)),
+        ("cache-control", "max-age=5"),
+    ]);
+    assert_eq!(freshness(StatusCode::OK, &h, &p, None, NOW).lifetime, 5);
+    // CDN-Cache-Control beats Cache-Control.
+    let h = headers(&[
+        ("cache-control", "max-age=5"),
+        ("cdn-cache-control", "max-age=500"),
+    ]);
+    assert_eq!(freshness(StatusCode::OK, &h, &p, None, NOW).lifetime, 500);
+}
+
+#[test]
+fn heuristic_needs_last_modified_and_a_heuristic_status() {
+    let p = policy(0, 0, 1_000_000);
+    let h = headers(&[("date", &date(NOW)), ("last-modified", &date(NOW - 10_000))]);
+    assert_eq!(freshness(StatusCode::OK, &h, &p, None, NOW).lifetime, 1000);
+    assert_eq!(
+        freshness(StatusCode::NOT_FOUND, &h, &p, None, NOW).lifetime,
+        1000
+    );
+    assert_eq!(freshness(StatusCode::FOUND, &h, &p, None, NOW).lifetime, 0);
+}
+
+#[test]
+fn age_follows_rfc_9111_4_2_3() {
+    // Received 10 s after Date, with Age: 30, a 2 s round trip, stored 5 s ago.
+    let h = headers(&[("date", &date(NOW - 15)), ("age", "30")]);
+    assert_eq!(current_age(&h, NOW - 7, NOW - 5, NOW), 30 + 2 + 5);
+    // Apparent age dominates when larger.
+    let h = headers(&[("date", &date(NOW - 100))]);
+    assert_eq!(current_age(&h, NOW - 5, NOW - 5, NOW), 95 + 5);
+    // A garbage Age is ignored.
+    let h = headers(&[("age", "abc")]);
+    assert_eq!(current_age(&h, NOW, NOW, NOW + 3), 3);
+}
+
+#[test]
+fn storability() {
+    let get = Method::GET;
+    let p = policy(0, 86_400, 1_000_000);
+    let none = HeaderMap::new();
+    let ok = StatusCode::OK;
+    assert!(storable(&get, &none, ok, &headers(&[]), &p, None).is_ok());
+    assert_eq!(
+        storable(
+            &get,
+            &none,
+            ok,
+            &headers(&[("cache-control", "no-store")]),
+            &p,
+            None
+        ),
+        Err(NoCacheReason::NoStore)
+    );
+    assert_eq!(
+        storable(
+            &get,
+            &none,
+            ok,
+            &headers(&[("cache-control", "private")]),
+            &p,
+            None
+        ),
+        Err(NoCacheReason::Private)
+    );
+    assert_eq!(
+        storable(
+            &get,
+            &none,
+            ok,
+            &headers(&[("vary", "Accept, *")]),
+            &p,
+            None
+        ),
+        Err(NoCacheReason::VaryStar)
+    );
+    let auth = headers(&[("authorization", "Basic eDp5")]);
+    assert_eq!(
+        storable(
+            &get,
+            &auth,
+            ok,
+            &headers(&[("cache-control", "max-age=60")]),
+            &p,
+            None
+        ),
+        Err(NoCacheReason::Authorization)
+    );
+    assert!(
+        storable(
+            &get,
+            &auth,
+            ok,
+            &headers(&[("cache-control", "s-maxage=60")]),
+            &p,
+            None
+        )
+        .is_ok()
+    );
+    assert_eq!(
+        storable(&Method::POST, &none, ok, &headers(&[]), &p, None),
+        Err(NoCacheReason::Method)
+    );
+    assert_eq!(
+        storable(
+            &get,
+            &none,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &headers(&[]),
+            &p,
+            None
+        ),
+        Err(NoCacheReason::Status)
+    );
+    assert!(
+        storable(
+            &get,
+            &none,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &headers(&[]),
+            &p,
+            Some(10)
+        )
+        .is_ok()
+    );
+    assert!(
+        storable(
+            &get,
+            &none,
+            StatusCode::FOUND,
+            &headers(&[("cache-control", "max-age=5")]),
+            &p,
+            None
+        )
+        .is_ok()
+    );
+    assert_eq!(
+        storable(&get, &none, ok, &headers(&[]), &policy(0, 0, 0), None),
+        Err(NoCacheReason::PolicyDisabled)
+    );
+}

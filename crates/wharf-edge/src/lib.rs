@@ -1,0 +1,25 @@
+//! The CDN data plane with CloudFront's semantics.
+//!
+//! A viewer request enters [`pipeline::Edge::handle`], which runs the phases in order (see the
+//! module docs there): distribution by `Host` ([`registry`]), behavior by path pattern
+//! ([`distribution`], [`path_pattern`]), then the cache ([`cache`]: key, freshness, chunks,
+//! fills, collapsing, invalidation) and the origin ([`origin`]: HTTP origins, origin groups).
+//!
+//! This crate never imports the store: a local S3 bucket is an [`origin::Origin`] that the
+//! `wharf` binary implements over it.
+
+pub mod cache;
+pub mod cache_control;
+pub mod cache_key;
+pub mod distribution;
+pub mod freshness;
+pub mod headers;
+pub mod origin;
+pub mod path_pattern;
+pub mod pipeline;
+pub mod policy;
+pub mod range;
+pub mod registry;
+pub mod respond;
+
+pub use pipeline::{Edge, EdgeConfig};

@@ -1,0 +1,174 @@
+//! Custom (and remote S3) origins over HTTP/1.1, with a keep-alive connection pool per origin.
+//!
+//! CloudFront's origin settings apply: `ConnectionAttempts` (1–3) connection tries of
+//! `ConnectionTimeout` seconds each, `OriginReadTimeout` for the response head and between body
+//! chunks, and `OriginKeepaliveTimeout` for idle pooled connections.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::future::BoxFuture;
+use futures::{StreamExt, TryStreamExt};
+use http::{HeaderValue, Request, Uri, header};
+use http_body_util::{BodyExt, Empty, StreamBody, combinators::UnsyncBoxBody};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+
+use super::{FailoverReason, Origin, OriginError, OriginRequest, OriginResponse};
+use wharf_model::cloudfront::Origin as OriginConfig;
+
+type OutBody = UnsyncBoxBody<Bytes, std::io::Error>;
+
+/// CloudFront's defaults and limits for origin timeouts.
+pub const DEFAULT_CONNECTION_TIMEOUT: u64 = 10;
+pub const DEFAULT_CONNECTION_ATTEMPTS: u32 = 3;
+pub const DEFAULT_READ_TIMEOUT: u64 = 30;
+pub const DEFAULT_KEEPALIVE_TIMEOUT: u64 = 5;
+
+pub struct HttpOrigin {
+    client: Client<HttpConnector, OutBody>,
+    authority: String,
+    attempts: u32,
+    read_timeout: Duration,
+}
+
+impl HttpOrigin {
+    pub fn new(c: &OriginConfig) -> Result<Self, String> {
+        let (port, read, keepalive) = match &c.custom_origin_config {
+            Some(custom) => {
+                if custom.origin_protocol_policy == "https-only" {
+                    return Err(format!(
+                        "origin {}: https-only origins are not supported yet",
+                        c.id
+                    ));
+                }
+                (
+                    custom.http_port,
+                    custom.origin_read_timeout,
+                    custom.origin_keepalive_timeout,
+                )
+            }
+            None => (
+                80,
+                c.s3_origin_config
+                    .as_ref()
+                    .and_then(|s| s.origin_read_timeout),
+                None,
+            ),
+        };
+        let timeout = u64::from(c.connection_timeout.unwrap_or(10)).clamp(1, 10);
+        let mut connector = HttpConnector::new();
+        connector.set_nodelay(true);
+        connector.set_connect_timeout(Some(Duration::from_secs(timeout)));
+        let keepalive = read_secs(keepalive, DEFAULT_KEEPALIVE_TIMEOUT);
+        let client = Client::builder(TokioExecutor::new())
+            .pool_idle_timeout(keepalive)
+            .pool_max_idle_per_host(256)
+            .build(connector);
+        let host = c.domain_name.trim_end_matches('.');
+        let authority = if port == 80 {
+            host.to_owned()
+        } else {
+            format!("{host}:{port}")
+        };
+        Ok(Self {
+            client,
+            authority,
+            attempts: c
+                .connection_attempts
+                .unwrap_or(DEFAULT_CONNECTION_ATTEMPTS)
+                .clamp(1, 3),
+            read_timeout: read_secs(read, DEFAULT_READ_TIMEOUT),
+        })
+    }
+}
+
+fn read_secs(v: Option<u32>, default: u64) -> Duration {
+    Duration::from_secs(v.map_or(default, u64::from).max(1))
+}
+
+impl Origin for HttpOrigin {
+    fn fetch(&self, req: OriginRequest) -> BoxFuture<'static, Result<OriginResponse, OriginError>> {
+        let client = self.client.clone();
+        let authority = self.authority.clone();
+        let attempts = self.attempts;
+        let read_timeout = self.read_timeout;
+        Box::pin(async move {
+            let uri: Uri = format!("http://{authority}{}", req.path_and_query)
+                .parse()
+                .map_err(|e| OriginError::new(FailoverReason::ConnectionFailed, format!("{e}")))?;
+            // A streamed body can be sent once, so only body-less requests are retried.
+            let mut body = req.body;
+            let attempts = if body.is_some() { 1 } else { attempts };
+            let mut last = None;
+            for attempt in 1..=attempts {
+                let out: OutBody = match body.take() {
+                    Some(stream) => {
+                        StreamBody::new(stream.map_ok(http_body::Frame::data)).boxed_unsync()
+                    }
+                    None => Empty::new().map_err(|e| match e {}).boxed_unsync(),
+                };
+                let mut r = Request::new(out);
+                *r.method_mut() = req.method.clone();
+                *r.uri_mut() = uri.clone();
+                *r.headers_mut() = req.headers.clone();
+                if let Ok(h) = HeaderValue::from_str(&authority) {
+                    r.headers_mut().entry(header::HOST).or_insert(h);
+                }
+                match tokio::time::timeout(read_timeout, client.request(r)).await {
+                    Err(_) => {
+                        return Err(OriginError::new(
+                            FailoverReason::Timeout,
+                            format!("no response from {authority} in {read_timeout:?}"),
+                        ));
+                    }
+                    Ok(Ok(resp)) => {
+                        let (parts, incoming) = resp.into_parts();
+                        let body = incoming.into_data_stream().map_err(std::io::Error::other);
+                        return Ok(OriginResponse {
+                            status: parts.status,
+                            headers: parts.headers,
+                            body: idle_timeout(body, read_timeout),
+                        });
+                    }
+                    Ok(Err(e)) => {
+                        tracing::debug!(attempt, error = %e, "origin request failed");
+                        let retry = e.is_connect();
+                        last = Some(format!("{e}"));
+                        if !retry {
+                            break;
+                        }
+                    }
+                }
+            }
+            Err(OriginError::new(
+                FailoverReason::ConnectionFailed,
+                last.unwrap_or_default(),
+            ))
+        })
+    }
+}
+
+/// Fails the body with `TimedOut` when no chunk arrives within `limit`.
+fn idle_timeout(
+    body: impl futures::Stream<Item = std::io::Result<Bytes>> + Send + 'static,
+    limit: Duration,
+) -> futures::stream::BoxStream<'static, std::io::Result<Bytes>> {
+    let body = Box::pin(body);
+    futures::stream::unfold(Some(body), move |state| async move {
+        let mut body = state?;
+        match tokio::time::timeout(limit, body.next()).await {
+            Ok(Some(item)) => Some((item, Some(body))),
+            Ok(None) => None,
+            Err(_) => Some((
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "origin read timeout",
+                )),
+                None,
+            )),
+        }
+    })
+    .boxed()
+}

@@ -1,0 +1,92 @@
+//! Origins: where a miss is fetched from.
+//!
+//! The edge sees an origin only through the [`Origin`] trait. [`http::HttpOrigin`] reaches any
+//! HTTP server with pooled keep-alive connections; the `wharf` binary adds an implementation over
+//! its own store for S3 origins named `BUCKET.s3.localhost` (the edge never imports the store).
+//! [`failover`] runs an origin group's primary and, when the primary fails for a request, its
+//! secondary.
+
+pub mod failover;
+pub mod http;
+
+use std::sync::Arc;
+
+use ::http::{HeaderMap, Method, StatusCode};
+use bytes::Bytes;
+use futures::future::BoxFuture;
+use futures::stream::BoxStream;
+
+use wharf_model::cloudfront::Origin as OriginConfig;
+
+/// A body sent to the origin (a forwarded PUT or POST).
+pub type RequestBody = BoxStream<'static, std::io::Result<Bytes>>;
+
+/// A request the edge sends to an origin.
+pub struct OriginRequest {
+    pub method: Method,
+    /// Path and query, `OriginPath` already prefixed.
+    pub path_and_query: String,
+    pub headers: HeaderMap,
+    pub body: Option<RequestBody>,
+}
+
+/// What an origin answered. The body streams; an error in it means the origin failed mid-body.
+pub struct OriginResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: BoxStream<'static, std::io::Result<Bytes>>,
+}
+
+/// Why an origin request failed before a response arrived (and why a group may fail over).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailoverReason {
+    ConnectionFailed,
+    Timeout,
+    StatusCode,
+}
+
+impl FailoverReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ConnectionFailed => "connection-failed",
+            Self::Timeout => "timeout",
+            Self::StatusCode => "status-code",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("origin {reason}: {message}", reason = .reason.as_str())]
+pub struct OriginError {
+    pub reason: FailoverReason,
+    pub message: String,
+}
+
+impl OriginError {
+    pub fn new(reason: FailoverReason, message: impl Into<String>) -> Self {
+        Self {
+            reason,
+            message: message.into(),
+        }
+    }
+}
+
+/// An origin server.
+pub trait Origin: Send + Sync {
+    fn fetch(&self, req: OriginRequest) -> BoxFuture<'static, Result<OriginResponse, OriginError>>;
+}
+
+/// Builds the [`Origin`] for each origin of a distribution.
+pub trait OriginFactory: Send + Sync {
+    fn build(&self, config: &OriginConfig) -> Result<Arc<dyn Origin>, String>;
+}
+
+/// The factory that reaches every origin over HTTP.
+#[derive(Default)]
+pub struct HttpOriginFactory;
+
+impl OriginFactory for HttpOriginFactory {
+    fn build(&self, config: &OriginConfig) -> Result<Arc<dyn Origin>, String> {
+        Ok(Arc::new(http::HttpOrigin::new(config)?))
+    }
+}

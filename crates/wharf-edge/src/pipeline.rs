@@ -1,0 +1,893 @@
+//! The edge's journey, one phase after another, named as CloudFront names them:
+//!
+//! 1. viewer request: find the distribution by `Host`, apply `DefaultRootObject`;
+//! 2. behavior match: first `PathPattern` that matches, else the default behavior;
+//! 3. access checks: viewer protocol policy, allowed methods;
+//! 4. cache lookup: fresh → hit; stale → serve stale (`stale-while-revalidate`) or revalidate;
+//!    absent → miss;
+//! 5. origin request: collapsed per cache key, through the origin or origin group;
+//! 6. fill: the response streams into the cache and to every waiting viewer;
+//! 7. viewer response: preconditions, range, custom error pages, CloudFront's headers.
+//!
+//! `docs/edge.md` draws the same chart.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures::StreamExt;
+use http::header::{self, HeaderName, HeaderValue};
+use http::{HeaderMap, Method, Request, Response, StatusCode};
+
+use crate::cache::entry::{CHUNK_SIZE, Head};
+use crate::cache::{Cache, CacheConfig, Collapse, Outcome, SpanFetcher, parse_content_range};
+use crate::cache_key;
+use crate::distribution::{Behavior, Distribution, ViewerProtocolPolicy};
+use crate::freshness::{self, current_age, freshness, storable};
+use crate::headers::{self, CacheStatus};
+use crate::origin::{Origin, OriginError, OriginRequest, OriginResponse, RequestBody};
+use crate::registry::Registry;
+use crate::respond::{self, EdgeBody};
+
+/// Settings of the edge as a whole.
+#[derive(Debug, Clone)]
+pub struct EdgeConfig {
+    /// The `X-Amz-Cf-Pop` value (CloudFront: an airport code and a number, `IAD89-C1`).
+    pub pop: String,
+    pub cache: CacheConfig,
+}
+
+pub struct Edge {
+    pub registry: Arc<Registry>,
+    pub cache: Arc<Cache>,
+    pop: String,
+    via: HeaderValue,
+}
+
+/// One request's journey through the phases.
+struct ViewerCtx {
+    request_id: String,
+    dist: Arc<Distribution>,
+    behavior: usize,
+    method: Method,
+    /// The path as requested (after `DefaultRootObject`), percent-encoding kept.
+    path: String,
+    query: Option<String>,
+    headers: HeaderMap,
+    client: Option<SocketAddr>,
+    /// Serving a custom error page already: do not recurse.
+    error_page: bool,
+}
+
+impl ViewerCtx {
+    fn behavior(&self) -> &Behavior {
+        &self.dist.behaviors[self.behavior]
+    }
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+impl Edge {
+    pub fn new(registry: Arc<Registry>, cfg: &EdgeConfig) -> std::io::Result<Self> {
+        let id = headers::new_request_id();
+        let via = HeaderValue::from_str(&format!(
+            "1.1 {}.cloudfront.net (CloudFront)",
+            id[..16].to_ascii_lowercase().replace(['-', '_'], "0")
+        ))
+        .unwrap_or(HeaderValue::from_static("1.1 wharf (CloudFront)"));
+        Ok(Self {
+            registry,
+            cache: Cache::open(&cfg.cache)?,
+            pop: cfg.pop.clone(),
+            via,
+        })
+    }
+
+    /// Creates an invalidation for the paths of a distribution (ID as configured).
+    pub fn invalidate(&self, distribution_id: &str, paths: &[String]) -> Result<(), String> {
+        let snap = self.registry.snapshot();
+        let d = snap
+            .get(distribution_id)
+            .ok_or_else(|| format!("no distribution {distribution_id}"))?;
+        if let Some(bad) = paths
+            .iter()
+            .find(|p| !crate::cache::invalidation::valid_path(p))
+        {
+            return Err(format!("invalid path {bad:?}"));
+        }
+        self.cache
+            .invalidations
+            .invalidate(&d.id, paths)
+            .map_err(|e| e.to_string())
+    }
+
+    /// Serves one viewer request.
+    pub async fn handle<B>(&self, req: Request<B>, client: Option<SocketAddr>) -> Response<EdgeBody>
+    where
+        B: http_body::Body<Data = Bytes> + Send + 'static,
+        B::Error: std::fmt::Display + Send + 'static,
+    {
+        let request_id = headers::new_request_id();
+        let (parts, body) = req.into_parts();
+        let (mut resp, status) = self.viewer_request(parts, body, &request_id, client).await;
+        headers::decorate(
+            resp.headers_mut(),
+            status,
+            &request_id,
+            &self.pop,
+            &self.via,
+        );
+        resp
+    }
+
+    // Phase 1–3: distribution, behavior, access checks.
+    async fn viewer_request<B>(
+        &self,
+        parts: http::request::Parts,
+        body: B,
+        request_id: &str,
+        client: Option<SocketAddr>,
+    ) -> (Response<EdgeBody>, CacheStatus)
+    where
+        B: http_body::Body<Data = Bytes> + Send + 'static,
+        B::Error: std::fmt::Display + Send + 'static,
+    {
+        let host = parts
+            .headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .or(parts.uri.host());
+        let snap = self.registry.snapshot();
+        let Some(dist) = snap.for_host(host).cloned() else {
+            let r = respond::error_page(
+                StatusCode::FORBIDDEN,
+                "Bad request. We can't connect to the server for this app or website at this time.",
+                request_id,
+            );
+            return (r, CacheStatus::Error);
+        };
+        if !dist.enabled {
+            let r = respond::error_page(
+                StatusCode::FORBIDDEN,
+                "The distribution is disabled.",
+                request_id,
+            );
+            return (r, CacheStatus::Error);
+        }
+        let mut path = parts.uri.path().to_owned();
+        if path == "/"
+            && let Some(root) = &dist.default_root_object
+        {
+            path = format!("/{root}");
+        }
+        let (behavior, b) = dist.behavior_for(&path);
+        let https = parts.uri.scheme_str() == Some("https");
+        match b.viewer_protocol_policy {
+            ViewerProtocolPolicy::RedirectToHttps if !https => {
+                let mut r = Response::new(respond::empty());
+                *r.status_mut() = StatusCode::MOVED_PERMANENTLY;
+                let pq = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+                if let Ok(v) = HeaderValue::from_str(&format!("https://{}{pq}", host.unwrap_or("")))
+                {
+                    r.headers_mut().insert(header::LOCATION, v);
+                }
+                return (r, CacheStatus::Miss);
+            }
+            ViewerProtocolPolicy::HttpsOnly if !https => {
+                return (
+                    respond::error_page(
+                        StatusCode::FORBIDDEN,
+                        "This distribution requires HTTPS.",
+                        request_id,
+                    ),
+                    CacheStatus::Error,
+                );
+            }
+            _ => {}
+        }
+        if !b.allowed_methods.contains(&parts.method) {
+            return (
+                respond::error_page(
+                    StatusCode::FORBIDDEN,
+                    "This distribution is not configured to allow the HTTP request method that was used for this request. The distribution supports only cachable requests.",
+                    request_id,
+                ),
+                CacheStatus::Error,
+            );
+        }
+        let ctx = ViewerCtx {
+            request_id: request_id.to_owned(),
+            dist,
+            behavior,
+            method: parts.method,
+            path,
+            query: parts.uri.query().map(str::to_owned),
+            headers: parts.headers,
+            client,
+            error_page: false,
+        };
+        let cacheable = {
+            let b = ctx.behavior();
+            b.cached_methods.contains(&ctx.method)
+                && (ctx.method == Method::GET || ctx.method == Method::HEAD)
+                && !(b.cache_policy.max_ttl == 0 && b.cache_policy.min_ttl == 0)
+        };
+        let (resp, status) = if cacheable {
+            self.cached(&ctx).await
+        } else {
+            let stream = body_stream(body);
+            self.pass(&ctx, stream).await
+        };
+        self.custom_error(&ctx, resp, status).await
+    }
+
+    // Phase 4: cache lookup.
+    async fn cached(&self, ctx: &ViewerCtx) -> (Response<EdgeBody>, CacheStatus) {
+        let b = ctx.behavior();
+        let primary = cache_key::primary_key(
+            &ctx.dist.id,
+            &ctx.path,
+            ctx.query.as_deref(),
+            &ctx.headers,
+            &b.cache_policy,
+        );
+        let vary = |name: &str| vary_value(ctx, name);
+        if let Some(entry) = self.cache.lookup(&primary, &vary) {
+            let head = entry.head();
+            let t = now();
+            let f = freshness(
+                head.status,
+                &head.headers,
+                &b.cache_policy,
+                entry.error_ttl,
+                head.response_time,
+            );
+            let age = current_age(&head.headers, head.request_time, head.response_time, t);
+            if age < f.lifetime {
+                return (self.from_entry(ctx, &entry, age), CacheStatus::Hit);
+            }
+            let validator = freshness::has_validator(&head.headers);
+            let stale_for = age - f.lifetime;
+            if !f.must_revalidate && stale_for < f.stale_while_revalidate {
+                self.revalidate_in_background(ctx, &primary, entry.clone());
+                return (self.from_entry(ctx, &entry, age), CacheStatus::Hit);
+            }
+            if validator {
+                return self
+                    .revalidate(ctx, &primary, entry, age, stale_for, f)
+                    .await;
+            }
+        }
+        self.miss(ctx, &primary, true).await
+    }
+
+    fn from_entry(
+        &self,
+        ctx: &ViewerCtx,
+        entry: &Arc<crate::cache::entry::Entry>,
+        age: u64,
+    ) -> Response<EdgeBody> {
+        let fetch = self.span_fetcher(ctx);
+        respond::from_entry(
+            &self.cache,
+            entry,
+            &ctx.method,
+            &ctx.headers,
+            age,
+            Some(fetch),
+        )
+    }
+
+    /// Fetches `[start, end)` of the object, for chunks the cache does not hold.
+    fn span_fetcher(&self, ctx: &ViewerCtx) -> SpanFetcher {
+        let origin = ctx.behavior().target.clone();
+        let template = self.origin_request(ctx, Method::GET);
+        Arc::new(move |start, end| {
+            let mut req = OriginRequest {
+                method: Method::GET,
+                path_and_query: template.path_and_query.clone(),
+                headers: template.headers.clone(),
+                body: None,
+            };
+            if let Ok(v) = HeaderValue::from_str(&format!("bytes={start}-{}", end - 1)) {
+                req.headers.insert(header::RANGE, v);
+            }
+            origin.fetch(req)
+        })
+    }
+
+    // Phase 5–6: miss → origin request (collapsed) → fill.
+    async fn miss(
+        &self,
+        ctx: &ViewerCtx,
+        primary: &str,
+        collapse: bool,
+    ) -> (Response<EdgeBody>, CacheStatus) {
+        let guard = if collapse {
+            match self.cache.collapse(primary) {
+                Collapse::Leader(g) => Some(g),
+                Collapse::Follower(mut rx) => {
+                    let outcome = rx
+                        .wait_for(Option::is_some)
+                        .await
+                        .ok()
+                        .and_then(|o| o.clone());
+                    if let Some(Outcome::Stored(_)) = outcome {
+                        let vary = |name: &str| vary_value(ctx, name);
+                        if let Some(entry) = self.cache.lookup(primary, &vary) {
+                            let head = entry.head();
+                            let age = current_age(
+                                &head.headers,
+                                head.request_time,
+                                head.response_time,
+                                now(),
+                            );
+                            return (self.from_entry(ctx, &entry, age), CacheStatus::Hit);
+                        }
+                    }
+                    return Box::pin(self.miss(ctx, primary, false)).await;
+                }
+            }
+        } else {
+            None
+        };
+        let b = ctx.behavior();
+        let mut req = self.origin_request(ctx, Method::GET);
+        // A range on a cold object asks the origin for the aligned chunks around it only.
+        let range = respond::requested_range(&ctx.headers);
+        let aligned = range.and_then(|r| r.start_hint()).map(|s| {
+            let start = s / CHUNK_SIZE * CHUNK_SIZE;
+            let end = range
+                .and_then(|r| r.end_hint())
+                .map(|e| e.div_ceil(CHUNK_SIZE) * CHUNK_SIZE);
+            (start, end)
+        });
+        if let Some((start, end)) = aligned {
+            let v = match end {
+                Some(e) => format!("bytes={start}-{}", e - 1),
+                None => format!("bytes={start}-"),
+            };
+            if let Ok(v) = HeaderValue::from_str(&v) {
+                req.headers.insert(header::RANGE, v);
+            }
+        }
+        let request_time = now();
+        let resp = match b.target.fetch(req).await {
+            Ok(r) => r,
+            Err(e) => return (self.origin_failed(ctx, &e), CacheStatus::Error),
+        };
+        let response_time = now();
+        let error_ttl = self.error_ttl(ctx, resp.status);
+        let mut head_headers = resp.headers.clone();
+        headers::strip_hop_by_hop(&mut head_headers);
+        if b.cache_policy.cookies.is_none()
+            && b.origin_request_policy
+                .as_ref()
+                .is_none_or(|o| o.cookies.is_none())
+        {
+            // CloudFront drops Set-Cookie when no cookies are forwarded: a shared cache must
+            // not hand one viewer's cookie to the next.
+            head_headers.remove(header::SET_COOKIE);
+        }
+        let storable = storable(
+            &Method::GET,
+            &ctx.headers,
+            resp.status,
+            &resp.headers,
+            &b.cache_policy,
+            error_ttl,
+        );
+        // A 206 for our aligned range is stored as the whole object's entry, partly filled.
+        let (status, size, fill_start, fill_end) = match resp.status {
+            StatusCode::PARTIAL_CONTENT => match parse_content_range(&resp.headers) {
+                Some((a, z, Some(total))) if aligned.is_some_and(|(s, _)| s == a) => {
+                    head_headers.remove(header::CONTENT_RANGE);
+                    head_headers.insert(header::CONTENT_LENGTH, HeaderValue::from(total));
+                    (StatusCode::OK, Some(total), a, Some(z + 1))
+                }
+                _ => (resp.status, None, 0, None),
+            },
+            s => (s, content_length(&resp.headers), 0, None),
+        };
+        let stored_ok = storable.is_ok()
+            && (resp.status != StatusCode::PARTIAL_CONTENT || status == StatusCode::OK);
+        if !stored_ok {
+            if let Some(g) = guard {
+                g.finish(Outcome::NotStored);
+            }
+            if aligned.is_some() && resp.status != StatusCode::OK {
+                // Our widened range is not what the viewer asked for: ask again as they did.
+                let stream: Option<RequestBody> = None;
+                return self.pass_with(ctx, stream, true).await;
+            }
+            return (self.relay(ctx, resp), CacheStatus::Miss);
+        }
+        let vary: Vec<(String, Option<String>)> = freshness::vary_names(&resp.headers)
+            .into_iter()
+            .map(|n| {
+                let v = vary_value(ctx, &n);
+                (n, v)
+            })
+            .collect();
+        let head = Head {
+            status,
+            headers: head_headers,
+            request_time,
+            response_time,
+        };
+        let entry = self.cache.new_entry(
+            primary.to_owned(),
+            &ctx.dist.id,
+            &ctx.path,
+            vary,
+            head,
+            size,
+            error_ttl,
+        );
+        let entry = self.cache.insert(entry);
+        self.cache
+            .start_fill(&entry, fill_start, fill_end, resp.body);
+        if let Some(g) = guard {
+            g.finish(Outcome::Stored(entry.clone()));
+        }
+        let age = current_age(&entry.head().headers, request_time, response_time, now());
+        (self.from_entry(ctx, &entry, age), CacheStatus::Miss)
+    }
+
+    /// Revalidates a stale entry with a conditional request (collapsed), then answers.
+    async fn revalidate(
+        &self,
+        ctx: &ViewerCtx,
+        primary: &str,
+        entry: Arc<crate::cache::entry::Entry>,
+        age: u64,
+        stale_for: u64,
+        f: freshness::Freshness,
+    ) -> (Response<EdgeBody>, CacheStatus) {
+        let key = format!("R\n{primary}");
+        match self.cache.collapse(&key) {
+            Collapse::Follower(mut rx) => {
+                let _ = rx.wait_for(Option::is_some).await;
+                let vary = |name: &str| vary_value(ctx, name);
+                if let Some(e) = self.cache.lookup(primary, &vary) {
+                    let head = e.head();
+                    let age =
+                        current_age(&head.headers, head.request_time, head.response_time, now());
+                    let fr = freshness(
+                        head.status,
+                        &head.headers,
+                        &ctx.behavior().cache_policy,
+                        e.error_ttl,
+                        head.response_time,
+                    );
+                    if age < fr.lifetime {
+                        return (self.from_entry(ctx, &e, age), CacheStatus::RefreshHit);
+                    }
+                }
+                self.miss(ctx, primary, false).await
+            }
+            Collapse::Leader(guard) => {
+                match self.conditional_fetch(ctx, &entry).await {
+                    Ok(Some(())) => {
+                        guard.finish(Outcome::Stored(entry.clone()));
+                        let head = entry.head();
+                        let age = current_age(
+                            &head.headers,
+                            head.request_time,
+                            head.response_time,
+                            now(),
+                        );
+                        (self.from_entry(ctx, &entry, age), CacheStatus::RefreshHit)
+                    }
+                    Ok(None) => {
+                        drop(guard);
+                        self.cache.remove(&entry);
+                        self.miss(ctx, primary, true).await
+                    }
+                    Err(e) => {
+                        drop(guard);
+                        // RFC 5861 stale-if-error; CloudFront also serves what it has when the
+                        // origin cannot be reached.
+                        if !f.must_revalidate && stale_for < f.stale_if_error {
+                            return (self.from_entry(ctx, &entry, age), CacheStatus::Hit);
+                        }
+                        (self.origin_failed(ctx, &e), CacheStatus::Error)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Sends the conditional request. `Ok(Some)`: 304, headers updated; `Ok(None)`: the origin
+    /// sent something else (the caller refetches); `Err`: the origin failed or sent a 5xx.
+    async fn conditional_fetch(
+        &self,
+        ctx: &ViewerCtx,
+        entry: &Arc<crate::cache::entry::Entry>,
+    ) -> Result<Option<()>, OriginError> {
+        let head = entry.head();
+        let mut req = self.origin_request(ctx, Method::GET);
+        if let Some(etag) = head.headers.get(header::ETAG) {
+            req.headers.insert(header::IF_NONE_MATCH, etag.clone());
+        }
+        if let Some(lm) = head.headers.get(header::LAST_MODIFIED) {
+            req.headers.insert(header::IF_MODIFIED_SINCE, lm.clone());
+        }
+        let request_time = now();
+        let resp = ctx.behavior().target.fetch(req).await?;
+        if resp.status == StatusCode::NOT_MODIFIED {
+            let mut fresh = resp.headers;
+            headers::strip_hop_by_hop(&mut fresh);
+            entry.update_headers(&fresh, request_time, now());
+            self.cache.head_updated(entry).await;
+            return Ok(Some(()));
+        }
+        if resp.status.is_server_error() {
+            return Err(OriginError::new(
+                crate::origin::FailoverReason::StatusCode,
+                format!("origin answered {}", resp.status),
+            ));
+        }
+        Ok(None)
+    }
+
+    fn revalidate_in_background(
+        &self,
+        ctx: &ViewerCtx,
+        primary: &str,
+        entry: Arc<crate::cache::entry::Entry>,
+    ) {
+        let key = format!("R\n{primary}");
+        let Collapse::Leader(guard) = self.cache.collapse(&key) else {
+            return;
+        };
+        let ctx2 = ViewerCtx {
+            request_id: ctx.request_id.clone(),
+            dist: ctx.dist.clone(),
+            behavior: ctx.behavior,
+            method: Method::GET,
+            path: ctx.path.clone(),
+            query: ctx.query.clone(),
+            headers: ctx.headers.clone(),
+            client: ctx.client,
+            error_page: false,
+        };
+        let edge = EdgeRef {
+            cache: self.cache.clone(),
+            via: self.via.clone(),
+        };
+        let primary = primary.to_owned();
+        tokio::spawn(async move {
+            let this = Edge {
+                registry: Arc::new(Registry::fixed(Default::default())),
+                cache: edge.cache,
+                pop: String::new(),
+                via: edge.via,
+            };
+            match this.conditional_fetch(&ctx2, &entry).await {
+                Ok(Some(())) => guard.finish(Outcome::Stored(entry)),
+                Ok(None) => {
+                    drop(guard);
+                    this.cache.remove(&entry);
+                    let (resp, _) = this.miss(&ctx2, &primary, true).await;
+                    // Drain so the fill is not the only reader; the fill runs on its own.
+                    drop(resp);
+                }
+                Err(e) => {
+                    tracing::info!(error = %e, "background revalidation failed; stale copy kept")
+                }
+            }
+        });
+    }
+
+    fn error_ttl(&self, ctx: &ViewerCtx, status: StatusCode) -> Option<u64> {
+        if status.as_u16() < 400 {
+            return None;
+        }
+        ctx.dist
+            .error_responses
+            .get(&status.as_u16())
+            .map(|e| e.caching_min_ttl)
+    }
+
+    /// Forwards a request that is not cached (and invalidates after unsafe methods).
+    async fn pass(
+        &self,
+        ctx: &ViewerCtx,
+        body: Option<RequestBody>,
+    ) -> (Response<EdgeBody>, CacheStatus) {
+        self.pass_with(ctx, body, false).await
+    }
+
+    async fn pass_with(
+        &self,
+        ctx: &ViewerCtx,
+        body: Option<RequestBody>,
+        keep_range: bool,
+    ) -> (Response<EdgeBody>, CacheStatus) {
+        let mut req = self.origin_request(ctx, ctx.method.clone());
+        // Uncached requests carry the viewer's conditionals and range to the origin.
+        for name in [
+            header::IF_MATCH,
+            header::IF_NONE_MATCH,
+            header::IF_MODIFIED_SINCE,
+            header::IF_UNMODIFIED_SINCE,
+            header::IF_RANGE,
+            header::RANGE,
+        ] {
+            if name == header::RANGE && !keep_range && ctx.method != Method::GET {
+                continue;
+            }
+            for v in ctx.headers.get_all(&name) {
+                req.headers.append(name.clone(), v.clone());
+            }
+        }
+        if body.is_some() {
+            for name in [
+                header::CONTENT_TYPE,
+                header::CONTENT_LENGTH,
+                header::CONTENT_ENCODING,
+                header::CONTENT_LANGUAGE,
+                HeaderName::from_static("content-md5"),
+            ] {
+                if let Some(v) = ctx.headers.get(&name) {
+                    req.headers.insert(name, v.clone());
+                }
+            }
+        }
+        req.body = body;
+        let resp = match ctx.behavior().target.fetch(req).await {
+            Ok(r) => r,
+            Err(e) => return (self.origin_failed(ctx, &e), CacheStatus::Error),
+        };
+        let unsafe_method = !matches!(
+            ctx.method,
+            Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+        );
+        if unsafe_method && (resp.status.is_success() || resp.status.is_redirection()) {
+            // RFC 9111 §4.4: a successful unsafe request invalidates the target URI and the
+            // URIs in Location and Content-Location on the same host.
+            self.cache.invalidate_uri(&ctx.dist.id, &ctx.path);
+            for name in [header::LOCATION, header::CONTENT_LOCATION] {
+                if let Some(p) = resp
+                    .headers
+                    .get(&name)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| same_host_path(v, &ctx.headers))
+                {
+                    self.cache.invalidate_uri(&ctx.dist.id, &p);
+                }
+            }
+        }
+        (self.relay(ctx, resp), CacheStatus::Miss)
+    }
+
+    /// Streams an origin response to the viewer unchanged but for hop-by-hop fields.
+    fn relay(&self, ctx: &ViewerCtx, resp: OriginResponse) -> Response<EdgeBody> {
+        let mut headers = resp.headers;
+        headers::strip_hop_by_hop(&mut headers);
+        let body = if ctx.method == Method::HEAD {
+            respond::empty()
+        } else {
+            respond::stream(resp.body)
+        };
+        let mut r = Response::new(body);
+        *r.status_mut() = resp.status;
+        *r.headers_mut() = headers;
+        r
+    }
+
+    fn origin_failed(&self, ctx: &ViewerCtx, e: &OriginError) -> Response<EdgeBody> {
+        tracing::warn!(distribution = %ctx.dist.id, error = %e, "origin request failed");
+        let (status, why) = match e.reason {
+            crate::origin::FailoverReason::Timeout => (
+                StatusCode::GATEWAY_TIMEOUT,
+                "CloudFront attempted to establish a connection with the origin, but either the attempt failed or the origin closed the connection.",
+            ),
+            _ => (
+                StatusCode::BAD_GATEWAY,
+                "CloudFront wasn't able to connect to the origin.",
+            ),
+        };
+        respond::error_page(status, why, &ctx.request_id)
+    }
+
+    /// The request to the origin: the path, and what the behavior's policies forward.
+    fn origin_request(&self, ctx: &ViewerCtx, method: Method) -> OriginRequest {
+        let b = ctx.behavior();
+        let cp = &b.cache_policy;
+        let orp = b.origin_request_policy.as_ref();
+        let query = cache_key::forwarded_query(ctx.query.as_deref(), cp, orp);
+        let path_and_query = if query.is_empty() {
+            ctx.path.clone()
+        } else {
+            format!("{}?{query}", ctx.path)
+        };
+        let mut h = HeaderMap::new();
+        for (name, v) in &ctx.headers {
+            let n = name.as_str();
+            if headers::is_hop_by_hop(name)
+                || matches!(
+                    n,
+                    "cookie"
+                        | "accept-encoding"
+                        | "range"
+                        | "if-match"
+                        | "if-none-match"
+                        | "if-modified-since"
+                        | "if-unmodified-since"
+                        | "if-range"
+                        | "content-length"
+                        | "content-type"
+                        | "content-encoding"
+                        | "expect"
+                )
+            {
+                continue;
+            }
+            if cp.headers.includes(n) || orp.is_some_and(|o| o.headers.includes(n)) {
+                h.append(name.clone(), v.clone());
+            }
+        }
+        if let Some(c) = cache_key::forwarded_cookie(&ctx.headers, cp, orp) {
+            h.insert(header::COOKIE, c);
+        }
+        if cp.keys_encoding() {
+            let ae = cache_key::normalized_accept_encoding(&ctx.headers, cp);
+            if !ae.is_empty() {
+                h.insert(header::ACCEPT_ENCODING, HeaderValue::from_static(ae));
+            }
+        } else if let Some(ae) = ctx.headers.get(header::ACCEPT_ENCODING)
+            && orp.is_some_and(|o| o.headers.includes("accept-encoding"))
+        {
+            h.insert(header::ACCEPT_ENCODING, ae.clone());
+        }
+        h.entry(header::USER_AGENT)
+            .or_insert(HeaderValue::from_static("Amazon CloudFront"));
+        h.append(header::VIA, self.via.clone());
+        if let Ok(v) = HeaderValue::from_str(&ctx.request_id) {
+            h.insert(headers::X_AMZ_CF_ID.clone(), v);
+        }
+        if let Some(ip) = ctx.client.map(|c| c.ip().to_string()) {
+            let xff = match ctx
+                .headers
+                .get(&headers::X_FORWARDED_FOR)
+                .and_then(|v| v.to_str().ok())
+            {
+                Some(prev) => format!("{prev}, {ip}"),
+                None => ip,
+            };
+            if let Ok(v) = HeaderValue::from_str(&xff) {
+                h.insert(headers::X_FORWARDED_FOR.clone(), v);
+            }
+        }
+        OriginRequest {
+            method,
+            path_and_query,
+            headers: h,
+            body: None,
+        }
+    }
+
+    /// Phase 7: CloudFront's custom error responses replace an error's body with a page (and
+    /// maybe its status code).
+    async fn custom_error(
+        &self,
+        ctx: &ViewerCtx,
+        resp: Response<EdgeBody>,
+        status: CacheStatus,
+    ) -> (Response<EdgeBody>, CacheStatus) {
+        let code = resp.status().as_u16();
+        if code < 400 || ctx.error_page {
+            return (resp, status);
+        }
+        let Some(er) = ctx.dist.error_responses.get(&code) else {
+            return (resp, status);
+        };
+        let Some(page) = er.page_path.clone() else {
+            if let Some(c) = er.response_code.and_then(|c| StatusCode::from_u16(c).ok()) {
+                let mut resp = resp;
+                *resp.status_mut() = c;
+                return (resp, status);
+            }
+            return (resp, status);
+        };
+        let (behavior, _) = ctx.dist.behavior_for(&page);
+        let mut page_headers = HeaderMap::new();
+        for name in [header::ACCEPT_ENCODING, header::HOST] {
+            if let Some(v) = ctx.headers.get(&name) {
+                page_headers.insert(name, v.clone());
+            }
+        }
+        let page_ctx = ViewerCtx {
+            request_id: ctx.request_id.clone(),
+            dist: ctx.dist.clone(),
+            behavior,
+            method: Method::GET,
+            path: page,
+            query: None,
+            headers: page_headers,
+            client: ctx.client,
+            error_page: true,
+        };
+        let (mut page_resp, _) = Box::pin(self.cached(&page_ctx)).await;
+        if !page_resp.status().is_success() {
+            return (resp, status);
+        }
+        let code = er
+            .response_code
+            .and_then(|c| StatusCode::from_u16(c).ok())
+            .unwrap_or(resp.status());
+        *page_resp.status_mut() = code;
+        if ctx.method == Method::HEAD {
+            *page_resp.body_mut() = respond::empty();
+        }
+        (
+            page_resp,
+            if status == CacheStatus::Hit {
+                CacheStatus::Hit
+            } else {
+                CacheStatus::Error
+            },
+        )
+    }
+}
+
+/// What the background revalidation needs of the edge.
+struct EdgeRef {
+    cache: Arc<Cache>,
+    via: HeaderValue,
+}
+
+/// A request's value for a header named in `Vary` (normalised `Accept-Encoding` when the
+/// policy keys on it).
+fn vary_value(ctx: &ViewerCtx, name: &str) -> Option<String> {
+    let p = &ctx.behavior().cache_policy;
+    if name == "accept-encoding" && p.keys_encoding() {
+        return Some(cache_key::normalized_accept_encoding(&ctx.headers, p).to_owned());
+    }
+    cache_key::header_value(&ctx.headers, name)
+}
+
+fn content_length(h: &HeaderMap) -> Option<u64> {
+    h.get(header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// The path of a `Location`/`Content-Location` value if it names the request's own host.
+fn same_host_path(v: &str, req: &HeaderMap) -> Option<String> {
+    if v.starts_with('/') {
+        return Some(v.split('?').next().unwrap_or(v).to_owned());
+    }
+    let uri: http::Uri = v.parse().ok()?;
+    let host = req.get(header::HOST)?.to_str().ok()?;
+    (uri.authority()?.as_str().eq_ignore_ascii_case(host)).then(|| uri.path().to_owned())
+}
+
+fn body_stream<B>(body: B) -> Option<RequestBody>
+where
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: std::fmt::Display + Send + 'static,
+{
+    if body.is_end_stream() {
+        return None;
+    }
+    let s = http_body_util::BodyStream::new(body).filter_map(|frame| async move {
+        match frame {
+            Ok(f) => f.into_data().ok().map(Ok),
+            Err(e) => Some(Err(std::io::Error::other(e.to_string()))),
+        }
+    });
+    Some(Box::pin(s))
+}
+
+#[allow(dead_code)]
+fn assert_origin_object_safe(_: &dyn Origin) {}

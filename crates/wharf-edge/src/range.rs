@@ -1,0 +1,122 @@
+//! Viewer `Range` requests (RFC 9110 §14): one `bytes=` range is served from the cache as a
+//! 206; anything else (several ranges, other units, garbage) is ignored and the whole
+//! representation is sent, as RFC 9110 §14.2 allows. An unsatisfiable range gets 416.
+
+/// A resolved byte range: `[start, end)` of a body of `size` bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ByteRange {
+    pub start: u64,
+    pub end: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RangeSpec {
+    /// `bytes=a-b` or `bytes=a-`.
+    From(u64, Option<u64>),
+    /// `bytes=-n`.
+    Suffix(u64),
+}
+
+/// Parses a single-range `Range` header; `None` means "ignore it".
+pub fn parse(value: &str) -> Option<RangeSpec> {
+    let spec = value.trim().strip_prefix("bytes=")?.trim();
+    if spec.contains(',') {
+        return None;
+    }
+    let (a, b) = spec.split_once('-')?;
+    let (a, b) = (a.trim(), b.trim());
+    let num = |s: &str| -> Option<u64> {
+        if s.is_empty() || !s.bytes().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        s.parse().ok()
+    };
+    match (a.is_empty(), b.is_empty()) {
+        (true, false) => Some(RangeSpec::Suffix(num(b)?)),
+        (false, true) => Some(RangeSpec::From(num(a)?, None)),
+        (false, false) => {
+            let (x, y) = (num(a)?, num(b)?);
+            (y >= x).then_some(RangeSpec::From(x, Some(y)))
+        }
+        (true, true) => None,
+    }
+}
+
+impl RangeSpec {
+    /// The range within a body of `size` bytes; `Err(())` if unsatisfiable (416).
+    pub fn resolve(self, size: u64) -> Result<ByteRange, ()> {
+        match self {
+            Self::From(a, _) if a >= size => Err(()),
+            Self::From(a, b) => Ok(ByteRange {
+                start: a,
+                end: b.map_or(size, |b| (b + 1).min(size)),
+            }),
+            Self::Suffix(0) => Err(()),
+            Self::Suffix(n) => Ok(ByteRange {
+                start: size.saturating_sub(n),
+                end: size,
+            }),
+        }
+    }
+
+    /// First byte, when it does not depend on the size.
+    pub fn start_hint(self) -> Option<u64> {
+        match self {
+            Self::From(a, _) => Some(a),
+            Self::Suffix(_) => None,
+        }
+    }
+
+    /// Last byte + 1, when it does not depend on the size.
+    pub fn end_hint(self) -> Option<u64> {
+        match self {
+            Self::From(_, Some(b)) => Some(b + 1),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table() {
+        let r = |s: &str, size| parse(s).map(|x| x.resolve(size));
+        assert_eq!(
+            r("bytes=0-9", 100),
+            Some(Ok(ByteRange { start: 0, end: 10 }))
+        );
+        assert_eq!(
+            r("bytes=90-", 100),
+            Some(Ok(ByteRange {
+                start: 90,
+                end: 100
+            }))
+        );
+        assert_eq!(
+            r("bytes=-10", 100),
+            Some(Ok(ByteRange {
+                start: 90,
+                end: 100
+            }))
+        );
+        assert_eq!(
+            r("bytes=-500", 100),
+            Some(Ok(ByteRange { start: 0, end: 100 }))
+        );
+        assert_eq!(
+            r("bytes=50-5000", 100),
+            Some(Ok(ByteRange {
+                start: 50,
+                end: 100
+            }))
+        );
+        assert_eq!(r("bytes=100-", 100), Some(Err(())));
+        assert_eq!(r("bytes=-0", 100), Some(Err(())));
+        assert_eq!(r("bytes=0-1,5-6", 100), None);
+        assert_eq!(r("bytes=5-1", 100), None);
+        assert_eq!(r("items=0-1", 100), None);
+        assert_eq!(r("bytes=a-b", 100), None);
+    }
+}

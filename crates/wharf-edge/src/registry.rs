@@ -1,0 +1,271 @@
+//! The distributions an edge serves, found by `Host`, and their loading from a directory.
+//!
+//! Until the control API exists, distributions are files: `DIR/ID.json`, each a
+//! `DistributionConfig` as `aws cloudfront create-distribution --distribution-config` takes it
+//! (an `{"DistributionConfig": {...}}` wrapper, as `get-distribution-config` prints, is accepted
+//! too). Custom policies live beside them in `DIR/cache-policies/ID.json` and
+//! `DIR/origin-request-policies/ID.json`. [`Registry::reload_if_changed`] rereads the
+//! directory when a file changed; a file that fails to parse is reported and its previous
+//! version (if any) keeps serving. Swapping the snapshot never touches open connections.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::time::SystemTime;
+
+use wharf_model::cloudfront::{CachePolicyConfig, DistributionConfig, OriginRequestPolicyConfig};
+
+use crate::distribution::{Distribution, PolicyBook};
+use crate::origin::OriginFactory;
+
+/// The suffix on which a distribution answers as `<id>.localhost`.
+pub const LOCAL_SUFFIX: &str = ".localhost";
+/// CloudFront IDs are short upper-case strings; we accept letters, digits, `-` and `_`.
+pub const MAX_DISTRIBUTION_ID_LEN: usize = 64;
+
+pub fn valid_distribution_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= MAX_DISTRIBUTION_ID_LEN
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+#[derive(Default)]
+pub struct Snapshot {
+    by_id: HashMap<String, Arc<Distribution>>,
+    by_alias: HashMap<String, Arc<Distribution>>,
+    default: Option<Arc<Distribution>>,
+}
+
+impl Snapshot {
+    pub fn new(dists: Vec<Arc<Distribution>>, default_id: Option<&str>) -> Self {
+        let mut s = Self::default();
+        for d in dists {
+            for a in &d.aliases {
+                s.by_alias.insert(a.clone(), d.clone());
+            }
+            if default_id.is_some_and(|id| id.eq_ignore_ascii_case(&d.id)) {
+                s.default = Some(d.clone());
+            }
+            s.by_id.insert(d.id.to_ascii_lowercase(), d);
+        }
+        s
+    }
+
+    /// The distribution for a request's `Host` (port ignored, case-insensitive).
+    pub fn for_host(&self, host: Option<&str>) -> Option<&Arc<Distribution>> {
+        let found = host.and_then(|h| {
+            let h = strip_port(h).trim_end_matches('.').to_ascii_lowercase();
+            if let Some(id) = h.strip_suffix(LOCAL_SUFFIX)
+                && let Some(d) = self.by_id.get(id)
+            {
+                return Some(d);
+            }
+            self.by_alias.get(&h)
+        });
+        found.or(self.default.as_ref())
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Arc<Distribution>> {
+        self.by_id.get(&id.to_ascii_lowercase())
+    }
+
+    pub fn ids(&self) -> impl Iterator<Item = &str> {
+        self.by_id.values().map(|d| d.id.as_str())
+    }
+}
+
+fn strip_port(host: &str) -> &str {
+    if host.starts_with('[') {
+        return host
+            .split_once(']')
+            .map_or(host, |(h, _)| &host[..=h.len()]);
+    }
+    host.rsplit_once(':')
+        .filter(|(_, p)| p.bytes().all(|b| b.is_ascii_digit()))
+        .map_or(host, |(h, _)| h)
+}
+
+/// The live set of distributions.
+pub struct Registry {
+    current: RwLock<Arc<Snapshot>>,
+    source: Option<Source>,
+}
+
+struct Source {
+    dir: PathBuf,
+    default_id: Option<String>,
+    factory: Arc<dyn OriginFactory>,
+    /// IDs of distributions given in code (the demo's), which have no file.
+    builtin: Vec<String>,
+    state: std::sync::Mutex<SourceState>,
+}
+
+#[derive(Default)]
+struct SourceState {
+    /// (path, modified, len) of every file read last time.
+    stamp: Option<Vec<(PathBuf, Option<SystemTime>, u64)>>,
+    /// The last good version of each distribution, kept when its file turns invalid.
+    last_good: HashMap<String, Arc<Distribution>>,
+}
+
+impl Registry {
+    /// A fixed set (tests, and the demo when no directory is configured).
+    pub fn fixed(snapshot: Snapshot) -> Self {
+        Self {
+            current: RwLock::new(Arc::new(snapshot)),
+            source: None,
+        }
+    }
+
+    /// Loads `dir` (plus `extra`, built-in distributions without a file), reporting each file
+    /// that could not be loaded.
+    pub fn from_dir(
+        dir: &Path,
+        default_id: Option<String>,
+        factory: Arc<dyn OriginFactory>,
+        extra: Vec<Arc<Distribution>>,
+    ) -> (Self, Vec<String>) {
+        let reg = Self {
+            current: RwLock::new(Arc::new(Snapshot::default())),
+            source: Some(Source {
+                dir: dir.to_owned(),
+                default_id,
+                factory,
+                builtin: extra.iter().map(|d| d.id.clone()).collect(),
+                state: std::sync::Mutex::new(SourceState {
+                    last_good: extra.into_iter().map(|d| (d.id.clone(), d)).collect(),
+                    ..Default::default()
+                }),
+            }),
+        };
+        let errors = reg.reload_if_changed().unwrap_or_default();
+        (reg, errors)
+    }
+
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.current
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Rereads the directory if any file in it changed; `Some(errors)` when it reloaded.
+    pub fn reload_if_changed(&self) -> Option<Vec<String>> {
+        let src = self.source.as_ref()?;
+        let mut state = src
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let stamp = stamp_dir(&src.dir);
+        if state.stamp.as_ref() == Some(&stamp) {
+            return None;
+        }
+        state.stamp = Some(stamp);
+        let mut errors = Vec::new();
+        let policies = load_policies(&src.dir, &mut errors);
+        let mut seen = Vec::new();
+        for (id, path) in json_files(&src.dir) {
+            if !valid_distribution_id(&id) {
+                errors.push(format!("{}: not a valid distribution ID", path.display()));
+                continue;
+            }
+            seen.push(id.clone());
+            let built = std::fs::read_to_string(&path)
+                .map_err(|e| e.to_string())
+                .and_then(|t| parse_distribution_config(&t))
+                .and_then(|c| Distribution::build(&id, c, &policies, src.factory.as_ref()));
+            match built {
+                Ok(d) => {
+                    state.last_good.insert(id, Arc::new(d));
+                }
+                Err(e) => errors.push(format!("{}: {e}", path.display())),
+            }
+        }
+        // A deleted file takes its distribution with it; built-in ones have no file and stay.
+        let builtin = &src.builtin;
+        state
+            .last_good
+            .retain(|id, _| seen.contains(id) || builtin.contains(id));
+        let dists: Vec<_> = state.last_good.values().cloned().collect();
+        let snap = Snapshot::new(dists, src.default_id.as_deref());
+        *self
+            .current
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(snap);
+        Some(errors)
+    }
+}
+
+/// Accepts the bare `DistributionConfig` and the `get-distribution-config` output.
+pub fn parse_distribution_config(text: &str) -> Result<DistributionConfig, String> {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Wrapped {
+        distribution_config: serde_json::Value,
+    }
+    let value = match serde_json::from_str::<Wrapped>(text) {
+        Ok(w) => serde_json::to_string(&w.distribution_config).map_err(|e| e.to_string())?,
+        Err(_) => text.to_owned(),
+    };
+    DistributionConfig::from_json(&value).map_err(|e| e.to_string())
+}
+
+fn json_files(dir: &Path) -> Vec<(String, PathBuf)> {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut out: Vec<_> = rd
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "json"))
+        .filter_map(|p| Some((p.file_stem()?.to_str()?.to_owned(), p)))
+        .collect();
+    out.sort();
+    out
+}
+
+fn stamp_dir(dir: &Path) -> Vec<(PathBuf, Option<SystemTime>, u64)> {
+    let mut files = json_files(dir);
+    files.extend(json_files(&dir.join("cache-policies")));
+    files.extend(json_files(&dir.join("origin-request-policies")));
+    files
+        .into_iter()
+        .map(|(_, p)| {
+            let m = std::fs::metadata(&p).ok();
+            let stamp = (
+                m.as_ref().and_then(|m| m.modified().ok()),
+                m.map_or(0, |m| m.len()),
+            );
+            (p, stamp.0, stamp.1)
+        })
+        .collect()
+}
+
+fn load_policies(dir: &Path, errors: &mut Vec<String>) -> PolicyBook {
+    let mut book = PolicyBook::default();
+    for (id, path) in json_files(&dir.join("cache-policies")) {
+        match std::fs::read_to_string(&path)
+            .map_err(|e| e.to_string())
+            .and_then(|t| CachePolicyConfig::from_json(&t).map_err(|e| e.to_string()))
+        {
+            Ok(p) => {
+                book.cache.insert(id, p);
+            }
+            Err(e) => errors.push(format!("{}: {e}", path.display())),
+        }
+    }
+    for (id, path) in json_files(&dir.join("origin-request-policies")) {
+        match std::fs::read_to_string(&path)
+            .map_err(|e| e.to_string())
+            .and_then(|t| OriginRequestPolicyConfig::from_json(&t).map_err(|e| e.to_string()))
+        {
+            Ok(p) => {
+                book.origin_request.insert(id, p);
+            }
+            Err(e) => errors.push(format!("{}: {e}", path.display())),
+        }
+    }
+    book
+}
