@@ -168,3 +168,4 @@ mod tests {
         assert!(AccessKey::given("root", "AKIAEXAMPLE", "wJalrXUtnFEMI/K7MDENG").is_ok());
     }
 }
+pub mod sigv4;
