@@ -82,8 +82,14 @@ pub fn signature(
     );
     let date = amz_date.get(..8).unwrap_or("");
     let scope = format!("{date}/{region}/{service}/aws4_request");
-    let sts = format!("AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}", sha256_hex(creq.as_bytes()));
-    hex::encode(hmac(&signing_key(secret, date, region, service), sts.as_bytes()))
+    let sts = format!(
+        "AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}",
+        sha256_hex(creq.as_bytes())
+    );
+    hex::encode(hmac(
+        &signing_key(secret, date, region, service),
+        sts.as_bytes(),
+    ))
 }
 
 /// The `Authorization` header value for a request signed with these credentials.
@@ -142,7 +148,12 @@ pub fn parse_authorization(v: &str) -> Option<AuthorizationHeader> {
 }
 
 /// Checks a received request's signature in constant time.
-pub fn verify(req: &Canonical<'_>, auth: &AuthorizationHeader, amz_date: &str, secret: &str) -> bool {
+pub fn verify(
+    req: &Canonical<'_>,
+    auth: &AuthorizationHeader,
+    amz_date: &str,
+    secret: &str,
+) -> bool {
     let signed: Vec<&str> = auth.signed_headers.iter().map(String::as_str).collect();
     if !signed.contains(&"host") || amz_date.get(..8) != Some(auth.date.as_str()) {
         return false;
@@ -182,7 +193,12 @@ mod tests {
             "Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31"
         ));
         let parsed = parse_authorization(&auth).unwrap();
-        assert!(verify(&req, &parsed, "20150830T123600Z", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"));
+        assert!(verify(
+            &req,
+            &parsed,
+            "20150830T123600Z",
+            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+        ));
         assert!(!verify(&req, &parsed, "20150830T123600Z", "wrong"));
     }
 }

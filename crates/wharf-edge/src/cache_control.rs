@@ -184,6 +184,7 @@ mod tests {
         );
         assert!(!CacheControl::parse("").present);
         assert_eq!(CacheControl::parse("max-stale").max_stale, Some(None));
-        assert!(CacheControl::parse(",,,=,\"").present || true);
+        // Garbage must not panic.
+        let _ = CacheControl::parse(",,,=,\"\\");
     }
 }

@@ -110,9 +110,9 @@ pub fn storable(
     let forced = policy.min_ttl > 0;
     // RFC 9111 §5.2.2.3: `must-understand` overrides `no-store` for status codes whose
     // caching rules the cache implements (all the final codes of RFC 9110 here).
-    let understood = cc.must_understand && heuristically_cacheable(status)
-        || cc.must_understand && matches!(status.as_u16(), 302 | 303 | 307);
-    if (cc.no_store && !understood || cc.must_understand && !understood) && !forced {
+    let understood = cc.must_understand
+        && (heuristically_cacheable(status) || matches!(status.as_u16(), 302 | 303 | 307));
+    if (cc.no_store || cc.must_understand) && !understood && !forced {
         return Err(NoCacheReason::NoStore);
     }
     if cc.private && !forced {

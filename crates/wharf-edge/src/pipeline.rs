@@ -248,13 +248,13 @@ impl Edge {
             );
             let age = current_age(&head.headers, head.request_time, head.response_time, t);
             if age < f.lifetime {
-                return (self.from_entry(ctx, &entry, age), CacheStatus::Hit);
+                return (self.answer_from(ctx, &entry, age), CacheStatus::Hit);
             }
             let validator = freshness::has_validator(&head.headers);
             let stale_for = age - f.lifetime;
             if !f.must_revalidate && stale_for < f.stale_while_revalidate {
                 self.revalidate_in_background(ctx, &primary, entry.clone());
-                return (self.from_entry(ctx, &entry, age), CacheStatus::Hit);
+                return (self.answer_from(ctx, &entry, age), CacheStatus::Hit);
             }
             if validator {
                 return self
@@ -265,7 +265,7 @@ impl Edge {
         self.miss(ctx, &primary, true).await
     }
 
-    fn from_entry(
+    fn answer_from(
         &self,
         ctx: &ViewerCtx,
         entry: &Arc<crate::cache::entry::Entry>,
@@ -326,7 +326,7 @@ impl Edge {
                                 head.response_time,
                                 now(),
                             );
-                            return (self.from_entry(ctx, &entry, age), CacheStatus::Hit);
+                            return (self.answer_from(ctx, &entry, age), CacheStatus::Hit);
                         }
                     }
                     return Box::pin(self.miss(ctx, primary, false)).await;
@@ -435,7 +435,7 @@ impl Edge {
             g.finish(Outcome::Stored(entry.clone()));
         }
         let age = current_age(&entry.head().headers, request_time, response_time, now());
-        (self.from_entry(ctx, &entry, age), CacheStatus::Miss)
+        (self.answer_from(ctx, &entry, age), CacheStatus::Miss)
     }
 
     /// Revalidates a stale entry with a conditional request (collapsed), then answers.
@@ -465,7 +465,7 @@ impl Edge {
                         head.response_time,
                     );
                     if age < fr.lifetime {
-                        return (self.from_entry(ctx, &e, age), CacheStatus::RefreshHit);
+                        return (self.answer_from(ctx, &e, age), CacheStatus::RefreshHit);
                     }
                 }
                 self.miss(ctx, primary, false).await
@@ -481,7 +481,7 @@ impl Edge {
                             head.response_time,
                             now(),
                         );
-                        (self.from_entry(ctx, &entry, age), CacheStatus::RefreshHit)
+                        (self.answer_from(ctx, &entry, age), CacheStatus::RefreshHit)
                     }
                     Ok(None) => {
                         drop(guard);
@@ -493,7 +493,7 @@ impl Edge {
                         // RFC 5861 stale-if-error; CloudFront also serves what it has when the
                         // origin cannot be reached.
                         if !f.must_revalidate && stale_for < f.stale_if_error {
-                            return (self.from_entry(ctx, &entry, age), CacheStatus::Hit);
+                            return (self.answer_from(ctx, &entry, age), CacheStatus::Hit);
                         }
                         (self.origin_failed(ctx, &e), CacheStatus::Error)
                     }

@@ -9,6 +9,10 @@ pub struct ByteRange {
     pub end: u64,
 }
 
+/// The range cannot be satisfied for this body (416).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unsatisfiable;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RangeSpec {
     /// `bytes=a-b` or `bytes=a-`.
@@ -43,15 +47,15 @@ pub fn parse(value: &str) -> Option<RangeSpec> {
 }
 
 impl RangeSpec {
-    /// The range within a body of `size` bytes; `Err(())` if unsatisfiable (416).
-    pub fn resolve(self, size: u64) -> Result<ByteRange, ()> {
+    /// The range within a body of `size` bytes.
+    pub fn resolve(self, size: u64) -> Result<ByteRange, Unsatisfiable> {
         match self {
-            Self::From(a, _) if a >= size => Err(()),
+            Self::From(a, _) if a >= size => Err(Unsatisfiable),
             Self::From(a, b) => Ok(ByteRange {
                 start: a,
                 end: b.map_or(size, |b| (b + 1).min(size)),
             }),
-            Self::Suffix(0) => Err(()),
+            Self::Suffix(0) => Err(Unsatisfiable),
             Self::Suffix(n) => Ok(ByteRange {
                 start: size.saturating_sub(n),
                 end: size,
@@ -112,8 +116,8 @@ mod tests {
                 end: 100
             }))
         );
-        assert_eq!(r("bytes=100-", 100), Some(Err(())));
-        assert_eq!(r("bytes=-0", 100), Some(Err(())));
+        assert_eq!(r("bytes=100-", 100), Some(Err(Unsatisfiable)));
+        assert_eq!(r("bytes=-0", 100), Some(Err(Unsatisfiable)));
         assert_eq!(r("bytes=0-1,5-6", 100), None);
         assert_eq!(r("bytes=5-1", 100), None);
         assert_eq!(r("items=0-1", 100), None);

@@ -163,7 +163,7 @@ pub fn from_entry(
                 );
                 headers.insert(header::CONTENT_LENGTH, HeaderValue::from(r.end - r.start));
             }
-            Err(()) => {
+            Err(_) => {
                 let mut r = Response::new(empty());
                 *r.status_mut() = StatusCode::RANGE_NOT_SATISFIABLE;
                 if let Ok(v) = HeaderValue::from_str(&format!("bytes */{size}")) {
@@ -215,7 +215,7 @@ fn if_range_holds(req: &HeaderMap, stored: &HeaderMap) -> bool {
     ) {
         (Some(d), Some(lm)) => d
             .duration_since(std::time::UNIX_EPOCH)
-            .map_or(false, |d| i64::try_from(d.as_secs()).ok() == Some(lm)),
+            .is_ok_and(|d| i64::try_from(d.as_secs()).ok() == Some(lm)),
         _ => false,
     }
 }

@@ -13,7 +13,39 @@ pub const DEMO_BUCKET: &str = "demo-site";
 
 const INDEX_HTML: &str = "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>Wharf demo</title></head>\n<body><h1>Hello from Wharf</h1><p>This page is the object <code>index.html</code> in the bucket <code>demo-site</code>.</p></body></html>\n";
 
-pub async fn run(store: &Store, addr: SocketAddr, cfg: &Config) -> Result<()> {
+/// The demo distribution's ID: it answers on `demo.localhost` and, as the default
+/// distribution, on any other host name.
+pub const DEMO_DISTRIBUTION: &str = "demo";
+
+/// A CloudFront `DistributionConfig` in the CLI's JSON form, in front of the demo bucket.
+const DEMO_DISTRIBUTION_JSON: &str = r#"{
+  "CallerReference": "wharf-demo",
+  "Comment": "Wharf demo: the demo-site bucket behind the edge",
+  "Enabled": true,
+  "DefaultRootObject": "index.html",
+  "Origins": {"Quantity": 1, "Items": [{
+    "Id": "demo-site",
+    "DomainName": "demo-site.s3.localhost",
+    "S3OriginConfig": {"OriginAccessIdentity": ""}
+  }]},
+  "DefaultCacheBehavior": {
+    "TargetOriginId": "demo-site",
+    "ViewerProtocolPolicy": "allow-all",
+    "AllowedMethods": {"Quantity": 2, "Items": ["GET", "HEAD"],
+      "CachedMethods": {"Quantity": 2, "Items": ["GET", "HEAD"]}},
+    "Compress": true,
+    "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6"
+  },
+  "PriceClass": "PriceClass_All"
+}
+"#;
+
+pub async fn run(
+    store: &Store,
+    addr: SocketAddr,
+    edge_addr: SocketAddr,
+    cfg: &Config,
+) -> Result<()> {
     let Some(root) = store.meta().get_user(ROOT_USER).await? else {
         anyhow::bail!("no root user")
     };
@@ -60,8 +92,22 @@ pub async fn run(store: &Store, addr: SocketAddr, cfg: &Config) -> Result<()> {
         Err(StoreError::BucketAlreadyOwnedByYou) => {}
         Err(e) => return Err(e.into()),
     }
+    let dir = &cfg.edge.distributions_dir;
+    let file = dir.join(format!("{DEMO_DISTRIBUTION}.json"));
+    if !file.exists() {
+        std::fs::create_dir_all(dir)?;
+        std::fs::write(&file, DEMO_DISTRIBUTION_JSON)?;
+    }
     let port = addr.port();
+    let edge_port = edge_addr.port();
     println!("wharf: demo bucket s3://{DEMO_BUCKET} holds index.html");
+    println!(
+        "  distribution:       {DEMO_DISTRIBUTION} ({})",
+        file.display()
+    );
+    println!(
+        "  site via the edge:  http://{DEMO_DISTRIBUTION}.localhost:{edge_port}/  (and http://{edge_addr}/)"
+    );
     println!("  S3 endpoint:        http://{addr}");
     println!("  virtual-host style: http://{DEMO_BUCKET}.localhost:{port}/index.html");
     match &cfg.root_keys {

@@ -3,7 +3,11 @@
 //! See DESIGN.md section 6 for the command-line contract that tests and scripts rely on.
 
 mod config;
+mod control;
 mod demo;
+mod edge;
+mod invalidate;
+mod local_origin;
 mod root;
 mod server;
 mod users;
@@ -37,9 +41,24 @@ enum Command {
         /// Address of the AWS API endpoint (default: 127.0.0.1:9000).
         #[arg(long)]
         api_listen: Option<String>,
+        /// Address of the CDN edge (default: 127.0.0.1:8080).
+        #[arg(long)]
+        edge_listen: Option<String>,
         /// Create a demo bucket with a page and print how to reach it.
         #[arg(long)]
         demo: bool,
+    },
+    /// Create an invalidation on a running node (root credentials from WHARF_ROOT_ACCESS_KEY /
+    /// WHARF_ROOT_SECRET_KEY), as `aws cloudfront create-invalidation` does.
+    Invalidate {
+        /// The node's AWS API endpoint, e.g. http://127.0.0.1:9000.
+        #[arg(long)]
+        endpoint: String,
+        #[arg(long)]
+        distribution_id: String,
+        /// Paths such as /index.html or /images/*.
+        #[arg(required = true)]
+        paths: Vec<String>,
     },
     /// Manage users and their access keys.
     User {
@@ -95,15 +114,22 @@ async fn main() -> Result<()> {
             config,
             data_dir,
             api_listen,
+            edge_listen,
             demo,
         } => {
             let cfg = config::Config::load(config::Overrides {
                 config,
                 data_dir,
                 api_listen,
+                edge_listen,
             })?;
             server::serve(cfg, demo).await
         }
+        Command::Invalidate {
+            endpoint,
+            distribution_id,
+            paths,
+        } => invalidate::run(&endpoint, &distribution_id, &paths).await,
         Command::User { command } => match command {
             UserCommand::Create {
                 name,

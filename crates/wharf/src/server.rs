@@ -3,9 +3,12 @@
 //! On SIGTERM or SIGINT the listener closes at once; requests in flight run to completion
 //! (connections are told to close after their current request) for up to [`DRAIN_TIMEOUT`].
 
+use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder as ConnBuilder;
@@ -15,24 +18,32 @@ use wharf_s3::http_layer::{IdleTimeoutBody, precheck};
 use wharf_store::Store;
 
 use crate::config::Config;
-use crate::{demo, root};
+use crate::{control, demo, edge, root};
 
 /// How long in-flight requests may take to finish after a shutdown signal.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 /// A client must send a request's headers within this time.
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
-pub async fn serve(cfg: Config, demo_mode: bool) -> Result<()> {
+pub async fn serve(mut cfg: Config, demo_mode: bool) -> Result<()> {
+    if demo_mode && cfg.edge.default_distribution.is_none() {
+        cfg.edge.default_distribution = Some(demo::DEMO_DISTRIBUTION.into());
+    }
     let store = Store::open(&cfg.data_dir)
         .await
         .with_context(|| format!("opening the store in {}", cfg.data_dir.display()))?;
     let new_root = root::ensure_root(store.meta(), &cfg.data_dir, cfg.root_keys.as_ref()).await?;
-    let listener = TcpListener::bind(cfg.api_listen)
+    let api_listener = TcpListener::bind(cfg.api_listen)
         .await
         .with_context(|| format!("binding {}", cfg.api_listen))?;
-    let addr = listener.local_addr()?;
-    // Tests and scripts read this line to learn the port when they ask for port 0.
+    let edge_listener = TcpListener::bind(cfg.edge.listen)
+        .await
+        .with_context(|| format!("binding {}", cfg.edge.listen))?;
+    let addr = api_listener.local_addr()?;
+    let edge_addr = edge_listener.local_addr()?;
+    // Tests and scripts read these lines to learn the ports when they ask for port 0.
     println!("wharf: S3 API listening on http://{addr}");
+    println!("wharf: edge listening on http://{edge_addr}");
     if let Some(k) = &new_root {
         println!(
             "wharf: generated root credentials (stored in {}/root-credentials):",
@@ -42,19 +53,86 @@ pub async fn serve(cfg: Config, demo_mode: bool) -> Result<()> {
         println!("  AWS_SECRET_ACCESS_KEY={}", k.secret_access_key);
     }
     if demo_mode {
-        demo::run(&store, addr, &cfg).await?;
+        demo::run(&store, addr, edge_addr, &cfg).await?;
     }
-    let s3 = wharf_s3::service(store, cfg.region.clone(), cfg.domains.clone());
+    let edge = edge::build(&cfg, &store)?;
+    let s3 = wharf_s3::service(store.clone(), cfg.region.clone(), cfg.domains.clone());
 
+    let graceful = Arc::new(GracefulShutdown::new());
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let api = {
+        let (edge, store) = (edge.clone(), store.clone());
+        accept_loop(
+            api_listener,
+            graceful.clone(),
+            stop_rx.clone(),
+            move |mut req: http::Request<Incoming>, _peer| {
+                let (s3, edge, store) = (s3.clone(), edge.clone(), store.clone());
+                async move {
+                    if control::is_control(&req) {
+                        let r = control::handle(&edge, &store, req).await;
+                        return Ok::<_, s3s::HttpError>(
+                            r.map(|b| s3s::Body::http_body_unsync(b.map_err(|e| match e {}))),
+                        );
+                    }
+                    if let Err(resp) = precheck(&mut req) {
+                        return Ok(*resp);
+                    }
+                    let req = req.map(|b| s3s::Body::http_body_unsync(IdleTimeoutBody::new(b)));
+                    s3.call(req).await
+                }
+            },
+        )
+    };
+    let edge_loop = accept_loop(
+        edge_listener,
+        graceful.clone(),
+        stop_rx,
+        move |req: http::Request<Incoming>, peer| {
+            let edge = edge.clone();
+            async move {
+                let req = req.map(IdleTimeoutBody::new);
+                Ok::<_, std::convert::Infallible>(edge.handle(req, Some(peer)).await)
+            }
+        },
+    );
+    let api = tokio::spawn(api);
+    let edge_task = tokio::spawn(edge_loop);
+    shutdown_signal().await;
+    let _ = stop_tx.send(true);
+    let _ = api.await;
+    let _ = edge_task.await;
+    println!("wharf: shutting down, finishing requests in flight");
+    let graceful = Arc::try_unwrap(graceful).unwrap_or_else(|_| GracefulShutdown::new());
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(DRAIN_TIMEOUT) => tracing::warn!("requests still running after {DRAIN_TIMEOUT:?}; stopping anyway"),
+    }
+    println!("wharf: stopped");
+    Ok(())
+}
+
+/// Accepts connections until `stop` turns true, serving each with `handler`.
+async fn accept_loop<H, F, B, E>(
+    listener: TcpListener,
+    graceful: Arc<GracefulShutdown>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+    handler: H,
+) where
+    H: Fn(http::Request<Incoming>, SocketAddr) -> F + Clone + Send + Sync + 'static,
+    F: std::future::Future<Output = Result<http::Response<B>, E>> + Send + 'static,
+    B: http_body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    E: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let mut builder = ConnBuilder::new(TokioExecutor::new());
     builder
         .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(HEADER_READ_TIMEOUT);
-    let graceful = GracefulShutdown::new();
-    let mut shutdown = std::pin::pin!(shutdown_signal());
     loop {
-        let (stream, _) = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(c) => c,
                 Err(e) => {
@@ -63,20 +141,11 @@ pub async fn serve(cfg: Config, demo_mode: bool) -> Result<()> {
                     continue;
                 }
             },
-            () = &mut shutdown => break,
+            _ = stop.changed() => break,
         };
         let _ = stream.set_nodelay(true);
-        let s3 = s3.clone();
-        let svc = hyper::service::service_fn(move |mut req: http::Request<Incoming>| {
-            let s3 = s3.clone();
-            async move {
-                if let Err(resp) = precheck(&mut req) {
-                    return Ok(*resp);
-                }
-                let req = req.map(|b| s3s::Body::http_body_unsync(IdleTimeoutBody::new(b)));
-                s3.call(req).await
-            }
-        });
+        let h = handler.clone();
+        let svc = hyper::service::service_fn(move |req| h(req, peer));
         let conn = builder
             .serve_connection(TokioIo::new(stream), svc)
             .into_owned();
@@ -87,14 +156,6 @@ pub async fn serve(cfg: Config, demo_mode: bool) -> Result<()> {
             }
         });
     }
-    drop(listener);
-    println!("wharf: shutting down, finishing requests in flight");
-    tokio::select! {
-        () = graceful.shutdown() => {}
-        () = tokio::time::sleep(DRAIN_TIMEOUT) => tracing::warn!("requests still running after {DRAIN_TIMEOUT:?}; stopping anyway"),
-    }
-    println!("wharf: stopped");
-    Ok(())
 }
 
 async fn shutdown_signal() {

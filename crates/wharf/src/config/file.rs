@@ -8,6 +8,14 @@
 //! listen = "127.0.0.1:9000"      # the AWS API endpoint (S3)
 //! domains = ["localhost"]        # base domains for bucket.<domain> virtual-hosted addressing
 //!
+//! [edge]
+//! listen = "127.0.0.1:8080"      # the CDN edge (viewer requests)
+//! distributions_dir = "DIR"      # ID.json DistributionConfig files (default DATA_DIR/distributions)
+//! default_distribution = "ID"    # serves requests whose Host names no distribution
+//! pop = "WHARF1-C1"              # the X-Amz-Cf-Pop value
+//! memory_cache_mb = 256          # memory tier budget
+//! disk_cache_mb = 10240          # disk tier budget (0: memory only)
+//!
 //! [root]                         # root credentials; random ones are generated if absent
 //! access_key = "..."
 //! secret_key = "..."
@@ -28,7 +36,26 @@ pub struct FileConfig {
     #[serde(default)]
     pub api: ApiSection,
     #[serde(default)]
+    pub edge: EdgeSection,
+    #[serde(default)]
     pub root: RootSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EdgeSection {
+    /// Address of the CDN edge.
+    pub listen: Option<String>,
+    /// Directory of `ID.json` distribution configs (reloaded on change).
+    pub distributions_dir: Option<PathBuf>,
+    /// The distribution for requests whose `Host` matches none.
+    pub default_distribution: Option<String>,
+    /// `X-Amz-Cf-Pop` value.
+    pub pop: Option<String>,
+    /// Memory tier budget in MiB.
+    pub memory_cache_mb: Option<u64>,
+    /// Disk tier budget in MiB (0 turns the disk tier off).
+    pub disk_cache_mb: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -62,7 +89,7 @@ mod tests {
     #[test]
     fn documented_example_parses() {
         let c: FileConfig = toml::from_str(
-            "data_dir = \"/tmp/x\"\nregion = \"eu-west-1\"\n[api]\nlisten = \"0.0.0.0:9000\"\ndomains = [\"s3.local\"]\n[root]\naccess_key = \"AKIAEXAMPLE\"\nsecret_key = \"secretsecret\"\n",
+            "data_dir = \"/tmp/x\"\nregion = \"eu-west-1\"\n[api]\nlisten = \"0.0.0.0:9000\"\ndomains = [\"s3.local\"]\n[edge]\nlisten = \"0.0.0.0:8080\"\ndistributions_dir = \"/etc/wharf/d\"\ndefault_distribution = \"E1\"\nmemory_cache_mb = 64\n[root]\naccess_key = \"AKIAEXAMPLE\"\nsecret_key = \"secretsecret\"\n",
         )
         .unwrap();
         assert_eq!(c.region.as_deref(), Some("eu-west-1"));

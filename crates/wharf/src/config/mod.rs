@@ -19,7 +19,21 @@ pub struct Config {
     pub domains: Vec<String>,
     /// Root credentials given by the operator, if any.
     pub root_keys: Option<(String, String)>,
+    pub edge: EdgeConfig,
 }
+
+/// The edge's settings.
+#[derive(Debug, Clone)]
+pub struct EdgeConfig {
+    pub listen: SocketAddr,
+    pub distributions_dir: PathBuf,
+    pub default_distribution: Option<String>,
+    pub pop: String,
+    pub memory_cache_bytes: u64,
+    pub disk_cache_bytes: u64,
+}
+
+const MIB: u64 = 1 << 20;
 
 /// What the command line says (each `None` falls through to env, file, default).
 #[derive(Debug, Default)]
@@ -27,6 +41,7 @@ pub struct Overrides {
     pub config: Option<PathBuf>,
     pub data_dir: Option<PathBuf>,
     pub api_listen: Option<String>,
+    pub edge_listen: Option<String>,
 }
 
 fn env(name: &str) -> Option<String> {
@@ -70,7 +85,30 @@ impl Config {
             (None, None) => None,
             _ => anyhow::bail!("root credentials need both an access key and a secret key"),
         };
+        let edge_listen = o
+            .edge_listen
+            .or_else(|| env("WHARF_EDGE_LISTEN"))
+            .or(file.edge.listen)
+            .unwrap_or_else(|| "127.0.0.1:8080".into());
+        let edge = EdgeConfig {
+            listen: edge_listen
+                .parse()
+                .with_context(|| format!("invalid edge listen address {edge_listen:?}"))?,
+            distributions_dir: file
+                .edge
+                .distributions_dir
+                .unwrap_or_else(|| data_dir.join("distributions")),
+            default_distribution: file.edge.default_distribution,
+            pop: file.edge.pop.unwrap_or_else(|| "WHARF1-C1".into()),
+            memory_cache_bytes: file.edge.memory_cache_mb.unwrap_or(256).saturating_mul(MIB),
+            disk_cache_bytes: file
+                .edge
+                .disk_cache_mb
+                .unwrap_or(10_240)
+                .saturating_mul(MIB),
+        };
         Ok(Self {
+            edge,
             data_dir,
             api_listen,
             region,

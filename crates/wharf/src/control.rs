@@ -1,0 +1,274 @@
+//! The CloudFront control API on the AWS endpoint, as far as it exists yet:
+//! `CreateInvalidation` (`POST /2020-05-31/distribution/ID/invalidation`), so
+//! `aws cloudfront create-invalidation --endpoint-url …` and `wharf invalidate` work. Requests
+//! are told apart from S3 by the `/2020-05-31/` path and must carry a SigV4 signature by the
+//! root user for the `cloudfront` service.
+
+use bytes::Bytes;
+use http::header::{self, HeaderValue};
+use http::{Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use wharf_auth::sigv4;
+use wharf_edge::Edge;
+use wharf_store::Store;
+
+use crate::root::ROOT_USER;
+
+pub const API_PREFIX: &str = "/2020-05-31/";
+/// Largest control request body we read (an InvalidationBatch of 3,000 paths fits easily).
+pub const MAX_BODY: usize = 1 << 20;
+/// SigV4: a request's date may be at most 15 minutes off.
+pub const MAX_SKEW_SECS: i64 = 15 * 60;
+const XMLNS: &str = "http://cloudfront.amazonaws.com/doc/2020-05-31/";
+
+pub fn is_control(req: &Request<Incoming>) -> bool {
+    req.uri().path().starts_with(API_PREFIX)
+}
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn xml_unescape(s: &str) -> String {
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&amp;", "&")
+}
+
+fn error(status: StatusCode, code: &str, message: &str) -> Response<Full<Bytes>> {
+    let body = format!(
+        "<?xml version=\"1.0\"?>\n<ErrorResponse xmlns=\"{XMLNS}\"><Error><Type>Sender</Type><Code>{code}</Code><Message>{}</Message></Error><RequestId>{}</RequestId></ErrorResponse>",
+        xml_escape(message),
+        wharf_edge::headers::new_request_id()
+    );
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    *r.status_mut() = status;
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
+    r
+}
+
+/// Every `<Tag>…</Tag>` text in `xml`, unescaped.
+pub fn elements(xml: &str, tag: &str) -> Vec<String> {
+    let (open, close) = (format!("<{tag}>"), format!("</{tag}>"));
+    let mut out = Vec::new();
+    let mut rest = xml;
+    while let Some(i) = rest.find(&open) {
+        let after = &rest[i + open.len()..];
+        let Some(j) = after.find(&close) else { break };
+        out.push(xml_unescape(&after[..j]));
+        rest = &after[j + close.len()..];
+    }
+    out
+}
+
+pub async fn handle(edge: &Edge, store: &Store, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    let (parts, body) = req.into_parts();
+    let body = match Limited::new(body, MAX_BODY).collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(_) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "MalformedInput",
+                "request body too large or truncated",
+            );
+        }
+    };
+    if let Err(resp) = authenticate(store, &parts, &body).await {
+        return resp;
+    }
+    let path = parts.uri.path();
+    let segments: Vec<&str> = path[API_PREFIX.len()..].split('/').collect();
+    match (parts.method.as_str(), segments.as_slice()) {
+        ("POST", ["distribution", id, "invalidation"]) => create_invalidation(edge, id, &body),
+        _ => error(
+            StatusCode::NOT_IMPLEMENTED,
+            "NotImplemented",
+            "This CloudFront API operation is not available yet.",
+        ),
+    }
+}
+
+fn create_invalidation(edge: &Edge, id: &str, body: &[u8]) -> Response<Full<Bytes>> {
+    let Ok(xml) = std::str::from_utf8(body) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "MalformedInput",
+            "body is not UTF-8",
+        );
+    };
+    let paths = elements(xml, "Path");
+    let quantity = elements(xml, "Quantity");
+    let caller = elements(xml, "CallerReference")
+        .into_iter()
+        .next()
+        .unwrap_or_default();
+    if !xml.contains("<InvalidationBatch")
+        || quantity
+            .first()
+            .and_then(|q| q.trim().parse::<usize>().ok())
+            != Some(paths.len())
+    {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "MalformedInput",
+            "InvalidationBatch with Paths Quantity and Items is required",
+        );
+    }
+    if paths.is_empty() {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "InvalidArgument",
+            "at least one path is required",
+        );
+    }
+    if edge.registry.snapshot().get(id).is_none() {
+        return error(
+            StatusCode::NOT_FOUND,
+            "NoSuchDistribution",
+            "The specified distribution does not exist.",
+        );
+    }
+    if let Err(e) = edge.invalidate(id, &paths) {
+        return error(StatusCode::BAD_REQUEST, "InvalidArgument", &e);
+    }
+    let inv_id = format!(
+        "I{}",
+        &wharf_edge::headers::new_request_id()[..13]
+            .to_ascii_uppercase()
+            .replace(['-', '_'], "X")
+    );
+    let items: String = paths
+        .iter()
+        .map(|p| format!("<Path>{}</Path>", xml_escape(p)))
+        .collect();
+    let created = httpdate_iso(std::time::SystemTime::now());
+    let body = format!(
+        "<?xml version=\"1.0\"?>\n<Invalidation xmlns=\"{XMLNS}\"><Id>{inv_id}</Id><Status>Completed</Status><CreateTime>{created}</CreateTime><InvalidationBatch><Paths><Quantity>{}</Quantity><Items>{items}</Items></Paths><CallerReference>{}</CallerReference></InvalidationBatch></Invalidation>",
+        paths.len(),
+        xml_escape(&caller)
+    );
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    *r.status_mut() = StatusCode::CREATED;
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "{API_PREFIX}distribution/{id}/invalidation/{inv_id}"
+    )) {
+        r.headers_mut().insert(header::LOCATION, v);
+    }
+    r
+}
+
+fn httpdate_iso(t: std::time::SystemTime) -> String {
+    let secs = t
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    time::OffsetDateTime::from_unix_timestamp(i64::try_from(secs).unwrap_or(0))
+        .ok()
+        .and_then(|d| {
+            d.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}
+
+async fn authenticate(
+    store: &Store,
+    parts: &http::request::Parts,
+    body: &[u8],
+) -> Result<(), Response<Full<Bytes>>> {
+    let denied = |code: &str, msg: &str| error(StatusCode::FORBIDDEN, code, msg);
+    let auth = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(sigv4::parse_authorization)
+        .ok_or_else(|| {
+            denied(
+                "MissingAuthenticationToken",
+                "Request is missing a SigV4 Authorization header.",
+            )
+        })?;
+    if auth.service != "cloudfront" {
+        return Err(denied(
+            "InvalidClientTokenId",
+            "The credential scope must name the cloudfront service.",
+        ));
+    }
+    let amz_date = parts
+        .headers
+        .get("x-amz-date")
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| denied("IncompleteSignature", "X-Amz-Date is required."))?;
+    let when = time::PrimitiveDateTime::parse(
+        amz_date,
+        time::macros::format_description!("[year][month][day]T[hour][minute][second]Z"),
+    )
+    .map_err(|_| denied("IncompleteSignature", "X-Amz-Date is malformed."))?
+    .assume_utc()
+    .unix_timestamp();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    if (now - when).abs() > MAX_SKEW_SECS {
+        return Err(denied(
+            "SignatureDoesNotMatch",
+            "Signature expired or not yet valid: the request time is too skewed.",
+        ));
+    }
+    let found = store
+        .meta()
+        .lookup_access_key(&auth.access_key)
+        .await
+        .ok()
+        .flatten();
+    let Some((key, user)) = found else {
+        return Err(denied(
+            "InvalidClientTokenId",
+            "The security token included in the request is invalid.",
+        ));
+    };
+    let headers: Vec<(String, String)> = parts
+        .headers
+        .iter()
+        .filter_map(|(n, v)| Some((n.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+        .collect();
+    let canonical = sigv4::Canonical {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        query: parts.uri.query().unwrap_or(""),
+        headers: &headers,
+        payload_sha256: &sigv4::sha256_hex(body),
+    };
+    if !sigv4::verify(&canonical, &auth, amz_date, &key.secret_access_key) {
+        return Err(denied(
+            "SignatureDoesNotMatch",
+            "The request signature we calculated does not match the signature you provided.",
+        ));
+    }
+    if user.name != ROOT_USER {
+        return Err(denied(
+            "AccessDenied",
+            "Only the root user may change distributions.",
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn invalidation_batch_paths() {
+        let xml = "<InvalidationBatch><Paths><Quantity>2</Quantity><Items><Path>/a&amp;b</Path><Path>/img/*</Path></Items></Paths><CallerReference>x</CallerReference></InvalidationBatch>";
+        assert_eq!(super::elements(xml, "Path"), vec!["/a&b", "/img/*"]);
+        assert_eq!(
+            super::elements("<Path>unterminated", "Path"),
+            Vec::<String>::new()
+        );
+    }
+}

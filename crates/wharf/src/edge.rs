@@ -1,0 +1,65 @@
+//! Wiring of the edge: the distribution registry over `distributions_dir` (polled for changes
+//! every second), the origin factory with local buckets, and the cache under
+//! `DATA_DIR/edge-cache`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use wharf_edge::cache::CacheConfig;
+use wharf_edge::registry::Registry;
+use wharf_edge::{Edge, EdgeConfig};
+use wharf_store::Store;
+
+use crate::config::Config;
+use crate::local_origin::WharfOrigins;
+
+/// How often `distributions_dir` is checked for changes.
+pub const RELOAD_INTERVAL: Duration = Duration::from_secs(1);
+
+pub fn build(cfg: &Config, store: &Store) -> Result<Arc<Edge>> {
+    let e = &cfg.edge;
+    let factory = Arc::new(WharfOrigins {
+        store: store.clone(),
+    });
+    let (registry, errors) = Registry::from_dir(
+        &e.distributions_dir,
+        e.default_distribution.clone(),
+        factory,
+        Vec::new(),
+    );
+    for err in errors {
+        eprintln!("wharf: distribution not loaded: {err}");
+    }
+    let registry = Arc::new(registry);
+    let edge = Edge::new(
+        registry.clone(),
+        &EdgeConfig {
+            pop: e.pop.clone(),
+            cache: CacheConfig {
+                memory_bytes: e.memory_cache_bytes,
+                disk_bytes: e.disk_cache_bytes,
+                dir: Some(cfg.data_dir.join("edge-cache")),
+            },
+        },
+    )
+    .context("opening the edge cache")?;
+    let edge = Arc::new(edge);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(RELOAD_INTERVAL);
+        loop {
+            tick.tick().await;
+            let r = registry.clone();
+            if let Ok(Some(errors)) =
+                tokio::task::spawn_blocking(move || r.reload_if_changed()).await
+            {
+                let ids: Vec<String> = registry.snapshot().ids().map(str::to_owned).collect();
+                tracing::info!(distributions = ?ids, "distributions reloaded");
+                for err in errors {
+                    tracing::warn!("distribution not loaded: {err}");
+                }
+            }
+        }
+    });
+    Ok(edge)
+}

@@ -1,0 +1,271 @@
+//! S3 origins that name this node's own bucket (`DomainName: BUCKET.s3.localhost`), served
+//! through the store in-process: what S3 would answer a GET or HEAD (status, validators,
+//! content headers, conditional requests, a single range), without an HTTP hop.
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures::future::BoxFuture;
+use http::header::{self, HeaderValue};
+use http::{HeaderMap, Method, StatusCode};
+use wharf_edge::origin::{
+    HttpOriginFactory, Origin, OriginError, OriginFactory, OriginRequest, OriginResponse,
+};
+use wharf_edge::range::{self, RangeSpec};
+use wharf_edge::respond::preconditions;
+use wharf_model::cloudfront::Origin as OriginConfig;
+use wharf_store::Store;
+
+/// The domain suffix that makes an S3 origin local.
+pub const LOCAL_S3_SUFFIX: &str = ".s3.localhost";
+
+/// Builds local-bucket origins for `*.s3.localhost` and HTTP origins for everything else.
+pub struct WharfOrigins {
+    pub store: Store,
+}
+
+impl OriginFactory for WharfOrigins {
+    fn build(&self, c: &OriginConfig) -> Result<Arc<dyn Origin>, String> {
+        let domain = c.domain_name.to_ascii_lowercase();
+        let host = domain.split(':').next().unwrap_or("");
+        if let Some(bucket) = host.strip_suffix(LOCAL_S3_SUFFIX) {
+            wharf_model::BucketName::new(bucket).map_err(|e| format!("origin {}: {e}", c.id))?;
+            return Ok(Arc::new(LocalBucket {
+                store: self.store.clone(),
+                bucket: bucket.to_owned(),
+            }));
+        }
+        HttpOriginFactory.build(c)
+    }
+}
+
+struct LocalBucket {
+    store: Store,
+    bucket: String,
+}
+
+impl Origin for LocalBucket {
+    fn fetch(&self, req: OriginRequest) -> BoxFuture<'static, Result<OriginResponse, OriginError>> {
+        let store = self.store.clone();
+        let bucket = self.bucket.clone();
+        Box::pin(async move { Ok(get(&store, &bucket, req).await) })
+    }
+}
+
+fn s3_error(status: StatusCode, code: &str, message: &str) -> OriginResponse {
+    let body = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code><Message>{message}</Message></Error>"
+    );
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/xml"),
+    );
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
+    OriginResponse {
+        status,
+        headers,
+        body: Box::pin(futures::stream::once(async move { Ok(Bytes::from(body)) })),
+    }
+}
+
+fn empty(status: StatusCode, headers: HeaderMap) -> OriginResponse {
+    OriginResponse {
+        status,
+        headers,
+        body: Box::pin(futures::stream::empty()),
+    }
+}
+
+/// `%XX` decoding of a URI path; `None` for malformed escapes or non-UTF-8 results.
+pub fn percent_decode(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let hex = std::str::from_utf8(b.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+fn http_date(ms: i64) -> String {
+    let secs = u64::try_from(ms / 1000).unwrap_or(0);
+    httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
+}
+
+async fn get(store: &Store, bucket: &str, req: OriginRequest) -> OriginResponse {
+    if req.method != Method::GET && req.method != Method::HEAD {
+        return s3_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "MethodNotAllowed",
+            "The specified method is not allowed against this resource.",
+        );
+    }
+    let path = req.path_and_query.split('?').next().unwrap_or("");
+    let Some(key) = percent_decode(path.trim_start_matches('/')) else {
+        return s3_error(
+            StatusCode::BAD_REQUEST,
+            "InvalidURI",
+            "Couldn't parse the specified URI.",
+        );
+    };
+    if key.is_empty() || wharf_model::ObjectKey::new(&key).is_err() {
+        return s3_error(
+            StatusCode::NOT_FOUND,
+            "NoSuchKey",
+            "The specified key does not exist.",
+        );
+    }
+    let object = match store.get_object(bucket, &key).await {
+        Ok(Some(o)) => o,
+        Ok(None) => {
+            let exists = matches!(store.meta().get_bucket(bucket).await, Ok(Some(_)));
+            return if exists {
+                s3_error(
+                    StatusCode::NOT_FOUND,
+                    "NoSuchKey",
+                    "The specified key does not exist.",
+                )
+            } else {
+                s3_error(
+                    StatusCode::NOT_FOUND,
+                    "NoSuchBucket",
+                    "The specified bucket does not exist",
+                )
+            };
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "store read failed for an edge origin request");
+            return s3_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "InternalError",
+                "We encountered an internal error. Please try again.",
+            );
+        }
+    };
+    let mut h = HeaderMap::new();
+    let set = |h: &mut HeaderMap, name: header::HeaderName, v: &str| {
+        if let Ok(v) = HeaderValue::from_str(v) {
+            h.insert(name, v);
+        }
+    };
+    set(&mut h, header::ETAG, &format!("\"{}\"", object.etag));
+    set(
+        &mut h,
+        header::LAST_MODIFIED,
+        &http_date(object.last_modified_ms),
+    );
+    set(
+        &mut h,
+        header::DATE,
+        &httpdate::fmt_http_date(std::time::SystemTime::now()),
+    );
+    let a = &object.attrs;
+    set(
+        &mut h,
+        header::CONTENT_TYPE,
+        a.content_type.as_deref().unwrap_or("binary/octet-stream"),
+    );
+    for (name, v) in [
+        (header::CACHE_CONTROL, &a.cache_control),
+        (header::CONTENT_ENCODING, &a.content_encoding),
+        (header::CONTENT_DISPOSITION, &a.content_disposition),
+        (header::CONTENT_LANGUAGE, &a.content_language),
+    ] {
+        if let Some(v) = v {
+            set(&mut h, name, v);
+        }
+    }
+    if let Some(e) = a.expires_ms {
+        set(&mut h, header::EXPIRES, &http_date(e));
+    }
+    for (k, v) in &a.user_metadata {
+        if let Ok(name) = header::HeaderName::from_bytes(format!("x-amz-meta-{k}").as_bytes()) {
+            set(&mut h, name, v);
+        }
+    }
+    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    if let Some(code) = preconditions(&req.method, &req.headers, &h) {
+        if code == StatusCode::PRECONDITION_FAILED {
+            return s3_error(
+                code,
+                "PreconditionFailed",
+                "At least one of the pre-conditions you specified did not hold",
+            );
+        }
+        h.remove(header::CONTENT_TYPE);
+        return empty(code, h);
+    }
+    let size = object.size;
+    let mut status = StatusCode::OK;
+    let mut span: Range<u64> = 0..size;
+    let spec: Option<RangeSpec> = req
+        .headers
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(range::parse);
+    if let Some(spec) = spec {
+        match spec.resolve(size) {
+            Ok(r) => {
+                status = StatusCode::PARTIAL_CONTENT;
+                span = r.start..r.end;
+                set(
+                    &mut h,
+                    header::CONTENT_RANGE,
+                    &format!("bytes {}-{}/{size}", r.start, r.end - 1),
+                );
+            }
+            Err(_) => {
+                return s3_error(
+                    StatusCode::RANGE_NOT_SATISFIABLE,
+                    "InvalidRange",
+                    "The requested range is not satisfiable",
+                );
+            }
+        }
+    }
+    h.insert(
+        header::CONTENT_LENGTH,
+        HeaderValue::from(span.end - span.start),
+    );
+    if req.method == Method::HEAD {
+        return empty(status, h);
+    }
+    match store.read_body(&object, span).await {
+        Ok(body) => OriginResponse {
+            status,
+            headers: h,
+            body,
+        },
+        Err(e) => {
+            tracing::warn!(error = %e, "store body read failed for an edge origin request");
+            s3_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "InternalError",
+                "We encountered an internal error. Please try again.",
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn percent_decoding() {
+        assert_eq!(
+            super::percent_decode("a%20b/c%2Fd").as_deref(),
+            Some("a b/c/d")
+        );
+        assert_eq!(super::percent_decode("%zz"), None);
+        assert_eq!(super::percent_decode("%4"), None);
+        assert_eq!(super::percent_decode("%ff"), None);
+    }
+}
