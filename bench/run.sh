@@ -29,7 +29,7 @@ WHARF_PORT=19000 S3SFS_PORT=19001 NGINX_PORT=19002
 start_wharf() {
   rm -rf "$work/wharf"
   WHARF_ROOT_ACCESS_KEY=$AWS_ACCESS_KEY_ID WHARF_ROOT_SECRET_KEY=$AWS_SECRET_ACCESS_KEY WHARF_LOG=warn \
-    target/release/wharf serve --data-dir "$work/wharf" --api-listen 127.0.0.1:$WHARF_PORT > "$work/wharf.out" 2>&1 &
+    target/release/wharf serve --data-dir "$work/wharf" --api-listen 127.0.0.1:$WHARF_PORT --edge-listen 127.0.0.1:0 > "$work/wharf.out" 2>&1 &
   wharf_pid=$!; pids+=("$wharf_pid")
   sleep 1
 }

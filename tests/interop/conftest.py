@@ -57,7 +57,7 @@ class Wharf:
     def start(self, *args):
         self.log = open(self.data_dir.parent / f"wharf-{uuid.uuid4().hex[:6]}.log", "w")
         self.proc = subprocess.Popen(
-            [WHARF_BIN, "serve", "--data-dir", str(self.data_dir), "--api-listen", "127.0.0.1:0", *args],
+            [WHARF_BIN, "serve", "--data-dir", str(self.data_dir), "--api-listen", "127.0.0.1:0", "--edge-listen", "127.0.0.1:0", *args],
             stdout=subprocess.PIPE,
             stderr=self.log,
             env=self.env(),
@@ -74,13 +74,20 @@ class Wharf:
             if m:
                 self.port = int(m.group(1))
                 self.endpoint = f"http://127.0.0.1:{self.port}"
+            m = re.search(r"edge listening on http://127\.0\.0\.1:(\d+)", line)
+            if m:
+                self.edge_port = int(m.group(1))
+                self.edge = f"http://127.0.0.1:{self.edge_port}"
                 break
         else:
             raise RuntimeError("wharf did not start")
         if "--demo" in args:
-            # The demo prints a few more lines; read them so the banner is complete.
-            for _ in range(6):
-                self.banner.append(self.proc.stdout.readline())
+            # The demo prints a few more lines, ending with a "try:" hint; read them all.
+            while True:
+                line = self.proc.stdout.readline()
+                self.banner.append(line)
+                if not line or line.strip().startswith("try:"):
+                    break
         return self
 
     def stop(self, sig=signal.SIGTERM, timeout=30):

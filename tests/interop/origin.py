@@ -1,0 +1,150 @@
+"""A scriptable HTTP origin for edge tests: it counts the requests and body bytes it serves per
+path, and answers as each test tells it (status, headers, body, delays, ranges, validators,
+failures mid-body). It runs in a thread of the test process on 127.0.0.1, port 0."""
+
+import threading
+import time
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class Route:
+    def __init__(self, body=b"", status=200, headers=None, delay=0.0, ranges=True,
+                 validators=True, cut_after=None, chunk_delay=0.0, chunked=False):
+        self.body = body
+        self.status = status
+        self.headers = dict(headers or {})
+        self.delay = delay
+        self.ranges = ranges
+        self.validators = validators
+        self.cut_after = cut_after
+        self.chunk_delay = chunk_delay
+        self.chunked = chunked
+        self.etag = '"v%d-%d"' % (len(body), hash(body) & 0xFFFFFF)
+        self.last_modified = formatdate(time.time() - 3600, usegmt=True)
+
+
+class Origin:
+    def __init__(self):
+        self.routes = {}
+        self.requests = []  # (method, path, headers dict)
+        self.bytes_sent = {}
+        self.lock = threading.Lock()
+        origin = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *a):
+                pass
+
+            def _handle(self):
+                path = self.path
+                length = int(self.headers.get("Content-Length") or 0)
+                body_in = self.rfile.read(length) if length else b""
+                with origin.lock:
+                    origin.requests.append((self.command, path, {k.lower(): v for k, v in self.headers.items()}, body_in))
+                route = origin.routes.get(path.split("?")[0])
+                if route is None:
+                    self._send(404, {"Content-Type": "text/plain"}, b"no such route\n")
+                    return
+                if callable(route):
+                    route = route(self.command, path, self.headers)
+                if route.delay:
+                    time.sleep(route.delay)
+                headers = {}
+                if route.validators:
+                    headers["ETag"] = route.etag
+                    headers["Last-Modified"] = route.last_modified
+                headers.update(route.headers)
+                status, body = route.status, route.body
+                if route.validators and status == 200:
+                    inm = self.headers.get("If-None-Match")
+                    if inm and route.etag in [t.strip() for t in inm.split(",")]:
+                        self._send(304, headers, b"", head_only=True)
+                        return
+                rng = self.headers.get("Range")
+                if route.ranges and rng and status == 200 and rng.startswith("bytes="):
+                    a, _, b = rng[6:].partition("-")
+                    size = len(body)
+                    if a == "":
+                        start, end = max(0, size - int(b)), size - 1
+                    else:
+                        start, end = int(a), (int(b) if b else size - 1)
+                    end = min(end, size - 1)
+                    if start >= size:
+                        headers["Content-Range"] = f"bytes */{size}"
+                        self._send(416, headers, b"")
+                        return
+                    headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+                    status, body = 206, body[start:end + 1]
+                self._send(status, headers, body, route=route, path=path.split("?")[0])
+
+            def _send(self, status, headers, body, head_only=False, route=None, path=None):
+                self.send_response(status)
+                chunked = route is not None and route.chunked
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                if not head_only and status not in (204, 304):
+                    if chunked:
+                        self.send_header("Transfer-Encoding", "chunked")
+                    else:
+                        self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if self.command == "HEAD" or head_only or status in (204, 304):
+                    return
+                cut = route.cut_after if route else None
+                step = 65536
+                sent = 0
+                for i in range(0, len(body), step):
+                    piece = body[i:i + step]
+                    if cut is not None and sent + len(piece) > cut:
+                        piece = piece[: cut - sent]
+                        self.wfile.write(piece if not chunked else b"%x\r\n%s\r\n" % (len(piece), piece))
+                        sent += len(piece)
+                        self.wfile.flush()
+                        with origin.lock:
+                            origin.bytes_sent[path] = origin.bytes_sent.get(path, 0) + sent
+                        self.close_connection = True
+                        self.connection.shutdown(2)
+                        return
+                    if chunked:
+                        self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+                    else:
+                        self.wfile.write(piece)
+                    sent += len(piece)
+                    if route and route.chunk_delay:
+                        self.wfile.flush()
+                        time.sleep(route.chunk_delay)
+                if chunked:
+                    self.wfile.write(b"0\r\n\r\n")
+                with origin.lock:
+                    if path:
+                        origin.bytes_sent[path] = origin.bytes_sent.get(path, 0) + sent
+
+            do_GET = _handle
+            do_HEAD = _handle
+            do_PUT = _handle
+            do_POST = _handle
+            do_DELETE = _handle
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def count(self, path, method=None):
+        with self.lock:
+            return sum(1 for m, p, _, _ in self.requests if p.split("?")[0] == path and (method is None or m == method))
+
+    def last(self, path):
+        with self.lock:
+            for m, p, h, b in reversed(self.requests):
+                if p.split("?")[0] == path:
+                    return m, p, h, b
+        return None
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()

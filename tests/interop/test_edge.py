@@ -1,0 +1,440 @@
+"""The edge, driven over HTTP as browsers and curl drive CloudFront: distributions from
+CLI-format JSON files, behaviors, managed policies, TTLs, collapsing, ranges, invalidation,
+failover, custom error pages, the disk tier across a restart, CloudFront's headers."""
+
+import concurrent.futures
+import os
+import subprocess
+import time
+import uuid
+
+import pytest
+
+from conftest import WHARF_BIN, Wharf
+from edge_helpers import (
+    CACHING_DISABLED,
+    CACHING_OPTIMIZED,
+    ORIGIN_HEADERS,
+    ORIGIN_HEADERS_QS,
+    behavior,
+    custom_origin,
+    deploy,
+    distribution,
+    request,
+)
+from origin import Origin, Route
+
+MIB = 1 << 20
+
+
+@pytest.fixture(scope="module")
+def origin():
+    o = Origin()
+    yield o
+    o.stop()
+
+
+@pytest.fixture(scope="module")
+def backup():
+    o = Origin()
+    yield o
+    o.stop()
+
+
+@pytest.fixture(scope="module")
+def edge(tmp_path_factory):
+    base = tmp_path_factory.mktemp("edge")
+    dists = base / "distributions"
+    dists.mkdir()
+    conf = base / "wharf.toml"
+    conf.write_text(f'[edge]\ndistributions_dir = "{dists}"\nmemory_cache_mb = 64\ndisk_cache_mb = 512\n')
+    w = Wharf(base / "data").start("--config", str(conf))
+    w.dists = dists
+    w.conf = conf
+    yield w
+    w.stop()
+
+
+def new_id():
+    return "E" + uuid.uuid4().hex[:12].upper()
+
+
+def simple(edge, origin, policy=CACHING_OPTIMIZED, **kw):
+    did = new_id()
+    host = deploy(edge.dists, edge.edge_port, did, distribution(
+        [custom_origin("o", origin.port)], behavior("o", policy), **kw))
+    return did, host
+
+
+def path():
+    return f"/{uuid.uuid4().hex}"
+
+
+def get(edge, host, p, **kw):
+    return request(edge.edge_port, p, host=host, **kw)
+
+
+def test_cloudfront_headers_miss_then_hit(edge, origin):
+    _, host = simple(edge, origin)
+    p = path()
+    origin.routes[p] = Route(b"hello", headers={"Content-Type": "text/plain"})
+    r1 = get(edge, host, p)
+    assert r1.status == 200 and r1.body == b"hello"
+    assert r1.x_cache == "Miss from cloudfront"
+    assert r1.h("via").endswith(".cloudfront.net (CloudFront)")
+    assert len(r1.h("x-amz-cf-id")) == 56
+    assert r1.h("x-amz-cf-pop")
+    r2 = get(edge, host, p)
+    assert r2.x_cache == "Hit from cloudfront" and r2.body == b"hello"
+    assert r2.h("age") is not None and int(r2.h("age")) >= 0
+    assert r2.h("x-amz-cf-id") != r1.h("x-amz-cf-id")
+    assert origin.count(p) == 1
+    # The origin saw CloudFront's request headers.
+    _, _, h, _ = origin.last(p)
+    assert h["user-agent"] == "Amazon CloudFront"
+    assert "x-amz-cf-id" in h and "via" in h and h["x-forwarded-for"] == "127.0.0.1"
+
+
+def test_unknown_host_gets_cloudfront_error(edge):
+    r = request(edge.edge_port, "/", host="nothing.example")
+    assert r.status == 403 and r.x_cache == "Error from cloudfront"
+    assert b"The request could not be satisfied" in r.body
+
+
+def test_behavior_precedence(edge, origin, backup):
+    did = new_id()
+    cfg = distribution(
+        [custom_origin("main", origin.port), custom_origin("api", backup.port)],
+        behavior("main"),
+        behaviors=[behavior("api", CACHING_DISABLED, pattern="/api/*"),
+                   behavior("main", CACHING_DISABLED, pattern="/api/cached/*"),
+                   behavior("api", pattern="*.jpg")],
+    )
+    host = deploy(edge.dists, edge.edge_port, did, cfg)
+    tag = uuid.uuid4().hex
+    for o in (origin, backup):
+        for p in (f"/api/cached/{tag}", f"/api/{tag}", f"/img/{tag}.jpg", f"/{tag}.html"):
+            o.routes[p] = Route(b"x")
+    # First match wins: /api/cached/* is shadowed by /api/*.
+    get(edge, host, f"/api/cached/{tag}")
+    assert backup.count(f"/api/cached/{tag}") == 1 and origin.count(f"/api/cached/{tag}") == 0
+    get(edge, host, f"/img/{tag}.jpg")
+    assert backup.count(f"/img/{tag}.jpg") == 1
+    get(edge, host, f"/{tag}.html")
+    assert origin.count(f"/{tag}.html") == 1
+    # /api/* uses CachingDisabled: every request reaches the origin.
+    for _ in range(3):
+        assert get(edge, host, f"/api/{tag}").x_cache == "Miss from cloudfront"
+    assert backup.count(f"/api/{tag}") == 3
+
+
+def test_caching_optimized_ignores_query_and_cookies(edge, origin):
+    _, host = simple(edge, origin, CACHING_OPTIMIZED)
+    p = path()
+    origin.routes[p] = Route(b"v")
+    get(edge, host, p + "?a=1", headers={"Cookie": "s=1"})
+    r = get(edge, host, p + "?a=2", headers={"Cookie": "s=2"})
+    assert r.x_cache == "Hit from cloudfront"
+    assert origin.count(p) == 1
+    _, forwarded, h, _ = origin.last(p)
+    assert forwarded == p and "cookie" not in h
+
+
+def test_query_strings_policy_keys_on_query(edge, origin):
+    _, host = simple(edge, origin, ORIGIN_HEADERS_QS)
+    p = path()
+    origin.routes[p] = Route(b"v", headers={"Cache-Control": "max-age=60"})
+    get(edge, host, p + "?a=1")
+    assert get(edge, host, p + "?a=1").x_cache == "Hit from cloudfront"
+    assert get(edge, host, p + "?a=2").x_cache == "Miss from cloudfront"
+    assert origin.count(p) == 2
+    assert origin.last(p)[1] == p + "?a=2"
+
+
+def test_caching_disabled_never_stores(edge, origin):
+    _, host = simple(edge, origin, CACHING_DISABLED)
+    p = path()
+    origin.routes[p] = Route(b"v", headers={"Cache-Control": "max-age=600"})
+    for _ in range(3):
+        assert get(edge, host, p).x_cache == "Miss from cloudfront"
+    assert origin.count(p) == 3
+
+
+def test_origin_cache_control_policy(edge, origin):
+    _, host = simple(edge, origin, ORIGIN_HEADERS)
+    stored, nostore, private = path(), path(), path()
+    origin.routes[stored] = Route(b"a", headers={"Cache-Control": "max-age=60"})
+    origin.routes[nostore] = Route(b"b", headers={"Cache-Control": "no-store"})
+    origin.routes[private] = Route(b"c", headers={"Cache-Control": "private, max-age=60"})
+    for p in (stored, nostore, private):
+        get(edge, host, p)
+        get(edge, host, p)
+    assert origin.count(stored) == 1
+    assert origin.count(nostore) == 2
+    assert origin.count(private) == 2
+
+
+def test_min_ttl_caches_no_cache_responses(edge, origin):
+    # CachingOptimized has MinTTL 1: CloudFront caches even "no-cache" for that second.
+    _, host = simple(edge, origin, CACHING_OPTIMIZED)
+    p = path()
+    origin.routes[p] = Route(b"v", headers={"Cache-Control": "no-cache"})
+    get(edge, host, p)
+    assert get(edge, host, p).x_cache == "Hit from cloudfront"
+    assert origin.count(p) == 1
+
+
+def test_ttl_clamping_with_custom_policy(edge, origin):
+    pol_dir = edge.dists / "cache-policies"
+    pol_dir.mkdir(exist_ok=True)
+    pid = uuid.uuid4().hex
+    (pol_dir / f"{pid}.json").write_text(
+        '{"Name": "clamp", "MinTTL": 2, "DefaultTTL": 2, "MaxTTL": 3,'
+        ' "ParametersInCacheKeyAndForwardedToOrigin": {"EnableAcceptEncodingGzip": false,'
+        ' "HeadersConfig": {"HeaderBehavior": "none"}, "CookiesConfig": {"CookieBehavior": "none"},'
+        ' "QueryStringsConfig": {"QueryStringBehavior": "none"}}}'
+    )
+    _, host = simple(edge, origin, pid)
+    low, high = path(), path()
+    origin.routes[low] = Route(b"l", headers={"Cache-Control": "max-age=0"}, validators=False)
+    origin.routes[high] = Route(b"h", headers={"Cache-Control": "max-age=100000"}, validators=False)
+    get(edge, host, low)
+    get(edge, host, high)
+    # max-age=0 is raised to MinTTL 2: still a hit right away.
+    assert get(edge, host, low).x_cache == "Hit from cloudfront"
+    time.sleep(3.6)
+    # max-age=100000 is cut to MaxTTL 3: expired now (no validator, so a full miss).
+    assert get(edge, host, high).x_cache == "Miss from cloudfront"
+    assert origin.count(high) == 2
+
+
+def test_collapsing_200_concurrent_cold_requests(edge, origin):
+    _, host = simple(edge, origin)
+    p = path()
+    body = os.urandom(300_000)
+    origin.routes[p] = Route(body, delay=0.5, chunk_delay=0.01)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=200) as ex:
+        results = list(ex.map(lambda _: get(edge, host, p, timeout=60), range(200)))
+    assert all(r.status == 200 and r.body == body for r in results)
+    assert origin.count(p) == 1
+
+
+def test_range_on_cold_large_object_fetches_only_its_chunks(edge, origin):
+    _, host = simple(edge, origin)
+    p = path()
+    body = os.urandom(8 * MIB)
+    origin.routes[p] = Route(body, headers={"Content-Type": "application/octet-stream"})
+    start = 5 * MIB + 100
+    r = get(edge, host, p, headers={"Range": f"bytes={start}-{start + 999}"})
+    assert r.status == 206 and r.body == body[start:start + 1000]
+    assert r.h("content-range") == f"bytes {start}-{start + 999}/{8 * MIB}"
+    assert origin.bytes_sent[p] <= MIB
+    # Warm range: no more origin bytes.
+    r = get(edge, host, p, headers={"Range": f"bytes={start + 10}-{start + 20}"})
+    assert r.status == 206 and r.body == body[start + 10:start + 21]
+    assert r.x_cache == "Hit from cloudfront"
+    assert origin.bytes_sent[p] <= MIB
+    # A whole GET fills in the missing chunks only.
+    r = get(edge, host, p)
+    assert r.status == 200 and r.body == body
+    assert origin.bytes_sent[p] == 8 * MIB
+    r = get(edge, host, p, headers={"Range": "bytes=-10"})
+    assert r.status == 206 and r.body == body[-10:]
+    assert origin.bytes_sent[p] == 8 * MIB
+    r = get(edge, host, p, headers={"Range": f"bytes={8 * MIB}-"})
+    assert r.status == 416 and r.h("content-range") == f"bytes */{8 * MIB}"
+
+
+def test_viewer_conditional_gets_304_from_cache(edge, origin):
+    _, host = simple(edge, origin)
+    p = path()
+    origin.routes[p] = Route(b"body")
+    etag = get(edge, host, p).h("etag")
+    r = get(edge, host, p, headers={"If-None-Match": etag})
+    assert r.status == 304 and r.body == b"" and r.h("etag") == etag
+    assert r.x_cache == "Hit from cloudfront"
+    assert origin.count(p) == 1
+
+
+def test_invalidation_exact_and_wildcard(edge, origin):
+    did, host = simple(edge, origin, ORIGIN_HEADERS_QS)
+    base = f"/{uuid.uuid4().hex}"
+    paths = [f"{base}/a.html", f"{base}/img/1.png", f"{base}/img/2.png", f"{base}/other.css"]
+    for p in paths:
+        origin.routes[p] = Route(b"v", headers={"Cache-Control": "max-age=600"})
+        get(edge, host, p)
+        get(edge, host, p + "?v=2")
+    env = dict(os.environ, WHARF_ROOT_ACCESS_KEY=edge.access_key, WHARF_ROOT_SECRET_KEY=edge.secret_key)
+    subprocess.run([WHARF_BIN, "invalidate", "--endpoint", edge.endpoint, "--distribution-id", did,
+                    f"{base}/a.html", f"{base}/img/*"], env=env, check=True, capture_output=True)
+    # Every key variant of an invalidated path is gone; the others stay.
+    assert get(edge, host, f"{base}/a.html?v=2").x_cache == "Miss from cloudfront"
+    assert get(edge, host, f"{base}/img/2.png").x_cache == "Miss from cloudfront"
+    assert get(edge, host, f"{base}/other.css").x_cache == "Hit from cloudfront"
+    # And through the AWS CLI.
+    res = edge.aws("cloudfront", "create-invalidation", "--distribution-id", did, "--paths", "/*")
+    assert '"Status": "Completed"' in res.stdout
+    assert get(edge, host, f"{base}/other.css").x_cache == "Miss from cloudfront"
+    bad = edge.aws("cloudfront", "create-invalidation", "--distribution-id", "ENOPE", "--paths", "/a", check=False)
+    assert bad.returncode != 0 and "NoSuchDistribution" in bad.stderr
+
+
+def group_dist(edge, primary_origin, backup_origin, codes=(500, 502, 503, 504), read_timeout=30):
+    did = new_id()
+    cfg = distribution(
+        [primary_origin, custom_origin("backup", backup_origin.port)],
+        behavior("group", CACHING_DISABLED),
+        groups=[{"Id": "group", "FailoverCriteria": {"StatusCodes": {"Quantity": len(codes), "Items": list(codes)}},
+                 "Members": {"Quantity": 2, "Items": [{"OriginId": "primary"}, {"OriginId": "backup"}]}}],
+    )
+    return deploy(edge.dists, edge.edge_port, did, cfg)
+
+
+def test_failover_on_status_code(edge, origin, backup):
+    host = group_dist(edge, custom_origin("primary", origin.port), backup, codes=(503,))
+    p, q = path(), path()
+    origin.routes[p] = Route(b"down", status=503)
+    backup.routes[p] = Route(b"from backup")
+    r = get(edge, host, p)
+    assert r.status == 200 and r.body == b"from backup"
+    # A status not in the criteria is returned as is.
+    origin.routes[q] = Route(b"nope", status=404)
+    backup.routes[q] = Route(b"from backup")
+    assert get(edge, host, q).status == 404
+    assert backup.count(q) == 0
+
+
+def test_failover_on_connection_failure(edge, backup):
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    dead_port = s.getsockname()[1]
+    s.close()
+    host = group_dist(edge, custom_origin("primary", dead_port), backup)
+    p = path()
+    backup.routes[p] = Route(b"alive")
+    r = get(edge, host, p)
+    assert r.status == 200 and r.body == b"alive"
+
+
+def test_failover_on_timeout(edge, origin, backup):
+    host = group_dist(edge, custom_origin("primary", origin.port, read_timeout=1), backup)
+    p = path()
+    origin.routes[p] = Route(b"slow", delay=3)
+    backup.routes[p] = Route(b"fast")
+    t = time.time()
+    r = get(edge, host, p)
+    assert r.status == 200 and r.body == b"fast"
+    assert time.time() - t < 2.9
+
+
+def test_custom_error_page(edge, origin):
+    did = new_id()
+    cfg = distribution(
+        [custom_origin("o", origin.port)], behavior("o"),
+        errors=[{"ErrorCode": 404, "ResponsePagePath": "/errors/404.html", "ResponseCode": "200", "ErrorCachingMinTTL": 30}],
+    )
+    origin.routes["/errors/404.html"] = Route(b"<h1>not here</h1>", headers={"Content-Type": "text/html"})
+    host = deploy(edge.dists, edge.edge_port, did, cfg)
+    p = path()
+    origin.routes[p] = Route(b"missing", status=404)
+    r = get(edge, host, p)
+    assert r.status == 200 and r.body == b"<h1>not here</h1>"
+    # The 404 is cached for ErrorCachingMinTTL.
+    get(edge, host, p)
+    assert origin.count(p) == 1
+
+
+def test_unsafe_method_invalidates(edge, origin):
+    did = new_id()
+    methods = ("GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE")
+    cfg = distribution([custom_origin("o", origin.port)], behavior("o", ORIGIN_HEADERS, methods=methods))
+    host = deploy(edge.dists, edge.edge_port, did, cfg)
+    p = path()
+    origin.routes[p] = Route(b"v1", headers={"Cache-Control": "max-age=600"})
+    get(edge, host, p)
+    assert get(edge, host, p).x_cache == "Hit from cloudfront"
+    r = get(edge, host, p, method="PUT", body=b"new", headers={"Content-Type": "text/plain"})
+    assert r.status == 200
+    m, _, h, b = origin.last(p)
+    assert m == "PUT" and b == b"new" and h["content-type"] == "text/plain"
+    assert get(edge, host, p).x_cache == "Miss from cloudfront"
+
+
+def test_origin_failing_mid_body_caches_nothing(edge, origin):
+    _, host = simple(edge, origin)
+    p = path()
+    body = os.urandom(2 * MIB)
+    origin.routes[p] = Route(body, cut_after=300_000)
+    with pytest.raises(Exception):
+        get(edge, host, p)
+    origin.routes[p] = Route(body)
+    r = get(edge, host, p)
+    assert r.status == 200 and r.body == body
+    assert r.x_cache == "Miss from cloudfront"
+
+
+def test_disallowed_method_is_refused(edge, origin):
+    _, host = simple(edge, origin)
+    r = get(edge, host, "/x", method="POST", body=b"a")
+    assert r.status == 403 and r.x_cache == "Error from cloudfront"
+
+
+def test_hot_reload_changes_behavior(edge, origin):
+    did, host = simple(edge, origin, CACHING_OPTIMIZED)
+    p = path()
+    origin.routes[p] = Route(b"v")
+    get(edge, host, p)
+    assert get(edge, host, p).x_cache == "Hit from cloudfront"
+    cfg = distribution([custom_origin("o", origin.port)], behavior("o", CACHING_DISABLED))
+    (edge.dists / f"{did}.json").write_text(__import__("json").dumps(cfg))
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        if get(edge, host, p).x_cache == "Miss from cloudfront":
+            break
+        time.sleep(0.3)
+    else:
+        raise AssertionError("the new behavior never took effect")
+
+
+def test_disk_tier_survives_restart(tmp_path, origin):
+    dists = tmp_path / "d"
+    dists.mkdir()
+    conf = tmp_path / "wharf.toml"
+    conf.write_text(f'[edge]\ndistributions_dir = "{dists}"\nmemory_cache_mb = 16\n')
+    w = Wharf(tmp_path / "data").start("--config", str(conf))
+    p = path()
+    body = os.urandom(3 * MIB + 5)
+    origin.routes[p] = Route(body)
+    try:
+        w.dists = dists
+        did = new_id()
+        host = deploy(dists, w.edge_port, did, distribution([custom_origin("o", origin.port)], behavior("o")))
+        assert get(w, host, p).body == body
+        time.sleep(0.5)
+    finally:
+        w.stop()
+    w2 = Wharf(tmp_path / "data").start("--config", str(conf))
+    try:
+        host = deploy(dists, w2.edge_port, did, distribution([custom_origin("o", origin.port)], behavior("o")))
+        r = get(w2, host, p)
+        assert r.body == body and r.x_cache == "Hit from cloudfront"
+        assert origin.count(p) == 1
+    finally:
+        w2.stop()
+
+
+def test_demo_distribution(tmp_path):
+    w = Wharf(tmp_path / "data").start("--demo")
+    try:
+        banner = "".join(w.banner)
+        assert f"http://demo.localhost:{w.edge_port}/" in banner
+        r = request(w.edge_port, "/", host=f"demo.localhost:{w.edge_port}")
+        assert r.status == 200 and b"Hello from Wharf" in r.body
+        assert r.h("content-type").startswith("text/html")
+        # The default distribution answers on any host.
+        r = request(w.edge_port, "/index.html")
+        assert r.status == 200 and r.x_cache == "Hit from cloudfront"
+        assert request(w.edge_port, "/missing").status == 404
+    finally:
+        w.stop()
