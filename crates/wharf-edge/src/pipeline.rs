@@ -360,6 +360,38 @@ impl Edge {
             Ok(r) => r,
             Err(e) => return (self.origin_failed(ctx, &e), CacheStatus::Error),
         };
+        match self.admit(ctx, primary, resp, request_time, aligned) {
+            Admitted::Stored(entry) => {
+                if let Some(g) = guard {
+                    g.finish(Outcome::Stored(entry.clone()));
+                }
+                let head = entry.head();
+                let age = current_age(&head.headers, head.request_time, head.response_time, now());
+                (self.answer_from(ctx, &entry, age), CacheStatus::Miss)
+            }
+            Admitted::NotStored(resp) => {
+                if let Some(g) = guard {
+                    g.finish(Outcome::NotStored);
+                }
+                if aligned.is_some() && resp.status != StatusCode::OK {
+                    // Our widened range is not what the viewer asked for: ask again as they did.
+                    return self.pass_with(ctx, None, true).await;
+                }
+                (self.relay(ctx, resp), CacheStatus::Miss)
+            }
+        }
+    }
+
+    /// Stores an origin response (and starts its fill) if it may be stored.
+    fn admit(
+        &self,
+        ctx: &ViewerCtx,
+        primary: &str,
+        resp: OriginResponse,
+        request_time: i64,
+        aligned: Option<(u64, Option<u64>)>,
+    ) -> Admitted {
+        let b = ctx.behavior();
         let response_time = now();
         let error_ttl = self.error_ttl(ctx, resp.status);
         let mut head_headers = resp.headers.clone();
@@ -396,15 +428,7 @@ impl Edge {
         let stored_ok = storable.is_ok()
             && (resp.status != StatusCode::PARTIAL_CONTENT || status == StatusCode::OK);
         if !stored_ok {
-            if let Some(g) = guard {
-                g.finish(Outcome::NotStored);
-            }
-            if aligned.is_some() && resp.status != StatusCode::OK {
-                // Our widened range is not what the viewer asked for: ask again as they did.
-                let stream: Option<RequestBody> = None;
-                return self.pass_with(ctx, stream, true).await;
-            }
-            return (self.relay(ctx, resp), CacheStatus::Miss);
+            return Admitted::NotStored(resp);
         }
         let vary: Vec<(String, Option<String>)> = freshness::vary_names(&resp.headers)
             .into_iter()
@@ -431,11 +455,7 @@ impl Edge {
         let entry = self.cache.insert(entry);
         self.cache
             .start_fill(&entry, fill_start, fill_end, resp.body);
-        if let Some(g) = guard {
-            g.finish(Outcome::Stored(entry.clone()));
-        }
-        let age = current_age(&entry.head().headers, request_time, response_time, now());
-        (self.answer_from(ctx, &entry, age), CacheStatus::Miss)
+        Admitted::Stored(entry)
     }
 
     /// Revalidates a stale entry with a conditional request (collapsed), then answers.
@@ -472,7 +492,7 @@ impl Edge {
             }
             Collapse::Leader(guard) => {
                 match self.conditional_fetch(ctx, &entry).await {
-                    Ok(Some(())) => {
+                    Ok(Revalidated::NotModified) => {
                         guard.finish(Outcome::Stored(entry.clone()));
                         let head = entry.head();
                         let age = current_age(
@@ -483,10 +503,18 @@ impl Edge {
                         );
                         (self.answer_from(ctx, &entry, age), CacheStatus::RefreshHit)
                     }
-                    Ok(None) => {
-                        drop(guard);
+                    Ok(Revalidated::Replaced(resp, request_time)) => {
                         self.cache.remove(&entry);
-                        self.miss(ctx, primary, true).await
+                        match self.admit(ctx, primary, resp, request_time, None) {
+                            Admitted::Stored(e) => {
+                                guard.finish(Outcome::Stored(e.clone()));
+                                (self.answer_from(ctx, &e, 0), CacheStatus::Miss)
+                            }
+                            Admitted::NotStored(resp) => {
+                                drop(guard);
+                                (self.relay(ctx, resp), CacheStatus::Miss)
+                            }
+                        }
                     }
                     Err(e) => {
                         drop(guard);
@@ -502,13 +530,13 @@ impl Edge {
         }
     }
 
-    /// Sends the conditional request. `Ok(Some)`: 304, headers updated; `Ok(None)`: the origin
-    /// sent something else (the caller refetches); `Err`: the origin failed or sent a 5xx.
+    /// Sends the conditional request: a 304 updates the stored headers; another response is
+    /// handed back to be stored in place of the old one; a failure or a 5xx is an error.
     async fn conditional_fetch(
         &self,
         ctx: &ViewerCtx,
         entry: &Arc<crate::cache::entry::Entry>,
-    ) -> Result<Option<()>, OriginError> {
+    ) -> Result<Revalidated, OriginError> {
         let head = entry.head();
         let mut req = self.origin_request(ctx, Method::GET);
         if let Some(etag) = head.headers.get(header::ETAG) {
@@ -524,7 +552,7 @@ impl Edge {
             headers::strip_hop_by_hop(&mut fresh);
             entry.update_headers(&fresh, request_time, now());
             self.cache.head_updated(entry).await;
-            return Ok(Some(()));
+            return Ok(Revalidated::NotModified);
         }
         if resp.status.is_server_error() {
             return Err(OriginError::new(
@@ -532,7 +560,7 @@ impl Edge {
                 format!("origin answered {}", resp.status),
             ));
         }
-        Ok(None)
+        Ok(Revalidated::Replaced(resp, request_time))
     }
 
     fn revalidate_in_background(
@@ -569,13 +597,14 @@ impl Edge {
                 via: edge.via,
             };
             match this.conditional_fetch(&ctx2, &entry).await {
-                Ok(Some(())) => guard.finish(Outcome::Stored(entry)),
-                Ok(None) => {
-                    drop(guard);
+                Ok(Revalidated::NotModified) => guard.finish(Outcome::Stored(entry)),
+                Ok(Revalidated::Replaced(resp, request_time)) => {
                     this.cache.remove(&entry);
-                    let (resp, _) = this.miss(&ctx2, &primary, true).await;
-                    // Drain so the fill is not the only reader; the fill runs on its own.
-                    drop(resp);
+                    // The fill runs on its own task; nobody needs to read it now.
+                    match this.admit(&ctx2, &primary, resp, request_time, None) {
+                        Admitted::Stored(e) => guard.finish(Outcome::Stored(e)),
+                        Admitted::NotStored(_) => drop(guard),
+                    }
                 }
                 Err(e) => {
                     tracing::info!(error = %e, "background revalidation failed; stale copy kept")
@@ -835,6 +864,16 @@ impl Edge {
             },
         )
     }
+}
+
+enum Admitted {
+    Stored(Arc<crate::cache::entry::Entry>),
+    NotStored(OriginResponse),
+}
+
+enum Revalidated {
+    NotModified,
+    Replaced(OriginResponse, i64),
 }
 
 /// What the background revalidation needs of the edge.

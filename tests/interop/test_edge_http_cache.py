@@ -1,0 +1,308 @@
+"""HTTP caching as RFC 9111 (and RFC 9213's CDN-Cache-Control) says a shared cache behaves,
+checked from outside: a test origin behind the edge counts what reaches it. The distribution
+uses the managed UseOriginCacheControlHeaders-QueryStrings policy (MinTTL 0, DefaultTTL 0), so
+the origin's headers decide, as they do for a conformance suite run against the edge."""
+
+import time
+import uuid
+from email.utils import formatdate
+
+import pytest
+
+from edge_helpers import ORIGIN_HEADERS_QS, behavior, custom_origin, deploy, distribution, request
+from origin import Origin, Route
+from test_edge import edge  # noqa: F401  (the module-scoped edge fixture)
+
+METHODS = ("GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE")
+
+
+@pytest.fixture(scope="module")
+def origin():
+    o = Origin()
+    yield o
+    o.stop()
+
+
+@pytest.fixture(scope="module")
+def host(edge, origin):  # noqa: F811
+    did = "H" + uuid.uuid4().hex[:10].upper()
+    cfg = distribution([custom_origin("o", origin.port)], behavior("o", ORIGIN_HEADERS_QS, methods=METHODS))
+    return deploy(edge.dists, edge.edge_port, did, cfg)
+
+
+@pytest.fixture()
+def fetch(edge, host):  # noqa: F811
+    def f(p, **kw):
+        return request(edge.edge_port, p, host=host, **kw)
+    return f
+
+
+def path():
+    return f"/{uuid.uuid4().hex}"
+
+
+def http_date(offset):
+    return formatdate(time.time() + offset, usegmt=True)
+
+
+def twice(fetch, origin, p, route, **kw):
+    origin.routes[p] = route
+    fetch(p, **kw)
+    r = fetch(p, **kw)
+    return r, origin.count(p)
+
+
+# --- Freshness (RFC 9111 §4.2) ---
+
+def test_max_age_fresh_is_reused(fetch, origin):
+    r, n = twice(fetch, origin, path(), Route(b"a", headers={"Cache-Control": "max-age=3600"}))
+    assert n == 1 and r.x_cache == "Hit from cloudfront"
+
+
+def test_s_maxage_beats_max_age(fetch, origin):
+    _, n = twice(fetch, origin, path(), Route(b"a", headers={"Cache-Control": "max-age=0, s-maxage=3600"}, validators=False))
+    assert n == 1
+
+
+def test_expires_in_future_is_reused(fetch, origin):
+    _, n = twice(fetch, origin, path(), Route(b"a", headers={"Expires": http_date(3600)}, validators=False))
+    assert n == 1
+
+
+def test_invalid_expires_is_stale(fetch, origin):
+    _, n = twice(fetch, origin, path(), Route(b"a", headers={"Expires": "0"}, validators=False))
+    assert n == 2
+
+
+def test_max_age_beats_expires(fetch, origin):
+    _, n = twice(fetch, origin, path(), Route(b"a", headers={"Expires": http_date(3600), "Cache-Control": "max-age=0"}, validators=False))
+    assert n == 2
+
+
+def test_no_freshness_no_validator_is_never_reused(fetch, origin):
+    _, n = twice(fetch, origin, path(), Route(b"a", validators=False))
+    assert n == 2
+
+
+def test_heuristic_freshness_from_last_modified(fetch, origin):
+    route = Route(b"a")
+    route.last_modified = http_date(-10 * 86400)
+    route.headers = {}
+    r, n = twice(fetch, origin, path(), route)
+    assert n == 1 and r.x_cache == "Hit from cloudfront"
+
+
+def test_cache_control_parsing(fetch, origin):
+    for cc in ("MAX-AGE=3600", 'max-age="3600"', "public, max-age=3600, foo=bar"):
+        _, n = twice(fetch, origin, path(), Route(b"a", headers={"Cache-Control": cc}, validators=False))
+        assert n == 1, cc
+    for cc in ("max-age=abc", "max-age=-1"):
+        _, n = twice(fetch, origin, path(), Route(b"a", headers={"Cache-Control": cc}, validators=False))
+        assert n == 2, cc
+
+
+# --- Age (RFC 9111 §4.2.3, §5.1) ---
+
+def test_age_is_generated_and_received_age_counts(fetch, origin):
+    p = path()
+    origin.routes[p] = Route(b"a", headers={"Cache-Control": "max-age=3600", "Age": "30"})
+    fetch(p)
+    r = fetch(p)
+    assert int(r.h("age")) >= 30
+    q = path()
+    # Age 30 > max-age 20: already stale when received, so not reused.
+    _, n = twice(fetch, origin, q, Route(b"a", headers={"Cache-Control": "max-age=20", "Age": "30"}, validators=False))
+    assert n == 2
+
+
+def test_age_grows_while_stored(fetch, origin):
+    p = path()
+    origin.routes[p] = Route(b"a", headers={"Cache-Control": "max-age=3600"})
+    fetch(p)
+    time.sleep(1.2)
+    assert int(fetch(p).h("age")) >= 1
+
+
+# --- Validation (RFC 9111 §4.3) and stored headers updated from a 304 ---
+
+def test_stale_response_is_revalidated_and_headers_updated(fetch, origin):
+    p = path()
+    route = Route(b"body", headers={"Cache-Control": "max-age=0", "X-Version": "1"})
+    origin.routes[p] = route
+    assert fetch(p).h("x-version") == "1"
+    route.headers = {"Cache-Control": "max-age=0", "X-Version": "2"}
+    r = fetch(p)
+    assert r.status == 200 and r.body == b"body"
+    assert r.x_cache == "RefreshHit from cloudfront"
+    assert r.h("x-version") == "2"
+    _, _, h, _ = origin.last(p)
+    assert h.get("if-none-match") == route.etag
+    assert "if-modified-since" in h
+
+
+def test_changed_object_replaces_stored_one(fetch, origin):
+    p = path()
+    origin.routes[p] = Route(b"old", headers={"Cache-Control": "max-age=0"})
+    fetch(p)
+    origin.routes[p] = Route(b"new!", headers={"Cache-Control": "max-age=0"})
+    assert fetch(p).body == b"new!"
+
+
+# --- Vary (RFC 9111 §4.1) ---
+
+def test_vary_selects_stored_response(fetch, origin):
+    p = path()
+    origin.routes[p] = Route(b"a", headers={"Cache-Control": "max-age=3600", "Vary": "Accept-Language"})
+    fetch(p, headers={"Accept-Language": "en"})
+    fetch(p, headers={"Accept-Language": "fr"})
+    assert origin.count(p) == 2
+    assert fetch(p, headers={"Accept-Language": "en"}).x_cache == "Hit from cloudfront"
+    assert fetch(p, headers={"Accept-Language": "fr"}).x_cache == "Hit from cloudfront"
+    assert fetch(p).x_cache == "Miss from cloudfront"
+    assert origin.count(p) == 3
+
+
+def test_vary_star_is_not_reused(fetch, origin):
+    _, n = twice(fetch, origin, path(), Route(b"a", headers={"Cache-Control": "max-age=3600", "Vary": "*"}))
+    assert n == 2
+
+
+# --- Storing (RFC 9111 §3) ---
+
+def test_no_store_and_private_are_not_stored(fetch, origin):
+    for cc in ("no-store, max-age=3600", "private, max-age=3600"):
+        _, n = twice(fetch, origin, path(), Route(b"a", headers={"Cache-Control": cc}))
+        assert n == 2, cc
+
+
+def test_no_cache_is_stored_but_always_revalidated(fetch, origin):
+    p = path()
+    r, n = twice(fetch, origin, p, Route(b"a", headers={"Cache-Control": "no-cache, max-age=3600"}))
+    assert n == 2 and r.x_cache == "RefreshHit from cloudfront"
+    assert "if-none-match" in origin.last(p)[2]
+
+
+def test_status_codes(fetch, origin):
+    cases = [
+        (404, {"Cache-Control": "max-age=3600"}, 1),
+        (302, {"Cache-Control": "max-age=3600", "Location": "/x"}, 1),
+        (302, {"Location": "/x"}, 2),
+        (500, {}, 2),
+        (500, {"Cache-Control": "max-age=3600"}, 1),
+    ]
+    for status, headers, want in cases:
+        _, n = twice(fetch, origin, path(), Route(b"a", status=status, headers=headers, validators=False))
+        assert n == want, (status, headers)
+    route = Route(b"gone", status=410)
+    route.last_modified = http_date(-10 * 86400)
+    _, n = twice(fetch, origin, path(), route)
+    assert n == 1
+
+
+def test_authorization_needs_explicit_permission(fetch, origin):
+    auth = {"Authorization": "Basic dTpw"}
+    _, n = twice(fetch, origin, path(), Route(b"a", headers={"Cache-Control": "max-age=3600"}), headers=auth)
+    assert n == 2
+    _, n = twice(fetch, origin, path(), Route(b"a", headers={"Cache-Control": "public, max-age=3600"}), headers=auth)
+    assert n == 1
+
+
+# --- HEAD (RFC 9110 §9.3.2) ---
+
+def test_head_is_answered_from_a_stored_get(fetch, origin):
+    p = path()
+    origin.routes[p] = Route(b"12345", headers={"Cache-Control": "max-age=3600"})
+    fetch(p)
+    r = fetch(p, method="HEAD")
+    assert r.status == 200 and r.body == b"" and r.h("content-length") == "5"
+    assert r.x_cache == "Hit from cloudfront"
+    assert origin.count(p) == 1
+
+
+# --- Invalidation by unsafe methods (RFC 9111 §4.4) ---
+
+def test_post_invalidates_target_and_location(fetch, origin):
+    p, loc = path(), path()
+    for x in (p, loc):
+        origin.routes[x] = Route(b"a", headers={"Cache-Control": "max-age=3600"})
+        fetch(x)
+    post = path()
+    origin.routes[post] = Route(b"created", status=201, headers={"Location": loc})
+    # POST to p (routed to the same origin, answered 201 with Location).
+    origin.routes[p] = Route(b"a", status=201, headers={"Cache-Control": "max-age=3600", "Location": loc})
+    assert fetch(p, method="POST", body=b"x").status == 201
+    origin.routes[p] = Route(b"a", headers={"Cache-Control": "max-age=3600"})
+    assert fetch(p).x_cache == "Miss from cloudfront"
+    assert fetch(loc).x_cache == "Miss from cloudfront"
+
+
+def test_failed_unsafe_request_does_not_invalidate(fetch, origin):
+    p = path()
+    origin.routes[p] = Route(b"a", headers={"Cache-Control": "max-age=3600"})
+    fetch(p)
+    origin.routes[p] = Route(b"no", status=500)
+    fetch(p, method="DELETE")
+    origin.routes[p] = Route(b"a", headers={"Cache-Control": "max-age=3600"})
+    assert fetch(p).x_cache == "Hit from cloudfront"
+
+
+# --- Serving stale (RFC 5861 via RFC 9111 §4.2.4) ---
+
+def test_stale_while_revalidate(fetch, origin):
+    p = path()
+    origin.routes[p] = Route(b"v1", headers={"Cache-Control": "max-age=1, stale-while-revalidate=60"})
+    fetch(p)
+    time.sleep(1.5)
+    origin.routes[p] = Route(b"v2", headers={"Cache-Control": "max-age=60"})
+    r = fetch(p)
+    assert r.body == b"v1" and r.x_cache == "Hit from cloudfront"
+    deadline = time.time() + 5
+    while time.time() < deadline and origin.count(p) < 2:
+        time.sleep(0.05)
+    assert origin.count(p) == 2
+    deadline = time.time() + 5
+    while time.time() < deadline and fetch(p).body != b"v2":
+        time.sleep(0.1)
+    assert fetch(p).body == b"v2"
+
+
+def test_stale_if_error(fetch, origin):
+    p = path()
+    origin.routes[p] = Route(b"good", headers={"Cache-Control": "max-age=1, stale-if-error=60"})
+    fetch(p)
+    time.sleep(1.5)
+    origin.routes[p] = Route(b"broken", status=500)
+    r = fetch(p)
+    assert r.status == 200 and r.body == b"good"
+
+
+def test_must_revalidate_forbids_stale(fetch, origin):
+    p = path()
+    origin.routes[p] = Route(b"good", headers={"Cache-Control": "max-age=1, must-revalidate, stale-if-error=60"})
+    fetch(p)
+    time.sleep(1.5)
+    origin.routes[p] = Route(b"broken", status=500)
+    assert fetch(p).status >= 500
+
+
+# --- CDN-Cache-Control (RFC 9213) ---
+
+def test_cdn_cache_control_overrides_cache_control(fetch, origin):
+    _, n = twice(fetch, origin, path(), Route(b"a", headers={"Cache-Control": "no-store", "CDN-Cache-Control": "max-age=3600"}))
+    assert n == 1
+    _, n = twice(fetch, origin, path(), Route(b"a", headers={"Cache-Control": "max-age=3600", "CDN-Cache-Control": "no-store"}))
+    assert n == 2
+    p = path()
+    r, _ = twice(fetch, origin, p, Route(b"a", headers={"CDN-Cache-Control": "max-age=3600"}))
+    # Passed through unchanged.
+    assert r.h("cdn-cache-control") == "max-age=3600"
+
+
+# --- Passing origin headers through ---
+
+def test_origin_headers_pass_through(fetch, origin):
+    p = path()
+    origin.routes[p] = Route(b"a", headers={"Cache-Control": "max-age=3600", "X-Custom": "1", "Content-Type": "text/x-test"})
+    for r in (fetch(p), fetch(p)):
+        assert r.h("x-custom") == "1" and r.h("content-type") == "text/x-test"
+        assert r.h("cache-control") == "max-age=3600"
