@@ -438,3 +438,28 @@ def test_demo_distribution(tmp_path):
         assert request(w.edge_port, "/missing").status == 404
     finally:
         w.stop()
+
+
+def test_compression_per_encoding(edge, origin):
+    import gzip
+    did = new_id()
+    cfg = distribution([custom_origin("o", origin.port)], behavior("o", CACHING_OPTIMIZED, Compress=True))
+    host = deploy(edge.dists, edge.edge_port, did, cfg)
+    css, small, png = path(), path(), path()
+    text = (b"body { color: red; margin: 0 auto; }\n" * 200)
+    origin.routes[css] = Route(text, headers={"Content-Type": "text/css"})
+    origin.routes[small] = Route(b"x" * 500, headers={"Content-Type": "text/css"})
+    origin.routes[png] = Route(os.urandom(5000), headers={"Content-Type": "image/png"})
+    r = get(edge, host, css, headers={"Accept-Encoding": "gzip, deflate"})
+    assert r.h("content-encoding") == "gzip" and gzip.decompress(r.body) == text
+    assert "Accept-Encoding" in r.h("vary") and r.h("etag").startswith("W/")
+    r = get(edge, host, css, headers={"Accept-Encoding": "gzip"})
+    assert r.x_cache == "Hit from cloudfront" and gzip.decompress(r.body) == text
+    r = get(edge, host, css, headers={"Accept-Encoding": "gzip, br"})
+    assert r.h("content-encoding") == "br" and 0 < len(r.body) < len(text) // 5
+    r = get(edge, host, css)
+    assert r.h("content-encoding") is None and r.body == text
+    # Each encoding is its own cache entry; the origin saw the normalised Accept-Encoding.
+    assert origin.count(css) == 3
+    assert get(edge, host, small, headers={"Accept-Encoding": "gzip"}).h("content-encoding") is None
+    assert get(edge, host, png, headers={"Accept-Encoding": "gzip"}).h("content-encoding") is None

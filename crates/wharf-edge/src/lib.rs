@@ -11,6 +11,7 @@
 pub mod cache;
 pub mod cache_control;
 pub mod cache_key;
+pub mod compress;
 pub mod distribution;
 pub mod freshness;
 pub mod headers;

@@ -22,6 +22,7 @@ use http::{HeaderMap, Method, Request, Response, StatusCode};
 use crate::cache::entry::{CHUNK_SIZE, Head};
 use crate::cache::{Cache, CacheConfig, Collapse, Outcome, SpanFetcher, parse_content_range};
 use crate::cache_key;
+use crate::compress::{self, Encoding};
 use crate::distribution::{Behavior, Distribution, ViewerProtocolPolicy};
 use crate::freshness::{self, current_age, freshness, storable};
 use crate::headers::{self, CacheStatus};
@@ -430,7 +431,21 @@ impl Edge {
         if !stored_ok {
             return Admitted::NotStored(resp);
         }
-        let vary: Vec<(String, Option<String>)> = freshness::vary_names(&resp.headers)
+        let mut size = size;
+        let mut body = resp.body;
+        if b.compress
+            && fill_end.is_none()
+            && let Some(enc) = Encoding::choose(cache_key::normalized_accept_encoding(
+                &ctx.headers,
+                &b.cache_policy,
+            ))
+            && compress::applies(status, &head_headers)
+        {
+            compress::head(&mut head_headers, enc);
+            size = None;
+            body = compress::body(body, enc);
+        }
+        let vary: Vec<(String, Option<String>)> = freshness::vary_names(&head_headers)
             .into_iter()
             .map(|n| {
                 let v = vary_value(ctx, &n);
@@ -453,8 +468,7 @@ impl Edge {
             error_ttl,
         );
         let entry = self.cache.insert(entry);
-        self.cache
-            .start_fill(&entry, fill_start, fill_end, resp.body);
+        self.cache.start_fill(&entry, fill_start, fill_end, body);
         Admitted::Stored(entry)
     }
 
@@ -539,8 +553,16 @@ impl Edge {
     ) -> Result<Revalidated, OriginError> {
         let head = entry.head();
         let mut req = self.origin_request(ctx, Method::GET);
-        if let Some(etag) = head.headers.get(header::ETAG) {
-            req.headers.insert(header::IF_NONE_MATCH, etag.clone());
+        if let Some(etag) = head.headers.get(header::ETAG).and_then(|v| v.to_str().ok()) {
+            // A weak ETag may be ours (we compressed the body): offer the origin's strong one
+            // too, so an origin that compares strongly still answers 304.
+            let value = match etag.strip_prefix("W/") {
+                Some(strong) => format!("{etag}, {strong}"),
+                None => etag.to_owned(),
+            };
+            if let Ok(v) = HeaderValue::from_str(&value) {
+                req.headers.insert(header::IF_NONE_MATCH, v);
+            }
         }
         if let Some(lm) = head.headers.get(header::LAST_MODIFIED) {
             req.headers.insert(header::IF_MODIFIED_SINCE, lm.clone());

@@ -116,6 +116,19 @@ impl Entry {
             if keep.contains(name) || crate::headers::is_hop_by_hop(name) {
                 continue;
             }
+            // Our weakened ETag of a compressed body stays weak.
+            if name == http::header::ETAG
+                && let (Some(stored), Some(new)) = (head.headers.get(name), fresh.get(name))
+                && stored.as_bytes().strip_prefix(b"W/") == Some(new.as_bytes())
+            {
+                continue;
+            }
+            // A compressed body's Vary: Accept-Encoding is ours to keep.
+            if name == http::header::VARY
+                && head.headers.contains_key(http::header::CONTENT_ENCODING)
+            {
+                continue;
+            }
             head.headers.remove(name);
             for v in fresh.get_all(name) {
                 head.headers.append(name.clone(), v.clone());
