@@ -33,9 +33,14 @@ pub struct Invalidations {
     journal: Option<PathBuf>,
 }
 
+/// CloudFront: an invalidation path is at most 4,000 characters.
+pub const MAX_INVALIDATION_PATH_LEN: usize = 4000;
+
 /// A CloudFront invalidation path is valid when it starts with `/` and has `*` only at its end.
 pub fn valid_path(path: &str) -> bool {
-    path.starts_with('/') && !path[..path.len() - 1].contains('*') && path.len() <= 4096
+    path.starts_with('/')
+        && !path.strip_suffix('*').unwrap_or(path).contains('*')
+        && path.len() <= MAX_INVALIDATION_PATH_LEN
 }
 
 impl Invalidations {
@@ -162,6 +167,8 @@ mod tests {
         inv.invalidate("d1", &["/*".into()]).unwrap();
         assert!(inv.is_invalidated("d1", "/anything", new));
         assert!(valid_path("/a*") && !valid_path("/a*b") && !valid_path("a"));
+        // Found by the fuzzer: an empty path, and a multi-byte last character.
+        assert!(!valid_path("") && valid_path("/é"));
     }
 
     #[test]

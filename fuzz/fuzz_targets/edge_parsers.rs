@@ -1,0 +1,40 @@
+//! The edge's parsers of viewer and origin header values must never panic: Cache-Control and
+//! CDN-Cache-Control, viewer Range (and its arithmetic against a size), path patterns,
+//! Content-Range, Vary, Accept-Encoding normalisation, invalidation paths.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use wharf_edge::cache_control::CacheControl;
+use wharf_edge::path_pattern::PathPattern;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(s) = std::str::from_utf8(data) else { return };
+    let _ = CacheControl::parse(s);
+    if let Some(spec) = wharf_edge::range::parse(s) {
+        for size in [0u64, 1, 1000, u64::MAX] {
+            if let Ok(r) = spec.resolve(size) {
+                assert!(r.start < r.end && r.end <= size);
+            }
+        }
+    }
+    let (pat, path) = s.split_once('\n').unwrap_or((s, "/"));
+    if let Some(p) = PathPattern::new(pat) {
+        let _ = p.matches(path);
+    }
+    let _ = wharf_edge::cache::invalidation::valid_path(s);
+    if let Ok(v) = http::HeaderValue::from_str(s) {
+        let mut h = http::HeaderMap::new();
+        h.insert(http::header::CONTENT_RANGE, v.clone());
+        h.insert(http::header::VARY, v.clone());
+        h.insert(http::header::ACCEPT_ENCODING, v.clone());
+        h.insert(http::header::CACHE_CONTROL, v.clone());
+        h.insert(http::header::AGE, v.clone());
+        h.insert(http::header::EXPIRES, v);
+        if let Some((a, b, _)) = wharf_edge::cache::parse_content_range(&h) {
+            assert!(a <= b);
+        }
+        let _ = wharf_edge::freshness::vary_names(&h);
+        let _ = wharf_edge::freshness::current_age(&h, 0, 10, i64::MAX);
+        let _ = wharf_edge::cache_key::cookies(&h);
+    }
+});
