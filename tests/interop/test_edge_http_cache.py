@@ -10,17 +10,10 @@ from email.utils import formatdate
 import pytest
 
 from edge_helpers import ORIGIN_HEADERS_QS, behavior, custom_origin, deploy, distribution, request
-from origin import Origin, Route
-from test_edge import edge  # noqa: F401  (the module-scoped edge fixture)
+from origin import Route
+from test_edge import edge, origin  # noqa: F401  (module-scoped fixtures: the edge, a test origin)
 
 METHODS = ("GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE")
-
-
-@pytest.fixture(scope="module")
-def origin():
-    o = Origin()
-    yield o
-    o.stop()
 
 
 @pytest.fixture(scope="module")

@@ -68,7 +68,6 @@ pub struct Distribution {
     /// Ordered cache behaviors, then the default one last.
     pub behaviors: Vec<Behavior>,
     pub error_responses: HashMap<u16, ErrorResponse>,
-    pub config: DistributionConfig,
 }
 
 /// CloudFront's default for `ErrorCachingMinTTL`.
@@ -138,7 +137,6 @@ impl Distribution {
                 .map(str::to_owned),
             behaviors,
             error_responses,
-            config,
         })
     }
 

@@ -24,9 +24,9 @@ use crate::cache::{Cache, CacheConfig, Collapse, Outcome, SpanFetcher, parse_con
 use crate::cache_key;
 use crate::compress::{self, Encoding};
 use crate::distribution::{Behavior, Distribution, ViewerProtocolPolicy};
-use crate::freshness::{self, current_age, freshness, storable};
+use crate::freshness::{self, freshness, storable};
 use crate::headers::{self, CacheStatus};
-use crate::origin::{Origin, OriginError, OriginRequest, OriginResponse, RequestBody};
+use crate::origin::{OriginError, OriginRequest, OriginResponse, RequestBody};
 use crate::registry::Registry;
 use crate::respond::{self, EdgeBody};
 
@@ -46,6 +46,7 @@ pub struct Edge {
 }
 
 /// One request's journey through the phases.
+#[derive(Clone)]
 struct ViewerCtx {
     request_id: String,
     dist: Arc<Distribution>,
@@ -107,7 +108,11 @@ impl Edge {
     }
 
     /// Serves one viewer request.
-    pub async fn handle<B>(&self, req: Request<B>, client: Option<SocketAddr>) -> Response<EdgeBody>
+    pub async fn handle<B>(
+        self: &Arc<Self>,
+        req: Request<B>,
+        client: Option<SocketAddr>,
+    ) -> Response<EdgeBody>
     where
         B: http_body::Body<Data = Bytes> + Send + 'static,
         B::Error: std::fmt::Display + Send + 'static,
@@ -127,7 +132,7 @@ impl Edge {
 
     // Phase 1–3: distribution, behavior, access checks.
     async fn viewer_request<B>(
-        &self,
+        self: &Arc<Self>,
         parts: http::request::Parts,
         body: B,
         request_id: &str,
@@ -227,7 +232,7 @@ impl Edge {
     }
 
     // Phase 4: cache lookup.
-    async fn cached(&self, ctx: &ViewerCtx) -> (Response<EdgeBody>, CacheStatus) {
+    async fn cached(self: &Arc<Self>, ctx: &ViewerCtx) -> (Response<EdgeBody>, CacheStatus) {
         let b = ctx.behavior();
         let primary = cache_key::primary_key(
             &ctx.dist.id,
@@ -247,20 +252,18 @@ impl Edge {
                 entry.error_ttl,
                 head.response_time,
             );
-            let age = current_age(&head.headers, head.request_time, head.response_time, t);
+            let age = head.age(t);
             if age < f.lifetime {
-                return (self.answer_from(ctx, &entry, age), CacheStatus::Hit);
+                return (self.answer_from(ctx, &entry, head), CacheStatus::Hit);
             }
             let validator = freshness::has_validator(&head.headers);
             let stale_for = age - f.lifetime;
             if !f.must_revalidate && stale_for < f.stale_while_revalidate {
                 self.revalidate_in_background(ctx, &primary, entry.clone());
-                return (self.answer_from(ctx, &entry, age), CacheStatus::Hit);
+                return (self.answer_from(ctx, &entry, head), CacheStatus::Hit);
             }
             if validator {
-                return self
-                    .revalidate(ctx, &primary, entry, age, stale_for, f)
-                    .await;
+                return self.revalidate(ctx, &primary, entry, stale_for, f).await;
             }
         }
         self.miss(ctx, &primary, true).await
@@ -270,16 +273,22 @@ impl Edge {
         &self,
         ctx: &ViewerCtx,
         entry: &Arc<crate::cache::entry::Entry>,
-        age: u64,
+        head: Head,
     ) -> Response<EdgeBody> {
-        let fetch = self.span_fetcher(ctx);
+        // Only an entry whose chunks may be missing needs a way to the origin.
+        let fetch = self
+            .cache
+            .may_miss_chunks(entry)
+            .then(|| self.span_fetcher(ctx));
+        let age = head.age(now());
         respond::from_entry(
             &self.cache,
             entry,
+            head,
             &ctx.method,
             &ctx.headers,
             age,
-            Some(fetch),
+            fetch,
         )
     }
 
@@ -321,13 +330,7 @@ impl Edge {
                         let vary = |name: &str| vary_value(ctx, name);
                         if let Some(entry) = self.cache.lookup(primary, &vary) {
                             let head = entry.head();
-                            let age = current_age(
-                                &head.headers,
-                                head.request_time,
-                                head.response_time,
-                                now(),
-                            );
-                            return (self.answer_from(ctx, &entry, age), CacheStatus::Hit);
+                            return (self.answer_from(ctx, &entry, head), CacheStatus::Hit);
                         }
                     }
                     return Box::pin(self.miss(ctx, primary, false)).await;
@@ -367,8 +370,7 @@ impl Edge {
                     g.finish(Outcome::Stored(entry.clone()));
                 }
                 let head = entry.head();
-                let age = current_age(&head.headers, head.request_time, head.response_time, now());
-                (self.answer_from(ctx, &entry, age), CacheStatus::Miss)
+                (self.answer_from(ctx, &entry, head), CacheStatus::Miss)
             }
             Admitted::NotStored(resp) => {
                 if let Some(g) = guard {
@@ -478,7 +480,6 @@ impl Edge {
         ctx: &ViewerCtx,
         primary: &str,
         entry: Arc<crate::cache::entry::Entry>,
-        age: u64,
         stale_for: u64,
         f: freshness::Freshness,
     ) -> (Response<EdgeBody>, CacheStatus) {
@@ -489,8 +490,7 @@ impl Edge {
                 let vary = |name: &str| vary_value(ctx, name);
                 if let Some(e) = self.cache.lookup(primary, &vary) {
                     let head = e.head();
-                    let age =
-                        current_age(&head.headers, head.request_time, head.response_time, now());
+                    let age = head.age(now());
                     let fr = freshness(
                         head.status,
                         &head.headers,
@@ -499,7 +499,7 @@ impl Edge {
                         head.response_time,
                     );
                     if age < fr.lifetime {
-                        return (self.answer_from(ctx, &e, age), CacheStatus::RefreshHit);
+                        return (self.answer_from(ctx, &e, head), CacheStatus::RefreshHit);
                     }
                 }
                 self.miss(ctx, primary, false).await
@@ -509,20 +509,14 @@ impl Edge {
                     Ok(Revalidated::NotModified) => {
                         guard.finish(Outcome::Stored(entry.clone()));
                         let head = entry.head();
-                        let age = current_age(
-                            &head.headers,
-                            head.request_time,
-                            head.response_time,
-                            now(),
-                        );
-                        (self.answer_from(ctx, &entry, age), CacheStatus::RefreshHit)
+                        (self.answer_from(ctx, &entry, head), CacheStatus::RefreshHit)
                     }
                     Ok(Revalidated::Replaced(resp, request_time)) => {
                         self.cache.remove(&entry);
                         match self.admit(ctx, primary, resp, request_time, None) {
                             Admitted::Stored(e) => {
                                 guard.finish(Outcome::Stored(e.clone()));
-                                (self.answer_from(ctx, &e, 0), CacheStatus::Miss)
+                                (self.answer_from(ctx, &e, e.head()), CacheStatus::Miss)
                             }
                             Admitted::NotStored(resp) => {
                                 drop(guard);
@@ -535,7 +529,10 @@ impl Edge {
                         // RFC 5861 stale-if-error; CloudFront also serves what it has when the
                         // origin cannot be reached.
                         if !f.must_revalidate && stale_for < f.stale_if_error {
-                            return (self.answer_from(ctx, &entry, age), CacheStatus::Hit);
+                            return (
+                                self.answer_from(ctx, &entry, entry.head()),
+                                CacheStatus::Hit,
+                            );
                         }
                         (self.origin_failed(ctx, &e), CacheStatus::Error)
                     }
@@ -573,7 +570,7 @@ impl Edge {
             let mut fresh = resp.headers;
             headers::strip_hop_by_hop(&mut fresh);
             entry.update_headers(&fresh, request_time, now());
-            self.cache.head_updated(entry).await;
+            self.cache.persist(entry).await;
             return Ok(Revalidated::NotModified);
         }
         if resp.status.is_server_error() {
@@ -586,7 +583,7 @@ impl Edge {
     }
 
     fn revalidate_in_background(
-        &self,
+        self: &Arc<Self>,
         ctx: &ViewerCtx,
         primary: &str,
         entry: Arc<crate::cache::entry::Entry>,
@@ -596,28 +593,12 @@ impl Edge {
             return;
         };
         let ctx2 = ViewerCtx {
-            request_id: ctx.request_id.clone(),
-            dist: ctx.dist.clone(),
-            behavior: ctx.behavior,
             method: Method::GET,
-            path: ctx.path.clone(),
-            query: ctx.query.clone(),
-            headers: ctx.headers.clone(),
-            client: ctx.client,
-            error_page: false,
+            ..ctx.clone()
         };
-        let edge = EdgeRef {
-            cache: self.cache.clone(),
-            via: self.via.clone(),
-        };
+        let this = self.clone();
         let primary = primary.to_owned();
         tokio::spawn(async move {
-            let this = Edge {
-                registry: Arc::new(Registry::fixed(Default::default())),
-                cache: edge.cache,
-                pop: String::new(),
-                via: edge.via,
-            };
             match this.conditional_fetch(&ctx2, &entry).await {
                 Ok(Revalidated::NotModified) => guard.finish(Outcome::Stored(entry)),
                 Ok(Revalidated::Replaced(resp, request_time)) => {
@@ -827,7 +808,7 @@ impl Edge {
     /// Phase 7: CloudFront's custom error responses replace an error's body with a page (and
     /// maybe its status code).
     async fn custom_error(
-        &self,
+        self: &Arc<Self>,
         ctx: &ViewerCtx,
         resp: Response<EdgeBody>,
         status: CacheStatus,
@@ -898,12 +879,6 @@ enum Revalidated {
     Replaced(OriginResponse, i64),
 }
 
-/// What the background revalidation needs of the edge.
-struct EdgeRef {
-    cache: Arc<Cache>,
-    via: HeaderValue,
-}
-
 /// A request's value for a header named in `Vary` (normalised `Accept-Encoding` when the
 /// policy keys on it).
 fn vary_value(ctx: &ViewerCtx, name: &str) -> Option<String> {
@@ -949,6 +924,3 @@ where
     });
     Some(Box::pin(s))
 }
-
-#[allow(dead_code)]
-fn assert_origin_object_safe(_: &dyn Origin) {}

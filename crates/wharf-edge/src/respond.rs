@@ -11,7 +11,7 @@ use http::header::{self, HeaderValue};
 use http::{HeaderMap, Method, Response, StatusCode};
 use http_body_util::{BodyExt, Full, StreamBody, combinators::UnsyncBoxBody};
 
-use crate::cache::entry::Entry;
+use crate::cache::entry::{Entry, Head};
 use crate::cache::{Cache, SpanFetcher};
 use crate::range::{self, RangeSpec};
 
@@ -120,12 +120,12 @@ const NOT_MODIFIED_FIELDS: &[header::HeaderName] = &[
 pub fn from_entry(
     cache: &Arc<Cache>,
     entry: &Arc<Entry>,
+    head: Head,
     method: &Method,
     req: &HeaderMap,
     age: u64,
     fetch: Option<SpanFetcher>,
 ) -> Response<EdgeBody> {
-    let head = entry.head();
     let size = entry.size();
     let mut headers = head.headers.clone();
     headers.insert(header::AGE, HeaderValue::from(age));
@@ -146,10 +146,7 @@ pub fn from_entry(
     }
     let mut status = head.status;
     let (mut start, mut end) = (0, None);
-    let range = req
-        .get(header::RANGE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(range::parse)
+    let range = requested_range(req)
         .filter(|_| head.status == StatusCode::OK && if_range_holds(req, &head.headers));
     if let (Some(spec), Some(size)) = (range, size) {
         match spec.resolve(size) {

@@ -31,6 +31,13 @@ pub struct Head {
     pub response_time: i64,
 }
 
+impl Head {
+    /// Its current age at `now` (RFC 9111 §4.2.3).
+    pub fn age(&self, now: i64) -> u64 {
+        crate::freshness::current_age(&self.headers, self.request_time, self.response_time, now)
+    }
+}
+
 #[derive(Default)]
 pub struct Chunks {
     /// Body length, once known (from Content-Length, Content-Range, or the end of the fill).

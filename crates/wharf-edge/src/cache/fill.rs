@@ -76,27 +76,25 @@ impl Fill {
         *self.progress.borrow()
     }
 
-    /// Bytes from `pos` within the chunk being assembled, if it holds `pos`.
+    /// Bytes from `pos` within the chunk being assembled, if it holds `pos`: the rest of the
+    /// piece that holds it, without a copy.
     pub fn read_partial(&self, pos: u64) -> Option<Bytes> {
         let p = self
             .partial
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if pos < p.offset || pos >= p.offset + p.len {
+        if pos < p.offset {
             return None;
         }
         let mut skip = pos - p.offset;
-        let mut out = BytesMut::new();
         for piece in &p.pieces {
             let len = piece.len() as u64;
-            if skip >= len {
-                skip -= len;
-                continue;
+            if skip < len {
+                return Some(piece.slice(usize::try_from(skip).unwrap_or(0)..));
             }
-            out.extend_from_slice(&piece[usize::try_from(skip).unwrap_or(0)..]);
-            skip = 0;
+            skip -= len;
         }
-        Some(out.freeze())
+        None
     }
 
     fn push(&self, piece: Bytes) {

@@ -338,6 +338,7 @@ impl Cache {
         entry.chunks().set(idx);
     }
 
+    /// Writes an entry's head and chunk map to the disk tier (after a fill, or a 304).
     pub(crate) async fn persist(&self, entry: &Arc<Entry>) {
         if let Some(d) = &self.disk
             && self.is_indexed(entry)
@@ -384,9 +385,10 @@ impl Cache {
         self.evicting.store(false, Ordering::Release);
     }
 
-    /// Records that a stored head changed (a 304 updated it).
-    pub async fn head_updated(&self, entry: &Arc<Entry>) {
-        self.persist(entry).await;
+    /// Whether reading this entry may find a chunk missing (so the reader needs the origin):
+    /// it is still partial, or its chunks live only in the memory tier, which may evict them.
+    pub fn may_miss_chunks(&self, entry: &Entry) -> bool {
+        self.disk.is_none() || !entry.chunks().complete()
     }
 
     async fn read_chunk(&self, entry: &Arc<Entry>, idx: u32) -> Option<Bytes> {
