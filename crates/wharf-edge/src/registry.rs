@@ -203,13 +203,16 @@ pub fn parse_distribution_config(text: &str) -> Result<DistributionConfig, Strin
     #[derive(serde::Deserialize)]
     #[serde(rename_all = "PascalCase")]
     struct Wrapped {
-        distribution_config: serde_json::Value,
+        distribution_config: DistributionConfig,
     }
-    let value = match serde_json::from_str::<Wrapped>(text) {
-        Ok(w) => serde_json::to_string(&w.distribution_config).map_err(|e| e.to_string())?,
-        Err(_) => text.to_owned(),
-    };
-    DistributionConfig::from_json(&value).map_err(|e| e.to_string())
+    match serde_json::from_str::<Wrapped>(text) {
+        Ok(w) => w
+            .distribution_config
+            .validate()
+            .map(|()| w.distribution_config)
+            .map_err(|e| e.to_string()),
+        Err(_) => DistributionConfig::from_json(text).map_err(|e| e.to_string()),
+    }
 }
 
 fn json_files(dir: &Path) -> Vec<(String, PathBuf)> {
@@ -268,4 +271,30 @@ fn load_policies(dir: &Path, errors: &mut Vec<String>) -> PolicyBook {
         }
     }
     book
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BARE: &str = r#"{"Origins": {"Quantity": 1, "Items": [{"Id": "o", "DomainName": "b.s3.localhost", "S3OriginConfig": {"OriginAccessIdentity": ""}}]},
+        "DefaultCacheBehavior": {"TargetOriginId": "o"}}"#;
+
+    #[test]
+    fn bare_and_get_distribution_config_forms() {
+        assert!(parse_distribution_config(BARE).is_ok());
+        let wrapped = format!(r#"{{"ETag": "E1", "DistributionConfig": {BARE}}}"#);
+        assert!(parse_distribution_config(&wrapped).is_ok());
+        let bad = BARE.replace("\"TargetOriginId\": \"o\"", "\"TargetOriginId\": \"x\"");
+        assert!(parse_distribution_config(&format!(r#"{{"DistributionConfig": {bad}}}"#)).is_err());
+        assert!(parse_distribution_config("[]").is_err());
+    }
+
+    #[test]
+    fn hosts_ids_and_ports() {
+        assert_eq!(strip_port("a.localhost:8080"), "a.localhost");
+        assert_eq!(strip_port("[::1]:8080"), "[::1]");
+        assert_eq!(strip_port("example.com"), "example.com");
+        assert!(valid_distribution_id("E2QWRUHAPOMQZL") && !valid_distribution_id("../x"));
+    }
 }
