@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from conftest import WHARF_BIN, Wharf
+from conftest import ACCESS_KEY, SECRET_KEY, WHARF_BIN, Wharf
 from edge_helpers import (
     CACHING_DISABLED,
     CACHING_OPTIMIZED,
@@ -47,7 +47,10 @@ def edge(tmp_path_factory):
     dists = base / "distributions"
     dists.mkdir()
     conf = base / "wharf.toml"
-    conf.write_text(f'[edge]\ndistributions_dir = "{dists}"\nmemory_cache_mb = 64\ndisk_cache_mb = 512\n')
+    # The edge signs requests to S3 origins with Origin Access Control with the root key, so
+    # that this node's own S3 API can stand in for a remote S3 endpoint.
+    conf.write_text(f'[edge]\ndistributions_dir = "{dists}"\nmemory_cache_mb = 64\ndisk_cache_mb = 512\n'
+                    f'[edge.origin_access]\naccess_key = "{ACCESS_KEY}"\nsecret_key = "{SECRET_KEY}"\n')
     w = Wharf(base / "data").start("--config", str(conf))
     w.dists = dists
     w.conf = conf

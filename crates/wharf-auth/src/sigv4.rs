@@ -112,6 +112,94 @@ pub fn authorization(
     )
 }
 
+/// `YYYYMMDDTHHMMSSZ`, the `X-Amz-Date` form of a time.
+pub fn amz_date(t: std::time::SystemTime) -> String {
+    let secs = t
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}{month:02}{day:02}T{:02}{:02}{:02}Z",
+        rem / 3_600,
+        rem % 3_600 / 60,
+        rem % 60
+    )
+}
+
+/// URI-encodes `s` as SigV4 wants it: every byte but the unreserved `A-Za-z0-9-._~` (and `/`
+/// when `keep_slash`) becomes `%XY` with upper-case hex.
+pub fn uri_encode(s: &[u8], keep_slash: bool) -> String {
+    let mut out = String::with_capacity(s.len());
+    for &b in s {
+        if b.is_ascii_alphanumeric()
+            || matches!(b, b'-' | b'.' | b'_' | b'~')
+            || (keep_slash && b == b'/')
+        {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Decodes `%XY` escapes; a `%` not followed by two hex digits stays as it is.
+pub fn percent_decode(s: &str) -> Vec<u8> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| char::from(c).to_digit(16);
+        if b[i] == b'%'
+            && let (Some(h), Some(l)) = (
+                b.get(i + 1).and_then(|&c| hex(c)),
+                b.get(i + 2).and_then(|&c| hex(c)),
+            )
+        {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    out
+}
+
+/// The path and query in SigV4's canonical encoding, to be sent exactly as returned so that
+/// what is signed is what the receiver sees: each path byte and each query name and value
+/// decoded and encoded again, the query pairs sorted.
+pub fn canonical_target(path: &str, query: &str) -> (String, String) {
+    let path = uri_encode(&percent_decode(path), true);
+    let mut pairs: Vec<(String, String)> = query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            let dec = |x: &str| percent_decode(&x.replace('+', " "));
+            (uri_encode(&dec(k), false), uri_encode(&dec(v), false))
+        })
+        .collect();
+    pairs.sort_unstable();
+    let query = pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("&");
+    (path, query)
+}
+
 /// The parts of a SigV4 `Authorization` header.
 #[derive(Debug, PartialEq, Eq)]
 pub struct AuthorizationHeader {
@@ -168,6 +256,31 @@ mod tests {
 
     /// AWS's documented example ("GET https://iam.amazonaws.com/?Action=ListUsers..." from the
     /// SigV4 test suite, get-vanilla): the signature is published.
+    #[test]
+    fn amz_date_is_utc_civil_time() {
+        let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_440_938_160);
+        assert_eq!(amz_date(t), "20150830T123600Z");
+        assert_eq!(amz_date(std::time::UNIX_EPOCH), "19700101T000000Z");
+        // A leap day.
+        let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(951_782_400);
+        assert_eq!(amz_date(t), "20000229T000000Z");
+    }
+
+    #[test]
+    fn canonical_target_encodes_once() {
+        assert_eq!(
+            canonical_target("/a b/%7Ex/caf%C3%A9", "b=2&a=x+y&c"),
+            (
+                "/a%20b/~x/caf%C3%A9".to_owned(),
+                "a=x%20y&b=2&c=".to_owned()
+            )
+        );
+        assert_eq!(
+            canonical_target("/100%", ""),
+            ("/100%25".to_owned(), String::new())
+        );
+    }
+
     #[test]
     fn aws_test_suite_get_vanilla() {
         let headers = vec![

@@ -54,6 +54,18 @@ pub struct Behavior {
     pub viewer_protocol_policy: ViewerProtocolPolicy,
 }
 
+impl Behavior {
+    /// Whether the viewer's header `name` (lower case) reaches the origin: the cache policy
+    /// keys on it or the origin request policy forwards it.
+    pub fn forwards_header(&self, name: &str) -> bool {
+        self.cache_policy.headers.includes(name)
+            || self
+                .origin_request_policy
+                .as_ref()
+                .is_some_and(|o| o.headers.includes(name))
+    }
+}
+
 pub struct ErrorResponse {
     pub page_path: Option<String>,
     pub response_code: Option<u16>,

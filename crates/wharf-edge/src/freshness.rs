@@ -90,7 +90,7 @@ pub fn http_date(headers: &HeaderMap, name: &HeaderName) -> Option<i64> {
 /// Whether a response may be stored at all, before any TTL arithmetic (RFC 9111 §3).
 pub fn storable(
     method: &Method,
-    req_headers: &HeaderMap,
+    authenticated: bool,
     status: StatusCode,
     headers: &HeaderMap,
     policy: &CachePolicy,
@@ -122,8 +122,9 @@ pub fn storable(
         return Err(NoCacheReason::VaryStar);
     }
     // RFC 9111 §3.5: a shared cache stores a response to an authenticated request only when
-    // the response says so explicitly.
-    if req_headers.contains_key(header::AUTHORIZATION)
+    // the response says so explicitly. That holds for any request that carried Authorization,
+    // even when the behavior does not forward it (stricter than CloudFront, as the RFC asks).
+    if authenticated
         && !(cc.public || cc.s_maxage.is_some() || cc.must_revalidate)
     {
         return Err(NoCacheReason::Authorization);

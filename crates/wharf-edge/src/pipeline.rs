@@ -410,7 +410,7 @@ impl Edge {
         }
         let storable = storable(
             &Method::GET,
-            &ctx.headers,
+            ctx.headers.contains_key(header::AUTHORIZATION),
             resp.status,
             &resp.headers,
             &b.cache_policy,
@@ -761,7 +761,7 @@ impl Edge {
             {
                 continue;
             }
-            if cp.headers.includes(n) || orp.is_some_and(|o| o.headers.includes(n)) {
+            if b.forwards_header(n) {
                 h.append(name.clone(), v.clone());
             }
         }

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use wharf_edge::cache::CacheConfig;
+use wharf_edge::origin::HttpOriginFactory;
 use wharf_edge::registry::Registry;
 use wharf_edge::{Edge, EdgeConfig};
 use wharf_store::Store;
@@ -21,6 +22,9 @@ pub fn build(cfg: &Config, store: &Store) -> Result<Arc<Edge>> {
     let e = &cfg.edge;
     let factory = Arc::new(WharfOrigins {
         store: store.clone(),
+        http: HttpOriginFactory {
+            origin_access: e.origin_access.clone().map(Arc::new),
+        },
     });
     let (registry, errors) = Registry::from_dir(
         &e.distributions_dir,

@@ -23,6 +23,8 @@ pub const LOCAL_S3_SUFFIX: &str = ".s3.localhost";
 /// Builds local-bucket origins for `*.s3.localhost` and HTTP origins for everything else.
 pub struct WharfOrigins {
     pub store: Store,
+    /// Every other origin: HTTP, signed for S3 origins with Origin Access Control.
+    pub http: HttpOriginFactory,
 }
 
 impl OriginFactory for WharfOrigins {
@@ -36,7 +38,7 @@ impl OriginFactory for WharfOrigins {
                 bucket: bucket.to_owned(),
             }));
         }
-        HttpOriginFactory.build(c)
+        self.http.build(c)
     }
 }
 

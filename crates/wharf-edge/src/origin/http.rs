@@ -4,6 +4,7 @@
 //! `ConnectionTimeout` seconds each, `OriginReadTimeout` for the response head and between body
 //! chunks, and `OriginKeepaliveTimeout` for idle pooled connections.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -15,6 +16,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
+use super::s3::S3Signer;
 use super::{FailoverReason, Origin, OriginError, OriginRequest, OriginResponse};
 use wharf_model::cloudfront::Origin as OriginConfig;
 
@@ -31,10 +33,11 @@ pub struct HttpOrigin {
     authority: String,
     attempts: u32,
     read_timeout: Duration,
+    signer: Option<Arc<S3Signer>>,
 }
 
 impl HttpOrigin {
-    pub fn new(c: &OriginConfig) -> Result<Self, String> {
+    pub fn new(c: &OriginConfig, signer: Option<S3Signer>) -> Result<Self, String> {
         let (port, read, keepalive) = match &c.custom_origin_config {
             Some(custom) => {
                 if custom.origin_protocol_policy == "https-only" {
@@ -80,6 +83,7 @@ impl HttpOrigin {
                 .unwrap_or(DEFAULT_CONNECTION_ATTEMPTS)
                 .clamp(1, 3),
             read_timeout: read_secs(read, DEFAULT_READ_TIMEOUT),
+            signer: signer.map(Arc::new),
         })
     }
 }
@@ -94,8 +98,21 @@ impl Origin for HttpOrigin {
         let authority = self.authority.clone();
         let attempts = self.attempts;
         let read_timeout = self.read_timeout;
+        let signer = self.signer.clone();
         Box::pin(async move {
-            let uri: Uri = format!("http://{authority}{}", req.path_and_query)
+            let mut req = req;
+            let mut path_and_query = std::mem::take(&mut req.path_and_query);
+            if let Some(signer) = &signer {
+                path_and_query = signer.sign(
+                    &req.method,
+                    &authority,
+                    &path_and_query,
+                    req.body.is_some(),
+                    &mut req.headers,
+                    std::time::SystemTime::now(),
+                );
+            }
+            let uri: Uri = format!("http://{authority}{path_and_query}")
                 .parse()
                 .map_err(|e| OriginError::new(FailoverReason::ConnectionFailed, format!("{e}")))?;
             // A streamed body can be sent once, so only body-less requests are retried.

@@ -8,6 +8,7 @@
 
 pub mod failover;
 pub mod http;
+pub mod s3;
 
 use std::sync::Arc;
 
@@ -81,12 +82,16 @@ pub trait OriginFactory: Send + Sync {
     fn build(&self, config: &OriginConfig) -> Result<Arc<dyn Origin>, String>;
 }
 
-/// The factory that reaches every origin over HTTP.
+/// The factory that reaches every origin over HTTP, signing requests to S3 origins with Origin
+/// Access Control with `origin_access`.
 #[derive(Default)]
-pub struct HttpOriginFactory;
+pub struct HttpOriginFactory {
+    pub origin_access: Option<Arc<s3::OriginAccess>>,
+}
 
 impl OriginFactory for HttpOriginFactory {
     fn build(&self, config: &OriginConfig) -> Result<Arc<dyn Origin>, String> {
-        Ok(Arc::new(http::HttpOrigin::new(config)?))
+        let signer = s3::S3Signer::for_origin(config, self.origin_access.as_ref())?;
+        Ok(Arc::new(http::HttpOrigin::new(config, signer)?))
     }
 }

@@ -16,6 +16,11 @@
 //! memory_cache_mb = 256          # memory tier budget
 //! disk_cache_mb = 10240          # disk tier budget (0: memory only)
 //!
+//! [edge.origin_access]           # signs requests to remote S3 origins with an
+//! access_key = "..."             # OriginAccessControlId (SigV4, service s3)
+//! secret_key = "..."
+//! region = "us-east-1"           # when the endpoint's name does not say (default: region)
+//!
 //! [root]                         # root credentials; random ones are generated if absent
 //! access_key = "..."
 //! secret_key = "..."
@@ -56,6 +61,17 @@ pub struct EdgeSection {
     pub memory_cache_mb: Option<u64>,
     /// Disk tier budget in MiB (0 turns the disk tier off).
     pub disk_cache_mb: Option<u64>,
+    /// Credentials for Origin Access Control to remote S3 origins.
+    #[serde(default)]
+    pub origin_access: OriginAccessSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OriginAccessSection {
+    pub access_key: Option<String>,
+    pub secret_key: Option<String>,
+    pub region: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
+use wharf_edge::origin::s3::OriginAccess;
 
 /// The runtime configuration.
 #[derive(Debug, Clone)]
@@ -31,6 +32,8 @@ pub struct EdgeConfig {
     pub pop: String,
     pub memory_cache_bytes: u64,
     pub disk_cache_bytes: u64,
+    /// Credentials that sign requests to remote S3 origins with Origin Access Control.
+    pub origin_access: Option<OriginAccess>,
 }
 
 const MIB: u64 = 1 << 20;
@@ -90,6 +93,19 @@ impl Config {
             .or_else(|| env("WHARF_EDGE_LISTEN"))
             .or(file.edge.listen)
             .unwrap_or_else(|| "127.0.0.1:8080".into());
+        let oa = &file.edge.origin_access;
+        let origin_access = match (
+            env("WHARF_ORIGIN_ACCESS_KEY").or(oa.access_key.clone()),
+            env("WHARF_ORIGIN_SECRET_KEY").or(oa.secret_key.clone()),
+        ) {
+            (Some(access_key), Some(secret_key)) => Some(OriginAccess {
+                access_key,
+                secret_key,
+                region: oa.region.clone().unwrap_or_else(|| region.clone()),
+            }),
+            (None, None) => None,
+            _ => anyhow::bail!("[edge.origin_access] needs both an access key and a secret key"),
+        };
         let edge = EdgeConfig {
             listen: edge_listen
                 .parse()
@@ -106,6 +122,7 @@ impl Config {
                 .disk_cache_mb
                 .unwrap_or(10_240)
                 .saturating_mul(MIB),
+            origin_access,
         };
         Ok(Self {
             edge,
