@@ -124,9 +124,7 @@ pub fn storable(
     // RFC 9111 §3.5: a shared cache stores a response to an authenticated request only when
     // the response says so explicitly. That holds for any request that carried Authorization,
     // even when the behavior does not forward it (stricter than CloudFront, as the RFC asks).
-    if authenticated
-        && !(cc.public || cc.s_maxage.is_some() || cc.must_revalidate)
-    {
+    if authenticated && !(cc.public || cc.s_maxage.is_some() || cc.must_revalidate) {
         return Err(NoCacheReason::Authorization);
     }
     let explicit = cc.max_age.is_some()

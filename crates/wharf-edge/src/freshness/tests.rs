@@ -103,7 +103,6 @@ fn age_follows_rfc_9111_4_2_3() {
 fn storability() {
     let get = Method::GET;
     let p = policy(0, 86_400, 1_000_000);
-    let none = HeaderMap::new();
     let ok = StatusCode::OK;
     assert!(storable(&get, false, ok, &headers(&[]), &p, None).is_ok());
     assert_eq!(

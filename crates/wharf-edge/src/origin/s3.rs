@@ -206,7 +206,11 @@ mod tests {
         assert_eq!(s.region(), "eu-west-1");
         let mut anonymous = c.clone();
         anonymous.origin_access_control_id = None;
-        assert!(S3Signer::for_origin(&anonymous, Some(&access)).unwrap().is_none());
+        assert!(
+            S3Signer::for_origin(&anonymous, Some(&access))
+                .unwrap()
+                .is_none()
+        );
     }
 
     #[test]
