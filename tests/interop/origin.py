@@ -2,6 +2,7 @@
 path, and answers as each test tells it (status, headers, body, delays, ranges, validators,
 failures mid-body). It runs in a thread of the test process on 127.0.0.1, port 0."""
 
+import ssl
 import threading
 import time
 from email.utils import formatdate
@@ -25,7 +26,9 @@ class Route:
 
 
 class Origin:
-    def __init__(self):
+    """`tls`: a trustme CA; the origin then speaks HTTPS with a certificate it issued."""
+
+    def __init__(self, tls=None):
         self.routes = {}
         self.requests = []  # (method, path, headers dict)
         self.bytes_sent = {}
@@ -130,6 +133,10 @@ class Origin:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
+        if tls is not None:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            tls.issue_cert("127.0.0.1", "localhost").configure_cert(ctx)
+            self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()

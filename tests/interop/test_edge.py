@@ -9,6 +9,7 @@ import time
 import uuid
 
 import pytest
+import trustme
 
 from conftest import ACCESS_KEY, SECRET_KEY, WHARF_BIN, Wharf
 from edge_helpers import (
@@ -47,13 +48,18 @@ def edge(tmp_path_factory):
     dists = base / "distributions"
     dists.mkdir()
     conf = base / "wharf.toml"
+    # HTTPS origins present certificates from this CA, which the edge is told to trust.
+    ca = trustme.CA()
+    ca.cert_pem.write_to_path(str(base / "origin-ca.pem"))
     # The edge signs requests to S3 origins with Origin Access Control with the root key, so
     # that this node's own S3 API can stand in for a remote S3 endpoint.
     conf.write_text(f'[edge]\ndistributions_dir = "{dists}"\nmemory_cache_mb = 64\ndisk_cache_mb = 512\n'
+                    f'origin_ca_file = "{base / "origin-ca.pem"}"\n'
                     f'[edge.origin_access]\naccess_key = "{ACCESS_KEY}"\nsecret_key = "{SECRET_KEY}"\n')
     w = Wharf(base / "data").start("--config", str(conf))
     w.dists = dists
     w.conf = conf
+    w.ca = ca
     yield w
     w.stop()
 

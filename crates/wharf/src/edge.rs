@@ -20,10 +20,13 @@ pub const RELOAD_INTERVAL: Duration = Duration::from_secs(1);
 
 pub fn build(cfg: &Config, store: &Store) -> Result<Arc<Edge>> {
     let e = &cfg.edge;
+    let tls = wharf_edge::origin::tls::client_config(e.origin_ca_file.as_deref())
+        .map_err(anyhow::Error::msg)?;
     let factory = Arc::new(WharfOrigins {
         store: store.clone(),
         http: HttpOriginFactory {
             origin_access: e.origin_access.clone().map(Arc::new),
+            tls,
         },
     });
     let (registry, errors) = Registry::from_dir(

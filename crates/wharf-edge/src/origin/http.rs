@@ -1,4 +1,10 @@
-//! Custom (and remote S3) origins over HTTP/1.1, with a keep-alive connection pool per origin.
+//! Custom (and remote S3) origins over HTTP/1.1 or HTTPS, with a keep-alive connection pool
+//! per origin.
+//!
+//! The scheme follows CloudFront: a custom origin's `OriginProtocolPolicy` (`https-only` on
+//! `HTTPSPort`; `http-only` and, while the edge listens on HTTP only, `match-viewer` on
+//! `HTTPPort`); an S3 origin over HTTPS, unless its `DomainName` names a port other than 443
+//! (a Wharf extension for S3 endpoints on plain HTTP, such as `10.0.0.5:9000`).
 //!
 //! CloudFront's origin settings apply: `ConnectionAttempts` (1–3) connection tries of
 //! `ConnectionTimeout` seconds each, `OriginReadTimeout` for the response head and between body
@@ -12,6 +18,7 @@ use futures::future::BoxFuture;
 use futures::{StreamExt, TryStreamExt};
 use http::{HeaderValue, Request, Uri, header};
 use http_body_util::{BodyExt, Empty, StreamBody, combinators::UnsyncBoxBody};
+use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
@@ -29,7 +36,8 @@ pub const DEFAULT_READ_TIMEOUT: u64 = 30;
 pub const DEFAULT_KEEPALIVE_TIMEOUT: u64 = 5;
 
 pub struct HttpOrigin {
-    client: Client<HttpConnector, OutBody>,
+    client: Client<HttpsConnector<HttpConnector>, OutBody>,
+    scheme: &'static str,
     authority: String,
     attempts: u32,
     read_timeout: Duration,
@@ -37,46 +45,72 @@ pub struct HttpOrigin {
 }
 
 impl HttpOrigin {
-    pub fn new(c: &OriginConfig, signer: Option<S3Signer>) -> Result<Self, String> {
-        let (port, read, keepalive) = match &c.custom_origin_config {
+    pub fn new(
+        c: &OriginConfig,
+        signer: Option<S3Signer>,
+        tls: Arc<rustls::ClientConfig>,
+    ) -> Result<Self, String> {
+        let host = c.domain_name.trim_end_matches('.');
+        let (https, port, read, keepalive) = match &c.custom_origin_config {
             Some(custom) => {
-                if custom.origin_protocol_policy == "https-only" {
-                    return Err(format!(
-                        "origin {}: https-only origins are not supported yet",
-                        c.id
-                    ));
-                }
+                let https = match custom.origin_protocol_policy.as_str() {
+                    "https-only" => true,
+                    "http-only" | "match-viewer" => false,
+                    other => {
+                        return Err(format!(
+                            "origin {}: unknown OriginProtocolPolicy {other:?}",
+                            c.id
+                        ));
+                    }
+                };
                 (
-                    custom.http_port,
+                    https,
+                    Some(if https {
+                        custom.https_port
+                    } else {
+                        custom.http_port
+                    }),
                     custom.origin_read_timeout,
                     custom.origin_keepalive_timeout,
                 )
             }
-            None => (
-                80,
-                c.s3_origin_config
-                    .as_ref()
-                    .and_then(|s| s.origin_read_timeout),
-                None,
-            ),
+            None => {
+                let explicit = host
+                    .rsplit_once(':')
+                    .and_then(|(_, p)| p.parse::<u16>().ok());
+                (
+                    explicit.is_none_or(|p| p == 443),
+                    None,
+                    c.s3_origin_config
+                        .as_ref()
+                        .and_then(|s| s.origin_read_timeout),
+                    None,
+                )
+            }
         };
         let timeout = u64::from(c.connection_timeout.unwrap_or(10)).clamp(1, 10);
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
         connector.set_connect_timeout(Some(Duration::from_secs(timeout)));
         let keepalive = read_secs(keepalive, DEFAULT_KEEPALIVE_TIMEOUT);
+        connector.enforce_http(false);
+        let connector = HttpsConnectorBuilder::new()
+            .with_tls_config((*tls).clone())
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(connector);
         let client = Client::builder(TokioExecutor::new())
             .pool_idle_timeout(keepalive)
             .pool_max_idle_per_host(256)
             .build(connector);
-        let host = c.domain_name.trim_end_matches('.');
-        let authority = if port == 80 {
-            host.to_owned()
-        } else {
-            format!("{host}:{port}")
+        let default_port = if https { 443 } else { 80 };
+        let authority = match port {
+            Some(p) if p != default_port => format!("{host}:{p}"),
+            _ => host.to_owned(),
         };
         Ok(Self {
             client,
+            scheme: if https { "https" } else { "http" },
             authority,
             attempts: c
                 .connection_attempts
@@ -96,6 +130,7 @@ impl Origin for HttpOrigin {
     fn fetch(&self, req: OriginRequest) -> BoxFuture<'static, Result<OriginResponse, OriginError>> {
         let client = self.client.clone();
         let authority = self.authority.clone();
+        let scheme = self.scheme;
         let attempts = self.attempts;
         let read_timeout = self.read_timeout;
         let signer = self.signer.clone();
@@ -112,7 +147,7 @@ impl Origin for HttpOrigin {
                     std::time::SystemTime::now(),
                 );
             }
-            let uri: Uri = format!("http://{authority}{path_and_query}")
+            let uri: Uri = format!("{scheme}://{authority}{path_and_query}")
                 .parse()
                 .map_err(|e| OriginError::new(FailoverReason::ConnectionFailed, format!("{e}")))?;
             // A streamed body can be sent once, so only body-less requests are retried.

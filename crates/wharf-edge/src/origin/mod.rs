@@ -9,6 +9,7 @@
 pub mod failover;
 pub mod http;
 pub mod s3;
+pub mod tls;
 
 use std::sync::Arc;
 
@@ -82,16 +83,20 @@ pub trait OriginFactory: Send + Sync {
     fn build(&self, config: &OriginConfig) -> Result<Arc<dyn Origin>, String>;
 }
 
-/// The factory that reaches every origin over HTTP, signing requests to S3 origins with Origin
-/// Access Control with `origin_access`.
-#[derive(Default)]
+/// The factory that reaches every origin over HTTP or HTTPS, signing requests to S3 origins
+/// with Origin Access Control with `origin_access`.
 pub struct HttpOriginFactory {
     pub origin_access: Option<Arc<s3::OriginAccess>>,
+    pub tls: Arc<rustls::ClientConfig>,
 }
 
 impl OriginFactory for HttpOriginFactory {
     fn build(&self, config: &OriginConfig) -> Result<Arc<dyn Origin>, String> {
         let signer = s3::S3Signer::for_origin(config, self.origin_access.as_ref())?;
-        Ok(Arc::new(http::HttpOrigin::new(config, signer)?))
+        Ok(Arc::new(http::HttpOrigin::new(
+            config,
+            signer,
+            self.tls.clone(),
+        )?))
     }
 }

@@ -15,6 +15,8 @@
 //! pop = "WHARF1-C1"              # the X-Amz-Cf-Pop value
 //! memory_cache_mb = 256          # memory tier budget
 //! disk_cache_mb = 10240          # disk tier budget (0: memory only)
+//! origin_ca_file = "PATH"        # PEM CA certificates trusted for HTTPS origins, beside the
+//!                                # system's
 //!
 //! [edge.origin_access]           # signs requests to remote S3 origins with an
 //! access_key = "..."             # OriginAccessControlId (SigV4, service s3)
@@ -61,6 +63,8 @@ pub struct EdgeSection {
     pub memory_cache_mb: Option<u64>,
     /// Disk tier budget in MiB (0 turns the disk tier off).
     pub disk_cache_mb: Option<u64>,
+    /// PEM bundle of CA certificates trusted for HTTPS origins (beside the system's).
+    pub origin_ca_file: Option<PathBuf>,
     /// Credentials for Origin Access Control to remote S3 origins.
     #[serde(default)]
     pub origin_access: OriginAccessSection,

@@ -34,6 +34,8 @@ pub struct EdgeConfig {
     pub disk_cache_bytes: u64,
     /// Credentials that sign requests to remote S3 origins with Origin Access Control.
     pub origin_access: Option<OriginAccess>,
+    /// Extra CA certificates (PEM) for HTTPS origins.
+    pub origin_ca_file: Option<PathBuf>,
 }
 
 const MIB: u64 = 1 << 20;
@@ -123,6 +125,9 @@ impl Config {
                 .unwrap_or(10_240)
                 .saturating_mul(MIB),
             origin_access,
+            origin_ca_file: env("WHARF_ORIGIN_CA_FILE")
+                .map(PathBuf::from)
+                .or(file.edge.origin_ca_file),
         };
         Ok(Self {
             edge,
