@@ -131,6 +131,12 @@ class Origin:
             do_POST = _handle
             do_DELETE = _handle
 
+            def __getattr__(self, name):
+                # Extension methods (M-SEARCH, PROPFIND, ...) are handled like the others.
+                if name.startswith("do_"):
+                    return self._handle
+                raise AttributeError(name)
+
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         if tls is not None:

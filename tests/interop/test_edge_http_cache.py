@@ -89,7 +89,8 @@ def test_cache_control_parsing(fetch, origin):
     for cc in ("MAX-AGE=3600", 'max-age="3600"', "public, max-age=3600, foo=bar"):
         _, n = twice(fetch, origin, path(), Route(b"a", headers={"Cache-Control": cc}, validators=False))
         assert n == 1, cc
-    for cc in ("max-age=abc", "max-age=-1"):
+    for cc in ("max-age=abc", "max-age=-1", "max-age =3600", "max-age= 3600",
+               'extension="max-age=3600", max-age=0', "max-age=0, public"):
         _, n = twice(fetch, origin, path(), Route(b"a", headers={"Cache-Control": cc}, validators=False))
         assert n == 2, cc
 
@@ -155,6 +156,16 @@ def test_vary_selects_stored_response(fetch, origin):
     assert origin.count(p) == 3
 
 
+def test_vary_compares_normalised_values(fetch, origin):
+    # RFC 9111 §4.1: whitespace around list members does not make another variant.
+    p = path()
+    origin.routes[p] = Route(b"a", headers={"Cache-Control": "max-age=3600", "Vary": "X-Foo"})
+    fetch(p, headers={"X-Foo": "1,2"})
+    assert fetch(p, headers={"X-Foo": " 1, 2 "}).x_cache == "Hit from cloudfront"
+    assert fetch(p, headers={"X-Foo": "1,3"}).x_cache == "Miss from cloudfront"
+    assert origin.count(p) == 2
+
+
 def test_vary_star_is_not_reused(fetch, origin):
     _, n = twice(fetch, origin, path(), Route(b"a", headers={"Cache-Control": "max-age=3600", "Vary": "*"}))
     assert n == 2
@@ -166,6 +177,18 @@ def test_no_store_and_private_are_not_stored(fetch, origin):
     for cc in ("no-store, max-age=3600", "private, max-age=3600"):
         _, n = twice(fetch, origin, path(), Route(b"a", headers={"Cache-Control": cc}))
         assert n == 2, cc
+
+
+def test_qualified_no_cache_and_private_omit_only_the_named_fields(fetch, origin):
+    # RFC 9111 §5.2.2.4 and §5.2.2.7: the response is reused, without the listed fields.
+    p = path()
+    origin.routes[p] = Route(b"a", headers={"Cache-Control": 'max-age=3600, no-cache="X-A, X-B", private="X-C"',
+                                            "X-A": "1", "X-B": "2", "X-C": "3", "X-D": "4"})
+    fetch(p)
+    r = fetch(p)
+    assert r.x_cache == "Hit from cloudfront" and origin.count(p) == 1
+    assert r.h("x-d") == "4"
+    assert r.h("x-a") is None and r.h("x-b") is None and r.h("x-c") is None
 
 
 def test_no_cache_is_stored_but_always_revalidated(fetch, origin):
@@ -229,6 +252,17 @@ def test_post_invalidates_target_and_location(fetch, origin):
     assert fetch(loc).x_cache == "Miss from cloudfront"
 
 
+def test_extension_method_is_forwarded_and_invalidates(fetch, origin):
+    # A behavior that allows every method forwards extension methods, as a proxy does; a
+    # successful one invalidates like any unsafe method.
+    p = path()
+    origin.routes[p] = Route(b"a", headers={"Cache-Control": "max-age=3600"})
+    fetch(p)
+    r = fetch(p, method="M-SEARCH", body=b"abc")
+    assert r.status == 200 and origin.last(p)[0] == "M-SEARCH"
+    assert fetch(p).x_cache == "Miss from cloudfront"
+
+
 def test_failed_unsafe_request_does_not_invalidate(fetch, origin):
     p = path()
     origin.routes[p] = Route(b"a", headers={"Cache-Control": "max-age=3600"})
@@ -289,6 +323,17 @@ def test_cdn_cache_control_overrides_cache_control(fetch, origin):
     r, _ = twice(fetch, origin, p, Route(b"a", headers={"CDN-Cache-Control": "max-age=3600"}))
     # Passed through unchanged.
     assert r.h("cdn-cache-control") == "max-age=3600"
+
+
+def test_invalid_cdn_cache_control_is_ignored(fetch, origin):
+    # RFC 9213 §2.1: CDN-Cache-Control is a Structured Field Dictionary; one that does not
+    # parse is ignored, and Cache-Control (here no-store) applies.
+    for cdn in ("max-age=10000, &&&&&", 'max-age="10000"', "max-age =10000"):
+        _, n = twice(fetch, origin, path(),
+                     Route(b"a", headers={"CDN-Cache-Control": cdn, "Cache-Control": "no-store"}, validators=False))
+        assert n == 2, cdn
+    _, n = twice(fetch, origin, path(), Route(b"a", headers={"CDN-Cache-Control": "max-age=99999999999"}))
+    assert n == 1
 
 
 # --- Passing origin headers through ---

@@ -109,6 +109,24 @@ pub fn header_value(headers: &HeaderMap, name: &str) -> Option<String> {
     )
 }
 
+/// A selecting header's value as Vary compares it (RFC 9111 §4.1): every field line combined
+/// into one list, whitespace around the list members removed, so `1,2`, ` 1, 2 ` and two
+/// lines `1` and `2` select the same response.
+pub fn vary_field_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    let mut vals = headers.get_all(name).iter().peekable();
+    vals.peek()?;
+    let mut out = String::new();
+    for v in vals {
+        for member in String::from_utf8_lossy(v.as_bytes()).split(',') {
+            if !out.is_empty() {
+                out.push(',');
+            }
+            out.push_str(member.trim());
+        }
+    }
+    Some(out)
+}
+
 /// The primary cache key.
 pub fn primary_key(
     dist: &str,

@@ -55,6 +55,29 @@ pub struct Behavior {
 }
 
 impl Behavior {
+    /// Whether the behavior accepts `method`. CloudFront's `AllowedMethods` lists only the
+    /// seven methods it knows; a behavior that allows all seven also forwards extension
+    /// methods (`M-SEARCH`, WebDAV's), as an HTTP proxy does (RFC 9110 §9.1), where CloudFront
+    /// would refuse them. CONNECT and TRACE are never forwarded.
+    pub fn allows_method(&self, method: &Method) -> bool {
+        if self.allowed_methods.contains(method) {
+            return true;
+        }
+        let standard = matches!(
+            *method,
+            Method::GET
+                | Method::HEAD
+                | Method::POST
+                | Method::PUT
+                | Method::DELETE
+                | Method::CONNECT
+                | Method::OPTIONS
+                | Method::TRACE
+                | Method::PATCH
+        );
+        !standard && self.allowed_methods.len() >= 7
+    }
+
     /// Whether the viewer's header `name` (lower case) reaches the origin: the cache policy
     /// keys on it or the origin request policy forwards it.
     pub fn forwards_header(&self, name: &str) -> bool {

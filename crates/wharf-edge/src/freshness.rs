@@ -57,12 +57,8 @@ impl NoCacheReason {
 /// The cache directives that apply to us: `CDN-Cache-Control` replaces `Cache-Control` when
 /// present and valid (RFC 9213 §2.1).
 pub fn directives(headers: &HeaderMap) -> CacheControl {
-    let cdn = CacheControl::from_headers(headers, &CDN_CACHE_CONTROL);
-    if cdn.present {
-        cdn
-    } else {
-        CacheControl::from_headers(headers, &header::CACHE_CONTROL)
-    }
+    CacheControl::from_cdn_headers(headers, &CDN_CACHE_CONTROL)
+        .unwrap_or_else(|| CacheControl::from_headers(headers, &header::CACHE_CONTROL))
 }
 
 /// Status codes a cache may store with a heuristic lifetime (RFC 9110 §15.1).

@@ -21,6 +21,7 @@ use http::{HeaderMap, Method, Request, Response, StatusCode};
 
 use crate::cache::entry::{CHUNK_SIZE, Head};
 use crate::cache::{Cache, CacheConfig, Collapse, Outcome, SpanFetcher, parse_content_range};
+use crate::cache_control::CacheControl;
 use crate::cache_key;
 use crate::compress::{self, Encoding};
 use crate::distribution::{Behavior, Distribution, ViewerProtocolPolicy};
@@ -195,7 +196,7 @@ impl Edge {
             }
             _ => {}
         }
-        if !b.allowed_methods.contains(&parts.method) {
+        if !b.allows_method(&parts.method) {
             return (
                 respond::error_page(
                     StatusCode::FORBIDDEN,
@@ -407,6 +408,11 @@ impl Edge {
             // CloudFront drops Set-Cookie when no cookies are forwarded: a shared cache must
             // not hand one viewer's cookie to the next.
             head_headers.remove(header::SET_COOKIE);
+        }
+        // `no-cache="a"` and `private="a"`: the response is stored without those fields.
+        let cc = CacheControl::from_headers(&resp.headers, &header::CACHE_CONTROL);
+        for field in cc.unstorable_fields() {
+            head_headers.remove(field);
         }
         let storable = storable(
             &Method::GET,
@@ -886,7 +892,7 @@ fn vary_value(ctx: &ViewerCtx, name: &str) -> Option<String> {
     if name == "accept-encoding" && p.keys_encoding() {
         return Some(cache_key::normalized_accept_encoding(&ctx.headers, p).to_owned());
     }
-    cache_key::header_value(&ctx.headers, name)
+    cache_key::vary_field_value(&ctx.headers, name)
 }
 
 fn content_length(h: &HeaderMap) -> Option<u64> {
