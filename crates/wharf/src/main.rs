@@ -8,13 +8,14 @@ mod demo;
 mod edge;
 mod invalidate;
 mod local_origin;
+mod malloc;
 mod root;
 mod server;
 mod users;
 
 use std::path::PathBuf;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -100,8 +101,16 @@ fn data_dir(flag: Option<PathBuf>) -> Result<PathBuf> {
     .data_dir)
 }
 
-#[tokio::main]
-async fn main() -> Result<()> {
+fn main() -> Result<()> {
+    malloc::limit_arenas();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?
+        .block_on(run())
+}
+
+async fn run() -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("WHARF_LOG")

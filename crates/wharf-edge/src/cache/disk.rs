@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
 
+use super::buffers::ChunkBuf;
+
 use super::entry::{CHUNK_SIZE, Entry, StoredEntry};
 
 pub struct DiskTier {
@@ -89,9 +91,9 @@ impl DiskTier {
         let path = self.path(id, "body");
         tokio::task::spawn_blocking(move || {
             let f = std::fs::File::open(path)?;
-            let mut buf = vec![0u8; len];
-            f.read_exact_at(&mut buf, u64::from(idx) * CHUNK_SIZE)?;
-            Ok(Bytes::from(buf))
+            let mut buf = ChunkBuf::take(len);
+            f.read_exact_at(buf.fill_to(len), u64::from(idx) * CHUNK_SIZE)?;
+            Ok(buf.freeze())
         })
         .await
         .map_err(std::io::Error::other)?

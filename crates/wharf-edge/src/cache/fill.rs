@@ -11,12 +11,13 @@
 
 use std::sync::{Arc, Mutex};
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use futures::StreamExt;
 use futures::stream::BoxStream;
 use tokio::sync::watch;
 
 use super::Cache;
+use super::buffers::ChunkBuf;
 use super::entry::{CHUNK_SIZE, Entry, chunk_of};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,9 +116,9 @@ impl Fill {
             .partial
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let mut buf = BytesMut::with_capacity(usize::try_from(p.len).unwrap_or(0));
+        let mut buf = ChunkBuf::take(usize::try_from(p.len).unwrap_or(0));
         for piece in &p.pieces {
-            buf.extend_from_slice(piece);
+            buf.extend(piece);
         }
         (p.offset, buf.freeze())
     }

@@ -8,6 +8,7 @@
 //! serves them all, each streaming as bytes arrive. If the response is not storable, followers
 //! go to the origin on their own.
 
+pub mod buffers;
 pub mod disk;
 pub mod entry;
 pub mod fill;
