@@ -98,21 +98,10 @@ pub fn cookies(headers: &HeaderMap) -> Vec<(String, String)> {
     out
 }
 
-/// A header's values joined as one field value (RFC 9110 §5.3), whitespace-trimmed.
-pub fn header_value(headers: &HeaderMap, name: &str) -> Option<String> {
-    let mut vals = headers.get_all(name).iter().peekable();
-    vals.peek()?;
-    Some(
-        vals.map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_owned())
-            .collect::<Vec<_>>()
-            .join(", "),
-    )
-}
-
-/// A selecting header's value as Vary compares it (RFC 9111 §4.1): every field line combined
-/// into one list, whitespace around the list members removed, so `1,2`, ` 1, 2 ` and two
-/// lines `1` and `2` select the same response.
-pub fn vary_field_value(headers: &HeaderMap, name: &str) -> Option<String> {
+/// A header's value as the cache key and Vary compare it (RFC 9110 §5.3, RFC 9111 §4.1):
+/// every field line combined into one list, whitespace around the list members removed, so
+/// `1,2`, ` 1, 2 ` and two lines `1` and `2` are the same value.
+pub fn field_value(headers: &HeaderMap, name: &str) -> Option<String> {
     let mut vals = headers.get_all(name).iter().peekable();
     vals.peek()?;
     let mut out = String::new();
@@ -150,7 +139,7 @@ pub fn primary_key(
         for n in names {
             k.push_str(n);
             k.push(':');
-            k.push_str(&header_value(headers, n).unwrap_or_default());
+            k.push_str(&field_value(headers, n).unwrap_or_default());
             k.push('\n');
         }
     }

@@ -892,7 +892,7 @@ fn vary_value(ctx: &ViewerCtx, name: &str) -> Option<String> {
     if name == "accept-encoding" && p.keys_encoding() {
         return Some(cache_key::normalized_accept_encoding(&ctx.headers, p).to_owned());
     }
-    cache_key::vary_field_value(&ctx.headers, name)
+    cache_key::field_value(&ctx.headers, name)
 }
 
 fn content_length(h: &HeaderMap) -> Option<u64> {

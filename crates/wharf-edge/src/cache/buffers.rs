@@ -103,12 +103,9 @@ mod tests {
         a.extend(b"world");
         let bytes = a.freeze();
         assert_eq!(&bytes[..], b"hello world");
-        let ptr = bytes.as_ptr();
         let slice = bytes.slice(6..);
         drop(bytes);
         assert_eq!(&slice[..], b"world");
-        drop(slice);
-        let _ = ptr;
         // A full chunk's buffer goes back to the pool and is handed out again.
         let mut full = ChunkBuf::take(LEN);
         full.fill_to(LEN)[0] = 7;

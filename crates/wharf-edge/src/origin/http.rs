@@ -41,7 +41,7 @@ pub struct HttpOrigin {
     authority: String,
     attempts: u32,
     read_timeout: Duration,
-    signer: Option<Arc<S3Signer>>,
+    signer: Option<S3Signer>,
 }
 
 impl HttpOrigin {
@@ -117,7 +117,7 @@ impl HttpOrigin {
                 .unwrap_or(DEFAULT_CONNECTION_ATTEMPTS)
                 .clamp(1, 3),
             read_timeout: read_secs(read, DEFAULT_READ_TIMEOUT),
-            signer: signer.map(Arc::new),
+            signer,
         })
     }
 }
@@ -127,27 +127,27 @@ fn read_secs(v: Option<u32>, default: u64) -> Duration {
 }
 
 impl Origin for HttpOrigin {
-    fn fetch(&self, req: OriginRequest) -> BoxFuture<'static, Result<OriginResponse, OriginError>> {
+    fn fetch(
+        &self,
+        mut req: OriginRequest,
+    ) -> BoxFuture<'static, Result<OriginResponse, OriginError>> {
         let client = self.client.clone();
         let authority = self.authority.clone();
         let scheme = self.scheme;
         let attempts = self.attempts;
         let read_timeout = self.read_timeout;
-        let signer = self.signer.clone();
+        if let Some(signer) = &self.signer {
+            req.path_and_query = signer.sign(
+                &req.method,
+                &authority,
+                &req.path_and_query,
+                req.body.is_some(),
+                &mut req.headers,
+                std::time::SystemTime::now(),
+            );
+        }
         Box::pin(async move {
-            let mut req = req;
-            let mut path_and_query = std::mem::take(&mut req.path_and_query);
-            if let Some(signer) = &signer {
-                path_and_query = signer.sign(
-                    &req.method,
-                    &authority,
-                    &path_and_query,
-                    req.body.is_some(),
-                    &mut req.headers,
-                    std::time::SystemTime::now(),
-                );
-            }
-            let uri: Uri = format!("{scheme}://{authority}{path_and_query}")
+            let uri: Uri = format!("{scheme}://{authority}{}", req.path_and_query)
                 .parse()
                 .map_err(|e| OriginError::new(FailoverReason::ConnectionFailed, format!("{e}")))?;
             // A streamed body can be sent once, so only body-less requests are retried.

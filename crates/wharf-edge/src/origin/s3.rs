@@ -10,7 +10,8 @@
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use http::{HeaderMap, HeaderValue, Method, header};
+use http::header::{self, HeaderName};
+use http::{HeaderMap, HeaderValue, Method};
 use wharf_auth::sigv4;
 use wharf_model::cloudfront::Origin as OriginConfig;
 
@@ -34,6 +35,8 @@ impl std::fmt::Debug for OriginAccess {
 
 /// `UNSIGNED-PAYLOAD`: forwarded bodies stream, so their hash is not known when signing.
 const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
+const X_AMZ_DATE: HeaderName = HeaderName::from_static("x-amz-date");
+const X_AMZ_CONTENT_SHA256: HeaderName = HeaderName::from_static("x-amz-content-sha256");
 /// SHA-256 of the empty body.
 const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
@@ -95,14 +98,9 @@ impl S3Signer {
         } else {
             EMPTY_SHA256
         };
-        for h in [
-            "authorization",
-            "x-amz-date",
-            "x-amz-content-sha256",
-            "x-amz-security-token",
-        ] {
-            headers.remove(h);
-        }
+        // The signed fields below replace any the viewer sent; a viewer's session token
+        // would otherwise ride along with our signature.
+        headers.remove("x-amz-security-token");
         let signed = [
             ("host".to_owned(), authority.to_owned()),
             ("x-amz-content-sha256".to_owned(), payload.to_owned()),
@@ -123,12 +121,14 @@ impl S3Signer {
             &self.region,
             "s3",
         );
-        for (name, value) in signed.iter().chain([&("authorization".to_owned(), auth)]) {
+        for (name, value) in [
+            (header::HOST, authority),
+            (X_AMZ_CONTENT_SHA256, payload),
+            (X_AMZ_DATE, &amz_date),
+            (header::AUTHORIZATION, &auth),
+        ] {
             if let Ok(v) = HeaderValue::from_str(value) {
-                headers.insert(
-                    header::HeaderName::from_bytes(name.as_bytes()).expect("static header name"),
-                    v,
-                );
+                headers.insert(name, v);
             }
         }
         if query.is_empty() {
