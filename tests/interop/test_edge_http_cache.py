@@ -223,6 +223,81 @@ def test_authorization_needs_explicit_permission(fetch, origin):
     assert n == 1
 
 
+# --- Partial content (RFC 9111 §3.3, §3.4; RFC 9110 §14) ---
+
+def origin_ranges(origin, p):
+    return [h.get("range") for (m, q, h, _) in origin.requests if q == p]
+
+
+def test_complete_response_answers_ranges(fetch, origin):
+    p = path()
+    origin.routes[p] = Route(b"0123456789A", headers={"Cache-Control": "max-age=3600"})
+    fetch(p)
+    for rng, body, cr in (("bytes=0-1", b"01", "bytes 0-1/11"), ("bytes=1-", b"123456789A", "bytes 1-10/11"),
+                          ("bytes=-1", b"A", "bytes 10-10/11")):
+        r = fetch(p, headers={"Range": rng})
+        assert (r.status, r.body, r.h("content-range")) == (206, body, cr)
+        assert r.x_cache == "Hit from cloudfront"
+    assert origin.count(p) == 1
+
+
+def test_suffix_range_is_forwarded_and_its_206_reused(fetch, origin):
+    p = path()
+    body = bytes(range(100))
+    origin.routes[p] = Route(body, headers={"Cache-Control": "max-age=3600"})
+    r = fetch(p, headers={"Range": "bytes=-5"})
+    assert (r.status, r.body, r.h("content-range")) == (206, body[-5:], "bytes 95-99/100")
+    assert origin_ranges(origin, p) == ["bytes=-5"]
+    r = fetch(p, headers={"Range": "bytes=-5"})
+    assert (r.status, r.body, r.x_cache) == (206, body[-5:], "Hit from cloudfront")
+    # A smaller range within the stored part comes from it too.
+    r = fetch(p, headers={"Range": "bytes=97-98"})
+    assert (r.status, r.body, r.h("content-range")) == (206, body[97:99], "bytes 97-98/100")
+    assert r.x_cache == "Hit from cloudfront"
+    assert origin.count(p) == 1
+
+
+def test_incomplete_206_answers_ranges_within_what_arrived(fetch, origin):
+    # Content-Range claims six bytes, five arrive: the five answer ranges inside them.
+    p = path()
+    origin.routes[p] = Route(b"01234", status=206, ranges=False, validators=False,
+                             headers={"Cache-Control": "max-age=3600", "Content-Range": "bytes 4-9/10"})
+    r = fetch(p, headers={"Range": "bytes=-5"})
+    assert (r.status, r.body, r.h("content-range")) == (206, b"01234", "bytes 4-9/10")
+    r = fetch(p, headers={"Range": "bytes=6-8"})
+    assert (r.status, r.body, r.h("content-range"), r.x_cache) == (206, b"234", "bytes 6-8/10", "Hit from cloudfront")
+    assert origin.count(p) == 1
+
+
+@pytest.mark.parametrize("origin_answers", ["206", "200"])
+def test_stored_partial_content_is_completed_with_only_the_missing_bytes(fetch, origin, origin_answers):
+    p = path()
+    common = {"Cache-Control": "max-age=3600", "ETag": '"same"'}
+    origin.routes[p] = Route(b"01234", status=206, ranges=False, validators=False,
+                             headers={**common, "Content-Range": "bytes 0-4/10"})
+    r = fetch(p, headers={"Range": "bytes=-5"})
+    assert (r.status, r.body) == (206, b"01234")
+    # Now the origin has the whole representation (same validator); it may answer a range
+    # with a 206 or with the whole 200.
+    origin.routes[p] = Route(b"0123456789", ranges=origin_answers == "206", validators=False, headers=common)
+    r = fetch(p)
+    assert (r.status, r.body) == (200, b"0123456789")
+    assert origin_ranges(origin, p) == ["bytes=-5", "bytes=5-"]
+    r = fetch(p)
+    assert (r.status, r.body, r.x_cache) == (200, b"0123456789", "Hit from cloudfront")
+    assert origin.count(p) == 2
+
+
+def test_large_suffix_answer_is_relayed_not_stored(fetch, origin):
+    p = path()
+    body = bytes(200_000)
+    origin.routes[p] = Route(body, headers={"Cache-Control": "max-age=3600"})
+    for _ in range(2):
+        r = fetch(p, headers={"Range": "bytes=-100000"})
+        assert (r.status, len(r.body), r.h("content-range")) == (206, 100_000, "bytes 100000-199999/200000")
+    assert origin_ranges(origin, p) == ["bytes=-100000", "bytes=-100000"]
+
+
 # --- HEAD (RFC 9110 §9.3.2) ---
 
 def test_head_is_answered_from_a_stored_get(fetch, origin):

@@ -16,11 +16,14 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use futures::StreamExt;
+use futures::stream::BoxStream;
 use http::header::{self, HeaderName, HeaderValue};
 use http::{HeaderMap, Method, Request, Response, StatusCode};
 
-use crate::cache::entry::{CHUNK_SIZE, Head};
-use crate::cache::{Cache, CacheConfig, Collapse, Outcome, SpanFetcher, parse_content_range};
+use crate::cache::entry::{CHUNK_SIZE, FRAGMENT_MAX, Fragment, Head};
+use crate::cache::{
+    Cache, CacheConfig, Collapse, Outcome, SpanFetcher, content_length, parse_content_range,
+};
 use crate::cache_control::CacheControl;
 use crate::cache_key;
 use crate::compress::{self, Encoding};
@@ -28,6 +31,7 @@ use crate::distribution::{Behavior, Distribution, ViewerProtocolPolicy};
 use crate::freshness::{self, freshness, storable};
 use crate::headers::{self, CacheStatus};
 use crate::origin::{OriginError, OriginRequest, OriginResponse, RequestBody};
+use crate::range::RangeSpec;
 use crate::registry::Registry;
 use crate::respond::{self, EdgeBody};
 
@@ -297,14 +301,15 @@ impl Edge {
     fn span_fetcher(&self, ctx: &ViewerCtx) -> SpanFetcher {
         let origin = ctx.behavior().target.clone();
         let template = self.origin_request(ctx, Method::GET);
-        Arc::new(move |start, end| {
+        Arc::new(move |start, end: Option<u64>| {
             let mut req = OriginRequest {
                 method: Method::GET,
                 path_and_query: template.path_and_query.clone(),
                 headers: template.headers.clone(),
                 body: None,
             };
-            if let Ok(v) = HeaderValue::from_str(&format!("bytes={start}-{}", end - 1)) {
+            let last = end.map(|e| (e - 1).to_string()).unwrap_or_default();
+            if let Ok(v) = HeaderValue::from_str(&format!("bytes={start}-{last}")) {
                 req.headers.insert(header::RANGE, v);
             }
             origin.fetch(req)
@@ -360,12 +365,35 @@ impl Edge {
                 req.headers.insert(header::RANGE, v);
             }
         }
+        // A suffix range cannot be aligned before the size is known: it goes to the origin as
+        // the viewer sent it, and a short answer is kept as a fragment.
+        let suffix = match range {
+            Some(RangeSpec::Suffix(_)) => ctx.headers.get(header::RANGE).cloned(),
+            _ => None,
+        };
+        if let Some(v) = &suffix {
+            req.headers.insert(header::RANGE, v.clone());
+        }
         let request_time = now();
-        let resp = match b.target.fetch(req).await {
+        let mut resp = match b.target.fetch(req).await {
             Ok(r) => r,
             Err(e) => return (self.origin_failed(ctx, &e), CacheStatus::Error),
         };
-        match self.admit(ctx, primary, resp, request_time, aligned) {
+        let mut fragment = None;
+        if let Some(asked) = suffix
+            && resp.status == StatusCode::PARTIAL_CONTENT
+            && content_length(&resp.headers).is_none_or(|l| l <= FRAGMENT_MAX)
+        {
+            match read_short(resp.body, FRAGMENT_MAX).await {
+                Ok(bytes) => {
+                    resp.body =
+                        Box::pin(futures::stream::once(std::future::ready(Ok(bytes.clone()))));
+                    fragment = Some((bytes, asked));
+                }
+                Err(rest) => resp.body = rest,
+            }
+        }
+        match self.admit(ctx, primary, resp, request_time, aligned, fragment) {
             Admitted::Stored(entry) => {
                 if let Some(g) = guard {
                     g.finish(Outcome::Stored(entry.clone()));
@@ -394,6 +422,7 @@ impl Edge {
         resp: OriginResponse,
         request_time: i64,
         aligned: Option<(u64, Option<u64>)>,
+        fragment: Option<(Bytes, HeaderValue)>,
     ) -> Admitted {
         let b = ctx.behavior();
         let response_time = now();
@@ -422,13 +451,36 @@ impl Edge {
             &b.cache_policy,
             error_ttl,
         );
-        // A 206 for our aligned range is stored as the whole object's entry, partly filled.
+        // A 206 for our aligned range is stored as the whole object's entry, partly filled; a
+        // short one for a suffix range as its fragment.
+        let mut keep_fragment = None;
         let (status, size, fill_start, fill_end) = match resp.status {
             StatusCode::PARTIAL_CONTENT => match parse_content_range(&resp.headers) {
                 Some((a, z, Some(total))) if aligned.is_some_and(|(s, _)| s == a) => {
                     head_headers.remove(header::CONTENT_RANGE);
                     head_headers.insert(header::CONTENT_LENGTH, HeaderValue::from(total));
                     (StatusCode::OK, Some(total), a, Some(z + 1))
+                }
+                // The bytes that arrived count, even when fewer than Content-Range claims
+                // (an incomplete response answers ranges within it, RFC 9111 §3.3).
+                Some((a, z, Some(total)))
+                    if let Some((bytes, asked)) = fragment
+                        && !bytes.is_empty()
+                        && (bytes.len() as u64) <= z - a + 1
+                        && z < total
+                        && let Some(content_range) =
+                            resp.headers.get(header::CONTENT_RANGE).cloned() =>
+                {
+                    head_headers.remove(header::CONTENT_RANGE);
+                    head_headers.insert(header::CONTENT_LENGTH, HeaderValue::from(total));
+                    let f = Fragment {
+                        start: a,
+                        len: bytes.len() as u64,
+                        asked,
+                        content_range,
+                    };
+                    keep_fragment = Some((f, bytes));
+                    (StatusCode::OK, Some(total), 0, Some(0))
                 }
                 _ => (resp.status, None, 0, None),
             },
@@ -476,7 +528,10 @@ impl Edge {
             error_ttl,
         );
         let entry = self.cache.insert(entry);
-        self.cache.start_fill(&entry, fill_start, fill_end, body);
+        match keep_fragment {
+            Some((f, bytes)) => self.cache.store_fragment(&entry, f, bytes),
+            None => self.cache.start_fill(&entry, fill_start, fill_end, body),
+        }
         Admitted::Stored(entry)
     }
 
@@ -519,7 +574,7 @@ impl Edge {
                     }
                     Ok(Revalidated::Replaced(resp, request_time)) => {
                         self.cache.remove(&entry);
-                        match self.admit(ctx, primary, resp, request_time, None) {
+                        match self.admit(ctx, primary, resp, request_time, None, None) {
                             Admitted::Stored(e) => {
                                 guard.finish(Outcome::Stored(e.clone()));
                                 (self.answer_from(ctx, &e, e.head()), CacheStatus::Miss)
@@ -610,7 +665,7 @@ impl Edge {
                 Ok(Revalidated::Replaced(resp, request_time)) => {
                     this.cache.remove(&entry);
                     // The fill runs on its own task; nobody needs to read it now.
-                    match this.admit(&ctx2, &primary, resp, request_time, None) {
+                    match this.admit(&ctx2, &primary, resp, request_time, None, None) {
                         Admitted::Stored(e) => guard.finish(Outcome::Stored(e)),
                         Admitted::NotStored(_) => drop(guard),
                     }
@@ -895,16 +950,42 @@ fn vary_value(ctx: &ViewerCtx, name: &str) -> Option<String> {
     cache_key::field_value(&ctx.headers, name)
 }
 
-fn content_length(h: &HeaderMap) -> Option<u64> {
-    h.get(header::CONTENT_LENGTH)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse()
-        .ok()
+/// The path of a `Location`/`Content-Location` value if it names the request's own host.
+/// Reads a body of at most `cap` bytes whole; a longer one (or one that fails) comes back as a
+/// stream of what was read and the rest.
+async fn read_short(
+    mut body: BoxStream<'static, std::io::Result<Bytes>>,
+    cap: u64,
+) -> Result<Bytes, BoxStream<'static, std::io::Result<Bytes>>> {
+    let mut read: Vec<Bytes> = Vec::new();
+    let mut len = 0u64;
+    loop {
+        match body.next().await {
+            None => break,
+            Some(Ok(b)) => {
+                len += b.len() as u64;
+                read.push(b);
+                if len > cap {
+                    break;
+                }
+            }
+            Some(Err(e)) => {
+                let read = read.into_iter().map(Ok).chain([Err(e)]);
+                return Err(Box::pin(futures::stream::iter(read)));
+            }
+        }
+    }
+    if len > cap {
+        let head = futures::stream::iter(read.into_iter().map(Ok));
+        return Err(Box::pin(head.chain(body)));
+    }
+    let mut whole = bytes::BytesMut::with_capacity(usize::try_from(len).unwrap_or(0));
+    for b in read {
+        whole.extend_from_slice(&b);
+    }
+    Ok(whole.freeze())
 }
 
-/// The path of a `Location`/`Content-Location` value if it names the request's own host.
 fn same_host_path(v: &str, req: &HeaderMap) -> Option<String> {
     if v.starts_with('/') {
         return Some(v.split('?').next().unwrap_or(v).to_owned());

@@ -144,6 +144,20 @@ pub fn from_entry(
         }
         return r;
     }
+    if head.status == StatusCode::OK
+        && method == Method::GET
+        && if_range_holds(req, &head.headers)
+        && let Some(asked) = req.get(header::RANGE)
+        && !entry.chunks().complete()
+        && let Some((content_range, bytes)) = cache.replay_fragment(entry, asked)
+    {
+        headers.insert(header::CONTENT_RANGE, content_range);
+        headers.insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+        let mut r = Response::new(full(bytes));
+        *r.status_mut() = StatusCode::PARTIAL_CONTENT;
+        *r.headers_mut() = headers;
+        return r;
+    }
     let mut status = head.status;
     let (mut start, mut end) = (0, None);
     let range = requested_range(req)

@@ -13,6 +13,13 @@ use super::fill::Fill;
 /// fill hands each finished chunk to the tiers while the rest still streams.
 pub const CHUNK_SIZE: u64 = 1 << 20;
 
+/// A partial response the origin sent for a viewer's suffix range (`bytes=-n`) is kept when it
+/// is at most this long: as a fragment of the entry, outside the chunk grid.
+pub const FRAGMENT_MAX: u64 = 64 * 1024;
+
+/// The memory tier's slot for an entry's fragment (chunk indexes never reach it).
+pub const FRAGMENT_SLOT: u32 = u32::MAX;
+
 pub fn chunk_of(offset: u64) -> u32 {
     u32::try_from(offset / CHUNK_SIZE).unwrap_or(u32::MAX)
 }
@@ -38,6 +45,25 @@ impl Head {
     }
 }
 
+/// Bytes `[start, start + len)` of the body that arrived as a 206 not aligned to chunks (RFC
+/// 9111 §3.4: partial content, stored to answer ranges within it and to complete the entry).
+/// The bytes live in the memory tier; if it evicts them the fragment is simply gone.
+#[derive(Debug, Clone)]
+pub struct Fragment {
+    pub start: u64,
+    pub len: u64,
+    /// The viewer's `Range` that fetched it and the origin's `Content-Range`: the same request
+    /// is answered with the origin's own 206 again.
+    pub asked: HeaderValue,
+    pub content_range: HeaderValue,
+}
+
+impl Fragment {
+    pub fn end(&self) -> u64 {
+        self.start + self.len
+    }
+}
+
 #[derive(Default)]
 pub struct Chunks {
     /// Body length, once known (from Content-Length, Content-Range, or the end of the fill).
@@ -45,6 +71,7 @@ pub struct Chunks {
     pub present: Vec<bool>,
     /// The fills under way for this entry.
     pub fills: Vec<Arc<Fill>>,
+    pub fragment: Option<Fragment>,
 }
 
 impl Chunks {

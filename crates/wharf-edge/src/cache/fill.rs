@@ -65,6 +65,13 @@ impl Fill {
         })
     }
 
+    /// Bytes from `start` the cache already had (less than a chunk), before any of the body.
+    pub fn seed(&self, seed: Bytes) {
+        if !seed.is_empty() {
+            self.push(seed);
+        }
+    }
+
     pub fn covers(&self, pos: u64) -> bool {
         pos >= self.start && self.end.is_none_or(|e| pos < e)
     }
@@ -154,7 +161,7 @@ pub fn spawn(
     mut body: BoxStream<'static, std::io::Result<Bytes>>,
 ) {
     tokio::spawn(async move {
-        let mut pos = fill.start;
+        let mut pos = fill.start + fill.partial_len();
         let ok = loop {
             match body.next().await {
                 Some(Ok(mut data)) => {
@@ -216,4 +223,29 @@ pub fn spawn(
         entry.chunks().fills.retain(|f| !Arc::ptr_eq(f, &fill));
         cache.persist(&entry).await;
     });
+}
+
+/// `body` without its first `n` bytes.
+pub fn skip_bytes(
+    body: BoxStream<'static, std::io::Result<Bytes>>,
+    n: u64,
+) -> BoxStream<'static, std::io::Result<Bytes>> {
+    Box::pin(futures::stream::unfold(
+        (body, n),
+        |(mut body, mut n)| async move {
+            loop {
+                match body.next().await? {
+                    Ok(mut b) => {
+                        if n >= b.len() as u64 {
+                            n -= b.len() as u64;
+                            continue;
+                        }
+                        let b = b.split_off(usize::try_from(n).unwrap_or(0));
+                        return Some((Ok(b), (body, 0)));
+                    }
+                    Err(e) => return Some((Err(e), (body, n))),
+                }
+            }
+        },
+    ))
 }

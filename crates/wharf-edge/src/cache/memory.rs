@@ -36,8 +36,9 @@ impl MemoryTier {
         self.chunks.insert((entry, idx), chunk);
     }
 
+    /// Drops an entry's chunks `0..chunks` and its fragment.
     pub fn remove(&self, entry: u64, chunks: u32) {
-        for i in 0..chunks {
+        for i in (0..chunks).chain([super::entry::FRAGMENT_SLOT]) {
             self.chunks.remove(&(entry, i));
         }
     }

@@ -26,7 +26,7 @@ use futures::stream::BoxStream;
 use tokio::sync::watch;
 
 use crate::origin::{OriginError, OriginResponse};
-use entry::{CHUNK_SIZE, Entry, StoredEntry, chunk_of};
+use entry::{CHUNK_SIZE, Entry, FRAGMENT_SLOT, Fragment, StoredEntry, chunk_of};
 use fill::{Fill, FillState};
 use invalidation::Invalidations;
 
@@ -41,9 +41,13 @@ pub struct CacheConfig {
     pub dir: Option<PathBuf>,
 }
 
-/// Fetches `[start, end)` of an entry's body from the origin (a range request).
-pub type SpanFetcher =
-    Arc<dyn Fn(u64, u64) -> BoxFuture<'static, Result<OriginResponse, OriginError>> + Send + Sync>;
+/// Fetches `[start, end)` of an entry's body from the origin (a range request; `end = None`:
+/// to the end of the body).
+pub type SpanFetcher = Arc<
+    dyn Fn(u64, Option<u64>) -> BoxFuture<'static, Result<OriginResponse, OriginError>>
+        + Send
+        + Sync,
+>;
 
 /// What a collapse leader decided.
 #[derive(Clone)]
@@ -317,9 +321,54 @@ impl Cache {
         end: Option<u64>,
         body: BoxStream<'static, std::io::Result<Bytes>>,
     ) {
+        self.start_seeded_fill(entry, start, end, Bytes::new(), body);
+    }
+
+    /// A fill whose first bytes (`seed`, from `start`) the cache already holds: `body` brings
+    /// the rest, from `start + seed.len()`.
+    fn start_seeded_fill(
+        self: &Arc<Self>,
+        entry: &Arc<Entry>,
+        start: u64,
+        end: Option<u64>,
+        seed: Bytes,
+        body: BoxStream<'static, std::io::Result<Bytes>>,
+    ) {
         let f = Fill::new(start, end);
+        f.seed(seed);
         entry.chunks().fills.push(f.clone());
         fill::spawn(self.clone(), entry.clone(), f, body);
+    }
+
+    /// Keeps a partial response's body as `entry`'s fragment.
+    pub fn store_fragment(&self, entry: &Entry, fragment: Fragment, bytes: Bytes) {
+        self.memory.insert(entry.id, FRAGMENT_SLOT, bytes);
+        entry.chunks().fragment = Some(fragment);
+    }
+
+    /// The origin's own 206 for a request whose `Range` is exactly the one that fetched the
+    /// entry's fragment: `(Content-Range, body)`.
+    pub fn replay_fragment(
+        &self,
+        entry: &Entry,
+        range: &http::HeaderValue,
+    ) -> Option<(http::HeaderValue, Bytes)> {
+        let f = entry.chunks().fragment.clone()?;
+        if f.asked != range {
+            return None;
+        }
+        Some((f.content_range, self.memory.get(entry.id, FRAGMENT_SLOT)?))
+    }
+
+    /// The fragment's bytes from `pos` (to its end), if it holds `pos`.
+    fn fragment_from(&self, entry: &Entry, pos: u64) -> Option<Bytes> {
+        let f = entry.chunks().fragment.clone()?;
+        if pos < f.start || pos >= f.end() {
+            return None;
+        }
+        let b = self.memory.get(entry.id, FRAGMENT_SLOT)?;
+        let from = usize::try_from(pos - f.start).ok()?;
+        (from < b.len()).then(|| b.slice(from..))
     }
 
     pub(crate) async fn store_chunk(&self, entry: &Arc<Entry>, idx: u32, chunk: Bytes) {
@@ -498,6 +547,9 @@ impl Cache {
                     continue;
                 }
             }
+            if let Some(b) = self.fragment_from(entry, pos) {
+                return Ok(Some(clip(b, pos)));
+            }
             // Nobody is fetching this chunk: ask the origin for the span up to the next chunk
             // we hold (or the end of what the viewer wants).
             let Some(fetch) = fetch else {
@@ -524,21 +576,39 @@ impl Cache {
                     i += 1;
                 }
             }
-            let resp = fetch(span_start, span_end)
-                .await
-                .map_err(|e| std::io::Error::other(e.to_string()))?;
-            if resp.status != http::StatusCode::PARTIAL_CONTENT
-                || !same_validator(&entry.head().headers, &resp.headers)
-                || content_range_start(&resp.headers) != Some(span_start)
-            {
-                // The object changed at the origin: this stored copy is no longer whole.
-                self.remove(entry);
-                return Err(std::io::Error::other("object changed at the origin"));
-            }
+            // A fragment at the span's start combines with the rest (RFC 9111 §3.4): only
+            // the bytes after it are asked for.
+            let mut seed = self.fragment_from(entry, span_start).unwrap_or_default();
+            seed.truncate(usize::try_from(span_end - span_start).unwrap_or(usize::MAX));
+            let from = span_start + seed.len() as u64;
+            let body = if from == span_end {
+                Box::pin(futures::stream::empty()) as BoxStream<'static, _>
+            } else {
+                let resp = fetch(from, (span_end < size).then_some(span_end))
+                    .await
+                    .map_err(|e| std::io::Error::other(e.to_string()))?;
+                let same = same_validator(&entry.head().headers, &resp.headers);
+                match resp.status {
+                    http::StatusCode::PARTIAL_CONTENT
+                        if same && content_range_start(&resp.headers) == Some(from) =>
+                    {
+                        resp.body
+                    }
+                    // The whole representation, unchanged: its bytes from `from` will do.
+                    http::StatusCode::OK if same && content_length(&resp.headers) == Some(size) => {
+                        fill::skip_bytes(resp.body, from)
+                    }
+                    _ => {
+                        // The object changed at the origin: this stored copy is no longer whole.
+                        self.remove(entry);
+                        return Err(std::io::Error::other("object changed at the origin"));
+                    }
+                }
+            };
             if entry.chunks().fills.iter().any(|f| f.covers(pos)) {
                 continue;
             }
-            self.start_fill(entry, span_start, Some(span_end), resp.body);
+            self.start_seeded_fill(entry, span_start, Some(span_end), seed, body);
         }
     }
 }
@@ -563,6 +633,15 @@ fn same_validator(stored: &http::HeaderMap, fresh: &http::HeaderMap) -> bool {
         }
         (Some(_), None) => false,
     }
+}
+
+pub fn content_length(h: &http::HeaderMap) -> Option<u64> {
+    h.get(http::header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
 }
 
 /// The first byte of a `Content-Range: bytes a-b/n` header.
