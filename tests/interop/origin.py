@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 class Route:
     def __init__(self, body=b"", status=200, headers=None, delay=0.0, ranges=True,
-                 validators=True, cut_after=None, chunk_delay=0.0, chunked=False):
+                 validators=True, cut_after=None, chunk_delay=0.0, chunked=False, interim=()):
         self.body = body
         self.status = status
         self.headers = dict(headers or {})
@@ -21,6 +21,7 @@ class Route:
         self.cut_after = cut_after
         self.chunk_delay = chunk_delay
         self.chunked = chunked
+        self.interim = list(interim)  # [(status, {header: value})] sent before the response
         self.etag = '"v%d-%d"' % (len(body), hash(body) & 0xFFFFFF)
         self.last_modified = formatdate(time.time() - 3600, usegmt=True)
 
@@ -55,6 +56,12 @@ class Origin:
                     route = route(self.command, path, self.headers)
                 if route.delay:
                     time.sleep(route.delay)
+                for code, fields in route.interim:
+                    self.send_response_only(code)
+                    for k, v in fields.items():
+                        self.send_header(k, v)
+                    self.end_headers()
+                    self.wfile.flush()
                 headers = {}
                 if route.validators:
                     headers["ETag"] = route.etag

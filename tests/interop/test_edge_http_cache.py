@@ -411,6 +411,17 @@ def test_invalid_cdn_cache_control_is_ignored(fetch, origin):
     assert n == 1
 
 
+# --- Interim responses (RFC 9110 §15.2) ---
+
+@pytest.mark.parametrize("code", [102, 103])
+def test_interim_response_is_not_stored_and_final_response_is(fetch, origin, code):
+    p = path()
+    route = Route(b"final", headers={"Cache-Control": "max-age=3600"},
+                  interim=[(code, {"Link": "</s.css>; rel=preload; as=style"})])
+    r, n = twice(fetch, origin, p, route)
+    assert (r.status, r.body, r.x_cache, n) == (200, b"final", "Hit from cloudfront", 1)
+
+
 # --- Passing origin headers through ---
 
 def test_origin_headers_pass_through(fetch, origin):
