@@ -8,18 +8,22 @@ use futures::future::BoxFuture;
 use http::{HeaderName, HeaderValue, Method};
 use wharf_model::cloudfront::{
     self as model, CachePolicyConfig, DistributionConfig, OriginRequestPolicyConfig,
+    ResponseHeadersPolicyConfig,
 };
 
 use crate::origin::failover::OriginGroup;
 use crate::origin::{Origin, OriginError, OriginFactory, OriginRequest, OriginResponse};
 use crate::path_pattern::PathPattern;
 use crate::policy::{CachePolicy, OriginRequestPolicy};
+use crate::response_headers::ResponseHeadersPolicy;
 
-/// Custom cache and origin request policies by ID (the managed ones need no entry).
+/// Custom cache, origin request and response headers policies by ID (the managed ones need no
+/// entry).
 #[derive(Debug, Default, Clone)]
 pub struct PolicyBook {
     pub cache: HashMap<String, CachePolicyConfig>,
     pub origin_request: HashMap<String, OriginRequestPolicyConfig>,
+    pub response_headers: HashMap<String, ResponseHeadersPolicyConfig>,
 }
 
 impl PolicyBook {
@@ -32,6 +36,11 @@ impl PolicyBook {
         model::managed_origin_request_policy(id)
             .or_else(|| self.origin_request.get(id).cloned())
             .map(|c| OriginRequestPolicy::from_config(&c))
+    }
+    fn response_headers_policy(&self, id: &str) -> Option<Result<ResponseHeadersPolicy, String>> {
+        model::managed_response_headers_policy(id)
+            .or_else(|| self.response_headers.get(id).cloned())
+            .map(|c| ResponseHeadersPolicy::from_config(&c))
     }
 }
 
@@ -51,6 +60,7 @@ pub struct Behavior {
     pub compress: bool,
     pub cache_policy: CachePolicy,
     pub origin_request_policy: Option<OriginRequestPolicy>,
+    pub response_headers_policy: Option<ResponseHeadersPolicy>,
     pub viewer_protocol_policy: ViewerProtocolPolicy,
 }
 
@@ -200,6 +210,14 @@ impl Distribution {
             ),
             _ => None,
         };
+        let response_headers_policy = match &b.response_headers_policy_id {
+            Some(id) if !id.is_empty() => Some(
+                policies
+                    .response_headers_policy(id)
+                    .ok_or_else(|| format!("no response headers policy with ID {id}"))??,
+            ),
+            _ => None,
+        };
         let methods = |items: &[String]| -> Result<Vec<Method>, String> {
             items
                 .iter()
@@ -222,6 +240,7 @@ impl Distribution {
             compress: b.compress,
             cache_policy,
             origin_request_policy,
+            response_headers_policy,
             viewer_protocol_policy: match b.viewer_protocol_policy.as_str() {
                 "redirect-to-https" => ViewerProtocolPolicy::RedirectToHttps,
                 "https-only" => ViewerProtocolPolicy::HttpsOnly,

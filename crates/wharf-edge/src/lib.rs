@@ -22,5 +22,6 @@ pub mod policy;
 pub mod range;
 pub mod registry;
 pub mod respond;
+pub mod response_headers;
 
 pub use pipeline::{Edge, EdgeConfig};

@@ -34,6 +34,7 @@ use crate::origin::{OriginError, OriginRequest, OriginResponse, RequestBody};
 use crate::range::RangeSpec;
 use crate::registry::Registry;
 use crate::respond::{self, EdgeBody};
+use crate::response_headers;
 
 /// Settings of the edge as a whole.
 #[derive(Debug, Clone)]
@@ -233,7 +234,18 @@ impl Edge {
             let stream = body_stream(body);
             self.pass(&ctx, stream).await
         };
-        self.custom_error(&ctx, resp, status).await
+        let (mut resp, status) = self.custom_error(&ctx, resp, status).await;
+        if let Some(p) = &ctx.behavior().response_headers_policy {
+            let viewer = response_headers::Viewer {
+                method: &ctx.method,
+                headers: &ctx.headers,
+                status,
+                pop: &self.pop,
+                request_id,
+            };
+            p.apply(&viewer, resp.headers_mut());
+        }
+        (resp, status)
     }
 
     // Phase 4: cache lookup.

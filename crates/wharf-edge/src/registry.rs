@@ -3,8 +3,8 @@
 //! Until the control API exists, distributions are files: `DIR/ID.json`, each a
 //! `DistributionConfig` as `aws cloudfront create-distribution --distribution-config` takes it
 //! (an `{"DistributionConfig": {...}}` wrapper, as `get-distribution-config` prints, is accepted
-//! too). Custom policies live beside them in `DIR/cache-policies/ID.json` and
-//! `DIR/origin-request-policies/ID.json`. [`Registry::reload_if_changed`] rereads the
+//! too). Custom policies live beside them in `DIR/cache-policies/ID.json`,
+//! `DIR/origin-request-policies/ID.json` and `DIR/response-headers-policies/ID.json`. [`Registry::reload_if_changed`] rereads the
 //! directory when a file changed; a file that fails to parse is reported and its previous
 //! version (if any) keeps serving. Swapping the snapshot never touches open connections.
 
@@ -13,7 +13,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 use std::time::SystemTime;
 
-use wharf_model::cloudfront::{CachePolicyConfig, DistributionConfig, OriginRequestPolicyConfig};
+use wharf_model::cloudfront::{
+    CachePolicyConfig, DistributionConfig, ModelError, OriginRequestPolicyConfig,
+    ResponseHeadersPolicyConfig,
+};
 
 use crate::distribution::{Distribution, PolicyBook};
 use crate::origin::OriginFactory;
@@ -233,6 +236,7 @@ fn stamp_dir(dir: &Path) -> Vec<(PathBuf, Option<SystemTime>, u64)> {
     let mut files = json_files(dir);
     files.extend(json_files(&dir.join("cache-policies")));
     files.extend(json_files(&dir.join("origin-request-policies")));
+    files.extend(json_files(&dir.join("response-headers-policies")));
     files
         .into_iter()
         .map(|(_, p)| {
@@ -247,30 +251,43 @@ fn stamp_dir(dir: &Path) -> Vec<(PathBuf, Option<SystemTime>, u64)> {
 }
 
 fn load_policies(dir: &Path, errors: &mut Vec<String>) -> PolicyBook {
-    let mut book = PolicyBook::default();
-    for (id, path) in json_files(&dir.join("cache-policies")) {
+    PolicyBook {
+        cache: load_kind(dir, "cache-policies", CachePolicyConfig::from_json, errors),
+        origin_request: load_kind(
+            dir,
+            "origin-request-policies",
+            OriginRequestPolicyConfig::from_json,
+            errors,
+        ),
+        response_headers: load_kind(
+            dir,
+            "response-headers-policies",
+            ResponseHeadersPolicyConfig::from_json,
+            errors,
+        ),
+    }
+}
+
+/// The policies of one kind in `DIR/SUB/ID.json`; a file that fails is reported and skipped.
+fn load_kind<T>(
+    dir: &Path,
+    sub: &str,
+    parse: fn(&str) -> Result<T, ModelError>,
+    errors: &mut Vec<String>,
+) -> HashMap<String, T> {
+    let mut found = HashMap::new();
+    for (id, path) in json_files(&dir.join(sub)) {
         match std::fs::read_to_string(&path)
             .map_err(|e| e.to_string())
-            .and_then(|t| CachePolicyConfig::from_json(&t).map_err(|e| e.to_string()))
+            .and_then(|t| parse(&t).map_err(|e| e.to_string()))
         {
             Ok(p) => {
-                book.cache.insert(id, p);
+                found.insert(id, p);
             }
             Err(e) => errors.push(format!("{}: {e}", path.display())),
         }
     }
-    for (id, path) in json_files(&dir.join("origin-request-policies")) {
-        match std::fs::read_to_string(&path)
-            .map_err(|e| e.to_string())
-            .and_then(|t| OriginRequestPolicyConfig::from_json(&t).map_err(|e| e.to_string()))
-        {
-            Ok(p) => {
-                book.origin_request.insert(id, p);
-            }
-            Err(e) => errors.push(format!("{}: {e}", path.display())),
-        }
-    }
-    book
+    found
 }
 
 #[cfg(test)]

@@ -1,13 +1,16 @@
-//! CloudFront's shapes (API version 2020-05-31): distributions and policies.
+//! CloudFront's shapes (API version 2020-05-31): distributions, cache, origin request and
+//! response headers policies.
 //!
 //! CloudFront wraps every list as `{"Quantity": n, "Items": [...]}`; [`Items`] is that wrapper,
 //! and `check` refuses a `Quantity` that disagrees with the list, as CloudFront does.
 
 mod distribution;
 mod policy;
+mod response_headers;
 
 pub use distribution::*;
 pub use policy::*;
+pub use response_headers::*;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
