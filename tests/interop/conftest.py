@@ -78,6 +78,11 @@ class Wharf:
             if m:
                 self.edge_port = int(m.group(1))
                 self.edge = f"http://127.0.0.1:{self.edge_port}"
+            m = re.search(r"edge listening on https://127\.0\.0\.1:(\d+)", line)
+            if m:
+                self.edge_tls_port = int(m.group(1))
+            if getattr(self, "edge_port", None) and (
+                    "--edge-tls-listen" not in args or getattr(self, "edge_tls_port", None)):
                 break
         else:
             raise RuntimeError("wharf did not start")

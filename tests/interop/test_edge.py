@@ -53,10 +53,16 @@ def edge(tmp_path_factory):
     ca.cert_pem.write_to_path(str(base / "origin-ca.pem"))
     # The edge signs requests to S3 origins with Origin Access Control with the root key, so
     # that this node's own S3 API can stand in for a remote S3 endpoint.
+    # Viewers reach the edge over HTTPS too, on aliases under edge.test, with a certificate
+    # from the same CA.
+    viewer_cert = ca.issue_cert("*.edge.test", "localhost")
+    viewer_cert.private_key_and_cert_chain_pem.write_to_path(str(base / "viewer.pem"))
     conf.write_text(f'[edge]\ndistributions_dir = "{dists}"\nmemory_cache_mb = 64\ndisk_cache_mb = 512\n'
                     f'origin_ca_file = "{base / "origin-ca.pem"}"\n'
+                    f'tls_cert_file = "{base / "viewer.pem"}"\ntls_key_file = "{base / "viewer.pem"}"\n'
                     f'[edge.origin_access]\naccess_key = "{ACCESS_KEY}"\nsecret_key = "{SECRET_KEY}"\n')
-    w = Wharf(base / "data").start("--config", str(conf))
+    w = Wharf(base / "data").start("--config", str(conf), "--edge-tls-listen", "127.0.0.1:0")
+    w.ca_file = base / "origin-ca.pem"
     w.dists = dists
     w.conf = conf
     w.ca = ca

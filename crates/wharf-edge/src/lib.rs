@@ -24,4 +24,4 @@ pub mod registry;
 pub mod respond;
 pub mod response_headers;
 
-pub use pipeline::{Edge, EdgeConfig};
+pub use pipeline::{Edge, EdgeConfig, ViewerHttps};

@@ -42,6 +42,8 @@ pub struct EdgeConfig {
     /// The `X-Amz-Cf-Pop` value (CloudFront: an airport code and a number, `IAD89-C1`).
     pub pop: String,
     pub cache: CacheConfig,
+    /// The port of the edge's HTTPS listener, where `redirect-to-https` sends viewers.
+    pub https_port: Option<u16>,
 }
 
 pub struct Edge {
@@ -49,7 +51,12 @@ pub struct Edge {
     pub cache: Arc<Cache>,
     pop: String,
     via: HeaderValue,
+    https_port: Option<u16>,
 }
+
+/// A request extension set by the listener that terminated TLS: the viewer used HTTPS.
+#[derive(Debug, Clone, Copy)]
+pub struct ViewerHttps;
 
 /// One request's journey through the phases.
 #[derive(Clone)]
@@ -63,6 +70,8 @@ struct ViewerCtx {
     query: Option<String>,
     headers: HeaderMap,
     client: Option<SocketAddr>,
+    /// The viewer connected over HTTPS.
+    https: bool,
     /// Serving a custom error page already: do not recurse.
     error_page: bool,
 }
@@ -92,6 +101,7 @@ impl Edge {
             cache: Cache::open(&cfg.cache)?,
             pop: cfg.pop.clone(),
             via,
+            https_port: cfg.https_port,
         })
     }
 
@@ -177,14 +187,15 @@ impl Edge {
             path = format!("/{root}");
         }
         let (behavior, b) = dist.behavior_for(&path);
-        let https = parts.uri.scheme_str() == Some("https");
+        let https = parts.extensions.get::<ViewerHttps>().is_some()
+            || parts.uri.scheme_str() == Some("https");
         match b.viewer_protocol_policy {
             ViewerProtocolPolicy::RedirectToHttps if !https => {
                 let mut r = Response::new(respond::empty());
                 *r.status_mut() = StatusCode::MOVED_PERMANENTLY;
                 let pq = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-                if let Ok(v) = HeaderValue::from_str(&format!("https://{}{pq}", host.unwrap_or("")))
-                {
+                let host = https_authority(host.unwrap_or(""), self.https_port);
+                if let Ok(v) = HeaderValue::from_str(&format!("https://{host}{pq}")) {
                     r.headers_mut().insert(header::LOCATION, v);
                 }
                 return (r, CacheStatus::Miss);
@@ -220,6 +231,7 @@ impl Edge {
             query: parts.uri.query().map(str::to_owned),
             headers: parts.headers,
             client,
+            https,
             error_page: false,
         };
         let cacheable = {
@@ -314,11 +326,13 @@ impl Edge {
         let origin = ctx.behavior().target.clone();
         let template = self.origin_request(ctx, Method::GET);
         Arc::new(move |start, end: Option<u64>| {
+            // (Fields, not the whole template: a request with a body is not `Sync`.)
             let mut req = OriginRequest {
                 method: Method::GET,
                 path_and_query: template.path_and_query.clone(),
                 headers: template.headers.clone(),
                 body: None,
+                viewer_https: template.viewer_https,
             };
             let last = end.map(|e| (e - 1).to_string()).unwrap_or_default();
             if let Ok(v) = HeaderValue::from_str(&format!("bytes={start}-{last}")) {
@@ -875,6 +889,7 @@ impl Edge {
             path_and_query,
             headers: h,
             body: None,
+            viewer_https: ctx.https,
         }
     }
 
@@ -917,6 +932,7 @@ impl Edge {
             query: None,
             headers: page_headers,
             client: ctx.client,
+            https: ctx.https,
             error_page: true,
         };
         let (mut page_resp, _) = Box::pin(self.cached(&page_ctx)).await;
@@ -963,6 +979,24 @@ fn vary_value(ctx: &ViewerCtx, name: &str) -> Option<String> {
 }
 
 /// The path of a `Location`/`Content-Location` value if it names the request's own host.
+/// The viewer's `Host` with the port of the HTTPS listener (none for 443); unchanged when
+/// the edge has no HTTPS listener of its own (TLS ends in front of it).
+fn https_authority(host: &str, https_port: Option<u16>) -> String {
+    let Some(port) = https_port else {
+        return host.to_owned();
+    };
+    let name = match host.find(']') {
+        // `[v6]` or `[v6]:port`
+        Some(i) if host.starts_with('[') => &host[..=i],
+        _ => host.split_once(':').map_or(host, |(n, _)| n),
+    };
+    if port == 443 {
+        name.to_owned()
+    } else {
+        format!("{name}:{port}")
+    }
+}
+
 /// Reads a body of at most `cap` bytes whole; a longer one (or one that fails) comes back as a
 /// stream of what was read and the rest.
 async fn read_short(
@@ -1022,4 +1056,20 @@ where
         }
     });
     Some(Box::pin(s))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::https_authority;
+
+    #[test]
+    fn redirects_name_the_https_port() {
+        assert_eq!(
+            https_authority("a.localhost:8080", Some(8443)),
+            "a.localhost:8443"
+        );
+        assert_eq!(https_authority("a.example", Some(443)), "a.example");
+        assert_eq!(https_authority("[::1]:8080", Some(8443)), "[::1]:8443");
+        assert_eq!(https_authority("a.example:80", None), "a.example:80");
+    }
 }

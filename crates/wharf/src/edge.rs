@@ -18,7 +18,8 @@ use crate::local_origin::WharfOrigins;
 /// How often `distributions_dir` is checked for changes.
 pub const RELOAD_INTERVAL: Duration = Duration::from_secs(1);
 
-pub fn build(cfg: &Config, store: &Store) -> Result<Arc<Edge>> {
+/// `https_port`: the port the edge's HTTPS listener is bound to, if it has one.
+pub fn build(cfg: &Config, store: &Store, https_port: Option<u16>) -> Result<Arc<Edge>> {
     let e = &cfg.edge;
     let tls = wharf_edge::origin::tls::client_config(e.origin_ca_file.as_deref())
         .map_err(anyhow::Error::msg)?;
@@ -48,6 +49,7 @@ pub fn build(cfg: &Config, store: &Store) -> Result<Arc<Edge>> {
                 disk_bytes: e.disk_cache_bytes,
                 dir: Some(cfg.data_dir.join("edge-cache")),
             },
+            https_port,
         },
     )
     .context("opening the edge cache")?;

@@ -11,6 +11,7 @@ mod local_origin;
 mod malloc;
 mod root;
 mod server;
+mod tls;
 mod users;
 
 use std::path::PathBuf;
@@ -45,6 +46,10 @@ enum Command {
         /// Address of the CDN edge (default: 127.0.0.1:8080).
         #[arg(long)]
         edge_listen: Option<String>,
+        /// Address of the CDN edge over HTTPS (off unless given; needs [edge] tls_cert_file and
+        /// tls_key_file).
+        #[arg(long)]
+        edge_tls_listen: Option<String>,
         /// Create a demo bucket with a page and print how to reach it.
         #[arg(long)]
         demo: bool,
@@ -124,6 +129,7 @@ async fn run() -> Result<()> {
             data_dir,
             api_listen,
             edge_listen,
+            edge_tls_listen,
             demo,
         } => {
             let cfg = config::Config::load(config::Overrides {
@@ -131,6 +137,7 @@ async fn run() -> Result<()> {
                 data_dir,
                 api_listen,
                 edge_listen,
+                edge_tls_listen,
             })?;
             server::serve(cfg, demo).await
         }

@@ -14,11 +14,13 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder as ConnBuilder;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+use wharf_edge::ViewerHttps;
 use wharf_s3::http_layer::{IdleTimeoutBody, precheck};
 use wharf_store::Store;
 
 use crate::config::Config;
-use crate::{control, demo, edge, root};
+use crate::{control, demo, edge, root, tls};
 
 /// How long in-flight requests may take to finish after a shutdown signal.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
@@ -39,11 +41,24 @@ pub async fn serve(mut cfg: Config, demo_mode: bool) -> Result<()> {
     let edge_listener = TcpListener::bind(cfg.edge.listen)
         .await
         .with_context(|| format!("binding {}", cfg.edge.listen))?;
+    let edge_tls = match &cfg.edge.tls {
+        Some(t) => {
+            let acceptor = tls::acceptor(&t.cert_file, &t.key_file)?;
+            let listener = TcpListener::bind(t.listen)
+                .await
+                .with_context(|| format!("binding {}", t.listen))?;
+            Some((listener, acceptor))
+        }
+        None => None,
+    };
     let addr = api_listener.local_addr()?;
     let edge_addr = edge_listener.local_addr()?;
     // Tests and scripts read these lines to learn the ports when they ask for port 0.
     println!("wharf: S3 API listening on http://{addr}");
     println!("wharf: edge listening on http://{edge_addr}");
+    if let Some((l, _)) = &edge_tls {
+        println!("wharf: edge listening on https://{}", l.local_addr()?);
+    }
     if let Some(k) = &new_root {
         println!(
             "wharf: generated root credentials (stored in {}/root-credentials):",
@@ -55,7 +70,11 @@ pub async fn serve(mut cfg: Config, demo_mode: bool) -> Result<()> {
     if demo_mode {
         demo::run(&store, addr, edge_addr, &cfg).await?;
     }
-    let edge = edge::build(&cfg, &store)?;
+    let https_port = match &edge_tls {
+        Some((l, _)) => Some(l.local_addr()?.port()),
+        None => None,
+    };
+    let edge = edge::build(&cfg, &store, https_port)?;
     let s3 = wharf_s3::service(store.clone(), cfg.region.clone(), cfg.domains.clone());
 
     let graceful = Arc::new(GracefulShutdown::new());
@@ -64,6 +83,7 @@ pub async fn serve(mut cfg: Config, demo_mode: bool) -> Result<()> {
         let (edge, store) = (edge.clone(), store.clone());
         accept_loop(
             api_listener,
+            None,
             graceful.clone(),
             stop_rx.clone(),
             move |mut req: http::Request<Incoming>, _peer| {
@@ -84,24 +104,44 @@ pub async fn serve(mut cfg: Config, demo_mode: bool) -> Result<()> {
             },
         )
     };
-    let edge_loop = accept_loop(
-        edge_listener,
-        graceful.clone(),
-        stop_rx,
+    let edge_handler = |https: bool| {
+        let edge = edge.clone();
         move |req: http::Request<Incoming>, peer| {
             let edge = edge.clone();
             async move {
-                let req = req.map(IdleTimeoutBody::new);
+                let mut req = req.map(IdleTimeoutBody::new);
+                if https {
+                    req.extensions_mut().insert(ViewerHttps);
+                }
                 Ok::<_, std::convert::Infallible>(edge.handle(req, Some(peer)).await)
             }
-        },
+        }
+    };
+    let edge_loop = accept_loop(
+        edge_listener,
+        None,
+        graceful.clone(),
+        stop_rx.clone(),
+        edge_handler(false),
     );
+    let tls_task = edge_tls.map(|(listener, acceptor)| {
+        tokio::spawn(accept_loop(
+            listener,
+            Some(acceptor),
+            graceful.clone(),
+            stop_rx,
+            edge_handler(true),
+        ))
+    });
     let api = tokio::spawn(api);
     let edge_task = tokio::spawn(edge_loop);
     shutdown_signal().await;
     let _ = stop_tx.send(true);
     let _ = api.await;
     let _ = edge_task.await;
+    if let Some(t) = tls_task {
+        let _ = t.await;
+    }
     println!("wharf: shutting down, finishing requests in flight");
     let graceful = Arc::try_unwrap(graceful).unwrap_or_else(|_| GracefulShutdown::new());
     tokio::select! {
@@ -112,9 +152,11 @@ pub async fn serve(mut cfg: Config, demo_mode: bool) -> Result<()> {
     Ok(())
 }
 
-/// Accepts connections until `stop` turns true, serving each with `handler`.
+/// Accepts connections until `stop` turns true, serving each with `handler` (over TLS when
+/// `tls` is given).
 async fn accept_loop<H, F, B, E>(
     listener: TcpListener,
+    tls: Option<TlsAcceptor>,
     graceful: Arc<GracefulShutdown>,
     mut stop: tokio::sync::watch::Receiver<bool>,
     handler: H,
@@ -145,17 +187,48 @@ async fn accept_loop<H, F, B, E>(
         };
         let _ = stream.set_nodelay(true);
         let h = handler.clone();
-        let svc = hyper::service::service_fn(move |req| h(req, peer));
-        let conn = builder
-            .serve_connection(TokioIo::new(stream), svc)
-            .into_owned();
-        let conn = graceful.watch(conn);
-        tokio::spawn(async move {
-            if let Err(e) = conn.await {
-                tracing::debug!(error = %e, "connection ended with an error");
+        match &tls {
+            None => serve_connection(&builder, &graceful, stream, h, peer),
+            Some(acceptor) => {
+                // The handshake runs on the connection's own task, never in the accept loop.
+                let (acceptor, builder, graceful) =
+                    (acceptor.clone(), builder.clone(), graceful.clone());
+                tokio::spawn(async move {
+                    match tokio::time::timeout(HEADER_READ_TIMEOUT, acceptor.accept(stream)).await {
+                        Ok(Ok(tls)) => serve_connection(&builder, &graceful, tls, h, peer),
+                        Ok(Err(e)) => tracing::debug!(error = %e, %peer, "TLS handshake failed"),
+                        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+                    }
+                });
             }
-        });
+        }
     }
+}
+
+/// Serves one connection with `handler` on its own task, watched for graceful shutdown.
+fn serve_connection<I, H, F, B, E>(
+    builder: &ConnBuilder<TokioExecutor>,
+    graceful: &GracefulShutdown,
+    io: I,
+    handler: H,
+    peer: SocketAddr,
+) where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    H: Fn(http::Request<Incoming>, SocketAddr) -> F + Clone + Send + Sync + 'static,
+    F: std::future::Future<Output = Result<http::Response<B>, E>> + Send + 'static,
+    B: http_body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    E: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let svc = hyper::service::service_fn(move |req| handler(req, peer));
+    let conn = builder.serve_connection(TokioIo::new(io), svc).into_owned();
+    let conn = graceful.watch(conn);
+    tokio::spawn(async move {
+        if let Err(e) = conn.await {
+            tracing::debug!(error = %e, "connection ended with an error");
+        }
+    });
 }
 
 async fn shutdown_signal() {

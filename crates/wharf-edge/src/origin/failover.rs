@@ -26,12 +26,7 @@ impl Origin for OriginGroup {
             if !may_fail_over {
                 return primary.fetch(req).await;
             }
-            let again = OriginRequest {
-                method: req.method.clone(),
-                path_and_query: req.path_and_query.clone(),
-                headers: req.headers.clone(),
-                body: None,
-            };
+            let again = req.without_body();
             let reason = match primary.fetch(req).await {
                 Ok(resp) if codes.contains(&resp.status.as_u16()) => FailoverReason::StatusCode,
                 Ok(resp) => return Ok(resp),

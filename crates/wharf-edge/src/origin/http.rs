@@ -2,9 +2,9 @@
 //! per origin.
 //!
 //! The scheme follows CloudFront: a custom origin's `OriginProtocolPolicy` (`https-only` on
-//! `HTTPSPort`; `http-only` and, while the edge listens on HTTP only, `match-viewer` on
-//! `HTTPPort`); an S3 origin over HTTPS, unless its `DomainName` names a port other than 443
-//! (a Wharf extension for S3 endpoints on plain HTTP, such as `10.0.0.5:9000`).
+//! `HTTPSPort`, `http-only` on `HTTPPort`, `match-viewer` on whichever the viewer used); an S3
+//! origin over HTTPS, unless its `DomainName` names a port other than 443 (a Wharf extension
+//! for S3 endpoints on plain HTTP, such as `10.0.0.5:9000`).
 //!
 //! CloudFront's origin settings apply: `ConnectionAttempts` (1–3) connection tries of
 //! `ConnectionTimeout` seconds each, `OriginReadTimeout` for the response head and between body
@@ -35,10 +35,20 @@ pub const DEFAULT_CONNECTION_ATTEMPTS: u32 = 3;
 pub const DEFAULT_READ_TIMEOUT: u64 = 30;
 pub const DEFAULT_KEEPALIVE_TIMEOUT: u64 = 5;
 
+/// Which scheme reaches the origin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Protocol {
+    Http,
+    Https,
+    MatchViewer,
+}
+
 pub struct HttpOrigin {
     client: Client<HttpsConnector<HttpConnector>, OutBody>,
-    scheme: &'static str,
-    authority: String,
+    protocol: Protocol,
+    /// `host[:port]` for HTTP and for HTTPS (the ports differ for custom origins).
+    http_authority: String,
+    https_authority: String,
     attempts: u32,
     read_timeout: Duration,
     signer: Option<S3Signer>,
@@ -51,11 +61,12 @@ impl HttpOrigin {
         tls: Arc<rustls::ClientConfig>,
     ) -> Result<Self, String> {
         let host = c.domain_name.trim_end_matches('.');
-        let (https, port, read, keepalive) = match &c.custom_origin_config {
+        let (protocol, ports, read, keepalive) = match &c.custom_origin_config {
             Some(custom) => {
-                let https = match custom.origin_protocol_policy.as_str() {
-                    "https-only" => true,
-                    "http-only" | "match-viewer" => false,
+                let protocol = match custom.origin_protocol_policy.as_str() {
+                    "https-only" => Protocol::Https,
+                    "http-only" => Protocol::Http,
+                    "match-viewer" => Protocol::MatchViewer,
                     other => {
                         return Err(format!(
                             "origin {}: unknown OriginProtocolPolicy {other:?}",
@@ -64,12 +75,8 @@ impl HttpOrigin {
                     }
                 };
                 (
-                    https,
-                    Some(if https {
-                        custom.https_port
-                    } else {
-                        custom.http_port
-                    }),
+                    protocol,
+                    Some((custom.http_port, custom.https_port)),
                     custom.origin_read_timeout,
                     custom.origin_keepalive_timeout,
                 )
@@ -79,7 +86,11 @@ impl HttpOrigin {
                     .rsplit_once(':')
                     .and_then(|(_, p)| p.parse::<u16>().ok());
                 (
-                    explicit.is_none_or(|p| p == 443),
+                    if explicit.is_none_or(|p| p == 443) {
+                        Protocol::Https
+                    } else {
+                        Protocol::Http
+                    },
                     None,
                     c.s3_origin_config
                         .as_ref()
@@ -103,15 +114,15 @@ impl HttpOrigin {
             .pool_idle_timeout(keepalive)
             .pool_max_idle_per_host(256)
             .build(connector);
-        let default_port = if https { 443 } else { 80 };
-        let authority = match port {
-            Some(p) if p != default_port => format!("{host}:{p}"),
+        let authority = |port: Option<u16>, default: u16| match port {
+            Some(p) if p != default => format!("{host}:{p}"),
             _ => host.to_owned(),
         };
         Ok(Self {
             client,
-            scheme: if https { "https" } else { "http" },
-            authority,
+            protocol,
+            http_authority: authority(ports.map(|p| p.0), 80),
+            https_authority: authority(ports.map(|p| p.1), 443),
             attempts: c
                 .connection_attempts
                 .unwrap_or(DEFAULT_CONNECTION_ATTEMPTS)
@@ -132,8 +143,16 @@ impl Origin for HttpOrigin {
         mut req: OriginRequest,
     ) -> BoxFuture<'static, Result<OriginResponse, OriginError>> {
         let client = self.client.clone();
-        let authority = self.authority.clone();
-        let scheme = self.scheme;
+        let https = match self.protocol {
+            Protocol::Https => true,
+            Protocol::Http => false,
+            Protocol::MatchViewer => req.viewer_https,
+        };
+        let (scheme, authority) = if https {
+            ("https", self.https_authority.clone())
+        } else {
+            ("http", self.http_authority.clone())
+        };
         let attempts = self.attempts;
         let read_timeout = self.read_timeout;
         if let Some(signer) = &self.signer {

@@ -30,6 +30,21 @@ pub struct OriginRequest {
     pub path_and_query: String,
     pub headers: HeaderMap,
     pub body: Option<RequestBody>,
+    /// The viewer came over HTTPS (a `match-viewer` origin is then reached over HTTPS).
+    pub viewer_https: bool,
+}
+
+impl OriginRequest {
+    /// The same request without its body: for a retry at another origin, or a range.
+    pub fn without_body(&self) -> Self {
+        Self {
+            method: self.method.clone(),
+            path_and_query: self.path_and_query.clone(),
+            headers: self.headers.clone(),
+            body: None,
+            viewer_https: self.viewer_https,
+        }
+    }
 }
 
 /// What an origin answered. The body streams; an error in it means the origin failed mid-body.

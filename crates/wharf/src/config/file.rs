@@ -17,6 +17,9 @@
 //! disk_cache_mb = 10240          # disk tier budget (0: memory only)
 //! origin_ca_file = "PATH"        # PEM CA certificates trusted for HTTPS origins, beside the
 //!                                # system's
+//! tls_listen = "127.0.0.1:8443"  # the edge over HTTPS too (needs the two files below)
+//! tls_cert_file = "PATH"         # PEM certificate chain viewers are shown
+//! tls_key_file = "PATH"          # its PEM private key
 //!
 //! [edge.origin_access]           # signs requests to remote S3 origins with an
 //! access_key = "..."             # OriginAccessControlId (SigV4, service s3)
@@ -65,6 +68,11 @@ pub struct EdgeSection {
     pub disk_cache_mb: Option<u64>,
     /// PEM bundle of CA certificates trusted for HTTPS origins (beside the system's).
     pub origin_ca_file: Option<PathBuf>,
+    /// Address of the edge's HTTPS listener.
+    pub tls_listen: Option<String>,
+    /// The viewer certificate chain (PEM) and its private key.
+    pub tls_cert_file: Option<PathBuf>,
+    pub tls_key_file: Option<PathBuf>,
     /// Credentials for Origin Access Control to remote S3 origins.
     #[serde(default)]
     pub origin_access: OriginAccessSection,

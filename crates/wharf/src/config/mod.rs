@@ -36,6 +36,16 @@ pub struct EdgeConfig {
     pub origin_access: Option<OriginAccess>,
     /// Extra CA certificates (PEM) for HTTPS origins.
     pub origin_ca_file: Option<PathBuf>,
+    /// The HTTPS listener for viewers, if any.
+    pub tls: Option<EdgeTls>,
+}
+
+/// The edge's HTTPS listener: where, and the certificate it presents.
+#[derive(Debug, Clone)]
+pub struct EdgeTls {
+    pub listen: SocketAddr,
+    pub cert_file: PathBuf,
+    pub key_file: PathBuf,
 }
 
 const MIB: u64 = 1 << 20;
@@ -47,6 +57,7 @@ pub struct Overrides {
     pub data_dir: Option<PathBuf>,
     pub api_listen: Option<String>,
     pub edge_listen: Option<String>,
+    pub edge_tls_listen: Option<String>,
 }
 
 fn env(name: &str) -> Option<String> {
@@ -108,6 +119,26 @@ impl Config {
             (None, None) => None,
             _ => anyhow::bail!("[edge.origin_access] needs both an access key and a secret key"),
         };
+        let tls_listen = o
+            .edge_tls_listen
+            .or_else(|| env("WHARF_EDGE_TLS_LISTEN"))
+            .or(file.edge.tls_listen);
+        let tls = match tls_listen {
+            None => None,
+            Some(addr) => Some(EdgeTls {
+                listen: addr
+                    .parse()
+                    .with_context(|| format!("invalid edge TLS listen address {addr:?}"))?,
+                cert_file: env("WHARF_EDGE_TLS_CERT_FILE")
+                    .map(PathBuf::from)
+                    .or(file.edge.tls_cert_file)
+                    .context("the edge's HTTPS listener needs [edge] tls_cert_file")?,
+                key_file: env("WHARF_EDGE_TLS_KEY_FILE")
+                    .map(PathBuf::from)
+                    .or(file.edge.tls_key_file)
+                    .context("the edge's HTTPS listener needs [edge] tls_key_file")?,
+            }),
+        };
         let edge = EdgeConfig {
             listen: edge_listen
                 .parse()
@@ -128,6 +159,7 @@ impl Config {
             origin_ca_file: env("WHARF_ORIGIN_CA_FILE")
                 .map(PathBuf::from)
                 .or(file.edge.origin_ca_file),
+            tls,
         };
         Ok(Self {
             edge,
