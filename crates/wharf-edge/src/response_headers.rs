@@ -125,48 +125,16 @@ impl ResponseHeadersPolicy {
         });
         let mut sets = Vec::new();
         if let Some(s) = &c.security_headers_config {
-            if let Some(x) = &s.xss_protection {
+            let xss = s.xss_protection.as_ref().map(|x| {
                 let v = match (x.protection, x.mode_block, &x.report_uri) {
                     (false, _, _) => "0".to_owned(),
                     (true, true, _) => "1; mode=block".to_owned(),
                     (true, false, Some(uri)) => format!("1; report={uri}"),
                     (true, false, None) => "1".to_owned(),
                 };
-                sets.push(Set {
-                    name: HeaderName::from_static("x-xss-protection"),
-                    value: value(&v)?,
-                    replace: x.override_,
-                });
-            }
-            if let Some(f) = &s.frame_options {
-                sets.push(Set {
-                    name: header::X_FRAME_OPTIONS,
-                    value: value(&f.frame_option)?,
-                    replace: f.override_,
-                });
-            }
-            if let Some(r) = &s.referrer_policy {
-                sets.push(Set {
-                    name: header::REFERRER_POLICY,
-                    value: value(&r.referrer_policy)?,
-                    replace: r.override_,
-                });
-            }
-            if let Some(p) = &s.content_security_policy {
-                sets.push(Set {
-                    name: header::CONTENT_SECURITY_POLICY,
-                    value: value(&p.content_security_policy)?,
-                    replace: p.override_,
-                });
-            }
-            if let Some(t) = &s.content_type_options {
-                sets.push(Set {
-                    name: header::X_CONTENT_TYPE_OPTIONS,
-                    value: HeaderValue::from_static("nosniff"),
-                    replace: t.override_,
-                });
-            }
-            if let Some(h) = &s.strict_transport_security {
+                (v, x.override_)
+            });
+            let hsts = s.strict_transport_security.as_ref().map(|h| {
                 let mut v = format!("max-age={}", h.access_control_max_age_sec);
                 if h.include_subdomains {
                     v.push_str("; includeSubDomains");
@@ -174,11 +142,44 @@ impl ResponseHeadersPolicy {
                 if h.preload {
                     v.push_str("; preload");
                 }
-                sets.push(Set {
-                    name: header::STRICT_TRANSPORT_SECURITY,
-                    value: value(&v)?,
-                    replace: h.override_,
-                });
+                (v, h.override_)
+            });
+            let fields = [
+                (HeaderName::from_static("x-xss-protection"), xss),
+                (
+                    header::X_FRAME_OPTIONS,
+                    s.frame_options
+                        .as_ref()
+                        .map(|f| (f.frame_option.clone(), f.override_)),
+                ),
+                (
+                    header::REFERRER_POLICY,
+                    s.referrer_policy
+                        .as_ref()
+                        .map(|r| (r.referrer_policy.clone(), r.override_)),
+                ),
+                (
+                    header::CONTENT_SECURITY_POLICY,
+                    s.content_security_policy
+                        .as_ref()
+                        .map(|p| (p.content_security_policy.clone(), p.override_)),
+                ),
+                (
+                    header::X_CONTENT_TYPE_OPTIONS,
+                    s.content_type_options
+                        .as_ref()
+                        .map(|t| ("nosniff".to_owned(), t.override_)),
+                ),
+                (header::STRICT_TRANSPORT_SECURITY, hsts),
+            ];
+            for (name, set) in fields {
+                if let Some((v, replace)) = set {
+                    sets.push(Set {
+                        name,
+                        value: value(&v)?,
+                        replace,
+                    });
+                }
             }
         }
         for h in c.custom_headers_config.iter().flat_map(|c| &c.items) {
