@@ -110,14 +110,15 @@ class Origin:
                     piece = body[i:i + step]
                     if cut is not None and sent + len(piece) > cut:
                         piece = piece[: cut - sent]
+                        origin.count_sent(path, len(piece))
                         self.wfile.write(piece if not chunked else b"%x\r\n%s\r\n" % (len(piece), piece))
                         sent += len(piece)
                         self.wfile.flush()
-                        with origin.lock:
-                            origin.bytes_sent[path] = origin.bytes_sent.get(path, 0) + sent
                         self.close_connection = True
                         self.connection.shutdown(2)
                         return
+                    # Counted before it is written: whatever the edge has received is counted.
+                    origin.count_sent(path, len(piece))
                     if chunked:
                         self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
                     else:
@@ -128,9 +129,6 @@ class Origin:
                         time.sleep(route.chunk_delay)
                 if chunked:
                     self.wfile.write(b"0\r\n\r\n")
-                with origin.lock:
-                    if path:
-                        origin.bytes_sent[path] = origin.bytes_sent.get(path, 0) + sent
 
             do_GET = _handle
             do_HEAD = _handle
@@ -153,6 +151,11 @@ class Origin:
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
+
+    def count_sent(self, path, n):
+        if path:
+            with self.lock:
+                self.bytes_sent[path] = self.bytes_sent.get(path, 0) + n
 
     def count(self, path, method=None):
         with self.lock:
