@@ -148,8 +148,8 @@ pub fn from_entry(
         && method == Method::GET
         && if_range_holds(req, &head.headers)
         && let Some(asked) = req.get(header::RANGE)
-        && !entry.chunks().complete()
         && let Some((content_range, bytes)) = cache.replay_fragment(entry, asked)
+        && !entry.chunks().complete()
     {
         headers.insert(header::CONTENT_RANGE, content_range);
         headers.insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));

@@ -353,21 +353,26 @@ impl Cache {
         entry: &Entry,
         range: &http::HeaderValue,
     ) -> Option<(http::HeaderValue, Bytes)> {
-        let f = entry.chunks().fragment.clone()?;
-        if f.asked != range {
-            return None;
-        }
-        Some((f.content_range, self.memory.get(entry.id, FRAGMENT_SLOT)?))
+        let content_range = {
+            let c = entry.chunks();
+            let f = c.fragment.as_ref().filter(|f| f.asked == range)?;
+            f.content_range.clone()
+        };
+        Some((content_range, self.memory.get(entry.id, FRAGMENT_SLOT)?))
     }
 
     /// The fragment's bytes from `pos` (to its end), if it holds `pos`.
     fn fragment_from(&self, entry: &Entry, pos: u64) -> Option<Bytes> {
-        let f = entry.chunks().fragment.clone()?;
-        if pos < f.start || pos >= f.end() {
-            return None;
-        }
+        let start = {
+            let c = entry.chunks();
+            let f = c
+                .fragment
+                .as_ref()
+                .filter(|f| f.start <= pos && pos < f.end())?;
+            f.start
+        };
         let b = self.memory.get(entry.id, FRAGMENT_SLOT)?;
-        let from = usize::try_from(pos - f.start).ok()?;
+        let from = usize::try_from(pos - start).ok()?;
         (from < b.len()).then(|| b.slice(from..))
     }
 
