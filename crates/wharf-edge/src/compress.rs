@@ -96,10 +96,7 @@ pub fn compressible(content_type: &str) -> bool {
 
 /// Whether this response should be compressed with `enc`.
 pub fn applies(status: StatusCode, headers: &HeaderMap) -> bool {
-    let len = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
+    let len = crate::cache::content_length(headers);
     status == StatusCode::OK
         && !headers.contains_key(header::CONTENT_ENCODING)
         && len.is_some_and(|l| (MIN_COMPRESS_SIZE..=MAX_COMPRESS_SIZE).contains(&l))
