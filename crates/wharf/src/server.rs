@@ -187,49 +187,37 @@ async fn accept_loop<H, F, B, E>(
         };
         let _ = stream.set_nodelay(true);
         let h = handler.clone();
-        match &tls {
-            None => serve_connection(&builder, &graceful, stream, h, peer),
-            Some(acceptor) => {
-                // The handshake runs on the connection's own task, never in the accept loop.
-                let (acceptor, builder, graceful) =
-                    (acceptor.clone(), builder.clone(), graceful.clone());
-                tokio::spawn(async move {
+        let (tls, builder, graceful) = (tls.clone(), builder.clone(), graceful.clone());
+        tokio::spawn(async move {
+            // The handshake runs on the connection's own task, never in the accept loop.
+            let io: Box<dyn Io> = match tls {
+                None => Box::new(stream),
+                Some(acceptor) => {
                     match tokio::time::timeout(HEADER_READ_TIMEOUT, acceptor.accept(stream)).await {
-                        Ok(Ok(tls)) => serve_connection(&builder, &graceful, tls, h, peer),
-                        Ok(Err(e)) => tracing::debug!(error = %e, %peer, "TLS handshake failed"),
-                        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+                        Ok(Ok(tls)) => Box::new(tls),
+                        Ok(Err(e)) => {
+                            tracing::debug!(error = %e, %peer, "TLS handshake failed");
+                            return;
+                        }
+                        Err(_) => {
+                            tracing::debug!(%peer, "TLS handshake timed out");
+                            return;
+                        }
                     }
-                });
+                }
+            };
+            let svc = hyper::service::service_fn(move |req| h(req, peer));
+            let conn = builder.serve_connection(TokioIo::new(io), svc).into_owned();
+            if let Err(e) = graceful.watch(conn).await {
+                tracing::debug!(error = %e, "connection ended with an error");
             }
-        }
+        });
     }
 }
 
-/// Serves one connection with `handler` on its own task, watched for graceful shutdown.
-fn serve_connection<I, H, F, B, E>(
-    builder: &ConnBuilder<TokioExecutor>,
-    graceful: &GracefulShutdown,
-    io: I,
-    handler: H,
-    peer: SocketAddr,
-) where
-    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
-    H: Fn(http::Request<Incoming>, SocketAddr) -> F + Clone + Send + Sync + 'static,
-    F: std::future::Future<Output = Result<http::Response<B>, E>> + Send + 'static,
-    B: http_body::Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-    E: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
-    let svc = hyper::service::service_fn(move |req| handler(req, peer));
-    let conn = builder.serve_connection(TokioIo::new(io), svc).into_owned();
-    let conn = graceful.watch(conn);
-    tokio::spawn(async move {
-        if let Err(e) = conn.await {
-            tracing::debug!(error = %e, "connection ended with an error");
-        }
-    });
-}
+/// A connection's byte stream: plain TCP or TLS over it.
+trait Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Io for T {}
 
 async fn shutdown_signal() {
     use tokio::signal::unix::{SignalKind, signal};
