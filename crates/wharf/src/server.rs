@@ -187,7 +187,10 @@ async fn accept_loop<H, F, B, E>(
         };
         let _ = stream.set_nodelay(true);
         let h = handler.clone();
-        let (tls, builder, graceful) = (tls.clone(), builder.clone(), graceful.clone());
+        // Taken here, before the task runs: shutdown waits for this connection from now on
+        // (and the task holds no `GracefulShutdown`, which shutdown must own).
+        let watcher = graceful.watcher();
+        let (tls, builder) = (tls.clone(), builder.clone());
         tokio::spawn(async move {
             // The handshake runs on the connection's own task, never in the accept loop.
             let io: Box<dyn Io> = match tls {
@@ -208,7 +211,7 @@ async fn accept_loop<H, F, B, E>(
             };
             let svc = hyper::service::service_fn(move |req| h(req, peer));
             let conn = builder.serve_connection(TokioIo::new(io), svc).into_owned();
-            if let Err(e) = graceful.watch(conn).await {
+            if let Err(e) = watcher.watch(conn).await {
                 tracing::debug!(error = %e, "connection ended with an error");
             }
         });
