@@ -69,14 +69,27 @@ pub fn strip_hop_by_hop(h: &mut HeaderMap) {
 }
 
 /// A request ID in CloudFront's shape: 56 characters of URL-safe base64.
+///
+/// The bits come from SipHash, keyed with OS randomness once per thread, over a per-thread
+/// counter: unpredictable without the key and never repeated, and unlike asking the OS for
+/// every request, no system call.
 pub fn new_request_id() -> String {
+    use std::hash::BuildHasher;
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut raw = [0u8; 42];
-    if getrandom::fill(&mut raw).is_err() {
-        raw = [7; 42];
+    thread_local! {
+        static KEY: (std::hash::RandomState, std::cell::Cell<u64>) =
+            (std::hash::RandomState::new(), std::cell::Cell::new(0));
     }
+    let mut raw = [0u8; 48];
+    KEY.with(|(key, counter)| {
+        let n = counter.get();
+        counter.set(n.wrapping_add(1));
+        for (i, word) in raw.chunks_mut(8).enumerate() {
+            word.copy_from_slice(&key.hash_one((n, i)).to_le_bytes());
+        }
+    });
     let mut out = String::with_capacity(56);
-    for c in raw.chunks(3) {
+    for c in raw[..42].chunks(3) {
         let n = (u32::from(c[0]) << 16) | (u32::from(c[1]) << 8) | u32::from(c[2]);
         for shift in [18, 12, 6, 0] {
             out.push(ALPHABET[((n >> shift) & 63) as usize] as char);
