@@ -4,11 +4,16 @@
 # the same machine in the same run, driven by wrk. Not part of the test suite. Prints a table;
 # copy it into bench/RESULTS.md with the date and this command.
 #
+# The hit cells also run bench/ceiling.c, a minimal C server answering from memory with one
+# writev per request: what no cache can beat on this machine. Each hit cell runs BENCH_ROUNDS
+# times (default 3), the servers taking turns, and the table shows each server's median round.
+#
 #   bench/edge.sh                  # BENCH_SECONDS (default 8) per wrk cell
-#   BENCH_SECONDS=4 bench/edge.sh
+#   BENCH_SECONDS=4 BENCH_ROUNDS=5 bench/edge.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${BENCH_SECONDS:-8}
+rounds=${BENCH_ROUNDS:-3}
 work=$(mktemp -d /var/tmp/wharf-edge-bench.XXXXXX)
 chmod 755 "$work"
 pids=()
@@ -22,7 +27,7 @@ command -v nginx >/dev/null || need+=(nginx-light)
 if ((${#need[@]})); then apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null; fi
 cargo build --quiet --release --bin wharf
 
-ORIGIN=19100 NGINX=19101 VARNISH=19102 WHARF=19103 WHARF_API=19104
+ORIGIN=19100 NGINX=19101 VARNISH=19102 WHARF=19103 WHARF_API=19104 CEILING_1K=19105 CEILING_100K=19106
 MEM_MB=256
 
 # --- the origin: static files ---
@@ -84,25 +89,40 @@ WHARF_ROOT_ACCESS_KEY=AKIABENCH0000000001 WHARF_ROOT_SECRET_KEY=benchsecretbench
 wharf_pid=$!; pids+=($wharf_pid)
 sleep 2
 
+# --- the ceiling: one fixed body per port, from memory ---
+cc -O2 -o "$work/ceiling" bench/ceiling.c -lpthread
+"$work/ceiling" $CEILING_1K 2 "$work/www/1k" & pids+=($!)
+"$work/ceiling" $CEILING_100K 2 "$work/www/100k" & pids+=($!)
+
 declare -A PORT=([nginx]=$NGINX [varnish]=$VARNISH [wharf]=$WHARF)
 peers=(nginx varnish wharf)
 for p in "${peers[@]}"; do for f in 1k 100k; do
   curl -sf -o /dev/null "http://127.0.0.1:${PORT[$p]}/$f"; curl -sf -o /dev/null "http://127.0.0.1:${PORT[$p]}/$f"
 done; done
 
-printf '\n| workload (wrk, 64 connections, %ss) | nginx proxy_cache | Varnish | Wharf edge | Wharf / nginx | Wharf / Varnish |\n|---|---|---|---|---|---|\n' "$secs"
+printf '\n| workload (wrk, 64 connections, %ss, median of %s rounds) | nginx proxy_cache | Varnish | Wharf edge | ceiling | Wharf / nginx | Wharf / Varnish | ceiling / nginx |\n|---|---|---|---|---|---|---|---|\n' "$secs" "$rounds"
 for f in 1k 100k; do
-  declare -A RPS=() P99=()
-  for p in "${peers[@]}"; do
-    out=$(wrk -t2 -c64 -d"${secs}s" --latency "http://127.0.0.1:${PORT[$p]}/$f")
-    RPS[$p]=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
-    P99[$p]=$(awk '$1=="99%" {print $2}' <<<"$out")
+  if [ $f = 1k ]; then PORT[ceiling]=$CEILING_1K; else PORT[ceiling]=$CEILING_100K; fi
+  : > "$work/cells-$f"
+  for ((r = 1; r <= rounds; r++)); do
+    for p in "${peers[@]}" ceiling; do
+      out=$(wrk -t2 -c64 -d"${secs}s" --latency "http://127.0.0.1:${PORT[$p]}/$f")
+      echo "$p $(awk '/Requests\/sec/ {print $2}' <<<"$out") $(awk '$1=="99%" {print $2}' <<<"$out")" >> "$work/cells-$f"
+    done
   done
-  python3 - "$f" "${RPS[nginx]}" "${P99[nginx]}" "${RPS[varnish]}" "${P99[varnish]}" "${RPS[wharf]}" "${P99[wharf]}" <<'EOF'
+  python3 - "$f" "$work/cells-$f" <<'EOF'
 import sys
-f, rn, pn, rv, pv, rw, pw = sys.argv[1:]
-rn, rv, rw = float(rn), float(rv), float(rw)
-print(f"| {f} hit: req/s (p99) | {rn:,.0f} ({pn}) | {rv:,.0f} ({pv}) | {rw:,.0f} ({pw}) | {rw/rn:.2f}x | {rw/rv:.2f}x |")
+f, path = sys.argv[1:]
+runs = {}
+for line in open(path):
+    p, rps, p99 = line.split()
+    runs.setdefault(p, []).append((float(rps), p99))
+med = {p: sorted(v)[len(v) // 2] for p, v in runs.items()}
+cell = lambda p: f"{med[p][0]:,.0f} ({med[p][1]})"
+rn, rv, rw, rc = (med[p][0] for p in ("nginx", "varnish", "wharf", "ceiling"))
+print(f"| {f} hit: req/s (p99) | {cell('nginx')} | {cell('varnish')} | {cell('wharf')} | {cell('ceiling')} | {rw/rn:.2f}x | {rw/rv:.2f}x | {rc/rn:.2f}x |")
+for p, v in runs.items():
+    print(f"<!-- {f} {p} rounds: " + ", ".join(f"{x:,.0f} ({y})" for x, y in v) + " -->")
 EOF
 done
 
@@ -120,7 +140,7 @@ done
 python3 - "${GBS[nginx]}" "${GBS[varnish]}" "${GBS[wharf]}" <<'EOF'
 import sys
 n, v, w = (float(x) / 1e9 for x in sys.argv[1:])
-print(f"| 1 GiB hit: GB/s (one stream) | {n:.2f} | {v:.2f} | {w:.2f} | {w/n:.2f}x | {w/v:.2f}x |")
+print(f"| 1 GiB hit: GB/s (one stream) | {n:.2f} | {v:.2f} | {w:.2f} | | {w/n:.2f}x | {w/v:.2f}x | |")
 EOF
 
 # Miss storm: 1,000 concurrent requests for one cold 100 KiB object; origin requests counted
@@ -155,7 +175,7 @@ for p in ("nginx", "varnish", "wharf"):
     ok, secs = open(f"{work}/storm-{p}").read().split()
     n = sum(1 for l in log if f"GET /storm-{p} " in l)
     cells.append(f"{n} origin req, {float(secs)*1000:.0f} ms ({ok}/1000 ok)")
-print(f"| miss storm: 1,000 concurrent cold requests | {cells[0]} | {cells[1]} | {cells[2]} | | |")
+print(f"| miss storm: 1,000 concurrent cold requests | {cells[0]} | {cells[1]} | {cells[2]} | | | | |")
 EOF
 rss=$(awk '/VmHWM/ {print $2}' /proc/$wharf_pid/status)
 echo
