@@ -21,11 +21,11 @@ class Curl:
         return self.headers.get(name.lower())
 
 
-def curl(edge, name, path, https=True, extra=()):  # noqa: F811
+def curl(edge, name, path, https=True, extra=(), version="--http1.1", ca=None):  # noqa: F811
     port = edge.edge_tls_port if https else edge.edge_port
     scheme = "https" if https else "http"
     out = subprocess.run(
-        ["curl", "-sS", "-i", "--http1.1", "--cacert", str(edge.ca_file),
+        ["curl", "-sS", "-i", version, "--cacert", str(ca or edge.ca_file),
          "--resolve", f"{name}:{port}:127.0.0.1", *extra, f"{scheme}://{name}:{port}{path}"],
         capture_output=True, timeout=30, check=True).stdout
     head, _, body = out.partition(b"\r\n\r\n")
@@ -34,15 +34,18 @@ def curl(edge, name, path, https=True, extra=()):  # noqa: F811
     for line in lines[1:]:
         k, _, v = line.partition(":")
         headers[k.strip().lower()] = v.strip()
-    return Curl(int(lines[0].split()[1]), headers, body)
+    r = Curl(int(lines[0].split()[1]), headers, body)
+    r.version = lines[0].split()[0]
+    return r
 
 
-def site(edge, origin, policy="allow-all", origin_cfg=None, cache_policy=CACHING_OPTIMIZED):  # noqa: F811
+def site(edge, origin, policy="allow-all", origin_cfg=None, cache_policy=CACHING_OPTIMIZED,  # noqa: F811
+         alias=None, **extra):
     did = "S" + uuid.uuid4().hex[:10].upper()
-    alias = f"{did.lower()}.edge.test"
+    alias = alias or f"{did.lower()}.edge.test"
     cfg = distribution([origin_cfg or custom_origin("o", origin.port)],
                        behavior("o", cache_policy, ViewerProtocolPolicy=policy),
-                       Aliases={"Quantity": 1, "Items": [alias]})
+                       Aliases={"Quantity": 1, "Items": [alias]}, **extra)
     deploy(edge.dists, edge.edge_port, did, cfg)
     return alias
 
@@ -135,3 +138,101 @@ def test_tls_listener_needs_certificate_and_key(tmp_path, missing):
                           "--api-listen", "127.0.0.1:0", "--edge-listen", "127.0.0.1:0",
                           "--edge-tls-listen", "127.0.0.1:0"], capture_output=True, text=True, timeout=30)
     assert out.returncode != 0 and missing in out.stderr
+
+
+def test_https_viewers_get_http2_unless_the_distribution_says_http1_1(edge, origin):  # noqa: F811
+    p = path()
+    origin.routes[p] = Route(b"over h2", headers={"Content-Type": "text/plain"})
+    name = site(edge, origin)  # no HttpVersion: CloudFront's default, http2
+    r = curl(edge, name, p, version="--http2")
+    assert r.version == "HTTP/2" and r.status == 200 and r.body == b"over h2"
+    assert r.h("x-cache") == "Miss from cloudfront" and r.h("x-amz-cf-id")
+    r = curl(edge, name, p, version="--http2")
+    assert r.version == "HTTP/2" and r.h("x-cache") == "Hit from cloudfront"
+    assert origin.count(p) == 1
+    # Several requests on one HTTP/2 connection, each answered in full.
+    out = subprocess.run(
+        ["curl", "-sS", "--http2", "--cacert", str(edge.ca_file),
+         "--resolve", f"{name}:{edge.edge_tls_port}:127.0.0.1", "-w", "%{http_version} %{num_connects}\n",
+         *[f"https://{name}:{edge.edge_tls_port}{p}"] * 3],
+        capture_output=True, timeout=30, check=True).stdout.decode()
+    assert out.count("over h2") == 3
+    assert [line.split() for line in out.split("over h2") if line.strip()] == [["2", "1"], ["2", "0"], ["2", "0"]]
+
+    old = site(edge, origin, HttpVersion="http1.1")
+    r = curl(edge, old, p, version="--http2")
+    assert r.version == "HTTP/1.1" and r.status == 200 and r.body == b"over h2"
+
+
+def test_a_distribution_serves_its_own_certificate_by_sni(edge, origin):  # noqa: F811
+    import trustme
+    own_ca = trustme.CA()
+    cert_id = str(uuid.uuid4())
+    certs = edge.dists / "certificates"
+    certs.mkdir(exist_ok=True)
+    name = f"shop-{uuid.uuid4().hex[:8]}.example.test"
+    own_ca.issue_cert(name).private_key_and_cert_chain_pem.write_to_path(str(certs / f"{cert_id}.pem"))
+    p = path()
+    origin.routes[p] = Route(b"own certificate")
+    site(edge, origin, alias=name, ViewerCertificate={
+        "ACMCertificateArn": f"arn:aws:acm:us-east-1:123456789012:certificate/{cert_id}",
+        "SSLSupportMethod": "sni-only", "MinimumProtocolVersion": "TLSv1.2_2021"})
+    r = curl(edge, name, p, ca=own_ca_file(own_ca, edge.dists.parent))
+    assert r.status == 200 and r.body == b"own certificate"
+    # The listener's default certificate is not the one presented for that name...
+    out = subprocess.run(["curl", "-sS", "--cacert", str(edge.ca_file), "--resolve",
+                          f"{name}:{edge.edge_tls_port}:127.0.0.1", f"https://{name}:{edge.edge_tls_port}{p}"],
+                         capture_output=True, timeout=30)
+    assert out.returncode == 60, out
+    # ...and other names still get it.
+    other = site(edge, origin)
+    assert curl(edge, other, p).body == b"own certificate"
+
+
+def own_ca_file(ca, base):
+    f = base / f"ca-{uuid.uuid4().hex[:8]}.pem"
+    ca.cert_pem.write_to_path(str(f))
+    return f
+
+
+def test_certificate_problems_keep_a_distribution_from_loading(edge, origin):  # noqa: F811
+    import trustme
+    certs = edge.dists / "certificates"
+    certs.mkdir(exist_ok=True)
+    cert_id = str(uuid.uuid4())
+    trustme.CA().issue_cert("elsewhere.example.test").private_key_and_cert_chain_pem.write_to_path(
+        str(certs / f"{cert_id}.pem"))
+    p = path()
+    origin.routes[p] = Route(b"should not be served")
+    bad = {
+        # The certificate does not cover the alias (CloudFront: InvalidViewerCertificate).
+        "uncovered": {"ACMCertificateArn": f"arn:aws:acm:us-east-1:123456789012:certificate/{cert_id}",
+                      "SSLSupportMethod": "sni-only"},
+        # No such certificate.
+        "missing": {"IAMCertificateId": "ASCANOSUCHCERT", "SSLSupportMethod": "sni-only"},
+        # Not in us-east-1.
+        "region": {"ACMCertificateArn": f"arn:aws:acm:eu-west-1:123456789012:certificate/{cert_id}",
+                   "SSLSupportMethod": "sni-only"},
+    }
+    ids = {}
+    for why, vc in bad.items():
+        did = "B" + uuid.uuid4().hex[:10].upper()
+        cfg = distribution([custom_origin("o", origin.port)], behavior("o", CACHING_OPTIMIZED),
+                           Aliases={"Quantity": 1, "Items": [f"{why}.example.test"]}, ViewerCertificate=vc)
+        (edge.dists / f"{did}.json").write_text(__import__("json").dumps(cfg))
+        ids[why] = did
+    # A good distribution written after them loads, so the directory was read again.
+    site(edge, origin)
+    for why, did in ids.items():
+        r = request(edge.edge_port, p, host=f"{did.lower()}.localhost")
+        assert r.status == 403 and b"We can't connect" in r.body, why
+        (edge.dists / f"{did}.json").unlink()
+
+
+def test_a_request_line_claiming_https_over_plain_http_is_plain(edge, origin):  # noqa: F811
+    name = site(edge, origin, "https-only")
+    p = path()
+    origin.routes[p] = Route(b"only tls")
+    r = curl(edge, name, p, https=False, extra=["--request-target", f"https://{name}{p}"])
+    assert r.status == 403
+    assert origin.count(p) == 0

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use futures::future::BoxFuture;
 use http::{HeaderName, HeaderValue, Method};
+use rustls::sign::CertifiedKey;
 use wharf_model::cloudfront::{
     self as model, CachePolicyConfig, DistributionConfig, OriginRequestPolicyConfig,
     ResponseHeadersPolicyConfig,
@@ -16,14 +17,16 @@ use crate::origin::{Origin, OriginError, OriginFactory, OriginRequest, OriginRes
 use crate::path_pattern::PathPattern;
 use crate::policy::{CachePolicy, OriginRequestPolicy};
 use crate::response_headers::ResponseHeadersPolicy;
+use crate::viewer_certificate;
 
-/// Custom cache, origin request and response headers policies by ID (the managed ones need no
-/// entry).
+/// What distributions refer to by ID: custom cache, origin request and response headers
+/// policies (the managed ones need no entry), and viewer certificates.
 #[derive(Debug, Default, Clone)]
 pub struct PolicyBook {
     pub cache: HashMap<String, CachePolicyConfig>,
     pub origin_request: HashMap<String, OriginRequestPolicyConfig>,
     pub response_headers: HashMap<String, ResponseHeadersPolicyConfig>,
+    pub certificates: HashMap<String, Arc<CertifiedKey>>,
 }
 
 impl PolicyBook {
@@ -113,6 +116,10 @@ pub struct Distribution {
     /// Ordered cache behaviors, then the default one last.
     pub behaviors: Vec<Behavior>,
     pub error_responses: HashMap<u16, ErrorResponse>,
+    /// The distribution's own certificate (`ViewerCertificate`); `None`: the listener's.
+    pub viewer_certificate: Option<Arc<CertifiedKey>>,
+    /// Whether HTTPS viewers may negotiate HTTP/2 (`HttpVersion` other than `http1.1`).
+    pub http2: bool,
 }
 
 /// CloudFront's default for `ErrorCachingMinTTL`.
@@ -168,15 +175,42 @@ impl Distribution {
                 )
             })
             .collect();
+        let aliases: Vec<String> = config
+            .aliases
+            .items
+            .iter()
+            .map(|a| a.to_ascii_lowercase())
+            .collect();
+        let viewer_certificate = match config
+            .viewer_certificate
+            .as_ref()
+            .and_then(|v| v.certificate_id())
+        {
+            Some(cert_id) => {
+                let key = policies.certificates.get(cert_id).cloned().ok_or_else(|| {
+                    format!(
+                        "ViewerCertificate names certificate {cert_id}, and there is no {}/{cert_id}.pem",
+                        viewer_certificate::DIR
+                    )
+                })?;
+                if let Some(a) = aliases
+                    .iter()
+                    .find(|a| !viewer_certificate::covers(&key, a))
+                {
+                    return Err(format!(
+                        "the certificate {cert_id} does not cover the alternate domain name {a}"
+                    ));
+                }
+                Some(key)
+            }
+            None => None,
+        };
         Ok(Self {
             id: id.to_owned(),
             enabled: config.enabled,
-            aliases: config
-                .aliases
-                .items
-                .iter()
-                .map(|a| a.to_ascii_lowercase())
-                .collect(),
+            aliases,
+            viewer_certificate,
+            http2: model::allows_http2(config.http_version.as_deref()),
             default_root_object: Some(config.default_root_object.trim_start_matches('/'))
                 .filter(|s| !s.is_empty())
                 .map(str::to_owned),

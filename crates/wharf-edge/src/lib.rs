@@ -23,5 +23,6 @@ pub mod range;
 pub mod registry;
 pub mod respond;
 pub mod response_headers;
+pub mod viewer_certificate;
 
 pub use pipeline::{Edge, EdgeConfig, ViewerHttps};

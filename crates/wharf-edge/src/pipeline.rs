@@ -187,8 +187,9 @@ impl Edge {
             path = format!("/{root}");
         }
         let (behavior, b) = dist.behavior_for(&path);
-        let https = parts.extensions.get::<ViewerHttps>().is_some()
-            || parts.uri.scheme_str() == Some("https");
+        // Only the listener knows: a request line or HTTP/2 `:scheme` saying `https` over a
+        // plain connection does not make it one.
+        let https = parts.extensions.get::<ViewerHttps>().is_some();
         match b.viewer_protocol_policy {
             ViewerProtocolPolicy::RedirectToHttps if !https => {
                 let mut r = Response::new(respond::empty());

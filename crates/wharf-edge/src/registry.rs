@@ -20,6 +20,7 @@ use wharf_model::cloudfront::{
 
 use crate::distribution::{Distribution, PolicyBook};
 use crate::origin::OriginFactory;
+use crate::viewer_certificate;
 
 /// The suffix on which a distribution answers as `<id>.localhost`.
 pub const LOCAL_SUFFIX: &str = ".localhost";
@@ -237,6 +238,7 @@ fn stamp_dir(dir: &Path) -> Vec<(PathBuf, Option<SystemTime>, u64)> {
     files.extend(json_files(&dir.join("cache-policies")));
     files.extend(json_files(&dir.join("origin-request-policies")));
     files.extend(json_files(&dir.join("response-headers-policies")));
+    files.extend(viewer_certificate::files(dir));
     files
         .into_iter()
         .map(|(_, p)| {
@@ -265,6 +267,7 @@ fn load_policies(dir: &Path, errors: &mut Vec<String>) -> PolicyBook {
             ResponseHeadersPolicyConfig::from_json,
             errors,
         ),
+        certificates: viewer_certificate::load_dir(dir, errors),
     }
 }
 

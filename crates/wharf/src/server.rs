@@ -14,7 +14,6 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder as ConnBuilder;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
-use tokio_rustls::TlsAcceptor;
 use wharf_edge::ViewerHttps;
 use wharf_s3::http_layer::{IdleTimeoutBody, precheck};
 use wharf_store::Store;
@@ -24,6 +23,8 @@ use crate::{control, demo, edge, root, tls};
 
 /// How long in-flight requests may take to finish after a shutdown signal.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+/// HTTP/2 streams a viewer may have open on one connection.
+const MAX_CONCURRENT_STREAMS: u32 = 128;
 /// A client must send a request's headers within this time.
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -43,11 +44,11 @@ pub async fn serve(mut cfg: Config, demo_mode: bool) -> Result<()> {
         .with_context(|| format!("binding {}", cfg.edge.listen))?;
     let edge_tls = match &cfg.edge.tls {
         Some(t) => {
-            let acceptor = tls::acceptor(&t.cert_file, &t.key_file)?;
+            let cert = tls::default_certificate(&t.cert_file, &t.key_file)?;
             let listener = TcpListener::bind(t.listen)
                 .await
                 .with_context(|| format!("binding {}", t.listen))?;
-            Some((listener, acceptor))
+            Some((listener, cert))
         }
         None => None,
     };
@@ -75,6 +76,13 @@ pub async fn serve(mut cfg: Config, demo_mode: bool) -> Result<()> {
         None => None,
     };
     let edge = edge::build(&cfg, &store, https_port)?;
+    let edge_tls = match edge_tls {
+        Some((listener, cert)) => Some((
+            listener,
+            Arc::new(tls::ViewerTls::new(cert, edge.registry.clone())?),
+        )),
+        None => None,
+    };
     let s3 = wharf_s3::service(store.clone(), cfg.region.clone(), cfg.domains.clone());
 
     let graceful = Arc::new(GracefulShutdown::new());
@@ -156,7 +164,7 @@ pub async fn serve(mut cfg: Config, demo_mode: bool) -> Result<()> {
 /// `tls` is given).
 async fn accept_loop<H, F, B, E>(
     listener: TcpListener,
-    tls: Option<TlsAcceptor>,
+    tls: Option<Arc<tls::ViewerTls>>,
     graceful: Arc<GracefulShutdown>,
     mut stop: tokio::sync::watch::Receiver<bool>,
     handler: H,
@@ -173,6 +181,11 @@ async fn accept_loop<H, F, B, E>(
         .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(HEADER_READ_TIMEOUT);
+    // HTTP/2 (over TLS, by ALPN): at most 128 concurrent streams per connection, as CloudFront.
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_concurrent_streams(MAX_CONCURRENT_STREAMS);
     loop {
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -195,8 +208,8 @@ async fn accept_loop<H, F, B, E>(
             // The handshake runs on the connection's own task, never in the accept loop.
             let io: Box<dyn Io> = match tls {
                 None => Box::new(stream),
-                Some(acceptor) => {
-                    match tokio::time::timeout(HEADER_READ_TIMEOUT, acceptor.accept(stream)).await {
+                Some(tls) => {
+                    match tokio::time::timeout(HEADER_READ_TIMEOUT, tls.accept(stream)).await {
                         Ok(Ok(tls)) => Box::new(tls),
                         Ok(Err(e)) => {
                             tracing::debug!(error = %e, %peer, "TLS handshake failed");

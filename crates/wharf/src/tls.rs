@@ -1,17 +1,28 @@
-//! The edge's HTTPS listener: a rustls server configuration from the operator's PEM
-//! certificate chain and private key (CloudFront's viewer certificate).
+//! The edge's HTTPS listener: TLS 1.2 and 1.3 with rustls.
+//!
+//! As on CloudFront, the name the viewer asks for (SNI) picks the distribution before the
+//! handshake goes on: its own certificate (`ViewerCertificate`, from `certificates/ID.pem`)
+//! or else the listener's (`tls_cert_file`/`tls_key_file`, the edge's default certificate),
+//! and the protocols offered by ALPN: `h2` and `http/1.1`, or only `http/1.1` when its
+//! `HttpVersion` is `http1.1`.
 
 use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use rustls::ServerConfig;
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use tokio_rustls::TlsAcceptor;
+use rustls::server::{ClientHello, ResolvesServerCert};
+use rustls::sign::CertifiedKey;
+use tokio::net::TcpStream;
+use tokio_rustls::LazyConfigAcceptor;
+use tokio_rustls::server::TlsStream;
+use wharf_edge::registry::Registry;
 
-/// The acceptor for viewer TLS connections (TLS 1.2 and 1.3, HTTP/1.1 by ALPN).
-pub fn acceptor(cert_file: &Path, key_file: &Path) -> Result<TlsAcceptor> {
+/// Reads the listener's default certificate; fails on a missing file or a key that does not
+/// go with the certificate, so a bad configuration stops the start.
+pub fn default_certificate(cert_file: &Path, key_file: &Path) -> Result<Arc<CertifiedKey>> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert_file)
         .and_then(Iterator::collect)
         .with_context(|| format!("reading the certificate chain {}", cert_file.display()))?;
@@ -22,13 +33,78 @@ pub fn acceptor(cert_file: &Path, key_file: &Path) -> Result<TlsAcceptor> {
     );
     let key = PrivateKeyDer::from_pem_file(key_file)
         .with_context(|| format!("reading the private key {}", key_file.display()))?;
-    let mut config =
-        ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+    let key = CertifiedKey::from_der(certs, key, &rustls::crypto::ring::default_provider())
+        .context("the certificate and the private key do not go together")?;
+    Ok(Arc::new(key))
+}
+
+/// Terminates viewers' TLS connections.
+pub struct ViewerTls {
+    registry: Arc<Registry>,
+    /// Offering `h2` and `http/1.1`, and offering `http/1.1` only.
+    h2: Arc<ServerConfig>,
+    h1: Arc<ServerConfig>,
+}
+
+impl ViewerTls {
+    pub fn new(default: Arc<CertifiedKey>, registry: Arc<Registry>) -> Result<Self> {
+        let resolver = Arc::new(BySni {
+            default,
+            registry: registry.clone(),
+        });
+        let config = |alpn: &[&[u8]]| -> Result<Arc<ServerConfig>> {
+            let mut c = ServerConfig::builder_with_provider(Arc::new(
+                rustls::crypto::ring::default_provider(),
+            ))
             .with_safe_default_protocol_versions()
             .context("TLS protocol versions")?
             .with_no_client_auth()
-            .with_single_cert(certs, key)
-            .context("the certificate and the private key do not go together")?;
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(TlsAcceptor::from(Arc::new(config)))
+            .with_cert_resolver(resolver.clone());
+            c.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+            Ok(Arc::new(c))
+        };
+        Ok(Self {
+            registry,
+            h2: config(&[b"h2", b"http/1.1"])?,
+            h1: config(&[b"http/1.1"])?,
+        })
+    }
+
+    /// Reads the ClientHello, picks the configuration for the distribution it names, and
+    /// completes the handshake.
+    pub async fn accept(&self, stream: TcpStream) -> std::io::Result<TlsStream<TcpStream>> {
+        let start = LazyConfigAcceptor::new(rustls::server::Acceptor::default(), stream).await?;
+        let http2 = {
+            let hello = start.client_hello();
+            self.registry
+                .snapshot()
+                .for_host(hello.server_name())
+                .is_none_or(|d| d.http2)
+        };
+        let config = if http2 { &self.h2 } else { &self.h1 };
+        start.into_stream(config.clone()).await
+    }
+}
+
+/// The certificate for the distribution a ClientHello names.
+struct BySni {
+    default: Arc<CertifiedKey>,
+    registry: Arc<Registry>,
+}
+
+impl std::fmt::Debug for BySni {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BySni")
+    }
+}
+
+impl ResolvesServerCert for BySni {
+    fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        let own = self
+            .registry
+            .snapshot()
+            .for_host(hello.server_name())
+            .and_then(|d| d.viewer_certificate.clone());
+        Some(own.unwrap_or_else(|| self.default.clone()))
+    }
 }

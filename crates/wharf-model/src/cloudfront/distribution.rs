@@ -2,12 +2,12 @@
 //! `aws cloudfront create-distribution --distribution-config file://dist.json`.
 //!
 //! Every shape keeps its AWS name and its wire field names; fields Wharf does not act on yet
-//! (`Logging`, `ViewerCertificate`, `Restrictions`, `WebACLId`, ...) are accepted and ignored so a
+//! (`Logging`, `Restrictions`, `WebACLId`, ...) are accepted and ignored so a
 //! user's existing file loads unchanged.
 
 use serde::{Deserialize, Serialize};
 
-use super::{Items, ModelError};
+use super::{Items, ModelError, ViewerCertificate, validate_http_version};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -34,6 +34,8 @@ pub struct DistributionConfig {
     pub enabled: bool,
     #[serde(default)]
     pub http_version: Option<String>,
+    #[serde(default)]
+    pub viewer_certificate: Option<ViewerCertificate>,
 }
 
 fn yes() -> bool {
@@ -231,6 +233,10 @@ impl DistributionConfig {
         self.origin_groups.check("OriginGroups")?;
         self.cache_behaviors.check("CacheBehaviors")?;
         self.custom_error_responses.check("CustomErrorResponses")?;
+        validate_http_version(self.http_version.as_deref())?;
+        if let Some(v) = &self.viewer_certificate {
+            v.validate()?;
+        }
         if self.origins.items.is_empty() {
             return Err(ModelError::Invalid(
                 "Origins must name at least one origin".into(),

@@ -7,10 +7,12 @@
 mod distribution;
 mod policy;
 mod response_headers;
+mod viewer_certificate;
 
 pub use distribution::*;
 pub use policy::*;
 pub use response_headers::*;
+pub use viewer_certificate::*;
 
 use serde::{Deserialize, Deserializer, Serialize};
 

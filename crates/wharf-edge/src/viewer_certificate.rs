@@ -1,0 +1,80 @@
+//! Distributions' own viewer certificates: `DIR/certificates/ID.pem`, the chain (leaf first)
+//! and its private key in one PEM file, named by the ID a `ViewerCertificate` gives (the ACM
+//! ARN's last part, or the IAM certificate ID). The HTTPS listener picks one by the name the
+//! viewer asks for (SNI).
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use rustls::sign::CertifiedKey;
+
+/// The directory under the distributions directory.
+pub const DIR: &str = "certificates";
+
+/// Reads one certificate file: its chain and the matching private key.
+pub fn load(path: &Path) -> Result<Arc<CertifiedKey>, String> {
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
+        .and_then(Iterator::collect)
+        .map_err(|e| format!("reading the certificate chain: {e}"))?;
+    if chain.is_empty() {
+        return Err("no certificate in the file".into());
+    }
+    let key =
+        PrivateKeyDer::from_pem_file(path).map_err(|e| format!("reading the private key: {e}"))?;
+    let provider = rustls::crypto::ring::default_provider();
+    let key = CertifiedKey::from_der(chain, key, &provider)
+        .map_err(|e| format!("the certificate and the private key do not go together: {e}"))?;
+    Ok(Arc::new(key))
+}
+
+/// Every `DIR/certificates/*.pem` by ID; a file that fails is reported and skipped.
+pub fn load_dir(dir: &Path, errors: &mut Vec<String>) -> HashMap<String, Arc<CertifiedKey>> {
+    let mut found = HashMap::new();
+    for (id, path) in files(dir) {
+        match load(&path) {
+            Ok(k) => {
+                found.insert(id, k);
+            }
+            Err(e) => errors.push(format!("{}: {e}", path.display())),
+        }
+    }
+    found
+}
+
+/// `(ID, path)` of each `.pem` file in `DIR/certificates`.
+pub fn files(dir: &Path) -> Vec<(String, std::path::PathBuf)> {
+    let Ok(rd) = std::fs::read_dir(dir.join(DIR)) else {
+        return Vec::new();
+    };
+    let mut out: Vec<_> = rd
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "pem"))
+        .filter_map(|p| Some((p.file_stem()?.to_str()?.to_owned(), p)))
+        .collect();
+    out.sort();
+    out
+}
+
+/// Whether the certificate's names cover `alias` (CloudFront refuses a distribution whose
+/// certificate does not cover each of its alternate domain names). A wildcard alias
+/// `*.example.com` needs a certificate for `*.example.com`.
+pub fn covers(key: &CertifiedKey, alias: &str) -> bool {
+    let Ok(leaf) = key.end_entity_cert() else {
+        return false;
+    };
+    let Ok(parsed) = rustls::server::ParsedCertificate::try_from(leaf) else {
+        return false;
+    };
+    // Any one label stands for the wildcard's: only a wildcard certificate covers it for
+    // every label.
+    let name = match alias.strip_prefix("*.") {
+        Some(rest) => format!("wharf-wildcard-check.{rest}"),
+        None => alias.to_owned(),
+    };
+    ServerName::try_from(name)
+        .is_ok_and(|n| rustls::client::verify_server_name(&parsed, &n).is_ok())
+}
