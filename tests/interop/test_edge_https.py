@@ -236,3 +236,36 @@ def test_a_request_line_claiming_https_over_plain_http_is_plain(edge, origin):  
     r = curl(edge, name, p, https=False, extra=["--request-target", f"https://{name}{p}"])
     assert r.status == 403
     assert origin.count(p) == 0
+
+
+def test_minimum_protocol_version_tls1_3_refuses_tls1_2(edge, origin):  # noqa: F811
+    p = path()
+    origin.routes[p] = Route(b"modern")
+    strict = site(edge, origin, ViewerCertificate={"CloudFrontDefaultCertificate": True,
+                                                   "MinimumProtocolVersion": "TLSv1.3_2025"})
+    relaxed = site(edge, origin, ViewerCertificate={"CloudFrontDefaultCertificate": True,
+                                                    "MinimumProtocolVersion": "TLSv1.2_2021"})
+    assert curl(edge, strict, p).body == b"modern"
+    assert curl(edge, relaxed, p, extra=["--tls-max", "1.2"]).body == b"modern"
+    out = subprocess.run(["curl", "-sS", "--tls-max", "1.2", "--cacert", str(edge.ca_file), "--resolve",
+                          f"{strict}:{edge.edge_tls_port}:127.0.0.1", f"https://{strict}:{edge.edge_tls_port}{p}"],
+                         capture_output=True, timeout=30)
+    assert out.returncode == 35, out  # curl: the TLS handshake failed
+
+
+def test_wildcard_alias_answers_one_label_and_an_exact_alias_wins(edge, origin):  # noqa: F811
+    zone = f"wild{uuid.uuid4().hex[:8]}.edge.test"
+    p = path()
+    origin.routes[p] = Route(b"from the wildcard")
+    other = Origin()
+    try:
+        other.routes[p] = Route(b"from the exact alias")
+        site(edge, origin, alias=f"*.{zone}")
+        site(edge, other, alias=f"www.{zone}")
+        assert request(edge.edge_port, p, host=f"a.{zone}").body == b"from the wildcard"
+        assert curl(edge, f"b.{zone}", p, https=False).body == b"from the wildcard"
+        assert request(edge.edge_port, p, host=f"www.{zone}").body == b"from the exact alias"
+        r = request(edge.edge_port, p, host=f"a.b.{zone}")
+        assert r.status == 403 and b"We can't connect" in r.body
+    finally:
+        other.stop()

@@ -120,6 +120,9 @@ pub struct Distribution {
     pub viewer_certificate: Option<Arc<CertifiedKey>>,
     /// Whether HTTPS viewers may negotiate HTTP/2 (`HttpVersion` other than `http1.1`).
     pub http2: bool,
+    /// Viewers must use TLS 1.3 (`MinimumProtocolVersion: TLSv1.3_2025`); otherwise TLS 1.2
+    /// or 1.3 (rustls offers nothing older).
+    pub tls13_only: bool,
 }
 
 /// CloudFront's default for `ErrorCachingMinTTL`.
@@ -211,6 +214,11 @@ impl Distribution {
             aliases,
             viewer_certificate,
             http2: model::allows_http2(config.http_version.as_deref()),
+            tls13_only: config
+                .viewer_certificate
+                .as_ref()
+                .and_then(|v| v.minimum_protocol_version.as_deref())
+                == Some("TLSv1.3_2025"),
             default_root_object: Some(config.default_root_object.trim_start_matches('/'))
                 .filter(|s| !s.is_empty())
                 .map(str::to_owned),

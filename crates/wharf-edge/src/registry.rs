@@ -66,7 +66,12 @@ impl Snapshot {
             {
                 return Some(d);
             }
-            self.by_alias.get(&h)
+            // An exact alias first; then a wildcard alias for the first label
+            // (`*.example.com` answers `a.example.com`, not `a.b.example.com`).
+            self.by_alias.get(&h).or_else(|| {
+                let (_, parent) = h.split_once('.')?;
+                self.by_alias.get(&format!("*.{parent}"))
+            })
         });
         found.or(self.default.as_ref())
     }

@@ -2,9 +2,10 @@
 //!
 //! As on CloudFront, the name the viewer asks for (SNI) picks the distribution before the
 //! handshake goes on: its own certificate (`ViewerCertificate`, from `certificates/ID.pem`)
-//! or else the listener's (`tls_cert_file`/`tls_key_file`, the edge's default certificate),
-//! and the protocols offered by ALPN: `h2` and `http/1.1`, or only `http/1.1` when its
-//! `HttpVersion` is `http1.1`.
+//! or else the listener's (`tls_cert_file`/`tls_key_file`, the edge's default certificate);
+//! the protocols offered by ALPN: `h2` and `http/1.1`, or only `http/1.1` when its
+//! `HttpVersion` is `http1.1`; and the TLS versions: 1.3 alone for `MinimumProtocolVersion:
+//! TLSv1.3_2025`, else 1.2 and 1.3.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -41,9 +42,9 @@ pub fn default_certificate(cert_file: &Path, key_file: &Path) -> Result<Arc<Cert
 /// Terminates viewers' TLS connections.
 pub struct ViewerTls {
     registry: Arc<Registry>,
-    /// Offering `h2` and `http/1.1`, and offering `http/1.1` only.
-    h2: Arc<ServerConfig>,
-    h1: Arc<ServerConfig>,
+    /// By (HTTP/2 offered, TLS 1.3 only): ALPN `h2` and `http/1.1` or `http/1.1` alone, and
+    /// TLS 1.2 and 1.3 or 1.3 alone.
+    configs: [[Arc<ServerConfig>; 2]; 2],
 }
 
 impl ViewerTls {
@@ -52,21 +53,31 @@ impl ViewerTls {
             default,
             registry: registry.clone(),
         });
-        let config = |alpn: &[&[u8]]| -> Result<Arc<ServerConfig>> {
-            let mut c = ServerConfig::builder_with_provider(Arc::new(
-                rustls::crypto::ring::default_provider(),
-            ))
-            .with_safe_default_protocol_versions()
-            .context("TLS protocol versions")?
-            .with_no_client_auth()
-            .with_cert_resolver(resolver.clone());
-            c.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+        let config = |http2: bool, tls13_only: bool| -> Result<Arc<ServerConfig>> {
+            let provider = Arc::new(rustls::crypto::ring::default_provider());
+            let builder = ServerConfig::builder_with_provider(provider);
+            let builder = if tls13_only {
+                builder.with_protocol_versions(&[&rustls::version::TLS13])
+            } else {
+                builder.with_safe_default_protocol_versions()
+            };
+            let mut c = builder
+                .context("TLS protocol versions")?
+                .with_no_client_auth()
+                .with_cert_resolver(resolver.clone());
+            c.alpn_protocols = if http2 {
+                vec![b"h2".to_vec(), b"http/1.1".to_vec()]
+            } else {
+                vec![b"http/1.1".to_vec()]
+            };
             Ok(Arc::new(c))
         };
         Ok(Self {
             registry,
-            h2: config(&[b"h2", b"http/1.1"])?,
-            h1: config(&[b"http/1.1"])?,
+            configs: [
+                [config(false, false)?, config(false, true)?],
+                [config(true, false)?, config(true, true)?],
+            ],
         })
     }
 
@@ -74,14 +85,16 @@ impl ViewerTls {
     /// completes the handshake.
     pub async fn accept(&self, stream: TcpStream) -> std::io::Result<TlsStream<TcpStream>> {
         let start = LazyConfigAcceptor::new(rustls::server::Acceptor::default(), stream).await?;
-        let http2 = {
+        let (http2, tls13_only) = {
             let hello = start.client_hello();
-            self.registry
-                .snapshot()
-                .for_host(hello.server_name())
-                .is_none_or(|d| d.http2)
+            let snap = self.registry.snapshot();
+            let dist = snap.for_host(hello.server_name());
+            (
+                dist.is_none_or(|d| d.http2),
+                dist.is_some_and(|d| d.tls13_only),
+            )
         };
-        let config = if http2 { &self.h2 } else { &self.h1 };
+        let config = &self.configs[usize::from(http2)][usize::from(tls13_only)];
         start.into_stream(config.clone()).await
     }
 }

@@ -234,6 +234,13 @@ impl DistributionConfig {
         self.cache_behaviors.check("CacheBehaviors")?;
         self.custom_error_responses.check("CustomErrorResponses")?;
         validate_http_version(self.http_version.as_deref())?;
+        for a in &self.aliases.items {
+            if !valid_alias(a) {
+                return Err(ModelError::Invalid(format!(
+                    "{a:?} is not a valid alternate domain name (CNAME)"
+                )));
+            }
+        }
         if let Some(v) = &self.viewer_certificate {
             v.validate()?;
         }
@@ -299,4 +306,21 @@ impl DistributionConfig {
         }
         Ok(())
     }
+}
+
+/// An alternate domain name: a DNS name of at most 253 characters, whose first label may be
+/// `*` (a wildcard for exactly one label, as CloudFront allows).
+pub fn valid_alias(a: &str) -> bool {
+    let name = a.strip_prefix("*.").unwrap_or(a);
+    !name.is_empty()
+        && a.len() <= 253
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
 }

@@ -130,3 +130,29 @@ fn custom_cache_policy_parses_as_the_cli_takes_it() {
     assert_eq!(p.min_ttl, 5);
     assert!(CachePolicyConfig::from_json(r#"{"Name": "x", "MinTTL": 10, "DefaultTTL": 5, "MaxTTL": 1, "ParametersInCacheKeyAndForwardedToOrigin": {"EnableAcceptEncodingGzip": false, "HeadersConfig": {"HeaderBehavior": "none"}, "CookiesConfig": {"CookieBehavior": "none"}, "QueryStringsConfig": {"QueryStringBehavior": "none"}}}"#).is_err());
 }
+
+#[test]
+fn alternate_domain_names() {
+    for ok in [
+        "www.example.com",
+        "*.example.com",
+        "a-b.c_d.example",
+        "localhost",
+    ] {
+        assert!(valid_alias(ok), "{ok}");
+    }
+    for bad in [
+        "",
+        "*",
+        "*.",
+        "a.*.example.com",
+        "www..example.com",
+        "-a.example.com",
+        "www.example.com/x",
+        "exa mple.com",
+        "**.example.com",
+    ] {
+        assert!(!valid_alias(bad), "{bad}");
+    }
+    assert!(!valid_alias(&format!("{}.com", "a.".repeat(130))));
+}
