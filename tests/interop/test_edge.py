@@ -412,6 +412,38 @@ def test_hot_reload_changes_behavior(edge, origin):
         raise AssertionError("the new behavior never took effect")
 
 
+def test_an_alias_belongs_to_one_distribution(edge, origin):
+    """CloudFront refuses a second distribution that claims an alias (CNAMEAlreadyExists): the
+    one already answering on it keeps it, whatever the IDs."""
+    alias = f"taken-{uuid.uuid4().hex[:8]}.example.test"
+    p = path()
+    origin.routes[p] = Route(b"first owner")
+    other = Origin()
+    try:
+        other.routes[p] = Route(b"second claimant")
+        aliases = {"Quantity": 1, "Items": [alias]}
+        first = "Z" + uuid.uuid4().hex[:10].upper()  # sorts after the second
+        deploy(edge.dists, edge.edge_port, first,
+               distribution([custom_origin("o", origin.port)], behavior("o"), Aliases=aliases))
+        second = "A" + uuid.uuid4().hex[:10].upper()
+        (edge.dists / f"{second}.json").write_text(__import__("json").dumps(
+            distribution([custom_origin("o", other.port)], behavior("o"), Aliases=aliases)))
+        # A third distribution loading shows the directory was read again.
+        simple(edge, origin)
+        assert get(edge, alias, p).body == b"first owner"
+        r = get(edge, f"{second.lower()}.localhost", p)
+        assert r.status == 403 and b"We can't connect" in r.body
+        # Once the owner goes, the alias is free.
+        (edge.dists / f"{first}.json").unlink()
+        deadline = time.time() + 10
+        while get(edge, alias, p).body != b"second claimant":
+            assert time.time() < deadline, "the second distribution never took the alias"
+            time.sleep(0.3)
+        (edge.dists / f"{second}.json").unlink()
+    finally:
+        other.stop()
+
+
 def test_disk_tier_survives_restart(tmp_path, origin):
     dists = tmp_path / "d"
     dists.mkdir()

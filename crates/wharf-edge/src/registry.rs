@@ -197,7 +197,11 @@ impl Registry {
         state
             .last_good
             .retain(|id, _| seen.contains(id) || builtin.contains(id));
-        let dists: Vec<_> = state.last_good.values().cloned().collect();
+        let dists = one_owner_per_alias(
+            state.last_good.values().cloned().collect(),
+            &self.snapshot(),
+            &mut errors,
+        );
         let snap = Snapshot::new(dists, src.default_id.as_deref());
         *self
             .current
@@ -205,6 +209,46 @@ impl Registry {
             .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(snap);
         Some(errors)
     }
+}
+
+/// Keeps each alias with one distribution, as CloudFront refuses a second one that claims it
+/// (`CNAMEAlreadyExists`): the one that already answered on it keeps it, else the lowest ID;
+/// a distribution that loses any alias is left out and reported.
+fn one_owner_per_alias(
+    mut dists: Vec<Arc<Distribution>>,
+    previous: &Snapshot,
+    errors: &mut Vec<String>,
+) -> Vec<Arc<Distribution>> {
+    let owned_before = |d: &Distribution| {
+        d.aliases
+            .iter()
+            .any(|a| previous.by_alias.get(a).is_some_and(|p| p.id == d.id))
+    };
+    dists.sort_by(|a, b| {
+        owned_before(b)
+            .cmp(&owned_before(a))
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    let mut claimed: HashMap<&str, &str> = HashMap::new();
+    let mut kept = Vec::new();
+    for d in &dists {
+        if let Some((alias, owner)) = d
+            .aliases
+            .iter()
+            .find_map(|a| claimed.get(a.as_str()).map(|o| (a, *o)))
+        {
+            errors.push(format!(
+                "{}: CNAMEAlreadyExists: the alias {alias} belongs to distribution {owner}",
+                d.id
+            ));
+            continue;
+        }
+        for a in &d.aliases {
+            claimed.insert(a, &d.id);
+        }
+        kept.push(d.clone());
+    }
+    kept
 }
 
 /// Accepts the bare `DistributionConfig` and the `get-distribution-config` output.
