@@ -444,6 +444,51 @@ def test_an_alias_belongs_to_one_distribution(edge, origin):
         other.stop()
 
 
+def test_restricted_viewer_access_and_geo_restriction_fail_closed(edge, origin):
+    """Signed URL/cookie verification and viewer geolocation are not built yet: a behavior with
+    TrustedKeyGroups, and a distribution with a GeoRestriction, refuse every request with
+    CloudFront's 403 rather than serve content meant to be private to anyone."""
+    import datetime
+
+    from botocore.signers import CloudFrontSigner
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+    p = path()
+    origin.routes[p] = Route(b"public")
+    origin.routes["/private" + p] = Route(b"secret")
+    private = behavior("o", CACHING_OPTIMIZED, PathPattern="/private/*",
+                       TrustedKeyGroups={"Enabled": True, "Quantity": 1, "Items": ["kg-1"]})
+    public = behavior("o", CACHING_OPTIMIZED,
+                      TrustedKeyGroups={"Enabled": False, "Quantity": 0},
+                      TrustedSigners={"Enabled": False, "Quantity": 0})
+    did = new_id()
+    host = deploy(edge.dists, edge.edge_port, did,
+                  distribution([custom_origin("o", origin.port)], public, behaviors=[private]))
+    assert get(edge, host, p).body == b"public"
+    r = get(edge, host, "/private" + p)
+    assert r.status == 403 and r.x_cache == "Error from cloudfront"
+    assert b"<Code>MissingKey</Code>" in r.body
+    # A URL signed with botocore's CloudFront signer is refused too (not verified yet).
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    signer = CloudFrontSigner("K2JCJMDEHXQW5F", lambda m: key.sign(m, padding.PKCS1v15(), hashes.SHA1()))
+    url = signer.generate_presigned_url(
+        f"http://{host}/private{p}", date_less_than=datetime.datetime.now() + datetime.timedelta(hours=1))
+    r = get(edge, host, url.split(host, 1)[1])
+    assert r.status == 403 and b"<Code>AccessDenied</Code>" in r.body
+    assert origin.count("/private" + p) == 0
+
+    geo = distribution([custom_origin("o", origin.port)], behavior("o"),
+                       Restrictions={"GeoRestriction": {"RestrictionType": "whitelist", "Quantity": 1, "Items": ["US"]}})
+    gid = new_id()
+    (edge.dists / f"{gid}.json").write_text(__import__("json").dumps(geo))
+    deadline = time.time() + 10
+    while b"block access from your country" not in (r := get(edge, f"{gid.lower()}.localhost", p)).body:
+        assert time.time() < deadline, r.body
+        time.sleep(0.2)
+    assert r.status == 403 and r.x_cache == "Error from cloudfront"
+
+
 def test_disk_tier_survives_restart(tmp_path, origin):
     dists = tmp_path / "d"
     dists.mkdir()

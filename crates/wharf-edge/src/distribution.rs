@@ -65,6 +65,10 @@ pub struct Behavior {
     pub origin_request_policy: Option<OriginRequestPolicy>,
     pub response_headers_policy: Option<ResponseHeadersPolicy>,
     pub viewer_protocol_policy: ViewerProtocolPolicy,
+    /// `TrustedKeyGroups` or `TrustedSigners` is enabled: only signed URLs and cookies may
+    /// pass. Their verification is not built yet, so such a behavior refuses every request
+    /// (it fails closed rather than serve private content to anyone).
+    pub restricted_viewer_access: bool,
 }
 
 impl Behavior {
@@ -123,6 +127,9 @@ pub struct Distribution {
     /// Viewers must use TLS 1.3 (`MinimumProtocolVersion: TLSv1.3_2025`); otherwise TLS 1.2
     /// or 1.3 (rustls offers nothing older).
     pub tls13_only: bool,
+    /// `Restrictions.GeoRestriction` allows or blocks countries. Locating viewers is not built
+    /// yet, so such a distribution refuses every request (it fails closed).
+    pub geo_restricted: bool,
 }
 
 /// CloudFront's default for `ErrorCachingMinTTL`.
@@ -214,6 +221,10 @@ impl Distribution {
             aliases,
             viewer_certificate,
             http2: model::allows_http2(config.http_version.as_deref()),
+            geo_restricted: config
+                .restrictions
+                .as_ref()
+                .is_some_and(|r| r.geo_restriction.restricts()),
             tls13_only: config
                 .viewer_certificate
                 .as_ref()
@@ -283,6 +294,8 @@ impl Distribution {
             cache_policy,
             origin_request_policy,
             response_headers_policy,
+            restricted_viewer_access: model::TrustedList::is_enabled(b.trusted_key_groups.as_ref())
+                || model::TrustedList::is_enabled(b.trusted_signers.as_ref()),
             viewer_protocol_policy: match b.viewer_protocol_policy.as_str() {
                 "redirect-to-https" => ViewerProtocolPolicy::RedirectToHttps,
                 "https-only" => ViewerProtocolPolicy::HttpsOnly,

@@ -213,6 +213,19 @@ impl Edge {
             }
             _ => {}
         }
+        if dist.geo_restricted {
+            return (
+                respond::error_page(
+                    StatusCode::FORBIDDEN,
+                    "The Amazon CloudFront distribution is configured to block access from your country.",
+                    request_id,
+                ),
+                CacheStatus::Error,
+            );
+        }
+        if b.restricted_viewer_access {
+            return (respond::signed_access_denied(&parts), CacheStatus::Error);
+        }
         if !b.allows_method(&parts.method) {
             return (
                 respond::error_page(

@@ -2,7 +2,7 @@
 //! `aws cloudfront create-distribution --distribution-config file://dist.json`.
 //!
 //! Every shape keeps its AWS name and its wire field names; fields Wharf does not act on yet
-//! (`Logging`, `Restrictions`, `WebACLId`, ...) are accepted and ignored so a
+//! (`Logging`, `WebACLId`, ...) are accepted and ignored so a
 //! user's existing file loads unchanged.
 
 use serde::{Deserialize, Serialize};
@@ -36,6 +36,49 @@ pub struct DistributionConfig {
     pub http_version: Option<String>,
     #[serde(default)]
     pub viewer_certificate: Option<ViewerCertificate>,
+    #[serde(default)]
+    pub restrictions: Option<Restrictions>,
+}
+
+/// `TrustedKeyGroups` / `TrustedSigners` of a cache behavior.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TrustedList {
+    #[serde(default)]
+    pub enabled: bool,
+    #[serde(default)]
+    pub quantity: u32,
+    #[serde(default)]
+    pub items: Vec<String>,
+}
+
+impl TrustedList {
+    pub fn is_enabled(list: Option<&Self>) -> bool {
+        list.is_some_and(|l| l.enabled)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Restrictions {
+    pub geo_restriction: GeoRestriction,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GeoRestriction {
+    /// `none`, `whitelist` or `blacklist` (the API's names; the console says allow/block).
+    pub restriction_type: String,
+    #[serde(default)]
+    pub quantity: u32,
+    #[serde(default)]
+    pub items: Vec<String>,
+}
+
+impl GeoRestriction {
+    pub fn restricts(&self) -> bool {
+        self.restriction_type != "none"
+    }
 }
 
 fn yes() -> bool {
@@ -167,6 +210,12 @@ pub struct CacheBehavior {
     pub response_headers_policy_id: Option<String>,
     #[serde(default)]
     pub smooth_streaming: Option<bool>,
+    /// Restrict viewer access (signed URLs and cookies) by key groups, or by the legacy
+    /// CloudFront key pairs of trusted accounts.
+    #[serde(default)]
+    pub trusted_key_groups: Option<TrustedList>,
+    #[serde(default)]
+    pub trusted_signers: Option<TrustedList>,
     // Legacy cache settings, used when the behavior names no cache policy.
     #[serde(default)]
     pub forwarded_values: Option<ForwardedValues>,
@@ -234,6 +283,23 @@ impl DistributionConfig {
         self.cache_behaviors.check("CacheBehaviors")?;
         self.custom_error_responses.check("CustomErrorResponses")?;
         validate_http_version(self.http_version.as_deref())?;
+        if let Some(r) = &self.restrictions {
+            let g = &r.geo_restriction;
+            if !matches!(
+                g.restriction_type.as_str(),
+                "none" | "whitelist" | "blacklist"
+            ) {
+                return Err(ModelError::Invalid(format!(
+                    "RestrictionType {} is not valid",
+                    g.restriction_type
+                )));
+            }
+            if g.quantity as usize != g.items.len() || (g.restricts() && g.items.is_empty()) {
+                return Err(ModelError::Invalid(
+                    "GeoRestriction Quantity must match its Items, and a restriction needs at least one country".into(),
+                ));
+            }
+        }
         for a in &self.aliases.items {
             if !valid_alias(a) {
                 return Err(ModelError::Invalid(format!(
