@@ -269,13 +269,18 @@ pub fn parse_distribution_config(text: &str) -> Result<DistributionConfig, Strin
 }
 
 fn json_files(dir: &Path) -> Vec<(String, PathBuf)> {
+    files_with_ext(dir, "json")
+}
+
+/// `(file stem, path)` of each file in `dir` whose name ends in `.EXT`, sorted.
+pub(crate) fn files_with_ext(dir: &Path, ext: &str) -> Vec<(String, PathBuf)> {
     let Ok(rd) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
     let mut out: Vec<_> = rd
         .filter_map(Result::ok)
         .map(|e| e.path())
-        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "json"))
+        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == ext))
         .filter_map(|p| Some((p.file_stem()?.to_str()?.to_owned(), p)))
         .collect();
     out.sort();

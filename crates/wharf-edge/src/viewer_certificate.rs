@@ -46,17 +46,7 @@ pub fn load_dir(dir: &Path, errors: &mut Vec<String>) -> HashMap<String, Arc<Cer
 
 /// `(ID, path)` of each `.pem` file in `DIR/certificates`.
 pub fn files(dir: &Path) -> Vec<(String, std::path::PathBuf)> {
-    let Ok(rd) = std::fs::read_dir(dir.join(DIR)) else {
-        return Vec::new();
-    };
-    let mut out: Vec<_> = rd
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "pem"))
-        .filter_map(|p| Some((p.file_stem()?.to_str()?.to_owned(), p)))
-        .collect();
-    out.sort();
-    out
+    crate::registry::files_with_ext(&dir.join(DIR), "pem")
 }
 
 /// Whether the certificate's names cover `alias` (CloudFront refuses a distribution whose
