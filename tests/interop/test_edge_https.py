@@ -2,7 +2,9 @@
 with curl as a viewer would: the viewer protocol policies, one cache for both schemes, and
 `match-viewer` origins reached with the viewer's scheme."""
 
+import signal
 import subprocess
+import time
 import uuid
 
 import pytest
@@ -269,3 +271,47 @@ def test_wildcard_alias_answers_one_label_and_an_exact_alias_wins(edge, origin):
         assert r.status == 403 and b"We can't connect" in r.body
     finally:
         other.stop()
+
+
+def test_graceful_shutdown_finishes_https_and_http2_requests_in_flight(tmp_path, origin):  # noqa: F811
+    """SIGTERM closes the listeners at once; a slow HTTPS response already under way (HTTP/1.1
+    and HTTP/2) still completes, and the process then exits 0."""
+    import threading
+
+    import trustme
+    from conftest import Wharf
+    ca = trustme.CA()
+    ca.issue_cert("*.edge.test").private_key_and_cert_chain_pem.write_to_path(str(tmp_path / "v.pem"))
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    dists = tmp_path / "dists"
+    dists.mkdir()
+    conf = tmp_path / "wharf.toml"
+    conf.write_text(f'[edge]\ndistributions_dir = "{dists}"\n'
+                    f'tls_cert_file = "{tmp_path / "v.pem"}"\ntls_key_file = "{tmp_path / "v.pem"}"\n')
+    w = Wharf(tmp_path / "data").start("--config", str(conf), "--edge-tls-listen", "127.0.0.1:0")
+    try:
+        w.ca_file, w.dists = tmp_path / "ca.pem", dists
+        name = site(w, origin)
+        p = path()
+        origin.routes[p] = Route(b"slow but whole", delay=2.0)
+        results = {}
+
+        def fetch(version):
+            results[version] = subprocess.run(
+                ["curl", "-sS", version, "--cacert", str(w.ca_file), "-w", " %{http_version}",
+                 "--resolve", f"{name}:{w.edge_tls_port}:127.0.0.1", f"https://{name}:{w.edge_tls_port}{p}?{version}"],
+                capture_output=True, timeout=30)
+
+        threads = [threading.Thread(target=fetch, args=(v,)) for v in ("--http1.1", "--http2")]
+        for t in threads:
+            t.start()
+        time.sleep(0.8)
+        w.proc.send_signal(signal.SIGTERM)
+        for t in threads:
+            t.join()
+        assert w.proc.wait(timeout=30) == 0
+        assert results["--http1.1"].stdout == b"slow but whole 1.1", results["--http1.1"]
+        assert results["--http2"].stdout == b"slow but whole 2", results["--http2"]
+    finally:
+        if w.proc.poll() is None:
+            w.stop()
