@@ -39,6 +39,8 @@ pub fn valid_distribution_id(id: &str) -> bool {
 pub struct Snapshot {
     by_id: HashMap<String, Arc<Distribution>>,
     by_alias: HashMap<String, Arc<Distribution>>,
+    /// Some alias is a wildcard (`*.example.com`): only then is a second lookup worth it.
+    wildcards: bool,
     default: Option<Arc<Distribution>>,
 }
 
@@ -47,6 +49,7 @@ impl Snapshot {
         let mut s = Self::default();
         for d in dists {
             for a in &d.aliases {
+                s.wildcards |= a.starts_with("*.");
                 s.by_alias.insert(a.clone(), d.clone());
             }
             if default_id.is_some_and(|id| id.eq_ignore_ascii_case(&d.id)) {
@@ -69,6 +72,9 @@ impl Snapshot {
             // An exact alias first; then a wildcard alias for the first label
             // (`*.example.com` answers `a.example.com`, not `a.b.example.com`).
             self.by_alias.get(&h).or_else(|| {
+                if !self.wildcards {
+                    return None;
+                }
                 let (_, parent) = h.split_once('.')?;
                 self.by_alias.get(&format!("*.{parent}"))
             })

@@ -14,16 +14,17 @@ use rustls::sign::CertifiedKey;
 /// The directory under the distributions directory.
 pub const DIR: &str = "certificates";
 
-/// Reads one certificate file: its chain and the matching private key.
-pub fn load(path: &Path) -> Result<Arc<CertifiedKey>, String> {
-    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
+/// Reads a certificate chain (PEM, leaf first) and its private key (PEM; the same file may
+/// hold both), checking that they go together.
+pub fn load(cert_file: &Path, key_file: &Path) -> Result<Arc<CertifiedKey>, String> {
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert_file)
         .and_then(Iterator::collect)
-        .map_err(|e| format!("reading the certificate chain: {e}"))?;
+        .map_err(|e| format!("reading the certificate chain {}: {e}", cert_file.display()))?;
     if chain.is_empty() {
-        return Err("no certificate in the file".into());
+        return Err(format!("no certificate in {}", cert_file.display()));
     }
-    let key =
-        PrivateKeyDer::from_pem_file(path).map_err(|e| format!("reading the private key: {e}"))?;
+    let key = PrivateKeyDer::from_pem_file(key_file)
+        .map_err(|e| format!("reading the private key {}: {e}", key_file.display()))?;
     let provider = rustls::crypto::ring::default_provider();
     let key = CertifiedKey::from_der(chain, key, &provider)
         .map_err(|e| format!("the certificate and the private key do not go together: {e}"))?;
@@ -34,11 +35,11 @@ pub fn load(path: &Path) -> Result<Arc<CertifiedKey>, String> {
 pub fn load_dir(dir: &Path, errors: &mut Vec<String>) -> HashMap<String, Arc<CertifiedKey>> {
     let mut found = HashMap::new();
     for (id, path) in files(dir) {
-        match load(&path) {
+        match load(&path, &path) {
             Ok(k) => {
                 found.insert(id, k);
             }
-            Err(e) => errors.push(format!("{}: {e}", path.display())),
+            Err(e) => errors.push(e),
         }
     }
     found

@@ -18,25 +18,12 @@ use tokio::net::TcpStream;
 use tokio_rustls::LazyConfigAcceptor;
 use tokio_rustls::server::TlsStream;
 use wharf_edge::registry::Registry;
+use wharf_edge::viewer_certificate;
 
 /// Reads the listener's default certificate; fails on a missing file or a key that does not
 /// go with the certificate, so a bad configuration stops the start.
 pub fn default_certificate(cert_file: &Path, key_file: &Path) -> Result<Arc<CertifiedKey>> {
-    use rustls::pki_types::pem::PemObject;
-    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert_file)
-        .and_then(Iterator::collect)
-        .with_context(|| format!("reading the certificate chain {}", cert_file.display()))?;
-    anyhow::ensure!(
-        !certs.is_empty(),
-        "no certificate in {}",
-        cert_file.display()
-    );
-    let key = PrivateKeyDer::from_pem_file(key_file)
-        .with_context(|| format!("reading the private key {}", key_file.display()))?;
-    let key = CertifiedKey::from_der(certs, key, &rustls::crypto::ring::default_provider())
-        .context("the certificate and the private key do not go together")?;
-    Ok(Arc::new(key))
+    viewer_certificate::load(cert_file, key_file).map_err(anyhow::Error::msg)
 }
 
 /// Terminates viewers' TLS connections.
