@@ -288,6 +288,23 @@ def test_stored_partial_content_is_completed_with_only_the_missing_bytes(fetch, 
     assert origin.count(p) == 2
 
 
+@pytest.mark.parametrize("origin_answers", ["200", "206"])
+def test_stored_partial_content_of_a_changed_object_is_replaced_not_truncated(fetch, origin, origin_answers):
+    # The stored fragment's object changed at the origin. The viewer gets the new whole
+    # response, never the stored head over a body that cannot be completed (RFC 9111 §3.4).
+    p = path()
+    origin.routes[p] = Route(b"01234", status=206, ranges=False, validators=False,
+                             headers={"Cache-Control": "max-age=3600", "ETag": '"old"', "Content-Range": "bytes 0-4/10"})
+    fetch(p, headers={"Range": "bytes=-5"})
+    new = b"a new, longer representation"
+    origin.routes[p] = Route(new, ranges=origin_answers == "206", validators=False,
+                             headers={"Cache-Control": "max-age=3600", "ETag": '"new"'})
+    r = fetch(p)
+    assert (r.status, r.body, r.h("etag"), r.x_cache) == (200, new, '"new"', "Miss from cloudfront")
+    r = fetch(p)
+    assert (r.status, r.body, r.x_cache) == (200, new, "Hit from cloudfront")
+
+
 def test_large_suffix_answer_is_relayed_not_stored(fetch, origin):
     p = path()
     body = bytes(200_000)

@@ -22,7 +22,8 @@ use http::{HeaderMap, Method, Request, Response, StatusCode};
 
 use crate::cache::entry::{CHUNK_SIZE, FRAGMENT_MAX, Fragment, Head};
 use crate::cache::{
-    Cache, CacheConfig, Collapse, Outcome, SpanFetcher, content_length, parse_content_range,
+    Cache, CacheConfig, Collapse, Outcome, SpanError, SpanFetcher, content_length,
+    parse_content_range,
 };
 use crate::cache_control::CacheControl;
 use crate::cache_key;
@@ -297,13 +298,17 @@ impl Edge {
             );
             let age = head.age(t);
             if age < f.lifetime {
-                return (self.answer_from(ctx, &entry, head), CacheStatus::Hit);
+                return self
+                    .answer_hit(ctx, &primary, &entry, head, CacheStatus::Hit)
+                    .await;
             }
             let validator = freshness::has_validator(&head.headers);
             let stale_for = age - f.lifetime;
             if !f.must_revalidate && stale_for < f.stale_while_revalidate {
                 self.revalidate_in_background(ctx, &primary, entry.clone());
-                return (self.answer_from(ctx, &entry, head), CacheStatus::Hit);
+                return self
+                    .answer_hit(ctx, &primary, &entry, head, CacheStatus::Hit)
+                    .await;
             }
             if validator {
                 return self.revalidate(ctx, &primary, entry, stale_for, f).await;
@@ -324,14 +329,55 @@ impl Edge {
             .may_miss_chunks(entry)
             .then(|| self.span_fetcher(ctx));
         let age = head.age(now());
-        respond::from_entry(
+        respond::from_entry(&self.cache, entry, head, &ctx.method, &ctx.headers, age).into_response(
             &self.cache,
             entry,
-            head,
-            &ctx.method,
-            &ctx.headers,
-            age,
             fetch,
+        )
+    }
+
+    /// Answers from a stored entry that may lack some of the bytes this viewer needs (it is
+    /// partial, or only in the memory tier). The first missing span is asked for before the
+    /// response is committed: if the object changed at the origin, the origin's new answer
+    /// is used instead (RFC 9111 §3.4), not a stored head over a body that cannot be finished.
+    async fn answer_hit(
+        &self,
+        ctx: &ViewerCtx,
+        primary: &str,
+        entry: &Arc<crate::cache::entry::Entry>,
+        head: Head,
+        status: CacheStatus,
+    ) -> (Response<EdgeBody>, CacheStatus) {
+        if !self.cache.may_miss_chunks(entry) {
+            return (self.answer_from(ctx, entry, head), status);
+        }
+        let fetch = self.span_fetcher(ctx);
+        let age = head.age(now());
+        let answer = respond::from_entry(&self.cache, entry, head, &ctx.method, &ctx.headers, age);
+        if let respond::Answer::Body { start, end, .. } = &answer {
+            let request_time = now();
+            match self.cache.prepare(entry, *start, *end, &fetch).await {
+                Ok(()) | Err(SpanError::UnknownLength) => {}
+                Err(SpanError::Origin(e)) => {
+                    return (self.origin_failed(ctx, &e), CacheStatus::Error);
+                }
+                // A whole new representation answers the viewer's request as it is.
+                Err(SpanError::Changed(resp)) if resp.status == StatusCode::OK => {
+                    return match self.admit(ctx, primary, resp, request_time, None, None) {
+                        Admitted::Stored(e) => {
+                            (self.answer_from(ctx, &e, e.head()), CacheStatus::Miss)
+                        }
+                        Admitted::NotStored(resp) => (self.relay(ctx, resp), CacheStatus::Miss),
+                    };
+                }
+                Err(SpanError::Changed(_)) => {
+                    return Box::pin(self.miss(ctx, primary, true)).await;
+                }
+            }
+        }
+        (
+            answer.into_response(&self.cache, entry, Some(fetch)),
+            status,
         )
     }
 
@@ -376,7 +422,14 @@ impl Edge {
                         let vary = |name: &str| vary_value(ctx, name);
                         if let Some(entry) = self.cache.lookup(primary, &vary) {
                             let head = entry.head();
-                            return (self.answer_from(ctx, &entry, head), CacheStatus::Hit);
+                            return Box::pin(self.answer_hit(
+                                ctx,
+                                primary,
+                                &entry,
+                                head,
+                                CacheStatus::Hit,
+                            ))
+                            .await;
                         }
                     }
                     return Box::pin(self.miss(ctx, primary, false)).await;
@@ -600,7 +653,9 @@ impl Edge {
                         head.response_time,
                     );
                     if age < fr.lifetime {
-                        return (self.answer_from(ctx, &e, head), CacheStatus::RefreshHit);
+                        return self
+                            .answer_hit(ctx, primary, &e, head, CacheStatus::RefreshHit)
+                            .await;
                     }
                 }
                 self.miss(ctx, primary, false).await
@@ -610,7 +665,8 @@ impl Edge {
                     Ok(Revalidated::NotModified) => {
                         guard.finish(Outcome::Stored(entry.clone()));
                         let head = entry.head();
-                        (self.answer_from(ctx, &entry, head), CacheStatus::RefreshHit)
+                        self.answer_hit(ctx, primary, &entry, head, CacheStatus::RefreshHit)
+                            .await
                     }
                     Ok(Revalidated::Replaced(resp, request_time)) => {
                         self.cache.remove(&entry);
@@ -630,10 +686,10 @@ impl Edge {
                         // RFC 5861 stale-if-error; CloudFront also serves what it has when the
                         // origin cannot be reached.
                         if !f.must_revalidate && stale_for < f.stale_if_error {
-                            return (
-                                self.answer_from(ctx, &entry, entry.head()),
-                                CacheStatus::Hit,
-                            );
+                            let head = entry.head();
+                            return self
+                                .answer_hit(ctx, primary, &entry, head, CacheStatus::Hit)
+                                .await;
                         }
                         (self.origin_failed(ctx, &e), CacheStatus::Error)
                     }

@@ -156,7 +156,48 @@ const NOT_MODIFIED_FIELDS: &[header::HeaderName] = &[
     header::LAST_MODIFIED,
 ];
 
-/// Answers from a stored entry.
+/// A response from a stored entry, decided before any of its body is read.
+pub enum Answer {
+    /// Complete as it is: a 304 or 412, a 416, a replayed fragment, or a response without a
+    /// body.
+    Ready(Response<EdgeBody>),
+    /// A status and headers whose body is the entry's bytes `[start, end)` (`end = None`: to
+    /// the end of the body).
+    Body {
+        status: StatusCode,
+        headers: HeaderMap,
+        start: u64,
+        end: Option<u64>,
+    },
+}
+
+impl Answer {
+    /// The response, streaming the body from the cache (and through `fetch` for chunks the
+    /// cache does not hold).
+    pub fn into_response(
+        self,
+        cache: &Arc<Cache>,
+        entry: &Arc<Entry>,
+        fetch: Option<SpanFetcher>,
+    ) -> Response<EdgeBody> {
+        match self {
+            Answer::Ready(r) => r,
+            Answer::Body {
+                status,
+                headers,
+                start,
+                end,
+            } => {
+                let mut r = Response::new(stream(cache.read(entry.clone(), start, end, fetch)));
+                *r.status_mut() = status;
+                *r.headers_mut() = headers;
+                r
+            }
+        }
+    }
+}
+
+/// Decides the answer from a stored entry: conditional requests, a single range, `Age`.
 pub fn from_entry(
     cache: &Arc<Cache>,
     entry: &Arc<Entry>,
@@ -164,8 +205,7 @@ pub fn from_entry(
     method: &Method,
     req: &HeaderMap,
     age: u64,
-    fetch: Option<SpanFetcher>,
-) -> Response<EdgeBody> {
+) -> Answer {
     let size = entry.size();
     let mut headers = head.headers.clone();
     headers.insert(header::AGE, HeaderValue::from(age));
@@ -182,7 +222,7 @@ pub fn from_entry(
             }
             r.headers_mut().insert(header::AGE, HeaderValue::from(age));
         }
-        return r;
+        return Answer::Ready(r);
     }
     if head.status == StatusCode::OK
         && method == Method::GET
@@ -196,7 +236,7 @@ pub fn from_entry(
         let mut r = Response::new(full(bytes));
         *r.status_mut() = StatusCode::PARTIAL_CONTENT;
         *r.headers_mut() = headers;
-        return r;
+        return Answer::Ready(r);
     }
     let mut status = head.status;
     let (mut start, mut end) = (0, None);
@@ -220,7 +260,7 @@ pub fn from_entry(
                 if let Ok(v) = HeaderValue::from_str(&format!("bytes */{size}")) {
                     r.headers_mut().insert(header::CONTENT_RANGE, v);
                 }
-                return r;
+                return Answer::Ready(r);
             }
         }
     } else {
@@ -238,15 +278,18 @@ pub fn from_entry(
             .entry(header::ACCEPT_RANGES)
             .or_insert(HeaderValue::from_static("bytes"));
     }
-    let body = if method == Method::HEAD || status == StatusCode::NO_CONTENT {
-        empty()
-    } else {
-        stream(cache.read(entry.clone(), start, end, fetch))
-    };
-    let mut r = Response::new(body);
-    *r.status_mut() = status;
-    *r.headers_mut() = headers;
-    r
+    if method == Method::HEAD || status == StatusCode::NO_CONTENT {
+        let mut r = Response::new(empty());
+        *r.status_mut() = status;
+        *r.headers_mut() = headers;
+        return Answer::Ready(r);
+    }
+    Answer::Body {
+        status,
+        headers,
+        start,
+        end,
+    }
 }
 
 /// `If-Range` (RFC 9110 §13.1.5): serve the range only if the validator still matches.

@@ -555,67 +555,136 @@ impl Cache {
             if let Some(b) = self.fragment_from(entry, pos) {
                 return Ok(Some(clip(b, pos)));
             }
-            // Nobody is fetching this chunk: ask the origin for the span up to the next chunk
-            // we hold (or the end of what the viewer wants).
+            // Nobody is fetching this chunk: ask the origin for it.
             let Some(fetch) = fetch else {
                 return Err(std::io::Error::other("chunk missing from the cache"));
             };
-            let Some(size) = entry.size() else {
-                return Err(std::io::Error::other(
-                    "body of unknown length is incomplete",
-                ));
-            };
-            let span_start = u64::from(idx) * CHUNK_SIZE;
-            let want_end = limit.unwrap_or(size).min(size);
-            let mut span_end = (span_start + MAX_SPAN_CHUNKS * CHUNK_SIZE)
-                .min(want_end.div_ceil(CHUNK_SIZE) * CHUNK_SIZE)
-                .min(size);
-            {
-                let c = entry.chunks();
-                let mut i = idx + 1;
-                while u64::from(i) * CHUNK_SIZE < span_end {
-                    if c.has(i) || c.fills.iter().any(|f| f.covers(u64::from(i) * CHUNK_SIZE)) {
-                        span_end = u64::from(i) * CHUNK_SIZE;
-                        break;
+            self.fetch_span(entry, pos, limit, fetch)
+                .await
+                .map_err(|e| match e {
+                    SpanError::Origin(e) => std::io::Error::other(e.to_string()),
+                    SpanError::Changed(_) => std::io::Error::other("object changed at the origin"),
+                    SpanError::UnknownLength => {
+                        std::io::Error::other("body of unknown length is incomplete")
                     }
-                    i += 1;
-                }
-            }
-            // A fragment at the span's start combines with the rest (RFC 9111 §3.4): only
-            // the bytes after it are asked for.
-            let mut seed = self.fragment_from(entry, span_start).unwrap_or_default();
-            seed.truncate(usize::try_from(span_end - span_start).unwrap_or(usize::MAX));
-            let from = span_start + seed.len() as u64;
-            let body = if from == span_end {
-                Box::pin(futures::stream::empty()) as BoxStream<'static, _>
-            } else {
-                let resp = fetch(from, (span_end < size).then_some(span_end))
-                    .await
-                    .map_err(|e| std::io::Error::other(e.to_string()))?;
-                let same = same_validator(&entry.head().headers, &resp.headers);
-                match resp.status {
-                    http::StatusCode::PARTIAL_CONTENT
-                        if same && content_range_start(&resp.headers) == Some(from) =>
-                    {
-                        resp.body
-                    }
-                    // The whole representation, unchanged: its bytes from `from` will do.
-                    http::StatusCode::OK if same && content_length(&resp.headers) == Some(size) => {
-                        fill::skip_bytes(resp.body, from)
-                    }
-                    _ => {
-                        // The object changed at the origin: this stored copy is no longer whole.
-                        self.remove(entry);
-                        return Err(std::io::Error::other("object changed at the origin"));
-                    }
-                }
-            };
-            if entry.chunks().fills.iter().any(|f| f.covers(pos)) {
-                continue;
-            }
-            self.start_seeded_fill(entry, span_start, Some(span_end), seed, body);
+                })?;
         }
     }
+
+    /// The first byte of `[start, end)` that no chunk, fill or fragment of `entry` holds:
+    /// where reading it would first need the origin.
+    pub fn first_gap(&self, entry: &Entry, start: u64, end: Option<u64>) -> Option<u64> {
+        let c = entry.chunks();
+        let size = c.size?;
+        let limit = end.map_or(size, |e| e.min(size));
+        let mut pos = start;
+        while pos < limit {
+            if let Some(f) = c
+                .fragment
+                .as_ref()
+                .filter(|f| f.start <= pos && pos < f.end())
+            {
+                pos = f.end();
+                continue;
+            }
+            let idx = chunk_of(pos);
+            if !c.has(idx) && !c.fills.iter().any(|f| f.covers(pos)) {
+                return Some(pos);
+            }
+            pos = u64::from(idx + 1) * CHUNK_SIZE;
+        }
+        None
+    }
+
+    /// Before a response from `entry` is committed: asks the origin for the first span of
+    /// `[start, end)` the cache lacks. An object that changed at the origin is then found
+    /// while the response can still be replaced, not in the middle of its body.
+    pub async fn prepare(
+        self: &Arc<Self>,
+        entry: &Arc<Entry>,
+        start: u64,
+        end: Option<u64>,
+        fetch: &SpanFetcher,
+    ) -> Result<(), SpanError> {
+        match self.first_gap(entry, start, end) {
+            Some(pos) => self.fetch_span(entry, pos, end, fetch).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Asks the origin for the span from the chunk holding `pos` up to the next chunk we hold
+    /// (or `limit`), and starts its fill.
+    async fn fetch_span(
+        self: &Arc<Self>,
+        entry: &Arc<Entry>,
+        pos: u64,
+        limit: Option<u64>,
+        fetch: &SpanFetcher,
+    ) -> Result<(), SpanError> {
+        let Some(size) = entry.size() else {
+            return Err(SpanError::UnknownLength);
+        };
+        let idx = chunk_of(pos);
+        let span_start = u64::from(idx) * CHUNK_SIZE;
+        let want_end = limit.unwrap_or(size).min(size);
+        let mut span_end = (span_start + MAX_SPAN_CHUNKS * CHUNK_SIZE)
+            .min(want_end.div_ceil(CHUNK_SIZE) * CHUNK_SIZE)
+            .min(size);
+        {
+            let c = entry.chunks();
+            let mut i = idx + 1;
+            while u64::from(i) * CHUNK_SIZE < span_end {
+                if c.has(i) || c.fills.iter().any(|f| f.covers(u64::from(i) * CHUNK_SIZE)) {
+                    span_end = u64::from(i) * CHUNK_SIZE;
+                    break;
+                }
+                i += 1;
+            }
+        }
+        // A fragment at the span's start combines with the rest (RFC 9111 §3.4): only the
+        // bytes after it are asked for.
+        let mut seed = self.fragment_from(entry, span_start).unwrap_or_default();
+        seed.truncate(usize::try_from(span_end - span_start).unwrap_or(usize::MAX));
+        let from = span_start + seed.len() as u64;
+        let body = if from == span_end {
+            Box::pin(futures::stream::empty()) as BoxStream<'static, _>
+        } else {
+            let resp = fetch(from, (span_end < size).then_some(span_end))
+                .await
+                .map_err(SpanError::Origin)?;
+            let same = same_validator(&entry.head().headers, &resp.headers);
+            match resp.status {
+                http::StatusCode::PARTIAL_CONTENT
+                    if same && content_range_start(&resp.headers) == Some(from) =>
+                {
+                    resp.body
+                }
+                // The whole representation, unchanged: its bytes from `from` will do.
+                http::StatusCode::OK if same && content_length(&resp.headers) == Some(size) => {
+                    fill::skip_bytes(resp.body, from)
+                }
+                _ => {
+                    // The object changed at the origin: this stored copy is no longer whole.
+                    self.remove(entry);
+                    return Err(SpanError::Changed(resp));
+                }
+            }
+        };
+        if !entry.chunks().fills.iter().any(|f| f.covers(pos)) {
+            self.start_seeded_fill(entry, span_start, Some(span_end), seed, body);
+        }
+        Ok(())
+    }
+}
+
+/// Why the cache could not start fetching a span it lacks.
+pub enum SpanError {
+    Origin(OriginError),
+    /// The origin's answer does not continue the stored object, which is dropped; the answer
+    /// is handed back.
+    Changed(OriginResponse),
+    /// The stored body's length is unknown, so a span of it cannot be asked for.
+    UnknownLength,
 }
 
 fn disk_bytes(e: &Entry) -> u64 {
