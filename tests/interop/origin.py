@@ -11,7 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 class Route:
     def __init__(self, body=b"", status=200, headers=None, delay=0.0, ranges=True,
-                 validators=True, cut_after=None, chunk_delay=0.0, chunked=False, interim=()):
+                 validators=True, cut_after=None, chunk_delay=0.0, chunked=False, interim=(),
+                 extra_lines=()):
         self.body = body
         self.status = status
         self.headers = dict(headers or {})
@@ -22,6 +23,7 @@ class Route:
         self.chunk_delay = chunk_delay
         self.chunked = chunked
         self.interim = list(interim)  # [(status, {header: value})] sent before the response
+        self.extra_lines = list(extra_lines)  # [(name, value)]: repeated or odd header lines
         self.etag = '"v%d-%d"' % (len(body), hash(body) & 0xFFFFFF)
         self.last_modified = formatdate(time.time() - 3600, usegmt=True)
 
@@ -94,6 +96,8 @@ class Origin:
                 self.send_response(status)
                 chunked = route is not None and route.chunked
                 for k, v in headers.items():
+                    self.send_header(k, v)
+                for k, v in (route.extra_lines if route is not None else ()):
                     self.send_header(k, v)
                 if not head_only and status not in (204, 304):
                     if chunked:

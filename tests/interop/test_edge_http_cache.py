@@ -109,6 +109,20 @@ def test_age_is_generated_and_received_age_counts(fetch, origin):
     assert n == 2
 
 
+@pytest.mark.parametrize("age", ["abc", "-7200", "7200.0", "7200,0", "0, 0", "7200;foo=bar", ("0", "0")])
+def test_invalid_age_makes_the_response_stale(fetch, origin, age):
+    # Anything but one delta-seconds value (RFC 9111 §5.1) says nothing trustworthy about the
+    # response's age: it is not reused without going back to the origin.
+    p = path()
+    lines = [("Age", a) for a in (age if isinstance(age, tuple) else (age,))]
+    route = Route(b"a", headers={"Cache-Control": "max-age=3600"}, validators=False, extra_lines=lines)
+    _, n = twice(fetch, origin, p, route)
+    assert n == 2
+    q = path()
+    _, n = twice(fetch, origin, q, Route(b"a", headers={"Cache-Control": "max-age=3600", "Age": "10"}, validators=False))
+    assert n == 1
+
+
 def test_age_grows_while_stored(fetch, origin):
     p = path()
     origin.routes[p] = Route(b"a", headers={"Cache-Control": "max-age=3600"})
@@ -132,6 +146,24 @@ def test_stale_response_is_revalidated_and_headers_updated(fetch, origin):
     _, _, h, _ = origin.last(p)
     assert h.get("if-none-match") == route.etag
     assert "if-modified-since" in h
+
+
+def test_304_does_not_update_the_fields_that_describe_the_stored_body(fetch, origin):
+    # A 304 updates stored fields (X-Version) but not the ETag that selected the stored
+    # response nor its digest (RFC 9111 §3.2, §4.3.4).
+    p = path()
+    route = Route(b"body", headers={"Cache-Control": "max-age=0", "X-Version": "1",
+                                    "Content-MD5": "rL0Y20zC+Fzt72VPzMSk2A=="})
+    route.etag = '"abcdef"'
+    origin.routes[p] = route
+    fetch(p)
+    route.headers = {"Cache-Control": "max-age=3600", "X-Version": "2", "ETag": '"ghijkl"',
+                     "Content-MD5": "N7UdGUp1E+RbVvZSTy1R8g=="}
+    r = fetch(p)
+    assert (r.status, r.x_cache, r.h("x-version")) == (200, "RefreshHit from cloudfront", "2")
+    assert (r.h("etag"), r.h("content-md5")) == ('"abcdef"', "rL0Y20zC+Fzt72VPzMSk2A==")
+    r = fetch(p)
+    assert (r.x_cache, r.h("etag"), r.h("content-md5")) == ("Hit from cloudfront", '"abcdef"', "rL0Y20zC+Fzt72VPzMSk2A==")
 
 
 def test_changed_object_replaces_stored_one(fetch, origin):

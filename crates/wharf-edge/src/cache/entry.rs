@@ -131,18 +131,20 @@ impl Entry {
         self.last_access.store(now, Ordering::Relaxed);
     }
 
-    /// RFC 9111 §3.2 / §4.3.4: a 304 (or a HEAD) updates the stored header fields, except the
-    /// ones that describe the body.
+    /// RFC 9111 §3.2 / §4.3.4: a 304 updates the stored header fields, except the ones that
+    /// describe the stored body: its length, range, coding and digest (`Content-MD5`), and
+    /// the `ETag` that selected it (our weakened ETag of a compressed body stays weak too).
     pub fn update_headers(&self, fresh: &HeaderMap, request_time: i64, response_time: i64) {
         let mut head = self
             .head
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let keep: [HeaderName; 4] = [
+        let keep: [HeaderName; 5] = [
             http::header::CONTENT_LENGTH,
             http::header::CONTENT_RANGE,
             http::header::CONTENT_ENCODING,
             http::header::TRANSFER_ENCODING,
+            HeaderName::from_static("content-md5"),
         ];
         let mut names: Vec<&HeaderName> = fresh.keys().collect();
         names.dedup();
@@ -150,11 +152,7 @@ impl Entry {
             if keep.contains(name) || crate::headers::is_hop_by_hop(name) {
                 continue;
             }
-            // Our weakened ETag of a compressed body stays weak.
-            if name == http::header::ETAG
-                && let (Some(stored), Some(new)) = (head.headers.get(name), fresh.get(name))
-                && stored.as_bytes().strip_prefix(b"W/") == Some(new.as_bytes())
-            {
+            if name == http::header::ETAG && head.headers.contains_key(name) {
                 continue;
             }
             // A compressed body's Vary: Accept-Encoding is ours to keep.

@@ -100,6 +100,31 @@ fn age_follows_rfc_9111_4_2_3() {
 }
 
 #[test]
+fn an_invalid_age_makes_the_response_stale() {
+    let p = policy(0, 0, 31_536_000);
+    let fresh = |pairs: &[(&str, &str)]| {
+        let mut all = vec![("cache-control", "max-age=3600")];
+        all.extend_from_slice(pairs);
+        freshness(StatusCode::OK, &headers(&all), &p, None, NOW).lifetime
+    };
+    assert_eq!(fresh(&[("age", "10")]), 3600);
+    assert_eq!(fresh(&[("age", " 10 ")]), 3600);
+    for bad in ["abc", "-7200", "7200.0", "7200,0", "0, 0", "7200;foo=1", ""] {
+        assert_eq!(fresh(&[("age", bad)]), 0, "Age: {bad:?}");
+    }
+    assert_eq!(fresh(&[("age", "0"), ("age", "0")]), 0, "two Age lines");
+    // Beyond MinTTL only: CloudFront still keeps the object that long.
+    let min = policy(60, 86_400, 31_536_000);
+    let h = headers(&[("cache-control", "max-age=3600"), ("age", "x")]);
+    assert_eq!(freshness(StatusCode::OK, &h, &min, None, NOW).lifetime, 60);
+    // Too large to hold: 2^31 (RFC 9111 §1.2.2).
+    assert_eq!(
+        age_value(&headers(&[("age", "99999999999999999999999")])),
+        Some(1 << 31)
+    );
+}
+
+#[test]
 fn storability() {
     let get = Method::GET;
     let p = policy(0, 86_400, 1_000_000);
