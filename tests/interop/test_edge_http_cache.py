@@ -148,6 +148,17 @@ def test_stale_response_is_revalidated_and_headers_updated(fetch, origin):
     assert "if-modified-since" in h
 
 
+def test_weak_etag_is_revalidated_as_it_came(fetch, origin):
+    p = path()
+    route = Route(b"body", headers={"Cache-Control": "max-age=0"})
+    route.etag = 'W/"abcdef"'
+    origin.routes[p] = route
+    fetch(p)
+    r = fetch(p)
+    assert (r.status, r.x_cache) == (200, "RefreshHit from cloudfront")
+    assert origin.last(p)[2].get("if-none-match") == 'W/"abcdef"'
+
+
 def test_304_does_not_update_the_fields_that_describe_the_stored_body(fetch, origin):
     # A 304 updates stored fields (X-Version) but not the ETag that selected the stored
     # response nor its digest (RFC 9111 §3.2, §4.3.4).
@@ -245,6 +256,12 @@ def test_status_codes(fetch, origin):
     route.last_modified = http_date(-10 * 86400)
     _, n = twice(fetch, origin, path(), route)
     assert n == 1
+    # An unknown status is reused heuristically only when `public` marks it cacheable.
+    for cc, want in (("public", 1), (None, 2)):
+        route = Route(b"odd", status=599, headers={"Cache-Control": cc} if cc else {})
+        route.last_modified = http_date(-86400)
+        r, n = twice(fetch, origin, path(), route)
+        assert (r.status, n) == (599, want), cc
 
 
 def test_authorization_needs_explicit_permission(fetch, origin):

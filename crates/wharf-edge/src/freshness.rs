@@ -188,7 +188,8 @@ pub fn freshness(
         Some(secs) => secs.clamp(min, max.max(min)),
         None if let Some(ttl) = error_ttl => ttl,
         None if default > 0 && cloudfront_default_cacheable(status) => default.min(max),
-        None if heuristically_cacheable(status) => {
+        // `public` marks any status explicitly cacheable, so heuristics apply (RFC 9111 §4.2.2).
+        None if heuristically_cacheable(status) || cc.public => {
             let heuristic = http_date(headers, &header::LAST_MODIFIED)
                 .and_then(|lm| u64::try_from(date - lm).ok())
                 .map_or(0, |age| {

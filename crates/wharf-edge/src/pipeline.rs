@@ -708,11 +708,13 @@ impl Edge {
         let head = entry.head();
         let mut req = self.origin_request(ctx, Method::GET);
         if let Some(etag) = head.headers.get(header::ETAG).and_then(|v| v.to_str().ok()) {
-            // A weak ETag may be ours (we compressed the body): offer the origin's strong one
-            // too, so an origin that compares strongly still answers 304.
+            // A weak ETag on a compressed body may be ours: offer the origin's strong one too,
+            // so an origin that compares strongly still answers 304. Otherwise the stored
+            // ETag goes back as it came.
+            let ours = head.headers.contains_key(header::CONTENT_ENCODING);
             let value = match etag.strip_prefix("W/") {
-                Some(strong) => format!("{etag}, {strong}"),
-                None => etag.to_owned(),
+                Some(strong) if ours => format!("{etag}, {strong}"),
+                _ => etag.to_owned(),
             };
             if let Ok(v) = HeaderValue::from_str(&value) {
                 req.headers.insert(header::IF_NONE_MATCH, v);

@@ -84,6 +84,12 @@ fn heuristic_needs_last_modified_and_a_heuristic_status() {
         1000
     );
     assert_eq!(freshness(StatusCode::FOUND, &h, &p, None, NOW).lifetime, 0);
+    // `public` makes any status explicitly cacheable, so heuristics apply to it too.
+    let mut public = h.clone();
+    public.insert("cache-control", HeaderValue::from_static("public"));
+    let unknown = StatusCode::from_u16(599).unwrap();
+    assert_eq!(freshness(unknown, &public, &p, None, NOW).lifetime, 1000);
+    assert_eq!(freshness(unknown, &h, &p, None, NOW).lifetime, 0);
 }
 
 #[test]
