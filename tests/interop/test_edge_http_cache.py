@@ -209,6 +209,18 @@ def test_vary_compares_normalised_values(fetch, origin):
     assert origin.count(p) == 2
 
 
+def test_vary_accept_language_ignores_order_case_and_spacing_and_honours_the_preferred_language(fetch, origin):
+    p = path()
+    origin.routes[p] = Route(b"Hallo", headers={"Cache-Control": "max-age=3600", "Vary": "Accept-Language",
+                                                "Content-Language": "de"})
+    fetch(p, headers={"Accept-Language": "en, de"})
+    for same in ("de, en", "eN, De", " en ,   de", "fr;q=0.5, de;q=1.0", "de"):
+        assert fetch(p, headers={"Accept-Language": same}).x_cache == "Hit from cloudfront", same
+    assert origin.count(p) == 1
+    for other in ("en", "fr, en", "de;q=0.5, en"):
+        assert fetch(p, headers={"Accept-Language": other}).x_cache == "Miss from cloudfront", other
+
+
 def test_vary_star_is_not_reused(fetch, origin):
     _, n = twice(fetch, origin, path(), Route(b"a", headers={"Cache-Control": "max-age=3600", "Vary": "*"}))
     assert n == 2

@@ -116,6 +116,67 @@ pub fn field_value(headers: &HeaderMap, name: &str) -> Option<String> {
     Some(out)
 }
 
+/// `Accept-Language` as Vary compares it: language ranges lower-cased and sorted, each with
+/// its weight (`;q=` only when below 1), so the order, case and spacing a browser happens to
+/// use do not split the cache.
+pub fn normalized_accept_language(headers: &HeaderMap) -> Option<String> {
+    let raw = field_value(headers, "accept-language")?;
+    let mut ranges: Vec<(String, String)> = raw
+        .split(',')
+        .filter_map(|member| {
+            let mut parts = member.split(';');
+            let lang = parts.next()?.trim().to_ascii_lowercase();
+            if lang.is_empty() {
+                return None;
+            }
+            let q = parts
+                .filter_map(|p| p.trim().strip_prefix("q=").or(p.trim().strip_prefix("Q=")))
+                .filter_map(|q| q.trim().parse::<f32>().ok())
+                .next_back()
+                .unwrap_or(1.0);
+            let weight = if q >= 1.0 {
+                String::new()
+            } else {
+                format!(";q={}", (q.max(0.0) * 1000.0).round() / 1000.0)
+            };
+            Some((lang, weight))
+        })
+        .collect();
+    ranges.sort();
+    ranges.dedup();
+    Some(
+        ranges
+            .into_iter()
+            .map(|(l, w)| l + &w)
+            .collect::<Vec<_>>()
+            .join(","),
+    )
+}
+
+/// The one language a normalised `Accept-Language` prefers above all others, if one does.
+pub fn preferred_language(normalized: &str) -> Option<&str> {
+    let weight = |m: &str| -> f32 {
+        m.split_once(";q=")
+            .and_then(|(_, q)| q.parse().ok())
+            .unwrap_or(1.0)
+    };
+    let mut best: Option<(&str, f32)> = None;
+    let mut tie = false;
+    for m in normalized.split(',') {
+        let (lang, w) = (m.split(';').next().unwrap_or(m), weight(m));
+        match best {
+            Some((_, bw)) if w < bw => {}
+            Some((_, bw)) if w == bw => tie = true,
+            _ => {
+                best = Some((lang, w));
+                tie = false;
+            }
+        }
+    }
+    best.filter(|&(l, w)| !tie && w > 0.0 && l != "*")
+        .map(|(l, _)| l)
+}
+
 /// The primary cache key.
 pub fn primary_key(
     dist: &str,
@@ -192,6 +253,24 @@ mod tests {
             headers: h,
             cookies: c,
         }
+    }
+
+    #[test]
+    fn accept_language_is_normalised_and_its_preference_read() {
+        let norm = |v: &'static str| {
+            let mut h = HeaderMap::new();
+            h.insert("accept-language", HeaderValue::from_static(v));
+            normalized_accept_language(&h).unwrap()
+        };
+        assert_eq!(norm("en, de"), "de,en");
+        assert_eq!(norm("de, en"), "de,en");
+        assert_eq!(norm("eN, De"), "de,en");
+        assert_eq!(norm(" en ,   de"), "de,en");
+        assert_eq!(norm("fr;q=0.5, de;q=1.0"), "de,fr;q=0.5");
+        assert_eq!(preferred_language("de,fr;q=0.5"), Some("de"));
+        assert_eq!(preferred_language("de,en"), None);
+        assert_eq!(preferred_language("*"), None);
+        assert_eq!(preferred_language("en;q=0"), None);
     }
 
     #[test]

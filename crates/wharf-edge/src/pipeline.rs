@@ -1047,6 +1047,9 @@ fn vary_value(ctx: &ViewerCtx, name: &str) -> Option<String> {
     if name == "accept-encoding" && p.keys_encoding() {
         return Some(cache_key::normalized_accept_encoding(&ctx.headers, p).to_owned());
     }
+    if name == "accept-language" {
+        return cache_key::normalized_accept_language(&ctx.headers);
+    }
     cache_key::field_value(&ctx.headers, name)
 }
 

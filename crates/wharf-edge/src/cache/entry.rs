@@ -171,13 +171,29 @@ impl Entry {
     }
 
     /// Whether a request with these `Vary` values may reuse this response.
-    pub fn vary_matches(&self, values: &[(String, Option<String>)]) -> bool {
+    /// Whether a request with these values of the `Vary` fields may reuse this response
+    /// (RFC 9111 §4.1). A response in one language (`Content-Language`) also serves a request
+    /// whose `Accept-Language` prefers that language above all others.
+    pub fn selected_by(&self, vary_value: &dyn Fn(&str) -> Option<String>) -> bool {
         self.vary.iter().all(|(name, v)| {
-            values
-                .iter()
-                .find(|(n, _)| n == name)
-                .map_or(v.is_none(), |(_, rv)| rv == v)
+            let rv = vary_value(name);
+            rv == *v || (name == "accept-language" && self.in_language(rv.as_deref()))
         })
+    }
+
+    fn in_language(&self, accept_language: Option<&str>) -> bool {
+        let Some(wanted) = accept_language.and_then(crate::cache_key::preferred_language) else {
+            return false;
+        };
+        let head = self
+            .head
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut langs = head.headers.get_all(http::header::CONTENT_LANGUAGE).iter();
+        match (langs.next().and_then(|v| v.to_str().ok()), langs.next()) {
+            (Some(l), None) => !l.contains(',') && l.trim().eq_ignore_ascii_case(wanted),
+            _ => false,
+        }
     }
 }
 

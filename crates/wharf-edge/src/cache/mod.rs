@@ -185,7 +185,7 @@ impl Cache {
             variants
                 .iter()
                 .rev()
-                .find(|e| e.vary.iter().all(|(n, v)| vary_value(n) == *v))
+                .find(|e| e.selected_by(vary_value))
                 .cloned()?
         };
         if self
