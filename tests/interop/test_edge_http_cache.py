@@ -239,7 +239,9 @@ def test_qualified_no_cache_and_private_omit_only_the_named_fields(fetch, origin
     p = path()
     origin.routes[p] = Route(b"a", headers={"Cache-Control": 'max-age=3600, no-cache="X-A, X-B", private="X-C"',
                                             "X-A": "1", "X-B": "2", "X-C": "3", "X-D": "4"})
-    fetch(p)
+    # The viewer whose request fetched the response gets all of it.
+    r = fetch(p)
+    assert (r.x_cache, r.h("x-a"), r.h("x-b"), r.h("x-c"), r.h("x-d")) == ("Miss from cloudfront", "1", "2", "3", "4")
     r = fetch(p)
     assert r.x_cache == "Hit from cloudfront" and origin.count(p) == 1
     assert r.h("x-d") == "4"
@@ -446,14 +448,32 @@ def test_stale_while_revalidate(fetch, origin):
     assert fetch(p).body == b"v2"
 
 
-def test_stale_if_error(fetch, origin):
+@pytest.mark.parametrize("validators", [True, False])
+def test_stale_if_error(fetch, origin, validators):
+    # With or without a validator (then the request to the origin is unconditional).
     p = path()
-    origin.routes[p] = Route(b"good", headers={"Cache-Control": "max-age=1, stale-if-error=60"})
+    origin.routes[p] = Route(b"good", headers={"Cache-Control": "max-age=1, stale-if-error=60"}, validators=validators)
     fetch(p)
     time.sleep(1.5)
-    origin.routes[p] = Route(b"broken", status=500)
+    origin.routes[p] = Route(b"broken", status=503)
     r = fetch(p)
     assert r.status == 200 and r.body == b"good"
+
+
+def test_origin_error_on_revalidation_is_relayed_and_the_stale_copy_kept(fetch, origin):
+    # Without stale-if-error the viewer gets the origin's own 5xx, not a gateway error; the
+    # stored copy is not thrown away, so revalidation can succeed later.
+    p = path()
+    route = Route(b"good", headers={"Cache-Control": "max-age=1"})
+    origin.routes[p] = route
+    fetch(p)
+    time.sleep(1.5)
+    origin.routes[p] = Route(b"busy", status=503, headers={"Retry-After": "1"})
+    r = fetch(p)
+    assert (r.status, r.body, r.h("retry-after")) == (503, b"busy", "1")
+    origin.routes[p] = route
+    r = fetch(p)
+    assert (r.status, r.body, r.x_cache) == (200, b"good", "RefreshHit from cloudfront")
 
 
 def test_must_revalidate_forbids_stale(fetch, origin):

@@ -310,7 +310,9 @@ impl Edge {
                     .answer_hit(ctx, &primary, &entry, head, CacheStatus::Hit)
                     .await;
             }
-            if validator {
+            // Without a validator the request goes out unconditional, but through the same
+            // path, so stale-if-error still applies if the origin fails.
+            if validator || (!f.must_revalidate && stale_for < f.stale_if_error) {
                 return self.revalidate(ctx, &primary, entry, stale_for, f).await;
             }
         }
@@ -334,6 +336,23 @@ impl Edge {
             entry,
             fetch,
         )
+    }
+
+    /// Answers the viewer whose request fetched `entry`, with the fields the stored copy
+    /// withholds from later viewers.
+    fn answer_fill(
+        &self,
+        ctx: &ViewerCtx,
+        entry: &Arc<crate::cache::entry::Entry>,
+        withheld: HeaderMap,
+    ) -> Response<EdgeBody> {
+        let mut r = self.answer_from(ctx, entry, entry.head());
+        if r.status() != StatusCode::NOT_MODIFIED {
+            for (name, v) in &withheld {
+                r.headers_mut().append(name.clone(), v.clone());
+            }
+        }
+        r
     }
 
     /// Answers from a stored entry that may lack some of the bytes this viewer needs (it is
@@ -364,8 +383,8 @@ impl Edge {
                 // A whole new representation answers the viewer's request as it is.
                 Err(SpanError::Changed(resp)) if resp.status == StatusCode::OK => {
                     return match self.admit(ctx, primary, resp, request_time, None, None) {
-                        Admitted::Stored(e) => {
-                            (self.answer_from(ctx, &e, e.head()), CacheStatus::Miss)
+                        Admitted::Stored(e, withheld) => {
+                            (self.answer_fill(ctx, &e, withheld), CacheStatus::Miss)
                         }
                         Admitted::NotStored(resp) => (self.relay(ctx, resp), CacheStatus::Miss),
                     };
@@ -487,12 +506,11 @@ impl Edge {
             }
         }
         match self.admit(ctx, primary, resp, request_time, aligned, fragment) {
-            Admitted::Stored(entry) => {
+            Admitted::Stored(entry, withheld) => {
                 if let Some(g) = guard {
                     g.finish(Outcome::Stored(entry.clone()));
                 }
-                let head = entry.head();
-                (self.answer_from(ctx, &entry, head), CacheStatus::Miss)
+                (self.answer_fill(ctx, &entry, withheld), CacheStatus::Miss)
             }
             Admitted::NotStored(resp) => {
                 if let Some(g) = guard {
@@ -533,7 +551,13 @@ impl Edge {
         }
         // `no-cache="a"` and `private="a"`: the response is stored without those fields.
         let cc = CacheControl::from_headers(&resp.headers, &header::CACHE_CONTROL);
+        let mut withheld = HeaderMap::new();
         for field in cc.unstorable_fields() {
+            if let Ok(name) = header::HeaderName::from_bytes(field.as_bytes()) {
+                for v in head_headers.get_all(&name) {
+                    withheld.append(name.clone(), v.clone());
+                }
+            }
             head_headers.remove(field);
         }
         let storable = storable(
@@ -625,7 +649,7 @@ impl Edge {
             Some((f, bytes)) => self.cache.store_fragment(&entry, f, bytes),
             None => self.cache.start_fill(&entry, fill_start, fill_end, body),
         }
-        Admitted::Stored(entry)
+        Admitted::Stored(entry, withheld)
     }
 
     /// Revalidates a stale entry with a conditional request (collapsed), then answers.
@@ -668,12 +692,29 @@ impl Edge {
                         self.answer_hit(ctx, primary, &entry, head, CacheStatus::RefreshHit)
                             .await
                     }
+                    Ok(Revalidated::ServerError(resp, request_time)) => {
+                        // RFC 5861 stale-if-error. Otherwise the origin's error answers, and
+                        // the stale copy stays for the next try (unless the error is cached).
+                        drop(guard);
+                        if !f.must_revalidate && stale_for < f.stale_if_error {
+                            let head = entry.head();
+                            return self
+                                .answer_hit(ctx, primary, &entry, head, CacheStatus::Hit)
+                                .await;
+                        }
+                        match self.admit(ctx, primary, resp, request_time, None, None) {
+                            Admitted::Stored(e, withheld) => {
+                                (self.answer_fill(ctx, &e, withheld), CacheStatus::Miss)
+                            }
+                            Admitted::NotStored(resp) => (self.relay(ctx, resp), CacheStatus::Miss),
+                        }
+                    }
                     Ok(Revalidated::Replaced(resp, request_time)) => {
                         self.cache.remove(&entry);
                         match self.admit(ctx, primary, resp, request_time, None, None) {
-                            Admitted::Stored(e) => {
+                            Admitted::Stored(e, withheld) => {
                                 guard.finish(Outcome::Stored(e.clone()));
-                                (self.answer_from(ctx, &e, e.head()), CacheStatus::Miss)
+                                (self.answer_fill(ctx, &e, withheld), CacheStatus::Miss)
                             }
                             Admitted::NotStored(resp) => {
                                 drop(guard);
@@ -698,8 +739,9 @@ impl Edge {
         }
     }
 
-    /// Sends the conditional request: a 304 updates the stored headers; another response is
-    /// handed back to be stored in place of the old one; a failure or a 5xx is an error.
+    /// Sends the conditional request: a 304 updates the stored headers; a 5xx is handed back
+    /// apart (the stale copy may still serve); another response is handed back to be stored
+    /// in place of the old one.
     async fn conditional_fetch(
         &self,
         ctx: &ViewerCtx,
@@ -733,10 +775,7 @@ impl Edge {
             return Ok(Revalidated::NotModified);
         }
         if resp.status.is_server_error() {
-            return Err(OriginError::new(
-                crate::origin::FailoverReason::StatusCode,
-                format!("origin answered {}", resp.status),
-            ));
+            return Ok(Revalidated::ServerError(resp, request_time));
         }
         Ok(Revalidated::Replaced(resp, request_time))
     }
@@ -764,9 +803,12 @@ impl Edge {
                     this.cache.remove(&entry);
                     // The fill runs on its own task; nobody needs to read it now.
                     match this.admit(&ctx2, &primary, resp, request_time, None, None) {
-                        Admitted::Stored(e) => guard.finish(Outcome::Stored(e)),
+                        Admitted::Stored(e, _) => guard.finish(Outcome::Stored(e)),
                         Admitted::NotStored(_) => drop(guard),
                     }
+                }
+                Ok(Revalidated::ServerError(resp, _)) => {
+                    tracing::info!(status = %resp.status, "background revalidation failed; stale copy kept")
                 }
                 Err(e) => {
                     tracing::info!(error = %e, "background revalidation failed; stale copy kept")
@@ -1031,13 +1073,16 @@ impl Edge {
 }
 
 enum Admitted {
-    Stored(Arc<crate::cache::entry::Entry>),
+    /// Stored; the header fields the stored copy withholds from reuse (`no-cache="a"`,
+    /// `private="a"`) still go to the viewer whose request fetched the response.
+    Stored(Arc<crate::cache::entry::Entry>, HeaderMap),
     NotStored(OriginResponse),
 }
 
 enum Revalidated {
     NotModified,
     Replaced(OriginResponse, i64),
+    ServerError(OriginResponse, i64),
 }
 
 /// A request's value for a header named in `Vary` (normalised `Accept-Encoding` when the
