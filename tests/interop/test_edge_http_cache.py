@@ -407,6 +407,27 @@ def test_post_invalidates_target_and_location(fetch, origin):
     assert fetch(loc).x_cache == "Miss from cloudfront"
 
 
+def test_post_response_naming_its_own_uri_serves_later_gets(fetch, origin):
+    # RFC 9110 §9.3.3: explicit freshness and Content-Location = the target URI.
+    p = path()
+    origin.routes[p] = Route(b"posted", validators=False,
+                             headers={"Cache-Control": "max-age=3600", "Content-Location": p})
+    r = fetch(p, method="POST", body=b"12345", headers={"Content-Type": "text/plain"})
+    assert (r.status, r.body) == (200, b"posted")
+    r = fetch(p)
+    assert (r.status, r.body, r.x_cache) == (200, b"posted", "Hit from cloudfront")
+    assert origin.count(p) == 1
+    # Without the Content-Location (or the freshness) it does not.
+    for with_location, with_freshness in ((False, True), (True, False)):
+        q = path()
+        headers = {"Cache-Control": "max-age=3600"} if with_freshness else {}
+        if with_location:
+            headers["Content-Location"] = q
+        origin.routes[q] = Route(b"posted", validators=False, headers=headers)
+        fetch(q, method="POST", body=b"12345")
+        assert fetch(q).x_cache == "Miss from cloudfront", headers
+
+
 def test_extension_method_is_forwarded_and_invalidates(fetch, origin):
     # A behavior that allows every method forwards extension methods, as a proxy does; a
     # successful one invalidates like any unsafe method.

@@ -873,6 +873,7 @@ impl Edge {
             }
         }
         req.body = body;
+        let request_time = now();
         let resp = match ctx.behavior().target.fetch(req).await {
             Ok(r) => r,
             Err(e) => return (self.origin_failed(ctx, &e), CacheStatus::Error),
@@ -895,6 +896,27 @@ impl Edge {
                     self.cache.invalidate_uri(&ctx.dist.id, &p);
                 }
             }
+        }
+        if ctx.method == Method::POST && post_response_is_reusable(ctx, &resp) {
+            // RFC 9110 §9.3.3: stored as the response to a GET of the same URI.
+            let get = ViewerCtx {
+                method: Method::GET,
+                ..ctx.clone()
+            };
+            let b = ctx.behavior();
+            let primary = cache_key::primary_key(
+                &ctx.dist.id,
+                &ctx.path,
+                ctx.query.as_deref(),
+                &ctx.headers,
+                &b.cache_policy,
+            );
+            return match self.admit(&get, &primary, resp, request_time, None, None) {
+                Admitted::Stored(e, withheld) => {
+                    (self.answer_fill(&get, &e, withheld), CacheStatus::Miss)
+                }
+                Admitted::NotStored(resp) => (self.relay(ctx, resp), CacheStatus::Miss),
+            };
         }
         (self.relay(ctx, resp), CacheStatus::Miss)
     }
@@ -1150,6 +1172,26 @@ async fn read_short(
         whole.extend_from_slice(&b);
     }
     Ok(whole.freeze())
+}
+
+/// A POST response that may serve later GETs (RFC 9110 §9.3.3, RFC 9111 §3): a 200 with an
+/// explicit lifetime whose `Content-Location` is the request's own URI.
+fn post_response_is_reusable(ctx: &ViewerCtx, resp: &OriginResponse) -> bool {
+    let cc = freshness::directives(&resp.headers);
+    let explicit =
+        cc.max_age.is_some() || cc.s_maxage.is_some() || resp.headers.contains_key(header::EXPIRES);
+    let Some(location) = resp
+        .headers
+        .get(header::CONTENT_LOCATION)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let query = location.split_once('?').map(|(_, q)| q);
+    resp.status == StatusCode::OK
+        && explicit
+        && query == ctx.query.as_deref()
+        && same_host_path(location, &ctx.headers).as_deref() == Some(ctx.path.as_str())
 }
 
 fn same_host_path(v: &str, req: &HeaderMap) -> Option<String> {
