@@ -278,13 +278,7 @@ impl Edge {
     // Phase 4: cache lookup.
     async fn cached(self: &Arc<Self>, ctx: &ViewerCtx) -> (Response<EdgeBody>, CacheStatus) {
         let b = ctx.behavior();
-        let primary = cache_key::primary_key(
-            &ctx.dist.id,
-            &ctx.path,
-            ctx.query.as_deref(),
-            &ctx.headers,
-            &b.cache_policy,
-        );
+        let primary = primary_key(ctx);
         let vary = |name: &str| vary_value(ctx, name);
         if let Some(entry) = self.cache.lookup(&primary, &vary) {
             let head = entry.head();
@@ -903,15 +897,7 @@ impl Edge {
                 method: Method::GET,
                 ..ctx.clone()
             };
-            let b = ctx.behavior();
-            let primary = cache_key::primary_key(
-                &ctx.dist.id,
-                &ctx.path,
-                ctx.query.as_deref(),
-                &ctx.headers,
-                &b.cache_policy,
-            );
-            return match self.admit(&get, &primary, resp, request_time, None, None) {
+            return match self.admit(&get, &primary_key(ctx), resp, request_time, None, None) {
                 Admitted::Stored(e, withheld) => {
                     (self.answer_fill(&get, &e, withheld), CacheStatus::Miss)
                 }
@@ -1109,6 +1095,17 @@ enum Revalidated {
 
 /// A request's value for a header named in `Vary` (normalised `Accept-Encoding` when the
 /// policy keys on it).
+/// The request's primary cache key, as its behavior's cache policy says.
+fn primary_key(ctx: &ViewerCtx) -> String {
+    cache_key::primary_key(
+        &ctx.dist.id,
+        &ctx.path,
+        ctx.query.as_deref(),
+        &ctx.headers,
+        &ctx.behavior().cache_policy,
+    )
+}
+
 fn vary_value(ctx: &ViewerCtx, name: &str) -> Option<String> {
     let p = &ctx.behavior().cache_policy;
     if name == "accept-encoding" && p.keys_encoding() {
