@@ -15,8 +15,9 @@ cd "$(dirname "$0")/.."
 scripts/install-test-deps
 cargo build --quiet --release --bin wharf
 work=$(mktemp -d /var/tmp/wharf-conformance.XXXXXX)
+chmod 755 "$work"   # nginx workers run as an unprivileged user
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; [[ -n "${KEEP:-}" ]] || rm -rf "$work"; }
 trap cleanup EXIT
 
 ORIGIN=19200 NGINX=19201 VARNISH=19202 WHARF=19203 WHARF_API=19204
