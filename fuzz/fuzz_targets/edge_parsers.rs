@@ -1,6 +1,7 @@
 //! The edge's parsers of viewer and origin header values must never panic: Cache-Control and
 //! CDN-Cache-Control, viewer Range (and its arithmetic against a size), path patterns,
-//! Content-Range, Vary, Accept-Encoding normalisation, invalidation paths.
+//! Content-Range, Vary, Accept-Encoding and Accept-Language normalisation, Age, invalidation
+//! paths.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -39,5 +40,16 @@ fuzz_target!(|data: &[u8]| {
         let _ = wharf_edge::freshness::vary_names(&h);
         let _ = wharf_edge::freshness::current_age(&h, 0, 10, i64::MAX);
         let _ = wharf_edge::cache_key::cookies(&h);
+        let _ = wharf_edge::freshness::age_value(&h);
+        h.insert(http::header::ACCEPT_LANGUAGE, h[http::header::AGE].clone());
+        if let Some(n) = wharf_edge::cache_key::normalized_accept_language(&h) {
+            // Normalising is idempotent.
+            let mut again = http::HeaderMap::new();
+            if let Ok(v) = http::HeaderValue::from_str(&n) {
+                again.insert(http::header::ACCEPT_LANGUAGE, v);
+                assert_eq!(wharf_edge::cache_key::normalized_accept_language(&again), Some(n.clone()));
+            }
+            let _ = wharf_edge::cache_key::preferred_language(&n);
+        }
     }
 });
