@@ -319,17 +319,25 @@ impl Edge {
         entry: &Arc<crate::cache::entry::Entry>,
         head: Head,
     ) -> Response<EdgeBody> {
-        // Only an entry whose chunks may be missing needs a way to the origin.
+        let (answer, fetch) = self.plan_answer(ctx, entry, head);
+        answer.into_response(&self.cache, entry, fetch)
+    }
+
+    /// The answer from a stored entry, and the way to the origin for the chunks it may lack
+    /// (only an entry that is partial, or only in the memory tier, needs one).
+    fn plan_answer(
+        &self,
+        ctx: &ViewerCtx,
+        entry: &Arc<crate::cache::entry::Entry>,
+        head: Head,
+    ) -> (respond::Answer, Option<SpanFetcher>) {
         let fetch = self
             .cache
             .may_miss_chunks(entry)
             .then(|| self.span_fetcher(ctx));
         let age = head.age(now());
-        respond::from_entry(&self.cache, entry, head, &ctx.method, &ctx.headers, age).into_response(
-            &self.cache,
-            entry,
-            fetch,
-        )
+        let answer = respond::from_entry(&self.cache, entry, head, &ctx.method, &ctx.headers, age);
+        (answer, fetch)
     }
 
     /// Answers the viewer whose request fetched `entry`, with the fields the stored copy
@@ -361,37 +369,40 @@ impl Edge {
         head: Head,
         status: CacheStatus,
     ) -> (Response<EdgeBody>, CacheStatus) {
-        if !self.cache.may_miss_chunks(entry) {
-            return (self.answer_from(ctx, entry, head), status);
-        }
-        let fetch = self.span_fetcher(ctx);
-        let age = head.age(now());
-        let answer = respond::from_entry(&self.cache, entry, head, &ctx.method, &ctx.headers, age);
-        if let respond::Answer::Body { start, end, .. } = &answer {
+        let (answer, fetch) = self.plan_answer(ctx, entry, head);
+        if let (Some(fetch), respond::Answer::Body { start, end, .. }) = (&fetch, &answer) {
             let request_time = now();
-            match self.cache.prepare(entry, *start, *end, &fetch).await {
+            match self.cache.prepare(entry, *start, *end, fetch).await {
                 Ok(()) | Err(SpanError::UnknownLength) => {}
                 Err(SpanError::Origin(e)) => {
                     return (self.origin_failed(ctx, &e), CacheStatus::Error);
                 }
                 // A whole new representation answers the viewer's request as it is.
                 Err(SpanError::Changed(resp)) if resp.status == StatusCode::OK => {
-                    return match self.admit(ctx, primary, resp, request_time, None, None) {
-                        Admitted::Stored(e, withheld) => {
-                            (self.answer_fill(ctx, &e, withheld), CacheStatus::Miss)
-                        }
-                        Admitted::NotStored(resp) => (self.relay(ctx, resp), CacheStatus::Miss),
-                    };
+                    let (r, _) = self.store_and_answer(ctx, primary, resp, request_time);
+                    return (r, CacheStatus::Miss);
                 }
                 Err(SpanError::Changed(_)) => {
                     return Box::pin(self.miss(ctx, primary, true)).await;
                 }
             }
         }
-        (
-            answer.into_response(&self.cache, entry, Some(fetch)),
-            status,
-        )
+        (answer.into_response(&self.cache, entry, fetch), status)
+    }
+
+    /// Stores an origin response if it may be stored, and answers the viewer with it: the
+    /// entry (when stored) is returned for collapsed viewers.
+    fn store_and_answer(
+        &self,
+        ctx: &ViewerCtx,
+        primary: &str,
+        resp: OriginResponse,
+        request_time: i64,
+    ) -> (Response<EdgeBody>, Option<Arc<crate::cache::entry::Entry>>) {
+        match self.admit(ctx, primary, resp, request_time, None, None) {
+            Admitted::Stored(e, withheld) => (self.answer_fill(ctx, &e, withheld), Some(e)),
+            Admitted::NotStored(resp) => (self.relay(ctx, resp), None),
+        }
     }
 
     /// Fetches `[start, end)` of the object, for chunks the cache does not hold.
@@ -696,25 +707,17 @@ impl Edge {
                                 .answer_hit(ctx, primary, &entry, head, CacheStatus::Hit)
                                 .await;
                         }
-                        match self.admit(ctx, primary, resp, request_time, None, None) {
-                            Admitted::Stored(e, withheld) => {
-                                (self.answer_fill(ctx, &e, withheld), CacheStatus::Miss)
-                            }
-                            Admitted::NotStored(resp) => (self.relay(ctx, resp), CacheStatus::Miss),
-                        }
+                        let (r, _) = self.store_and_answer(ctx, primary, resp, request_time);
+                        (r, CacheStatus::Miss)
                     }
                     Ok(Revalidated::Replaced(resp, request_time)) => {
                         self.cache.remove(&entry);
-                        match self.admit(ctx, primary, resp, request_time, None, None) {
-                            Admitted::Stored(e, withheld) => {
-                                guard.finish(Outcome::Stored(e.clone()));
-                                (self.answer_fill(ctx, &e, withheld), CacheStatus::Miss)
-                            }
-                            Admitted::NotStored(resp) => {
-                                drop(guard);
-                                (self.relay(ctx, resp), CacheStatus::Miss)
-                            }
+                        let (r, stored) = self.store_and_answer(ctx, primary, resp, request_time);
+                        match stored {
+                            Some(e) => guard.finish(Outcome::Stored(e)),
+                            None => drop(guard),
                         }
+                        (r, CacheStatus::Miss)
                     }
                     Err(e) => {
                         drop(guard);
@@ -897,12 +900,8 @@ impl Edge {
                 method: Method::GET,
                 ..ctx.clone()
             };
-            return match self.admit(&get, &primary_key(ctx), resp, request_time, None, None) {
-                Admitted::Stored(e, withheld) => {
-                    (self.answer_fill(&get, &e, withheld), CacheStatus::Miss)
-                }
-                Admitted::NotStored(resp) => (self.relay(ctx, resp), CacheStatus::Miss),
-            };
+            let (r, _) = self.store_and_answer(&get, &primary_key(ctx), resp, request_time);
+            return (r, CacheStatus::Miss);
         }
         (self.relay(ctx, resp), CacheStatus::Miss)
     }
@@ -1093,8 +1092,6 @@ enum Revalidated {
     ServerError(OriginResponse, i64),
 }
 
-/// A request's value for a header named in `Vary` (normalised `Accept-Encoding` when the
-/// policy keys on it).
 /// The request's primary cache key, as its behavior's cache policy says.
 fn primary_key(ctx: &ViewerCtx) -> String {
     cache_key::primary_key(
@@ -1106,6 +1103,8 @@ fn primary_key(ctx: &ViewerCtx) -> String {
     )
 }
 
+/// A request's value for a header named in `Vary` (normalised `Accept-Encoding` when the
+/// policy keys on it, normalised `Accept-Language`).
 fn vary_value(ctx: &ViewerCtx, name: &str) -> Option<String> {
     let p = &ctx.behavior().cache_policy;
     if name == "accept-encoding" && p.keys_encoding() {
