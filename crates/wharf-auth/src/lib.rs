@@ -3,7 +3,10 @@
 //! A [`User`] is what S3 calls an owner: it has a canonical ID (64 hex characters, as S3's) and a
 //! display name, and one or more access keys. This crate makes new identities and keys; storing
 //! them is the store's job, and verifying request signatures is s3s's (wharf-s3 feeds it the
-//! secret for an access key). The IAM policy language and CloudFront signatures arrive here later.
+//! secret for an access key). [`cloudfront_signature`] verifies CloudFront's signed URLs and
+//! cookies. The IAM policy language arrives here later.
+
+pub mod cloudfront_signature;
 
 use serde::{Deserialize, Serialize};
 

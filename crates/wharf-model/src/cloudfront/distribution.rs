@@ -56,6 +56,16 @@ impl TrustedList {
     pub fn is_enabled(list: Option<&Self>) -> bool {
         list.is_some_and(|l| l.enabled)
     }
+
+    /// `Quantity` matches `Items`, and an enabled list names at least one entry.
+    fn check(&self, what: &str) -> Result<(), ModelError> {
+        if self.quantity as usize != self.items.len() || (self.enabled && self.items.is_empty()) {
+            return Err(ModelError::Invalid(format!(
+                "{what}: Quantity must match Items, and an enabled list needs at least one entry"
+            )));
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -369,6 +379,14 @@ impl DistributionConfig {
                 ));
             }
             b.allowed_methods.methods.check("AllowedMethods")?;
+            for (what, list) in [
+                ("TrustedKeyGroups", &b.trusted_key_groups),
+                ("TrustedSigners", &b.trusted_signers),
+            ] {
+                if let Some(l) = list {
+                    l.check(what)?;
+                }
+            }
         }
         Ok(())
     }

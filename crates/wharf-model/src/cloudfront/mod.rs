@@ -1,5 +1,5 @@
 //! CloudFront's shapes (API version 2020-05-31): distributions, cache, origin request and
-//! response headers policies.
+//! response headers policies, public keys and key groups.
 //!
 //! CloudFront wraps every list as `{"Quantity": n, "Items": [...]}`; [`Items`] is that wrapper,
 //! and `check` refuses a `Quantity` that disagrees with the list, as CloudFront does.
@@ -7,11 +7,13 @@
 mod distribution;
 mod policy;
 mod response_headers;
+mod trusted_keys;
 mod viewer_certificate;
 
 pub use distribution::*;
 pub use policy::*;
 pub use response_headers::*;
+pub use trusted_keys::*;
 pub use viewer_certificate::*;
 
 use serde::{Deserialize, Deserializer, Serialize};
