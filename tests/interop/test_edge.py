@@ -444,10 +444,11 @@ def test_an_alias_belongs_to_one_distribution(edge, origin):
         other.stop()
 
 
-def test_restricted_viewer_access_and_geo_restriction_fail_closed(edge, origin):
-    """Signed URL/cookie verification and viewer geolocation are not built yet: a behavior with
-    TrustedKeyGroups, and a distribution with a GeoRestriction, refuse every request with
-    CloudFront's 403 rather than serve content meant to be private to anyone."""
+def test_trusted_signers_and_geo_restriction_without_a_database_fail_closed(edge, origin):
+    """Two rules this edge cannot check refuse every request with CloudFront's 403 rather than
+    serve content meant to be private: TrustedSigners (AWS accounts' key pairs, which Wharf
+    does not have; key groups are checked, see test_edge_private_content.py) and a
+    GeoRestriction when no geo database is configured."""
     import datetime
 
     from botocore.signers import CloudFrontSigner
@@ -458,7 +459,7 @@ def test_restricted_viewer_access_and_geo_restriction_fail_closed(edge, origin):
     origin.routes[p] = Route(b"public")
     origin.routes["/private" + p] = Route(b"secret")
     private = behavior("o", CACHING_OPTIMIZED, PathPattern="/private/*",
-                       TrustedKeyGroups={"Enabled": True, "Quantity": 1, "Items": ["kg-1"]})
+                       TrustedSigners={"Enabled": True, "Quantity": 1, "Items": ["self"]})
     public = behavior("o", CACHING_OPTIMIZED,
                       TrustedKeyGroups={"Enabled": False, "Quantity": 0},
                       TrustedSigners={"Enabled": False, "Quantity": 0})
@@ -469,13 +470,12 @@ def test_restricted_viewer_access_and_geo_restriction_fail_closed(edge, origin):
     r = get(edge, host, "/private" + p)
     assert r.status == 403 and r.x_cache == "Error from cloudfront"
     assert b"<Code>MissingKey</Code>" in r.body
-    # A URL signed with botocore's CloudFront signer is refused too (not verified yet).
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    signer = CloudFrontSigner("K2JCJMDEHXQW5F", lambda m: key.sign(m, padding.PKCS1v15(), hashes.SHA1()))
+    signer = CloudFrontSigner("APKA9ONS7QCOWEXAMPLE", lambda m: key.sign(m, padding.PKCS1v15(), hashes.SHA1()))
     url = signer.generate_presigned_url(
         f"http://{host}/private{p}", date_less_than=datetime.datetime.now() + datetime.timedelta(hours=1))
     r = get(edge, host, url.split(host, 1)[1])
-    assert r.status == 403 and b"<Code>AccessDenied</Code>" in r.body
+    assert r.status == 403 and b"<Code>InvalidKey</Code>" in r.body
     assert origin.count("/private" + p) == 0
 
     geo = distribution([custom_origin("o", origin.port)], behavior("o"),

@@ -7,9 +7,10 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 use http::{HeaderName, HeaderValue, Method};
 use rustls::sign::CertifiedKey;
+use wharf_auth::cloudfront_signature::PublicKey;
 use wharf_model::cloudfront::{
-    self as model, CachePolicyConfig, DistributionConfig, OriginRequestPolicyConfig,
-    ResponseHeadersPolicyConfig,
+    self as model, CachePolicyConfig, DistributionConfig, KeyGroupConfig,
+    OriginRequestPolicyConfig, ResponseHeadersPolicyConfig,
 };
 
 use crate::origin::failover::OriginGroup;
@@ -20,13 +21,16 @@ use crate::response_headers::ResponseHeadersPolicy;
 use crate::viewer_certificate;
 
 /// What distributions refer to by ID: custom cache, origin request and response headers
-/// policies (the managed ones need no entry), and viewer certificates.
+/// policies (the managed ones need no entry), viewer certificates, key groups and the public
+/// keys they hold.
 #[derive(Debug, Default, Clone)]
 pub struct PolicyBook {
     pub cache: HashMap<String, CachePolicyConfig>,
     pub origin_request: HashMap<String, OriginRequestPolicyConfig>,
     pub response_headers: HashMap<String, ResponseHeadersPolicyConfig>,
     pub certificates: HashMap<String, Arc<CertifiedKey>>,
+    pub key_groups: HashMap<String, KeyGroupConfig>,
+    pub public_keys: HashMap<String, Arc<PublicKey>>,
 }
 
 impl PolicyBook {
@@ -45,6 +49,40 @@ impl PolicyBook {
             .or_else(|| self.response_headers.get(id).cloned())
             .map(|c| ResponseHeadersPolicy::from_config(&c))
     }
+
+    /// The public keys of the key groups a behavior trusts, by public key ID.
+    fn trusted_keys(&self, groups: &[String]) -> Result<TrustedKeys, String> {
+        let mut keys = HashMap::new();
+        for g in groups {
+            let group = self.key_groups.get(g).ok_or_else(|| {
+                format!("TrustedKeyGroups names key group {g}, and there is no key-groups/{g}.json")
+            })?;
+            for k in &group.items {
+                let key = self.public_keys.get(k).ok_or_else(|| {
+                    format!(
+                        "key group {g} names public key {k}, and there is no public-keys/{k}.json"
+                    )
+                })?;
+                keys.insert(k.clone(), key.clone());
+            }
+        }
+        Ok(keys)
+    }
+}
+
+/// Public keys by ID.
+pub type TrustedKeys = HashMap<String, Arc<PublicKey>>;
+
+/// Who may fetch through a cache behavior.
+#[derive(Debug, Clone)]
+pub enum ViewerAccess {
+    /// Everyone.
+    Public,
+    /// `TrustedKeyGroups`: only signed URLs and cookies made with one of these keys.
+    SignedWith(Arc<TrustedKeys>),
+    /// `TrustedSigners`: key pairs of AWS accounts (the legacy way). Wharf has no accounts'
+    /// key pairs, so such a behavior refuses every request (it fails closed).
+    TrustedSigners,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,10 +103,8 @@ pub struct Behavior {
     pub origin_request_policy: Option<OriginRequestPolicy>,
     pub response_headers_policy: Option<ResponseHeadersPolicy>,
     pub viewer_protocol_policy: ViewerProtocolPolicy,
-    /// `TrustedKeyGroups` or `TrustedSigners` is enabled: only signed URLs and cookies may
-    /// pass. Their verification is not built yet, so such a behavior refuses every request
-    /// (it fails closed rather than serve private content to anyone).
-    pub restricted_viewer_access: bool,
+    /// `TrustedKeyGroups` or `TrustedSigners`.
+    pub viewer_access: ViewerAccess,
 }
 
 impl Behavior {
@@ -127,9 +163,25 @@ pub struct Distribution {
     /// Viewers must use TLS 1.3 (`MinimumProtocolVersion: TLSv1.3_2025`); otherwise TLS 1.2
     /// or 1.3 (rustls offers nothing older).
     pub tls13_only: bool,
-    /// `Restrictions.GeoRestriction` allows or blocks countries. Locating viewers is not built
-    /// yet, so such a distribution refuses every request (it fails closed).
-    pub geo_restricted: bool,
+    /// `Restrictions.GeoRestriction`, unless its type is `none`.
+    pub geo_restriction: Option<GeoRestriction>,
+}
+
+/// Countries a distribution serves (`whitelist`) or refuses (`blacklist`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GeoRestriction {
+    pub allow_listed: bool,
+    /// ISO 3166-1 alpha-2 codes, upper case.
+    pub countries: Vec<String>,
+}
+
+impl GeoRestriction {
+    /// Whether a viewer in `country` is refused. A viewer whose country is unknown is served,
+    /// as CloudFront does ("If CloudFront can't determine a user's location, CloudFront
+    /// serves the content").
+    pub fn refuses(&self, country: Option<&str>) -> bool {
+        country.is_some_and(|c| self.countries.iter().any(|x| x == c) != self.allow_listed)
+    }
 }
 
 /// CloudFront's default for `ErrorCachingMinTTL`.
@@ -221,10 +273,15 @@ impl Distribution {
             aliases,
             viewer_certificate,
             http2: model::allows_http2(config.http_version.as_deref()),
-            geo_restricted: config
+            geo_restriction: config
                 .restrictions
                 .as_ref()
-                .is_some_and(|r| r.geo_restriction.restricts()),
+                .map(|r| &r.geo_restriction)
+                .filter(|g| g.restricts())
+                .map(|g| GeoRestriction {
+                    allow_listed: g.restriction_type == "whitelist",
+                    countries: g.items.iter().map(|c| c.to_ascii_uppercase()).collect(),
+                }),
             tls13_only: config
                 .viewer_certificate
                 .as_ref()
@@ -294,8 +351,13 @@ impl Distribution {
             cache_policy,
             origin_request_policy,
             response_headers_policy,
-            restricted_viewer_access: model::TrustedList::is_enabled(b.trusted_key_groups.as_ref())
-                || model::TrustedList::is_enabled(b.trusted_signers.as_ref()),
+            viewer_access: match (&b.trusted_key_groups, &b.trusted_signers) {
+                (Some(g), _) if g.enabled => {
+                    ViewerAccess::SignedWith(Arc::new(policies.trusted_keys(&g.items)?))
+                }
+                (_, Some(s)) if s.enabled => ViewerAccess::TrustedSigners,
+                _ => ViewerAccess::Public,
+            },
             viewer_protocol_policy: match b.viewer_protocol_policy.as_str() {
                 "redirect-to-https" => ViewerProtocolPolicy::RedirectToHttps,
                 "https-only" => ViewerProtocolPolicy::HttpsOnly,

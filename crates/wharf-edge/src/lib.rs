@@ -23,6 +23,8 @@ pub mod range;
 pub mod registry;
 pub mod respond;
 pub mod response_headers;
+pub mod signed_request;
+pub mod viewer;
 pub mod viewer_certificate;
 
 pub use pipeline::{Edge, EdgeConfig, ViewerHttps};

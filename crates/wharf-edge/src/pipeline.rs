@@ -28,7 +28,9 @@ use crate::cache::{
 use crate::cache_control::CacheControl;
 use crate::cache_key;
 use crate::compress::{self, Encoding};
-use crate::distribution::{Behavior, Distribution, ViewerProtocolPolicy};
+use crate::distribution::{
+    Behavior, Distribution, TrustedKeys, ViewerAccess, ViewerProtocolPolicy,
+};
 use crate::freshness::{self, freshness, storable};
 use crate::headers::{self, CacheStatus};
 use crate::origin::{OriginError, OriginRequest, OriginResponse, RequestBody};
@@ -36,6 +38,8 @@ use crate::range::RangeSpec;
 use crate::registry::Registry;
 use crate::respond::{self, EdgeBody};
 use crate::response_headers;
+use crate::signed_request::{self, SignedRequest};
+use crate::viewer::ViewerLocator;
 
 /// Settings of the edge as a whole.
 #[derive(Debug, Clone)]
@@ -45,6 +49,8 @@ pub struct EdgeConfig {
     pub cache: CacheConfig,
     /// The port of the edge's HTTPS listener, where `redirect-to-https` sends viewers.
     pub https_port: Option<u16>,
+    /// Trusted proxies and the geo database.
+    pub viewers: Arc<ViewerLocator>,
 }
 
 pub struct Edge {
@@ -53,6 +59,7 @@ pub struct Edge {
     pop: String,
     via: HeaderValue,
     https_port: Option<u16>,
+    viewers: Arc<ViewerLocator>,
 }
 
 /// A request extension set by the listener that terminated TLS: the viewer used HTTPS.
@@ -103,6 +110,7 @@ impl Edge {
             pop: cfg.pop.clone(),
             via,
             https_port: cfg.https_port,
+            viewers: cfg.viewers.clone(),
         })
     }
 
@@ -214,18 +222,43 @@ impl Edge {
             }
             _ => {}
         }
-        if dist.geo_restricted {
-            return (
-                respond::error_page(
-                    StatusCode::FORBIDDEN,
-                    "The Amazon CloudFront distribution is configured to block access from your country.",
-                    request_id,
-                ),
-                CacheStatus::Error,
-            );
+        let viewer_ip = self.viewers.address(client, &parts.headers);
+        if let Some(geo) = &dist.geo_restriction {
+            // Without a database nobody can be located: refuse rather than ignore the rule.
+            let refused = self.viewers.geo.is_none()
+                || geo.refuses(self.viewers.country(viewer_ip).as_deref());
+            if refused {
+                return (
+                    respond::error_page(
+                        StatusCode::FORBIDDEN,
+                        "The Amazon CloudFront distribution is configured to block access from your country.",
+                        request_id,
+                    ),
+                    CacheStatus::Error,
+                );
+            }
         }
-        if b.restricted_viewer_access {
-            return (respond::signed_access_denied(&parts), CacheStatus::Error);
+        let mut query = parts.uri.query().map(str::to_owned);
+        let no_keys = TrustedKeys::new();
+        let trusted = match &b.viewer_access {
+            ViewerAccess::Public => None,
+            ViewerAccess::SignedWith(keys) => Some(keys.as_ref()),
+            ViewerAccess::TrustedSigners => Some(&no_keys),
+        };
+        if let Some(keys) = trusted {
+            let signed = SignedRequest {
+                https,
+                host: host.unwrap_or(""),
+                path: parts.uri.path(),
+                query: query.as_deref(),
+                headers: &parts.headers,
+                viewer: viewer_ip,
+                now: now(),
+            };
+            match signed_request::check(keys, &signed) {
+                Ok(q) => query = q,
+                Err(d) => return (respond::signed_request_denied(d), CacheStatus::Error),
+            }
         }
         if !b.allows_method(&parts.method) {
             return (
@@ -243,7 +276,7 @@ impl Edge {
             behavior,
             method: parts.method,
             path,
-            query: parts.uri.query().map(str::to_owned),
+            query,
             headers: parts.headers,
             client,
             https,

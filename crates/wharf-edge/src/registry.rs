@@ -4,8 +4,10 @@
 //! `DistributionConfig` as `aws cloudfront create-distribution --distribution-config` takes it
 //! (an `{"DistributionConfig": {...}}` wrapper, as `get-distribution-config` prints, is accepted
 //! too). Custom policies live beside them in `DIR/cache-policies/ID.json`,
-//! `DIR/origin-request-policies/ID.json` and `DIR/response-headers-policies/ID.json`. [`Registry::reload_if_changed`] rereads the
-//! directory when a file changed; a file that fails to parse is reported and its previous
+//! `DIR/origin-request-policies/ID.json` and `DIR/response-headers-policies/ID.json`; the key
+//! groups that `TrustedKeyGroups` names in `DIR/key-groups/ID.json` (a `KeyGroupConfig`) and
+//! their public keys in `DIR/public-keys/ID.json` (a `PublicKeyConfig`).
+//! [`Registry::reload_if_changed`] rereads the directory when a file changed; a file that fails to parse is reported and its previous
 //! version (if any) keeps serving. Swapping the snapshot never touches open connections.
 
 use std::collections::HashMap;
@@ -13,9 +15,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 use std::time::SystemTime;
 
+use wharf_auth::cloudfront_signature::PublicKey;
 use wharf_model::cloudfront::{
-    CachePolicyConfig, DistributionConfig, ModelError, OriginRequestPolicyConfig,
-    ResponseHeadersPolicyConfig,
+    CachePolicyConfig, DistributionConfig, KeyGroupConfig, ModelError, OriginRequestPolicyConfig,
+    PublicKeyConfig, ResponseHeadersPolicyConfig,
 };
 
 use crate::distribution::{Distribution, PolicyBook};
@@ -298,6 +301,8 @@ fn stamp_dir(dir: &Path) -> Vec<(PathBuf, Option<SystemTime>, u64)> {
     files.extend(json_files(&dir.join("cache-policies")));
     files.extend(json_files(&dir.join("origin-request-policies")));
     files.extend(json_files(&dir.join("response-headers-policies")));
+    files.extend(json_files(&dir.join("key-groups")));
+    files.extend(json_files(&dir.join("public-keys")));
     files.extend(viewer_certificate::files(dir));
     files
         .into_iter()
@@ -328,7 +333,17 @@ fn load_policies(dir: &Path, errors: &mut Vec<String>) -> PolicyBook {
             errors,
         ),
         certificates: viewer_certificate::load_dir(dir, errors),
+        key_groups: load_kind(dir, "key-groups", KeyGroupConfig::from_json, errors),
+        public_keys: load_kind(dir, "public-keys", read_public_key, errors),
     }
+}
+
+/// A `PublicKeyConfig` whose `EncodedKey` is a key CloudFront takes.
+fn read_public_key(text: &str) -> Result<Arc<PublicKey>, ModelError> {
+    let config = PublicKeyConfig::from_json(text)?;
+    PublicKey::from_pem(&config.encoded_key)
+        .map(Arc::new)
+        .map_err(ModelError::Invalid)
 }
 
 /// The policies of one kind in `DIR/SUB/ID.json`; a file that fails is reported and skipped.

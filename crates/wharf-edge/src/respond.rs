@@ -47,38 +47,12 @@ pub fn error_page(status: StatusCode, reason: &str, request_id: &str) -> Respons
     r
 }
 
-/// CloudFront's answer to a request on a behavior that restricts viewer access: 403 with its
-/// XML error, `MissingKey` when the request carries no key pair ID (in the query or the
-/// `CloudFront-Key-Pair-Id` cookie). Signed URLs and cookies are not verified yet, so a
-/// request that carries one is refused as `AccessDenied`.
-pub fn signed_access_denied(parts: &http::request::Parts) -> Response<EdgeBody> {
-    let in_query = parts.uri.query().is_some_and(|q| {
-        q.split('&').any(|kv| {
-            kv.split_once('=')
-                .is_some_and(|(k, v)| k == "Key-Pair-Id" && !v.is_empty())
-        })
-    });
-    let in_cookie = parts
-        .headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .any(|c| {
-            c.trim()
-                .split_once('=')
-                .is_some_and(|(k, v)| k == "CloudFront-Key-Pair-Id" && !v.is_empty())
-        });
-    let (code, message) = if in_query || in_cookie {
-        ("AccessDenied", "Access denied")
-    } else {
-        (
-            "MissingKey",
-            "Missing Key-Pair-Id query parameter or cookie value",
-        )
-    };
+/// CloudFront's answer to a request that a behavior with restricted viewer access refuses:
+/// 403 with its XML error.
+pub fn signed_request_denied(d: crate::signed_request::Denial) -> Response<EdgeBody> {
     let body = format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code><Message>{message}</Message></Error>"
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{}</Code><Message>{}</Message></Error>",
+        d.code, d.message
     );
     let mut r = Response::new(full(body));
     *r.status_mut() = StatusCode::FORBIDDEN;

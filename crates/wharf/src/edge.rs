@@ -9,6 +9,7 @@ use anyhow::{Context, Result};
 use wharf_edge::cache::CacheConfig;
 use wharf_edge::origin::HttpOriginFactory;
 use wharf_edge::registry::Registry;
+use wharf_edge::viewer::{GeoDatabase, ViewerLocator};
 use wharf_edge::{Edge, EdgeConfig};
 use wharf_store::Store;
 
@@ -50,6 +51,16 @@ pub fn build(cfg: &Config, store: &Store, https_port: Option<u16>) -> Result<Arc
                 dir: Some(cfg.data_dir.join("edge-cache")),
             },
             https_port,
+            viewers: Arc::new(ViewerLocator {
+                trusted_proxies: e.trusted_proxies.clone(),
+                geo: e
+                    .geo_database
+                    .as_deref()
+                    .map(GeoDatabase::open)
+                    .transpose()
+                    .map_err(anyhow::Error::msg)
+                    .context("opening the geo database")?,
+            }),
         },
     )
     .context("opening the edge cache")?;

@@ -76,6 +76,11 @@ pub struct EdgeSection {
     /// Credentials for Origin Access Control to remote S3 origins.
     #[serde(default)]
     pub origin_access: OriginAccessSection,
+    /// A MaxMind GeoIP2/GeoLite2 Country database (`.mmdb`) for `GeoRestriction`.
+    pub geo_database: Option<PathBuf>,
+    /// Addresses or CIDR blocks of proxies in front of the edge whose `X-Forwarded-For`
+    /// names the viewer.
+    pub trusted_proxies: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
+use wharf_auth::cloudfront_signature::SourceIp;
 use wharf_edge::origin::s3::OriginAccess;
 
 /// The runtime configuration.
@@ -38,6 +39,8 @@ pub struct EdgeConfig {
     pub origin_ca_file: Option<PathBuf>,
     /// The HTTPS listener for viewers, if any.
     pub tls: Option<EdgeTls>,
+    pub geo_database: Option<PathBuf>,
+    pub trusted_proxies: Vec<SourceIp>,
 }
 
 /// The edge's HTTPS listener: where, and the certificate it presents.
@@ -160,6 +163,20 @@ impl Config {
                 .map(PathBuf::from)
                 .or(file.edge.origin_ca_file),
             tls,
+            geo_database: env("WHARF_GEO_DATABASE")
+                .map(PathBuf::from)
+                .or(file.edge.geo_database),
+            trusted_proxies: file
+                .edge
+                .trusted_proxies
+                .unwrap_or_default()
+                .iter()
+                .map(|p| {
+                    SourceIp::parse(p).with_context(|| {
+                        format!("[edge] trusted_proxies: {p:?} is not an address or CIDR block")
+                    })
+                })
+                .collect::<anyhow::Result<_>>()?,
         };
         Ok(Self {
             edge,

@@ -1,0 +1,154 @@
+//! Who the viewer is: its address, seen through the proxies the operator trusts, and the
+//! country that address is in, for geo restriction and for signed policies' `IpAddress`.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::Path;
+
+use http::HeaderMap;
+use wharf_auth::cloudfront_signature::SourceIp;
+
+use crate::headers;
+
+/// A MaxMind GeoIP2 or GeoLite2 Country (or City) database, read into memory once.
+pub struct GeoDatabase {
+    reader: maxminddb::Reader<Vec<u8>>,
+}
+
+impl std::fmt::Debug for GeoDatabase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GeoDatabase")
+            .field("type", &self.reader.metadata().database_type)
+            .finish()
+    }
+}
+
+impl GeoDatabase {
+    pub fn open(path: &Path) -> Result<Self, String> {
+        let reader = maxminddb::Reader::open_readfile(path)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok(Self { reader })
+    }
+
+    /// The ISO 3166-1 alpha-2 code of the country `ip` is in (where MaxMind places it, else
+    /// where its network is registered); `None` when the database does not know the address.
+    pub fn country(&self, ip: IpAddr) -> Option<String> {
+        let found = self.reader.lookup(ip).ok()?;
+        let record: maxminddb::geoip2::Country<'_> = found.decode().ok()??;
+        record
+            .country
+            .iso_code
+            .or(record.registered_country.iso_code)
+            .map(str::to_owned)
+    }
+}
+
+/// How the edge tells who a viewer is.
+#[derive(Debug, Default)]
+pub struct ViewerLocator {
+    /// Peers whose `X-Forwarded-For` is believed (load balancers in front of the edge).
+    pub trusted_proxies: Vec<SourceIp>,
+    pub geo: Option<GeoDatabase>,
+}
+
+impl ViewerLocator {
+    fn trusted(&self, ip: IpAddr) -> bool {
+        self.trusted_proxies.iter().any(|r| r.contains(ip))
+    }
+
+    /// The viewer's address: the connection's peer, unless the peer is a trusted proxy; then
+    /// the last address in `X-Forwarded-For` that is not a trusted proxy (the first one when
+    /// all are), as nginx's `real_ip_recursive` does. Entries that are not addresses end the
+    /// walk, so a viewer cannot hide behind garbage.
+    pub fn address(&self, peer: Option<SocketAddr>, h: &HeaderMap) -> Option<IpAddr> {
+        let mut ip = peer?.ip();
+        if !self.trusted(ip) {
+            return Some(ip);
+        }
+        let chain: Vec<&str> = h
+            .get_all(&headers::X_FORWARDED_FOR)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .collect();
+        for hop in chain.iter().rev() {
+            let Ok(hop_ip) = hop.parse::<IpAddr>() else {
+                break;
+            };
+            ip = hop_ip;
+            if !self.trusted(ip) {
+                break;
+            }
+        }
+        Some(ip)
+    }
+
+    /// The viewer's country; `None` when unknown (no database, or an address it lacks).
+    pub fn country(&self, ip: Option<IpAddr>) -> Option<String> {
+        self.geo.as_ref()?.country(ip?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn locator(trusted: &[&str]) -> ViewerLocator {
+        ViewerLocator {
+            trusted_proxies: trusted
+                .iter()
+                .map(|t| SourceIp::parse(t).unwrap())
+                .collect(),
+            geo: None,
+        }
+    }
+
+    fn xff(v: &[&str]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for x in v {
+            h.append(&headers::X_FORWARDED_FOR, x.parse().unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_trusted_proxies() {
+        let peer = Some("10.0.0.5:4000".parse().unwrap());
+        let ip = |s: &str| Some(s.parse::<IpAddr>().unwrap());
+        assert_eq!(
+            locator(&[]).address(peer, &xff(&["1.2.3.4"])),
+            ip("10.0.0.5")
+        );
+        let l = locator(&["10.0.0.0/8"]);
+        assert_eq!(l.address(peer, &xff(&["1.2.3.4"])), ip("1.2.3.4"));
+        assert_eq!(l.address(peer, &HeaderMap::new()), ip("10.0.0.5"));
+        // A viewer may send its own X-Forwarded-For; only the hop our proxy added counts.
+        assert_eq!(
+            l.address(peer, &xff(&["6.6.6.6, 1.2.3.4, 10.0.0.9"])),
+            ip("1.2.3.4")
+        );
+        assert_eq!(
+            l.address(peer, &xff(&["6.6.6.6", "1.2.3.4"])),
+            ip("1.2.3.4")
+        );
+        assert_eq!(
+            l.address(peer, &xff(&["10.1.1.1, 10.2.2.2"])),
+            ip("10.1.1.1")
+        );
+        assert_eq!(l.address(peer, &xff(&["1.2.3.4, junk"])), ip("10.0.0.5"));
+        assert_eq!(l.address(None, &xff(&["1.2.3.4"])), None);
+    }
+
+    #[test]
+    fn countries_from_maxmind_test_database() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/data/geo/GeoIP2-Country-Test.mmdb");
+        let db = GeoDatabase::open(&path).unwrap();
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert_eq!(db.country(ip("81.2.69.142")).as_deref(), Some("GB"));
+        assert_eq!(db.country(ip("216.160.83.56")).as_deref(), Some("US"));
+        assert_eq!(db.country(ip("89.160.20.112")).as_deref(), Some("SE"));
+        assert_eq!(db.country(ip("2001:218::1")).as_deref(), Some("JP"));
+        assert_eq!(db.country(ip("127.0.0.1")), None);
+    }
+}
