@@ -14,6 +14,7 @@ use rsa::pkcs8::DecodePublicKey;
 use rsa::traits::PublicKeyParts;
 use serde_json::Value;
 use sha1::Digest;
+use wharf_model::cloudfront::wildcard_matches;
 
 /// The hash signed with the key: `SHA1` unless the URL's `Hash-Algorithm` (or the
 /// `CloudFront-Hash-Algorithm` cookie) says `SHA256`.
@@ -276,32 +277,6 @@ impl SignedPolicy {
             Err(Refusal::AccessDenied)
         }
     }
-}
-
-/// Matches `text` against `pattern`, where `*` stands for any run of characters (none too)
-/// and `?` for exactly one; case-sensitive. Linear in practice: on a mismatch it resumes after
-/// the last `*` only.
-pub fn wildcard_matches(pattern: &str, text: &str) -> bool {
-    let p: Vec<char> = pattern.chars().collect();
-    let t: Vec<char> = text.chars().collect();
-    let (mut pi, mut ti) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || (p[pi] != '*' && p[pi] == t[ti])) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some((pi, ti));
-            pi += 1;
-        } else if let Some((sp, st)) = star {
-            pi = sp + 1;
-            ti = st + 1;
-            star = Some((sp, st + 1));
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|&c| c == '*')
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 
 /// A compiled `PathPattern`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PathPattern(Vec<u8>);
+pub struct PathPattern(String);
 
 /// CloudFront: a path pattern is at most 255 characters.
 pub const MAX_PATH_PATTERN_LEN: usize = 255;
@@ -14,36 +14,16 @@ impl PathPattern {
         if pattern.is_empty() || pattern.len() > MAX_PATH_PATTERN_LEN {
             return None;
         }
-        let mut p = Vec::with_capacity(pattern.len() + 1);
+        let mut p = String::with_capacity(pattern.len() + 1);
         if !pattern.starts_with('/') && !pattern.starts_with('*') {
-            p.push(b'/');
+            p.push('/');
         }
-        p.extend_from_slice(pattern.as_bytes());
+        p.push_str(pattern);
         Some(Self(p))
     }
 
-    /// Glob match with backtracking to the last `*` only: linear in practice, and at most
-    /// O(pattern × path) for hostile patterns.
     pub fn matches(&self, path: &str) -> bool {
-        let (p, s) = (&self.0, path.as_bytes());
-        let (mut pi, mut si) = (0, 0);
-        let mut star: Option<(usize, usize)> = None;
-        while si < s.len() {
-            if pi < p.len() && (p[pi] == b'?' || p[pi] == s[si]) {
-                pi += 1;
-                si += 1;
-            } else if pi < p.len() && p[pi] == b'*' {
-                star = Some((pi, si));
-                pi += 1;
-            } else if let Some((sp, ss)) = star {
-                pi = sp + 1;
-                si = ss + 1;
-                star = Some((sp, ss + 1));
-            } else {
-                return false;
-            }
-        }
-        p[pi..].iter().all(|&c| c == b'*')
+        wharf_model::cloudfront::wildcard_matches(&self.0, path)
     }
 }
 

@@ -9,12 +9,14 @@ mod policy;
 mod response_headers;
 mod trusted_keys;
 mod viewer_certificate;
+mod wildcard;
 
 pub use distribution::*;
 pub use policy::*;
 pub use response_headers::*;
 pub use trusted_keys::*;
 pub use viewer_certificate::*;
+pub use wildcard::wildcard_matches;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
