@@ -48,6 +48,8 @@ mod tests {
             ("/api/*", "/api", false),
             ("/exact.html", "/exact.html", true),
             ("/exact.html", "/exact.htm", false),
+            // A `*` in the path is text; the pattern's `*` still matches any run.
+            ("/a*b", "/a*xb", true),
             ("/*a*b*c*", "/xxaxxbxxcxx", true),
             ("/*a*b*c*", "/xxaxxcxxbxx", false),
         ];
