@@ -315,3 +315,40 @@ def test_graceful_shutdown_finishes_https_and_http2_requests_in_flight(tmp_path,
     finally:
         if w.proc.poll() is None:
             w.stop()
+
+
+def test_signed_url_over_https_and_http2(edge, origin):  # noqa: F811
+    """A URL signed for https://NAME:PORT/… works over HTTP/2, where the host arrives as
+    `:authority`, and only over HTTPS: the scheme is part of what was signed."""
+    import datetime
+    import json
+
+    from botocore.signers import CloudFrontSigner
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    kid = "K" + uuid.uuid4().hex[:12].upper()
+    pem = key.public_key().public_bytes(serialization.Encoding.PEM,
+                                        serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    for sub, name, doc in (("public-keys", kid, {"CallerReference": kid, "Name": kid, "EncodedKey": pem}),
+                           ("key-groups", f"g-{kid}", {"Name": "g", "Items": [kid]})):
+        (edge.dists / sub).mkdir(exist_ok=True)
+        (edge.dists / sub / f"{name}.json").write_text(json.dumps(doc))
+    trusted = {"Enabled": True, "Quantity": 1, "Items": [f"g-{kid}"]}
+    did = "S" + uuid.uuid4().hex[:10].upper()
+    name = f"{did.lower()}.edge.test"
+    deploy(edge.dists, edge.edge_port, did, distribution(
+        [custom_origin("o", origin.port)], behavior("o", CACHING_OPTIMIZED, TrustedKeyGroups=trusted),
+        Aliases={"Quantity": 1, "Items": [name]}), probe="/")
+    p = path()
+    origin.routes[p] = Route(b"signed over h2")
+    signer = CloudFrontSigner(kid, lambda m: key.sign(m, padding.PKCS1v15(), hashes.SHA1()))
+    url = signer.generate_presigned_url(
+        f"https://{name}:{edge.edge_tls_port}{p}",
+        date_less_than=datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=1))
+    target = url.split(str(edge.edge_tls_port), 1)[1]
+    r = curl(edge, name, target, version="--http2")
+    assert r.version == "HTTP/2" and r.status == 200 and r.body == b"signed over h2", r.body
+    r = curl(edge, name, target, https=False)
+    assert r.status == 403 and b"<Code>AccessDenied</Code>" in r.body

@@ -171,7 +171,7 @@ impl Edge {
             .headers
             .get(header::HOST)
             .and_then(|h| h.to_str().ok())
-            .or(parts.uri.host());
+            .or(parts.uri.authority().map(http::uri::Authority::as_str));
         let snap = self.registry.snapshot();
         let Some(dist) = snap.for_host(host).cloned() else {
             let r = respond::error_page(
