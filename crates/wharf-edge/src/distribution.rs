@@ -73,18 +73,6 @@ impl PolicyBook {
 /// Public keys by ID.
 pub type TrustedKeys = HashMap<String, Arc<PublicKey>>;
 
-/// Who may fetch through a cache behavior.
-#[derive(Debug, Clone)]
-pub enum ViewerAccess {
-    /// Everyone.
-    Public,
-    /// `TrustedKeyGroups`: only signed URLs and cookies made with one of these keys.
-    SignedWith(Arc<TrustedKeys>),
-    /// `TrustedSigners`: key pairs of AWS accounts (the legacy way). Wharf has no accounts'
-    /// key pairs, so such a behavior refuses every request (it fails closed).
-    TrustedSigners,
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ViewerProtocolPolicy {
     AllowAll,
@@ -103,8 +91,11 @@ pub struct Behavior {
     pub origin_request_policy: Option<OriginRequestPolicy>,
     pub response_headers_policy: Option<ResponseHeadersPolicy>,
     pub viewer_protocol_policy: ViewerProtocolPolicy,
-    /// `TrustedKeyGroups` or `TrustedSigners`.
-    pub viewer_access: ViewerAccess,
+    /// Restricted viewer access: only requests signed with one of these keys pass. `None`:
+    /// everyone may fetch. `TrustedKeyGroups` gives the keys of its groups; `TrustedSigners`
+    /// (AWS accounts' key pairs, which Wharf does not have) gives none, so such a behavior
+    /// refuses every request rather than serve private content to anyone.
+    pub trusted_keys: Option<Arc<TrustedKeys>>,
 }
 
 impl Behavior {
@@ -351,12 +342,10 @@ impl Distribution {
             cache_policy,
             origin_request_policy,
             response_headers_policy,
-            viewer_access: match (&b.trusted_key_groups, &b.trusted_signers) {
-                (Some(g), _) if g.enabled => {
-                    ViewerAccess::SignedWith(Arc::new(policies.trusted_keys(&g.items)?))
-                }
-                (_, Some(s)) if s.enabled => ViewerAccess::TrustedSigners,
-                _ => ViewerAccess::Public,
+            trusted_keys: match (&b.trusted_key_groups, &b.trusted_signers) {
+                (Some(g), _) if g.enabled => Some(Arc::new(policies.trusted_keys(&g.items)?)),
+                (_, Some(s)) if s.enabled => Some(Arc::default()),
+                _ => None,
             },
             viewer_protocol_policy: match b.viewer_protocol_policy.as_str() {
                 "redirect-to-https" => ViewerProtocolPolicy::RedirectToHttps,

@@ -28,9 +28,7 @@ use crate::cache::{
 use crate::cache_control::CacheControl;
 use crate::cache_key;
 use crate::compress::{self, Encoding};
-use crate::distribution::{
-    Behavior, Distribution, TrustedKeys, ViewerAccess, ViewerProtocolPolicy,
-};
+use crate::distribution::{Behavior, Distribution, ViewerProtocolPolicy};
 use crate::freshness::{self, freshness, storable};
 use crate::headers::{self, CacheStatus};
 use crate::origin::{OriginError, OriginRequest, OriginResponse, RequestBody};
@@ -239,13 +237,7 @@ impl Edge {
             }
         }
         let mut query = parts.uri.query().map(str::to_owned);
-        let no_keys = TrustedKeys::new();
-        let trusted = match &b.viewer_access {
-            ViewerAccess::Public => None,
-            ViewerAccess::SignedWith(keys) => Some(keys.as_ref()),
-            ViewerAccess::TrustedSigners => Some(&no_keys),
-        };
-        if let Some(keys) = trusted {
+        if let Some(keys) = &b.trusted_keys {
             let signed = SignedRequest {
                 https,
                 host: host.unwrap_or(""),

@@ -16,6 +16,7 @@ use http::{HeaderMap, header};
 use wharf_auth::cloudfront_signature::{
     HashAlgorithm, Refusal, SignedPolicy, decode_url_safe_base64,
 };
+use wharf_auth::sigv4::percent_decode;
 
 use crate::distribution::TrustedKeys;
 
@@ -53,6 +54,13 @@ impl From<Refusal> for Denial {
         }
     }
 }
+
+/// Where each signing value sits in [`Credentials`] and in the two name lists.
+const EXPIRES: usize = 0;
+const POLICY: usize = 1;
+const SIGNATURE: usize = 2;
+const KEY_PAIR_ID: usize = 3;
+const HASH_ALGORITHM: usize = 4;
 
 /// The query parameters of a signed URL, in the order of the values in [`Credentials`].
 const QUERY_NAMES: [&str; 5] = [
@@ -106,11 +114,11 @@ pub fn check(keys: &TrustedKeys, req: &SignedRequest<'_>) -> Result<Option<Strin
         Some(c) => c,
         None => from_cookies(req.headers),
     };
-    let key_id = creds.get(3).filter(|k| !k.is_empty());
+    let key_id = creds.get(KEY_PAIR_ID).filter(|k| !k.is_empty());
     let key = keys
         .get(key_id.ok_or(Denial::MISSING_KEY)?)
         .ok_or(Denial::UNKNOWN_KEY)?;
-    let hash = HashAlgorithm::from_name(creds.get(4)).ok_or(Denial::ACCESS_DENIED)?;
+    let hash = HashAlgorithm::from_name(creds.get(HASH_ALGORITHM)).ok_or(Denial::ACCESS_DENIED)?;
     let url = format!(
         "{}://{}{}{}{}",
         if req.https { "https" } else { "http" },
@@ -119,7 +127,7 @@ pub fn check(keys: &TrustedKeys, req: &SignedRequest<'_>) -> Result<Option<Strin
         if own_query.is_empty() { "" } else { "?" },
         own_query
     );
-    let (statement, policy) = match (creds.get(1), creds.get(0)) {
+    let (statement, policy) = match (creds.get(POLICY), creds.get(EXPIRES)) {
         (Some(encoded), _) => {
             let json = decode_url_safe_base64(encoded).ok_or(Denial::MALFORMED_POLICY)?;
             let policy = SignedPolicy::parse(&json)?;
@@ -132,8 +140,9 @@ pub fn check(keys: &TrustedKeys, req: &SignedRequest<'_>) -> Result<Option<Strin
                 .filter(|_| expires.bytes().all(|b| b.is_ascii_digit()))
                 .ok_or(Denial::MALFORMED_POLICY)?;
             let statement = SignedPolicy::canned_statement(&url, expires);
+            // The URL is inside the signed statement: a valid signature already binds it.
             let policy = SignedPolicy {
-                resource: Some(url.clone()),
+                resource: None,
                 date_less_than: expires,
                 date_greater_than: None,
                 source_ip: None,
@@ -143,7 +152,7 @@ pub fn check(keys: &TrustedKeys, req: &SignedRequest<'_>) -> Result<Option<Strin
         (None, None) => return Err(Denial::MALFORMED_POLICY),
     };
     let signature = creds
-        .get(2)
+        .get(SIGNATURE)
         .and_then(decode_url_safe_base64)
         .ok_or(Denial::ACCESS_DENIED)?;
     if !key.verifies(&statement, &signature, hash) {
@@ -168,7 +177,9 @@ fn split_query(query: Option<&str>) -> (String, Option<Credentials<'static>>) {
             Some(i) => {
                 signed = true;
                 if creds.values[i].is_none() {
-                    creds.values[i] = Some(Cow::Owned(percent_decode(value)));
+                    creds.values[i] = Some(Cow::Owned(
+                        String::from_utf8_lossy(&percent_decode(value)).into_owned(),
+                    ));
                 }
             }
             None => own.push(pair),
@@ -197,30 +208,6 @@ fn from_cookies(h: &HeaderMap) -> Credentials<'_> {
     creds
 }
 
-/// `%XX` escapes decoded (a signature's `~` may arrive as `%7E`); anything malformed is kept
-/// as it came and fails verification later.
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let hex = |c: u8| (c as char).to_digit(16);
-        if b[i] == b'%'
-            && let (Some(h), Some(l)) = (
-                b.get(i + 1).and_then(|&c| hex(c)),
-                b.get(i + 2).and_then(|&c| hex(c)),
-            )
-        {
-            out.push(u8::try_from(h * 16 + l).unwrap_or(0));
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -232,10 +219,10 @@ mod tests {
         ));
         let creds = creds.unwrap();
         assert_eq!(own, "color=red&size=l");
-        assert_eq!(creds.get(0), Some("9"));
-        assert_eq!(creds.get(2), Some("a~b"));
-        assert_eq!(creds.get(3), Some("K1"));
-        assert_eq!(creds.get(4), Some("SHA256"));
+        assert_eq!(creds.get(EXPIRES), Some("9"));
+        assert_eq!(creds.get(SIGNATURE), Some("a~b"));
+        assert_eq!(creds.get(KEY_PAIR_ID), Some("K1"));
+        assert_eq!(creds.get(HASH_ALGORITHM), Some("SHA256"));
         let (own, creds) = split_query(Some("a=1&expires=2"));
         assert_eq!(own, "a=1&expires=2");
         assert!(creds.is_none());
@@ -253,7 +240,12 @@ mod tests {
         h.append(header::COOKIE, "CloudFront-Key-Pair-Id=K".parse().unwrap());
         let c = from_cookies(&h);
         assert_eq!(
-            (c.get(0), c.get(1), c.get(2), c.get(3)),
+            (
+                c.get(EXPIRES),
+                c.get(POLICY),
+                c.get(SIGNATURE),
+                c.get(KEY_PAIR_ID)
+            ),
             (None, Some("P"), Some("S"), Some("K"))
         );
     }
@@ -283,12 +275,5 @@ mod tests {
             check(&keys, &request(Some("Expires=200&Key-Pair-Id=K9"), &h)),
             Err(Denial::UNKNOWN_KEY)
         );
-    }
-
-    #[test]
-    fn percent_decoding() {
-        assert_eq!(percent_decode("a%7Eb%7e"), "a~b~");
-        assert_eq!(percent_decode("100%"), "100%");
-        assert_eq!(percent_decode("%zz"), "%zz");
     }
 }
