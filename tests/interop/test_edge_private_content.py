@@ -25,18 +25,12 @@ from edge_helpers import (
     distribution,
     request,
 )
-from origin import Origin, Route
+from origin import Route
+from test_edge import origin, path  # noqa: F401  (the module-scoped test origin)
 
 GEO_DB = Path(__file__).resolve().parents[1] / "data" / "geo" / "GeoIP2-Country-Test.mmdb"
 # Addresses in MaxMind's test database (tests/data/geo/README.md).
 GB, US, SE = "81.2.69.142", "216.160.83.56", "89.160.20.112"
-
-
-@pytest.fixture(scope="module")
-def origin():
-    o = Origin()
-    yield o
-    o.stop()
 
 
 @pytest.fixture(scope="module")
@@ -58,10 +52,6 @@ def edge(tmp_path_factory):
 
 def new_id(prefix="E"):
     return prefix + uuid.uuid4().hex[:12].upper()
-
-
-def path():
-    return f"/{uuid.uuid4().hex}"
 
 
 def get(edge, host, target, **kw):
