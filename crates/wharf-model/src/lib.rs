@@ -4,8 +4,10 @@
 //! Names that must not be mixed up are newtypes with validating constructors (`BucketName`,
 //! `ObjectKey`), so a value that reaches the store has already passed S3's rules.
 
+mod identity;
 mod names;
 
+pub use identity::{AccessKey, IdentityError, User, validate_user_name};
 pub use names::{BucketName, MAX_KEY_LEN, NameError, ObjectKey};
 
 pub mod cloudfront;

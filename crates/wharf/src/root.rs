@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use wharf_auth::{AccessKey, User};
+use wharf_auth::{AccessKey, generate_access_key, new_user};
 use wharf_store::{MetaStore, StoreError};
 
 pub const ROOT_USER: &str = "root";
@@ -22,7 +22,7 @@ pub async fn ensure_root(
         Some((ak, sk)) => {
             let key = AccessKey::given(ROOT_USER, ak, sk)?;
             if !exists {
-                meta.create_user(User::new(ROOT_USER)?, key).await?;
+                meta.create_user(new_user(ROOT_USER)?, key).await?;
                 return Ok(None);
             }
             match meta.lookup_access_key(ak).await? {
@@ -42,8 +42,8 @@ pub async fn ensure_root(
         }
         None if exists => Ok(None),
         None => {
-            let key = AccessKey::generate(ROOT_USER)?;
-            meta.create_user(User::new(ROOT_USER)?, key.clone()).await?;
+            let key = generate_access_key(ROOT_USER)?;
+            meta.create_user(new_user(ROOT_USER)?, key.clone()).await?;
             write_credentials(data_dir, &key)?;
             Ok(Some(key))
         }

@@ -4,15 +4,15 @@
 use std::path::Path;
 
 use anyhow::Result;
-use wharf_auth::{AccessKey, User};
+use wharf_auth::{AccessKey, generate_access_key, new_user};
 use wharf_store::Store;
 
 pub async fn create(data_dir: &Path, name: &str, keys: Option<(String, String)>) -> Result<()> {
     let meta = Store::open_meta(data_dir)?;
-    let user = User::new(name)?;
+    let user = new_user(name)?;
     let key = match &keys {
         Some((ak, sk)) => AccessKey::given(name, ak, sk)?,
-        None => AccessKey::generate(name)?,
+        None => generate_access_key(name)?,
     };
     meta.create_user(user.clone(), key.clone()).await?;
     println!(

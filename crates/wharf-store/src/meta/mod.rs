@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
-use wharf_auth::{AccessKey, User};
+use wharf_model::{AccessKey, User};
 
 use crate::blob::BlobId;
 use crate::checksum::{Checksum, ChecksumAlgorithm, ChecksumType};

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
-use wharf_auth::{AccessKey, User};
+use wharf_model::{AccessKey, User};
 
 use super::group_commit::Writer;
 use super::*;
