@@ -41,6 +41,8 @@ class Wharf:
         self.proc = None
         self.endpoint = None
         self.port = None
+        # Runs in the server's process before it starts (e.g. to lower its limits).
+        self.preexec = None
 
     def env(self):
         env = dict(os.environ)
@@ -62,6 +64,7 @@ class Wharf:
             stderr=self.log,
             env=self.env(),
             text=True,
+            preexec_fn=self.preexec,
         )
         self.banner = []
         deadline = time.time() + 30

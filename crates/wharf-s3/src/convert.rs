@@ -155,7 +155,7 @@ macro_rules! attr_input {
 const MAX_USER_METADATA: usize = 2 * 1024;
 
 /// Storage classes S3 accepts on upload; all are stored alike here.
-const STORAGE_CLASSES: &[&str] = &[
+pub const STORAGE_CLASSES: &[&str] = &[
     "STANDARD",
     "REDUCED_REDUNDANCY",
     "STANDARD_IA",
@@ -168,6 +168,18 @@ const STORAGE_CLASSES: &[&str] = &[
     "SNOW",
     "EXPRESS_ONEZONE",
 ];
+
+/// `Content-Encoding` as stored: `aws-chunked` describes how the request body was sent, not
+/// the object, so S3 drops it (`gzip, aws-chunked` is stored as `gzip`).
+fn stored_encoding(v: Option<String>) -> Option<String> {
+    let v = v?;
+    let kept: Vec<&str> = v
+        .split(',')
+        .map(str::trim)
+        .filter(|e| !e.is_empty() && !e.eq_ignore_ascii_case("aws-chunked"))
+        .collect();
+    (!kept.is_empty()).then(|| kept.join(", "))
+}
 
 impl AttrInput {
     pub fn into_attrs(self) -> S3Result<ObjectAttrs> {
@@ -196,7 +208,7 @@ impl AttrInput {
         };
         Ok(ObjectAttrs {
             content_type: self.content_type,
-            content_encoding: self.content_encoding,
+            content_encoding: stored_encoding(self.content_encoding),
             content_disposition: self.content_disposition,
             content_language: self.content_language,
             cache_control: self.cache_control,
@@ -237,4 +249,20 @@ pub fn url_encode(s: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aws_chunked_is_not_a_stored_encoding() {
+        assert_eq!(
+            stored_encoding(Some("gzip, aws-chunked".into())).as_deref(),
+            Some("gzip")
+        );
+        assert_eq!(stored_encoding(Some("aws-chunked".into())), None);
+        assert_eq!(stored_encoding(Some("br".into())).as_deref(), Some("br"));
+        assert_eq!(stored_encoding(None), None);
+    }
 }

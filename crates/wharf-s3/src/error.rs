@@ -34,7 +34,23 @@ pub fn store_error(e: StoreError) -> S3Error {
         StoreError::NoSuchUser(_)
         | StoreError::UserAlreadyExists(_)
         | StoreError::AccessKeyAlreadyExists => (C::InvalidRequest, e.to_string()),
-        StoreError::Io(_) | StoreError::Db(_) | StoreError::Corrupt(_) | StoreError::Closed => {
+        StoreError::StorageFull => {
+            let mut e = S3Error::with_message(
+                C::Custom("InsufficientStorage".into()),
+                "The storage holding this bucket is full, so nothing was written. Delete objects or add space, then retry.",
+            );
+            e.set_status_code(http::StatusCode::INSUFFICIENT_STORAGE);
+            return e;
+        }
+        StoreError::SourceChanged => (
+            C::OperationAborted,
+            "A conflicting conditional operation is currently in progress against this resource. Please try again.".to_owned(),
+        ),
+        StoreError::Io(_)
+        | StoreError::Db(_)
+        | StoreError::Corrupt(_)
+        | StoreError::Closed
+        | StoreError::DataDirInUse(_) => {
             tracing::warn!(error = %e, "internal store error");
             (
                 C::InternalError,

@@ -1,4 +1,4 @@
-//! Who is asking: access keys to secrets (for s3s's SigV4 check) and to users (for ownership).
+//! Access keys to secrets (for s3s's signature checks) and to users (for [`crate::access`]).
 //!
 //! Lookups hit the metadata DB through a small cache with a short time-to-live, so a key that
 //! `wharf user create` adds from another process works within a second or two, and a deleted
@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use s3s::auth::{S3Auth, SecretKey};
-use s3s::{S3Request, S3Result, s3_error};
+use s3s::{S3Result, s3_error};
 use wharf_auth::User;
 use wharf_store::Store;
 
@@ -54,13 +54,9 @@ impl Identities {
         Ok(v)
     }
 
-    /// The user who signed `req`. s3s has already verified the signature and refused
-    /// anonymous requests, so a request without credentials here is refused too.
-    pub async fn requester<T>(&self, req: &S3Request<T>) -> S3Result<User> {
-        let Some(cred) = &req.credentials else {
-            return Err(s3_error!(AccessDenied, "Anonymous access is denied"));
-        };
-        match self.lookup(&cred.access_key).await? {
+    /// The user an access key belongs to (s3s has verified the signature made with it).
+    pub async fn user_of(&self, access_key: &str) -> S3Result<User> {
+        match self.lookup(access_key).await? {
             Some((_, user)) => Ok(user),
             None => Err(s3_error!(InvalidAccessKeyId)),
         }

@@ -1,64 +1,54 @@
 //! The S3 REST API: an `s3s::S3` implementation over `wharf-store`.
 //!
-//! Requests arrive through [`http_layer`] (limits and the checks s3s leaves to us: SigV2
-//! refusal, presigned-URL expiry cap, Range normalisation), then s3s (routing, SigV4 header,
-//! presigned and streaming-chunked verification, XML), then the `impl S3` below, which only
+//! Requests arrive at the [`endpoint`]: first [`http_layer`] (limits and the checks s3s leaves
+//! to us or makes differently from S3), then s3s (routing, SigV2 and SigV4 header, presigned
+//! and streaming-chunked verification, XML), with [`normalize`] putting right after the
+//! signature check what s3s would refuse but S3 accepts; then the `impl S3` below, which only
 //! delegates to one function per operation in [`ops`]. Errors become S3 error codes in
-//! [`error`]. Access decisions are ownership for now: a bucket belongs to the user who created
-//! it and every other user is denied (bucket policies and ACLs come later).
+//! [`error`]; every response leaves through [`http_layer::finish`] (request ids). Who may do
+//! what is decided in [`access`]: a bucket belongs to the user who created it and every other
+//! caller is denied (bucket policies and ACLs come later).
 
+pub mod access;
 pub mod convert;
+pub mod endpoint;
 pub mod error;
+pub mod features;
 pub mod host;
 pub mod http_layer;
 pub mod identity;
+pub mod normalize;
 pub mod ops;
+pub mod request_body;
+pub mod request_id;
 
 use s3s::dto::*;
-use s3s::{S3, S3Request, S3Response, S3Result, s3_error};
-use wharf_auth::User;
-use wharf_store::{BucketRecord, Store};
+use s3s::{S3, S3Request, S3Response, S3Result};
+use wharf_store::Store;
 
-use crate::error::StoreResultExt;
+pub use crate::endpoint::{EndpointConfig, S3Endpoint};
 pub use crate::identity::Identities;
 
-/// The S3 API over one store.
+/// The operations over one store (behind s3s; see [`endpoint`]).
+#[derive(Clone)]
 pub struct WharfS3 {
     pub(crate) store: Store,
     pub(crate) identities: Identities,
     /// The region buckets are created in unless a LocationConstraint says otherwise.
     pub(crate) region: String,
+    /// The regions a LocationConstraint may name.
+    pub(crate) regions: Vec<String>,
 }
 
 impl WharfS3 {
-    pub fn new(store: Store, identities: Identities, region: String) -> Self {
+    pub fn new(store: Store, identities: Identities, region: String, regions: Vec<String>) -> Self {
         Self {
             store,
             identities,
             region,
+            regions,
         }
     }
-
-    /// The bucket, if it exists and `user` owns it.
-    pub(crate) async fn owned_bucket(&self, user: &User, bucket: &str) -> S3Result<BucketRecord> {
-        match self.store.meta().get_bucket(bucket).await.s3()? {
-            None => Err(ops::bucket::no_such_bucket()),
-            Some(b) if b.owner != user.canonical_id => {
-                Err(s3_error!(AccessDenied, "Access Denied"))
-            }
-            Some(b) => Ok(b),
-        }
-    }
-}
-
-/// Builds the s3s service: our `S3`, SigV4 auth from the user table, virtual hosts.
-pub fn service(store: Store, region: String, domains: Vec<String>) -> s3s::service::S3Service {
-    let identities = Identities::new(store.clone());
-    let mut b =
-        s3s::service::S3ServiceBuilder::new(WharfS3::new(store, identities.clone(), region));
-    b.set_auth(identities);
-    b.set_host(host::VirtualHosts::new(domains));
-    b.build()
 }
 
 macro_rules! delegate {

@@ -4,6 +4,8 @@
 //! fsync'd, all before the metadata row that names it is committed. Names are random ids, never
 //! derived from a key. A crash can therefore leave only (a) files in `tmp/`, which are all
 //! garbage, and (b) renamed blobs that no committed row names; the start-up sweep removes both.
+//! Files whose rows are gone are deleted by the garbage collector ([`crate::gc`]), never by the
+//! write that released them.
 
 use std::path::{Path, PathBuf};
 
@@ -12,6 +14,7 @@ use futures::Stream;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 use crate::error::{StoreError, StoreResult};
+use crate::permissions::create_private_dir;
 
 /// Random id of a blob file (32 hex characters).
 #[derive(
@@ -54,11 +57,16 @@ impl BlobDir {
     /// Opens (creating if needed) `blobs/` and `tmp/` under `data_dir`.
     pub fn open(data_dir: &Path) -> StoreResult<Self> {
         let root = data_dir.to_path_buf();
-        std::fs::create_dir_all(root.join("tmp"))?;
-        for i in 0..=255u8 {
-            std::fs::create_dir_all(root.join("blobs").join(format!("{i:02x}")))?;
+        create_private_dir(&root.join("tmp"))?;
+        for prefix in Self::prefixes() {
+            create_private_dir(&root.join("blobs").join(prefix))?;
         }
         Ok(Self { root })
+    }
+
+    /// The fan-out directory names, `00` to `ff`: a blob lives in the one its id starts with.
+    pub fn prefixes() -> impl Iterator<Item = String> {
+        (0..=255u8).map(|i| format!("{i:02x}"))
     }
 
     pub fn tmp_path(&self, id: &BlobId) -> PathBuf {
@@ -85,45 +93,47 @@ impl BlobDir {
         Ok(())
     }
 
-    /// Removes blobs whose rows are gone. Failures are logged, not returned: a leftover file is
-    /// garbage the next sweep collects, never a correctness problem.
-    pub fn delete_later(&self, ids: Vec<BlobId>) {
-        if ids.is_empty() {
-            return;
-        }
-        let paths: Vec<_> = ids.iter().map(|id| self.blob_path(id)).collect();
-        tokio::task::spawn_blocking(move || {
-            for p in paths {
-                if let Err(e) = std::fs::remove_file(&p)
-                    && e.kind() != std::io::ErrorKind::NotFound
-                {
-                    tracing::warn!(path = %p.display(), error = %e, "could not delete blob");
-                }
+    /// Deletes the files of blobs no row names any more (the garbage collector decided).
+    /// Failures are logged: a leftover file is garbage the start-up sweep collects.
+    pub fn remove_files(&self, ids: &[BlobId]) {
+        for id in ids {
+            let p = self.blob_path(id);
+            if let Err(e) = std::fs::remove_file(&p)
+                && e.kind() != std::io::ErrorKind::NotFound
+            {
+                tracing::warn!(path = %p.display(), error = %e, "could not delete blob");
             }
-        });
+        }
     }
 
-    /// Start-up sweep: empties `tmp/` and deletes every blob that `is_live` does not claim.
-    /// Returns how many files were removed.
-    pub fn sweep(&self, is_live: &dyn Fn(&BlobId) -> bool) -> StoreResult<usize> {
+    /// Start-up sweep, part 1: empties `tmp/` (bodies whose requests died with the process).
+    pub fn sweep_tmp(&self) -> StoreResult<usize> {
         let mut removed = 0;
         for entry in std::fs::read_dir(self.root.join("tmp"))? {
             std::fs::remove_file(entry?.path())?;
             removed += 1;
         }
-        for i in 0..=255u8 {
-            let dir = self.root.join("blobs").join(format!("{i:02x}"));
-            for entry in std::fs::read_dir(&dir)? {
-                let entry = entry?;
-                let name = entry.file_name();
-                let live = name
-                    .to_str()
-                    .and_then(BlobId::parse)
-                    .is_some_and(|id| is_live(&id));
-                if !live {
-                    std::fs::remove_file(entry.path())?;
-                    removed += 1;
-                }
+        Ok(removed)
+    }
+
+    /// Start-up sweep, part 2, for one fan-out directory: deletes every file there that is not
+    /// among `known` (blobs published before a crash, never named by a committed row).
+    pub fn sweep_orphans(
+        &self,
+        prefix: &str,
+        known: &std::collections::HashSet<BlobId>,
+    ) -> StoreResult<usize> {
+        let mut removed = 0;
+        for entry in std::fs::read_dir(self.root.join("blobs").join(prefix))? {
+            let entry = entry?;
+            let name = entry.file_name();
+            let live = name
+                .to_str()
+                .and_then(BlobId::parse)
+                .is_some_and(|id| known.contains(&id));
+            if !live {
+                std::fs::remove_file(entry.path())?;
+                removed += 1;
             }
         }
         Ok(removed)

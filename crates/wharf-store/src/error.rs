@@ -39,19 +39,40 @@ pub enum StoreError {
     /// The client's body stream failed (disconnect, bad chunk signature, timeout).
     #[error("reading the request body failed: {0}")]
     Body(String),
+    /// The copy source changed (was overwritten or deleted) while it was being copied.
+    #[error("the copy source changed while it was being copied")]
+    SourceChanged,
+    /// The disk holding the data directory is full (or its quota is spent).
+    #[error("the storage is full")]
+    StorageFull,
     #[error("I/O error: {0}")]
-    Io(#[from] std::io::Error),
+    Io(std::io::Error),
     #[error("metadata database error: {0}")]
     Db(String),
     #[error("corrupt metadata: {0}")]
     Corrupt(String),
+    #[error("{0}")]
+    DataDirInUse(String),
     #[error("the store is shutting down")]
     Closed,
 }
 
+impl From<std::io::Error> for StoreError {
+    fn from(e: std::io::Error) -> Self {
+        use std::io::ErrorKind;
+        match e.kind() {
+            ErrorKind::StorageFull | ErrorKind::QuotaExceeded => Self::StorageFull,
+            _ => Self::Io(e),
+        }
+    }
+}
+
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
-        Self::Db(e.to_string())
+        match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DiskFull) => Self::StorageFull,
+            _ => Self::Db(e.to_string()),
+        }
     }
 }
 

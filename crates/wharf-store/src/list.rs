@@ -6,9 +6,13 @@
 //! resumes strictly after the last entry returned, which makes it exact under concurrent
 //! writes: a key that exists for the whole listing appears exactly once.
 
+use std::future::Future;
+
+use wharf_model::VersionId;
+
 use crate::Store;
 use crate::error::StoreResult;
-use crate::meta::{KeyBound, ObjectSummary, UploadRecord};
+use crate::meta::{KeyBound, ObjectSummary, UploadRecord, VersionBound};
 
 /// How many rows one step of a listing reads from the store.
 const SCAN_BATCH: usize = 1000;
@@ -21,6 +25,21 @@ pub struct ListQuery {
     pub after: Option<String>,
     pub max_keys: usize,
 }
+
+/// A listing of versions (ListObjectVersions): `KeyMarker` and `VersionIdMarker`.
+#[derive(Debug, Clone)]
+pub struct VersionListQuery {
+    pub prefix: String,
+    pub delimiter: Option<String>,
+    /// Resume after this key: after all its versions, or after `version_marker` among them.
+    pub key_marker: Option<String>,
+    /// The S3 version id to resume after (`null` for the null version).
+    pub version_marker: Option<String>,
+    pub max_keys: usize,
+}
+
+/// A page of versions: [`ListEntry::Object`] entries are versions, newest first per key.
+pub type VersionListPage = ListPage;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ListEntry {
@@ -72,52 +91,60 @@ fn common_prefix<'k>(key: &'k str, prefix: &str, delimiter: Option<&str>) -> Opt
 
 impl Store {
     pub async fn list_objects(&self, bucket: &str, q: &ListQuery) -> StoreResult<ListPage> {
-        let mut page = ListPage::default();
-        let floor = q.after.clone().unwrap_or_default();
-        let mut from = match &q.after {
+        let first = match &q.after {
             Some(a) => KeyBound::After(a.as_bytes().to_vec()),
             None => KeyBound::Unbounded,
         };
-        'scan: loop {
-            let batch = self
-                .meta
-                .list_objects(bucket, &q.prefix, from.clone(), SCAN_BATCH)
-                .await?;
-            let exhausted = batch.len() < SCAN_BATCH;
-            for o in batch {
-                let entry = match common_prefix(&o.key, &q.prefix, q.delimiter.as_deref()) {
-                    Some(cp) => {
-                        let cp = cp.to_owned();
-                        let next = successor(cp.as_bytes());
-                        // A prefix at or before the marker was returned on an earlier page.
-                        let seen = cp.as_str() <= floor.as_str() && q.after.is_some();
-                        if !seen {
-                            if page.entries.len() == q.max_keys {
-                                page.is_truncated = true;
-                                break 'scan;
-                            }
-                            page.entries.push(ListEntry::CommonPrefix(cp));
-                        }
-                        match next {
-                            Some(n) => from = KeyBound::AtOrAfter(n),
-                            None => break 'scan,
-                        }
-                        continue 'scan;
-                    }
-                    None => ListEntry::Object(o),
+        fold(
+            &q.prefix,
+            q.delimiter.as_deref(),
+            q.after.as_deref(),
+            q.max_keys,
+            first,
+            |from| self.meta.list_objects(bucket, &q.prefix, from, SCAN_BATCH),
+            |o| KeyBound::After(o.key.as_bytes().to_vec()),
+            KeyBound::AtOrAfter,
+        )
+        .await
+    }
+
+    /// ListObjectVersions: every version in key order, newest first per key, folded by
+    /// delimiter. A `null` version marker names the key's null version; a marker naming no
+    /// version resumes after the whole key.
+    pub async fn list_versions(
+        &self,
+        bucket: &str,
+        q: &VersionListQuery,
+    ) -> StoreResult<VersionListPage> {
+        let first = match (&q.key_marker, &q.version_marker) {
+            (None, _) => VersionBound::Keys(KeyBound::Unbounded),
+            (Some(k), None) => VersionBound::Keys(KeyBound::After(k.as_bytes().to_vec())),
+            (Some(k), Some(v)) => {
+                let id = if v == wharf_model::NULL_VERSION {
+                    self.meta
+                        .get_version(bucket, k, v)
+                        .await?
+                        .map(|o| o.version_id)
+                } else {
+                    VersionId::parse(v)
                 };
-                if page.entries.len() == q.max_keys {
-                    page.is_truncated = true;
-                    break 'scan;
+                match id {
+                    Some(id) => VersionBound::AfterVersion(k.as_bytes().to_vec(), id),
+                    None => VersionBound::Keys(KeyBound::After(k.as_bytes().to_vec())),
                 }
-                from = KeyBound::After(entry.sort_key().as_bytes().to_vec());
-                page.entries.push(entry);
             }
-            if exhausted {
-                break;
-            }
-        }
-        Ok(page)
+        };
+        fold(
+            &q.prefix,
+            q.delimiter.as_deref(),
+            q.key_marker.as_deref(),
+            q.max_keys,
+            first,
+            |from| self.meta.list_versions(bucket, &q.prefix, from, SCAN_BATCH),
+            |o| VersionBound::AfterVersion(o.key.as_bytes().to_vec(), o.version_id.clone()),
+            |k| VersionBound::Keys(KeyBound::AtOrAfter(k)),
+        )
+        .await
     }
 
     /// ListMultipartUploads: uploads in (key, upload id) order, folded by delimiter.
@@ -166,6 +193,68 @@ impl Store {
         }
         Ok(page)
     }
+}
+
+/// The listing loop shared by objects and versions: reads rows from `first` in batches, folds
+/// keys that contain the delimiter after the prefix into common prefixes (jumping past all keys
+/// under one), skips prefixes at or before the marker, and stops after `max_keys` entries.
+/// `after` is the bound just past a row; `at_or_after` the bound at a key.
+#[allow(clippy::too_many_arguments)]
+async fn fold<B, F, Fut>(
+    prefix: &str,
+    delimiter: Option<&str>,
+    marker: Option<&str>,
+    max_keys: usize,
+    first: B,
+    fetch: F,
+    after: impl Fn(&ObjectSummary) -> B,
+    at_or_after: impl Fn(Vec<u8>) -> B,
+) -> StoreResult<ListPage>
+where
+    B: Clone,
+    F: Fn(B) -> Fut,
+    Fut: Future<Output = StoreResult<Vec<ObjectSummary>>>,
+{
+    let mut page = ListPage::default();
+    if max_keys == 0 {
+        return Ok(page);
+    }
+    let floor = marker.unwrap_or_default();
+    let mut from = first;
+    'scan: loop {
+        let batch = fetch(from.clone()).await?;
+        let exhausted = batch.len() < SCAN_BATCH;
+        for o in batch {
+            if let Some(cp) = common_prefix(&o.key, prefix, delimiter) {
+                let cp = cp.to_owned();
+                let next = successor(cp.as_bytes());
+                // A prefix at or before the marker was returned on an earlier page.
+                let seen = marker.is_some() && cp.as_str() <= floor;
+                if !seen {
+                    if page.entries.len() == max_keys {
+                        page.is_truncated = true;
+                        break 'scan;
+                    }
+                    page.entries.push(ListEntry::CommonPrefix(cp));
+                }
+                match next {
+                    Some(n) => from = at_or_after(n),
+                    None => break 'scan,
+                }
+                continue 'scan;
+            }
+            if page.entries.len() == max_keys {
+                page.is_truncated = true;
+                break 'scan;
+            }
+            from = after(&o);
+            page.entries.push(ListEntry::Object(o));
+        }
+        if exhausted {
+            break;
+        }
+    }
+    Ok(page)
 }
 
 #[cfg(test)]

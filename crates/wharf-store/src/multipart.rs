@@ -5,8 +5,8 @@ use crate::blob::BlobId;
 use crate::checksum::{Checksum, ChecksumAlgorithm, ChecksumType, combine_parts, multipart_etag};
 use crate::error::{StoreError, StoreResult};
 use crate::meta::{
-    BlobRef, BodyLayout, ObjectAttrs, ObjectRecord, PartRecord, PartSummary, PutCondition,
-    UploadRecord,
+    BlobRef, BodyLayout, ObjectAttrs, ObjectRecord, PartRecord, PartSummary, UploadRecord,
+    WriteCondition,
 };
 use crate::staging::StagedBody;
 use crate::{Store, now_ms};
@@ -35,6 +35,7 @@ impl Store {
         checksum_algorithm: Option<ChecksumAlgorithm>,
         checksum_type: Option<ChecksumType>,
     ) -> StoreResult<UploadRecord> {
+        self.capacity.check_writable()?;
         let upload = UploadRecord {
             upload_id: BlobId::random()?.as_str().to_owned(),
             bucket: bucket.to_owned(),
@@ -45,7 +46,8 @@ impl Store {
             checksum_algorithm,
             checksum_type,
         };
-        self.meta.create_upload(upload.clone()).await?;
+        self.capacity
+            .watch(self.meta.create_upload(upload.clone()).await)?;
         Ok(upload)
     }
 
@@ -61,6 +63,7 @@ impl Store {
         mut staged: StagedBody,
         checksum: Option<Checksum>,
     ) -> StoreResult<PartRecord> {
+        self.capacity.check_writable()?;
         let BodyLayout::Blobs(mut refs) = self.publish(&mut staged).await? else {
             return Err(StoreError::Corrupt(
                 "parts are always staged as files".into(),
@@ -78,13 +81,10 @@ impl Store {
             blob: id.clone(),
             checksum,
         };
-        match self.meta.put_part(part.clone()).await {
-            Ok(replaced) => {
-                self.discard(replaced.into_iter().collect());
-                Ok(part)
-            }
+        match self.capacity.watch(self.meta.put_part(part.clone()).await) {
+            Ok(()) => Ok(part),
             Err(e) => {
-                self.discard(vec![id]);
+                self.discard_uncommitted(&e, vec![id]).await;
                 Err(e)
             }
         }
@@ -99,10 +99,9 @@ impl Store {
         self.meta.list_parts(upload_id, after, limit).await
     }
 
+    /// AbortMultipartUpload (allowed while the disk is full: it frees space).
     pub async fn abort_upload(&self, upload_id: &str) -> StoreResult<()> {
-        let blobs = self.meta.abort_upload(upload_id).await?;
-        self.discard(blobs);
-        Ok(())
+        self.capacity.watch(self.meta.abort_upload(upload_id).await)
     }
 
     /// CompleteMultipartUpload: validates the part list by S3's rules and commits the object.
@@ -114,14 +113,28 @@ impl Store {
         upload_id: &str,
         requested: Vec<CompletedPart>,
         full_checksum: Option<String>,
-        cond: PutCondition,
+        cond: WriteCondition,
     ) -> StoreResult<ObjectRecord> {
         let build = Box::new(move |upload: &UploadRecord, stored: &[PartRecord]| {
             build_object(upload, stored, &requested, full_checksum)
         });
-        let (object, unused) = self.meta.complete_upload(upload_id, build, cond).await?;
-        self.discard(unused);
-        Ok(object)
+        self.capacity
+            .watch(self.meta.complete_upload(upload_id, build, cond).await)
+    }
+
+    /// The key's current version if upload `upload_id` made it: S3 answers a retried
+    /// CompleteMultipartUpload with the same result while that object is current.
+    pub async fn completed_upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+    ) -> StoreResult<Option<ObjectRecord>> {
+        Ok(self
+            .meta
+            .get_object(bucket, key)
+            .await?
+            .filter(|o| o.upload_id.as_deref() == Some(upload_id)))
     }
 }
 
@@ -130,7 +143,7 @@ fn build_object(
     stored: &[PartRecord],
     requested: &[CompletedPart],
     full_checksum: Option<String>,
-) -> StoreResult<(ObjectRecord, Vec<BlobId>)> {
+) -> StoreResult<ObjectRecord> {
     if requested.is_empty() {
         return Err(StoreError::InvalidRequest(
             "You must specify at least one part".into(),
@@ -182,24 +195,23 @@ fn build_object(
                 StoreError::InvalidPart("a part has no checksum of the upload's algorithm".into())
             })?;
             let c = combine_parts(alg, kind, &raws);
-            if let (Some(sent), Some(c), ChecksumType::FullObject) = (&full_checksum, &c, kind)
-                && *sent != c.value
-            {
-                return Err(StoreError::BadDigest(alg.as_str()));
+            // The whole object's checksum, if the client sent one: a composite one may come with
+            // or without its `-N` suffix.
+            if let (Some(sent), Some(c)) = (&full_checksum, &c) {
+                let bare = c.value.split_once('-').map_or(c.value.as_str(), |(v, _)| v);
+                if *sent != c.value && *sent != bare {
+                    return Err(StoreError::BadDigest(alg.as_str()));
+                }
             }
             c
         }
         None => None,
     };
-    let used: std::collections::HashSet<&BlobId> = chosen.iter().map(|p| &p.blob).collect();
-    let unused = stored
-        .iter()
-        .filter(|p| !used.contains(&p.blob))
-        .map(|p| p.blob.clone())
-        .collect();
-    let object = ObjectRecord {
+    Ok(ObjectRecord {
         bucket: upload.bucket.clone(),
         key: upload.key.clone(),
+        version_id: ObjectRecord::uncommitted_version_id(),
+        null_version: true,
         size: chosen.iter().map(|p| p.size).sum(),
         etag,
         last_modified_ms: now_ms(),
@@ -223,6 +235,6 @@ fn build_object(
                 checksum: p.checksum.clone(),
             })
             .collect(),
-    };
-    Ok((object, unused))
+        upload_id: Some(upload.upload_id.clone()),
+    })
 }

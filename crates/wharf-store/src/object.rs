@@ -4,12 +4,12 @@ use std::ops::Range;
 use std::pin::Pin;
 
 use bytes::Bytes;
-use futures::{Stream, StreamExt};
+use futures::{Stream, StreamExt, TryStreamExt};
 
 use crate::blob::BlobId;
 use crate::checksum::{Checksum, ChecksumAlgorithm, etag_of_md5};
 use crate::error::{StoreError, StoreResult};
-use crate::meta::{BlobRef, BodyLayout, ObjectAttrs, ObjectRecord, PutCondition};
+use crate::meta::{BlobRef, BodyLayout, ObjectAttrs, ObjectRecord, SourceVersion, WriteCondition};
 use crate::staging::{BodyLimits, StagedBody, StagedContent, stage_body};
 use crate::{Store, now_ms};
 
@@ -20,7 +20,8 @@ pub const MAX_OBJECT_SIZE: u64 = 5 * 1024 * 1024 * 1024;
 pub type BodyStream = Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send + 'static>>;
 
 impl Store {
-    /// Receives a body into the staging area (see [`crate::staging`]).
+    /// Receives a body into the staging area (see [`crate::staging`]); refused at once while
+    /// the disk is full.
     pub async fn stage<S, E>(
         &self,
         body: S,
@@ -31,7 +32,9 @@ impl Store {
         S: Stream<Item = Result<Bytes, E>> + Send,
         E: std::fmt::Display,
     {
-        stage_body(&self.blobs, body, algorithm, limits).await
+        self.capacity.check_writable()?;
+        self.capacity
+            .watch(stage_body(&self.blobs, body, algorithm, limits).await)
     }
 
     /// Makes a staged body's file permanent and returns how the row should name it.
@@ -62,12 +65,16 @@ impl Store {
         attrs: ObjectAttrs,
         mut staged: StagedBody,
         checksum: Option<Checksum>,
-        cond: PutCondition,
+        cond: WriteCondition,
     ) -> StoreResult<ObjectRecord> {
+        self.capacity.check_writable()?;
         let body = self.publish(&mut staged).await?;
+        let fresh = body.blob_ids();
         let record = ObjectRecord {
             bucket: bucket.to_owned(),
             key: key.to_owned(),
+            version_id: ObjectRecord::uncommitted_version_id(),
+            null_version: true,
             size: staged.size,
             etag: etag_of_md5(&staged.digests.md5),
             last_modified_ms: now_ms(),
@@ -76,54 +83,74 @@ impl Store {
             checksum,
             body,
             parts: Vec::new(),
+            upload_id: None,
         };
-        self.commit_record(record, cond).await
+        self.commit(record, cond, fresh).await
     }
 
-    /// Writes a complete record; on failure its new blobs are removed, on success the replaced ones.
-    async fn commit_record(
+    /// Commits a record. `fresh` are the blobs published for it alone: if the commit surely did
+    /// not happen, nothing can name them, so they go at once. (Shared blobs are never touched
+    /// here: a failed copy leaves its source whole.)
+    async fn commit(
         &self,
         record: ObjectRecord,
-        cond: PutCondition,
+        cond: WriteCondition,
+        fresh: Vec<BlobId>,
     ) -> StoreResult<ObjectRecord> {
-        let new_blobs = record.body.blob_ids();
-        match self.meta.put_object(record.clone(), cond).await {
-            Ok(replaced) => {
-                self.blobs.delete_later(replaced);
-                Ok(record)
-            }
-            Err(e) => {
-                self.blobs.delete_later(new_blobs);
-                Err(e)
-            }
+        let result = self
+            .capacity
+            .watch(self.meta.put_object(record, cond).await);
+        if let Err(e) = &result {
+            self.discard_uncommitted(e, fresh).await;
         }
+        result
+    }
+
+    /// Removes blob files published for a write that failed, unless the failure leaves it
+    /// unknown whether the write committed (a database error at COMMIT): those are left for the
+    /// start-up sweep, which removes them only if no row names them.
+    pub(crate) async fn discard_uncommitted(&self, e: &StoreError, fresh: Vec<BlobId>) {
+        if fresh.is_empty() || matches!(e, StoreError::Db(_) | StoreError::Closed) {
+            return;
+        }
+        let blobs = self.blobs.clone();
+        let _ = tokio::task::spawn_blocking(move || blobs.remove_files(&fresh)).await;
     }
 
     pub async fn get_object(&self, bucket: &str, key: &str) -> StoreResult<Option<ObjectRecord>> {
         self.meta.get_object(bucket, key).await
     }
 
+    /// The version S3 names `version_id` (`null` for the null version).
+    pub async fn get_version(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: &str,
+    ) -> StoreResult<Option<ObjectRecord>> {
+        self.meta.get_version(bucket, key, version_id).await
+    }
+
     /// Deletes `bucket/key` if `cond` holds (checked atomically with the delete); `Ok(false)`
-    /// if it did not exist (S3 answers 204 either way).
+    /// if it did not exist (S3 answers 204 either way). Allowed while the disk is full.
     pub async fn delete_object(
         &self,
         bucket: &str,
         key: &str,
-        cond: PutCondition,
+        cond: WriteCondition,
     ) -> StoreResult<bool> {
-        match self.meta.delete_object(bucket, key, cond).await? {
-            Some(blobs) => {
-                self.blobs.delete_later(blobs);
-                Ok(true)
-            }
-            None => Ok(false),
-        }
+        let deleted = self
+            .capacity
+            .watch(self.meta.delete_object(bucket, key, cond).await)?;
+        Ok(deleted.is_some())
     }
 
     /// Streams `range` (end exclusive, within the object) of an object's body.
     ///
-    /// Every blob the range touches is opened before this returns, so an overwrite that lands
-    /// while the body streams cannot pull the bytes away (an open file outlives its unlink).
+    /// The blobs the range touches are leased for as long as the stream lives, so the garbage
+    /// collector leaves them alone even if the object is overwritten meanwhile; the first is
+    /// opened before this returns, the others one at a time as the stream reaches them (a
+    /// 10,000-part object does not hold 10,000 open files).
     pub async fn read_body(
         &self,
         object: &ObjectRecord,
@@ -131,38 +158,65 @@ impl Store {
     ) -> StoreResult<BodyStream> {
         let end = range.end.min(object.size);
         let start = range.start.min(end);
-        match &object.body {
+        let refs = match &object.body {
             BodyLayout::Inline(b) => {
                 let (s, e) = (
                     usize::try_from(start).unwrap_or(0),
                     usize::try_from(end).unwrap_or(0),
                 );
                 let slice = b.get(s..e).map(Bytes::copy_from_slice).unwrap_or_default();
-                Ok(Box::pin(futures::stream::once(async move { Ok(slice) })))
+                return Ok(Box::pin(futures::stream::once(async move { Ok(slice) })));
             }
-            BodyLayout::Blobs(refs) => {
-                let mut readers = Vec::new();
-                let mut offset = 0u64;
-                for r in refs {
-                    let (b_start, b_end) = (offset, offset + r.len);
-                    offset = b_end;
-                    if b_end <= start || b_start >= end {
-                        continue;
-                    }
-                    let from = start.max(b_start) - b_start;
-                    let to = end.min(b_end) - b_start;
-                    readers.push(self.blobs.open_range(&r.id, from, to - from).await?);
-                }
-                Ok(Box::pin(
-                    futures::stream::iter(readers).flat_map(|r| r.into_stream()),
-                ))
+            BodyLayout::Blobs(refs) => refs,
+        };
+        // (blob, offset in it, length) for each blob the range touches.
+        let mut segments = Vec::new();
+        let mut offset = 0u64;
+        for r in refs {
+            let (b_start, b_end) = (offset, offset + r.len);
+            offset = b_end;
+            if b_end <= start || b_start >= end {
+                continue;
             }
+            let from = start.max(b_start) - b_start;
+            let to = end.min(b_end) - b_start;
+            segments.push((r.id.clone(), from, to - from));
         }
+        let lease = self
+            .leases
+            .acquire(segments.iter().map(|(id, _, _)| id.clone()).collect());
+        let mut segments = segments.into_iter();
+        let Some((id, from, len)) = segments.next() else {
+            return Ok(Box::pin(futures::stream::empty()));
+        };
+        let first = self.blobs.open_range(&id, from, len).await?;
+        let blobs = self.blobs.clone();
+        let rest = futures::stream::iter(segments)
+            .then(move |(id, from, len)| {
+                let blobs = blobs.clone();
+                async move {
+                    blobs
+                        .open_range(&id, from, len)
+                        .await
+                        .map(|r| r.into_stream())
+                        .map_err(|e| std::io::Error::other(e.to_string()))
+                }
+            })
+            .try_flatten();
+        let body = first.into_stream().chain(rest).map(move |chunk| {
+            // The lease lives as long as the stream.
+            let _held = &lease;
+            chunk
+        });
+        Ok(Box::pin(body))
     }
 
-    /// Copies `src` (or `range` of it) to `bucket/key` with `attrs`, streaming the bytes.
+    /// Copies `src` (or `range` of it) to `bucket/key` with `attrs`.
     ///
-    /// Copying an object onto itself without a range rewrites only its row (metadata change).
+    /// No bytes are copied when none change: a copy onto itself (a metadata change), or of a
+    /// single-part object keeping its checksum, shares the source's blobs, on condition that
+    /// the source version still exists when the copy commits. If it does not,
+    /// [`StoreError::SourceChanged`] is returned and the caller may read the source again.
     #[allow(clippy::too_many_arguments)]
     pub async fn copy_object(
         &self,
@@ -172,22 +226,31 @@ impl Store {
         owner: &str,
         attrs: ObjectAttrs,
         checksum_algorithm: Option<ChecksumAlgorithm>,
-        cond: PutCondition,
+        cond: WriteCondition,
     ) -> StoreResult<ObjectRecord> {
-        let same = src.bucket == bucket && src.key == key;
-        if same
-            && checksum_algorithm
-                .is_none_or(|a| src.checksum.as_ref().is_some_and(|c| c.algorithm == a))
-        {
+        self.capacity.check_writable()?;
+        let same_key = src.bucket == bucket && src.key == key;
+        let same_checksum = checksum_algorithm
+            .is_none_or(|a| src.checksum.as_ref().is_some_and(|c| c.algorithm == a));
+        // A multipart source copied elsewhere becomes a single-part object (a new ETag from its
+        // bytes); onto itself it keeps its parts.
+        if same_checksum && (same_key || src.parts.is_empty()) {
             let mut record = src.clone();
+            record.bucket = bucket.to_owned();
+            record.key = key.to_owned();
+            record.owner = owner.to_owned();
             record.attrs = attrs;
             record.last_modified_ms = now_ms();
-            // Guard against a concurrent overwrite: the row must still be the one we read.
-            let cond = PutCondition {
-                if_match: Some(cond.if_match.unwrap_or_else(|| src.etag.clone())),
+            record.upload_id = None;
+            let cond = WriteCondition {
+                source: Some(SourceVersion {
+                    bucket: src.bucket.clone(),
+                    key: src.key.clone(),
+                    version_id: src.version_id.clone(),
+                }),
                 ..cond
             };
-            return self.commit_record(record, cond).await;
+            return self.commit(record, cond, Vec::new()).await;
         }
         let body = self.read_body(src, 0..src.size).await?;
         let algorithm = checksum_algorithm.or(src.checksum.as_ref().map(|c| c.algorithm));
@@ -203,13 +266,7 @@ impl Store {
             )
             .await?;
         let checksum = staged.digests.checksum.clone();
-        // S3 keeps a multipart source's ETag only for an exact-part copy; a copy is a new single-part object.
         self.put_object(bucket, key, owner, attrs, staged, checksum, cond)
             .await
-    }
-
-    /// Blobs named nowhere any more (used by multipart when parts are replaced).
-    pub(crate) fn discard(&self, ids: Vec<BlobId>) {
-        self.blobs.delete_later(ids);
     }
 }

@@ -106,7 +106,7 @@ where
             None if head.len() + chunk.len() <= inline_cap => head.extend_from_slice(&chunk),
             None => {
                 let id = BlobId::random()?;
-                let f = tokio::fs::File::create(blobs.tmp_path(&id)).await?;
+                let f = create_staging_file(&blobs.tmp_path(&id)).await?;
                 guard.content = Some(StagedContent::File(id.clone()));
                 let mut w = tokio::io::BufWriter::with_capacity(WRITE_BUFFER, f);
                 w.write_all(&head).await?;
@@ -129,7 +129,7 @@ where
         None if limits.force_file => {
             let id = BlobId::random()?;
             guard.content = Some(StagedContent::File(id.clone()));
-            let mut f = tokio::fs::File::create(blobs.tmp_path(&id)).await?;
+            let mut f = create_staging_file(&blobs.tmp_path(&id)).await?;
             f.write_all(&head).await?;
             f.sync_all().await?;
             StagedContent::File(id)
@@ -140,4 +140,14 @@ where
     guard.digests = hasher.finalize();
     guard.content = Some(content);
     Ok(guard)
+}
+
+/// A new staging file, private to the server (mode 0600).
+async fn create_staging_file(path: &std::path::Path) -> std::io::Result<tokio::fs::File> {
+    tokio::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(crate::permissions::FILE_MODE)
+        .open(path)
+        .await
 }

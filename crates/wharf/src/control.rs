@@ -22,8 +22,36 @@ pub const MAX_BODY: usize = 1 << 20;
 pub const MAX_SKEW_SECS: i64 = 15 * 60;
 const XMLNS: &str = "http://cloudfront.amazonaws.com/doc/2020-05-31/";
 
-pub fn is_control(req: &Request<Incoming>) -> bool {
+/// A CloudFront control request: under `/2020-05-31/` and signed for the `cloudfront` service
+/// (a path-style request to an S3 bucket named `2020-05-31` is signed for `s3`, and an
+/// unsigned one can only be for S3).
+pub fn is_control<B>(req: &Request<B>) -> bool {
     req.uri().path().starts_with(API_PREFIX)
+        && credential_service(req).as_deref() == Some("cloudfront")
+}
+
+/// The service named in a SigV4 credential scope (`AK/date/region/SERVICE/aws4_request`), from
+/// the `Authorization` header or a presigned URL's `X-Amz-Credential`.
+fn credential_service<B>(req: &Request<B>) -> Option<String> {
+    let credential = match req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
+        Some(auth) => auth
+            .split([',', ' '])
+            .find_map(|p| p.strip_prefix("Credential="))?
+            .to_owned(),
+        None => req
+            .uri()
+            .query()?
+            .split('&')
+            .find_map(|kv| kv.strip_prefix("X-Amz-Credential="))?
+            .replace("%2F", "/")
+            .replace("%2f", "/"),
+    };
+    let parts: Vec<&str> = credential.split('/').collect();
+    (parts.len() == 5).then(|| parts[3].to_owned())
 }
 
 fn xml_escape(s: &str) -> String {
@@ -262,6 +290,37 @@ async fn authenticate(
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    #[test]
+    fn control_requests_are_told_apart_by_the_signing_service() {
+        let req = |path: &str, auth: Option<&str>| {
+            let mut b = Request::builder().uri(path);
+            if let Some(a) = auth {
+                b = b.header("authorization", a);
+            }
+            b.body(()).unwrap()
+        };
+        let signed = |service: &str| {
+            format!(
+                "AWS4-HMAC-SHA256 Credential=AKIAX/20260101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=00"
+            )
+        };
+        let cf = req("/2020-05-31/distribution", Some(&signed("cloudfront")));
+        assert_eq!(credential_service(&cf).as_deref(), Some("cloudfront"));
+        let s3 = req("/2020-05-31/key", Some(&signed("s3")));
+        assert_eq!(credential_service(&s3).as_deref(), Some("s3"));
+        assert_eq!(credential_service(&req("/2020-05-31/key", None)), None);
+        let presigned = req(
+            "/2020-05-31/k?X-Amz-Credential=AKIAX%2F20260101%2Fus-east-1%2Fcloudfront%2Faws4_request&X-Amz-Signature=0",
+            None,
+        );
+        assert_eq!(
+            credential_service(&presigned).as_deref(),
+            Some("cloudfront")
+        );
+    }
+
     #[test]
     fn invalidation_batch_paths() {
         let xml = "<InvalidationBatch><Paths><Quantity>2</Quantity><Items><Path>/a&amp;b</Path><Path>/img/*</Path></Items></Paths><CallerReference>x</CallerReference></InvalidationBatch>";

@@ -4,7 +4,9 @@
 use std::net::SocketAddr;
 
 use anyhow::Result;
-use wharf_store::{BodyLimits, BucketRecord, ObjectAttrs, PutCondition, Store, StoreError, now_ms};
+use wharf_store::{
+    BodyLimits, BucketRecord, ObjectAttrs, Store, StoreError, WriteCondition, now_ms,
+};
 
 use crate::config::Config;
 use crate::root::ROOT_USER;
@@ -55,7 +57,7 @@ pub async fn run(
         created_ms: now_ms(),
         region: cfg.region.clone(),
     };
-    match store.meta().create_bucket(bucket).await {
+    match store.create_bucket(bucket).await {
         Ok(()) => {
             let body = futures::stream::once(async {
                 Ok::<_, std::io::Error>(bytes::Bytes::from_static(INDEX_HTML.as_bytes()))
@@ -85,7 +87,7 @@ pub async fn run(
                     attrs,
                     staged,
                     checksum,
-                    PutCondition::default(),
+                    WriteCondition::default(),
                 )
                 .await?;
         }

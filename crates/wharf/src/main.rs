@@ -7,6 +7,7 @@ mod control;
 mod demo;
 mod edge;
 mod invalidate;
+mod listener;
 mod local_origin;
 mod malloc;
 mod root;
@@ -108,6 +109,13 @@ fn data_dir(flag: Option<PathBuf>) -> Result<PathBuf> {
 
 fn main() -> Result<()> {
     malloc::limit_arenas();
+    // Whatever the server writes is its own: the data directory holds every secret key and
+    // every object (the store also sets these modes itself; this covers the edge's cache and
+    // anything else created here).
+    // SAFETY: umask only sets the process's file-creation mask.
+    unsafe {
+        libc::umask(0o077);
+    }
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

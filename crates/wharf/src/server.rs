@@ -1,38 +1,35 @@
-//! Listeners, connection handling and graceful shutdown.
+//! Starting the server: the store, the S3 endpoint, the edge, their listeners ([`listener`])
+//! and graceful shutdown.
 //!
-//! On SIGTERM or SIGINT the listener closes at once; requests in flight run to completion
+//! On SIGTERM or SIGINT the listeners close at once; requests in flight run to completion
 //! (connections are told to close after their current request) for up to [`DRAIN_TIMEOUT`].
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto::Builder as ConnBuilder;
-use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use wharf_edge::ViewerHttps;
-use wharf_s3::http_layer::{IdleTimeoutBody, precheck};
+use wharf_s3::request_body::RequestBody;
 use wharf_store::Store;
 
 use crate::config::Config;
+use crate::listener::{self, Connections, accept_loop};
 use crate::{control, demo, edge, root, tls};
 
 /// How long in-flight requests may take to finish after a shutdown signal.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
-/// HTTP/2 streams a viewer may have open on one connection.
-const MAX_CONCURRENT_STREAMS: u32 = 128;
-/// A client must send a request's headers within this time.
-const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub async fn serve(mut cfg: Config, demo_mode: bool) -> Result<()> {
     if demo_mode && cfg.edge.default_distribution.is_none() {
         cfg.edge.default_distribution = Some(demo::DEMO_DISTRIBUTION.into());
     }
-    let store = Store::open(&cfg.data_dir)
+    let open_files = listener::raise_open_files_limit();
+    let limits = cfg.server.limits(open_files);
+    let deadlines = cfg.server.body;
+    let store = Store::open_with(&cfg.data_dir, cfg.blob_grace)
         .await
         .with_context(|| format!("opening the store in {}", cfg.data_dir.display()))?;
     let new_root = root::ensure_root(store.meta(), &cfg.data_dir, cfg.root_keys.as_ref()).await?;
@@ -83,31 +80,38 @@ pub async fn serve(mut cfg: Config, demo_mode: bool) -> Result<()> {
         )),
         None => None,
     };
-    let s3 = wharf_s3::service(store.clone(), cfg.region.clone(), cfg.domains.clone());
+    let s3 = Arc::new(wharf_s3::S3Endpoint::new(
+        store.clone(),
+        wharf_s3::EndpointConfig {
+            region: cfg.region.clone(),
+            regions: cfg.regions.clone(),
+            domains: cfg.domains.clone(),
+            allow_sigv2: cfg.allow_sigv2,
+        },
+    ));
 
-    let graceful = Arc::new(GracefulShutdown::new());
+    let conns = Connections::new(limits.max_connections);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let api = {
         let (edge, store) = (edge.clone(), store.clone());
         accept_loop(
             api_listener,
             None,
-            graceful.clone(),
+            conns.clone(),
+            limits,
             stop_rx.clone(),
-            move |mut req: http::Request<Incoming>, _peer| {
+            move |req: http::Request<Incoming>, _peer| {
                 let (s3, edge, store) = (s3.clone(), edge.clone(), store.clone());
                 async move {
                     if control::is_control(&req) {
                         let r = control::handle(&edge, &store, req).await;
-                        return Ok::<_, s3s::HttpError>(
+                        return Ok::<_, std::convert::Infallible>(
                             r.map(|b| s3s::Body::http_body_unsync(b.map_err(|e| match e {}))),
                         );
                     }
-                    if let Err(resp) = precheck(&mut req) {
-                        return Ok(*resp);
-                    }
-                    let req = req.map(|b| s3s::Body::http_body_unsync(IdleTimeoutBody::new(b)));
-                    s3.call(req).await
+                    let req =
+                        req.map(|b| s3s::Body::http_body_unsync(RequestBody::new(b, deadlines)));
+                    Ok(s3.call(req).await)
                 }
             },
         )
@@ -117,7 +121,7 @@ pub async fn serve(mut cfg: Config, demo_mode: bool) -> Result<()> {
         move |req: http::Request<Incoming>, peer| {
             let edge = edge.clone();
             async move {
-                let mut req = req.map(IdleTimeoutBody::new);
+                let mut req = req.map(|b| RequestBody::new(b, deadlines));
                 if https {
                     req.extensions_mut().insert(ViewerHttps);
                 }
@@ -128,7 +132,8 @@ pub async fn serve(mut cfg: Config, demo_mode: bool) -> Result<()> {
     let edge_loop = accept_loop(
         edge_listener,
         None,
-        graceful.clone(),
+        conns.clone(),
+        limits,
         stop_rx.clone(),
         edge_handler(false),
     );
@@ -136,7 +141,8 @@ pub async fn serve(mut cfg: Config, demo_mode: bool) -> Result<()> {
         tokio::spawn(accept_loop(
             listener,
             Some(acceptor),
-            graceful.clone(),
+            conns.clone(),
+            limits,
             stop_rx,
             edge_handler(true),
         ))
@@ -151,89 +157,13 @@ pub async fn serve(mut cfg: Config, demo_mode: bool) -> Result<()> {
         let _ = t.await;
     }
     println!("wharf: shutting down, finishing requests in flight");
-    let graceful = Arc::try_unwrap(graceful).unwrap_or_else(|_| GracefulShutdown::new());
     tokio::select! {
-        () = graceful.shutdown() => {}
+        () = conns.drained() => {}
         () = tokio::time::sleep(DRAIN_TIMEOUT) => tracing::warn!("requests still running after {DRAIN_TIMEOUT:?}; stopping anyway"),
     }
     println!("wharf: stopped");
     Ok(())
 }
-
-/// Accepts connections until `stop` turns true, serving each with `handler` (over TLS when
-/// `tls` is given).
-async fn accept_loop<H, F, B, E>(
-    listener: TcpListener,
-    tls: Option<Arc<tls::ViewerTls>>,
-    graceful: Arc<GracefulShutdown>,
-    mut stop: tokio::sync::watch::Receiver<bool>,
-    handler: H,
-) where
-    H: Fn(http::Request<Incoming>, SocketAddr) -> F + Clone + Send + Sync + 'static,
-    F: std::future::Future<Output = Result<http::Response<B>, E>> + Send + 'static,
-    B: http_body::Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-    E: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
-    let mut builder = ConnBuilder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT);
-    // HTTP/2 (over TLS, by ALPN): at most 128 concurrent streams per connection, as CloudFront.
-    builder
-        .http2()
-        .timer(TokioTimer::new())
-        .max_concurrent_streams(MAX_CONCURRENT_STREAMS);
-    loop {
-        let (stream, peer) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(c) => c,
-                Err(e) => {
-                    tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-            _ = stop.changed() => break,
-        };
-        let _ = stream.set_nodelay(true);
-        let h = handler.clone();
-        // Taken here, before the task runs: shutdown waits for this connection from now on
-        // (and the task holds no `GracefulShutdown`, which shutdown must own).
-        let watcher = graceful.watcher();
-        let (tls, builder) = (tls.clone(), builder.clone());
-        tokio::spawn(async move {
-            // The handshake runs on the connection's own task, never in the accept loop.
-            let io: Box<dyn Io> = match tls {
-                None => Box::new(stream),
-                Some(tls) => {
-                    match tokio::time::timeout(HEADER_READ_TIMEOUT, tls.accept(stream)).await {
-                        Ok(Ok(tls)) => Box::new(tls),
-                        Ok(Err(e)) => {
-                            tracing::debug!(error = %e, %peer, "TLS handshake failed");
-                            return;
-                        }
-                        Err(_) => {
-                            tracing::debug!(%peer, "TLS handshake timed out");
-                            return;
-                        }
-                    }
-                }
-            };
-            let svc = hyper::service::service_fn(move |req| h(req, peer));
-            let conn = builder.serve_connection(TokioIo::new(io), svc).into_owned();
-            if let Err(e) = watcher.watch(conn).await {
-                tracing::debug!(error = %e, "connection ended with an error");
-            }
-        });
-    }
-}
-
-/// A connection's byte stream: plain TCP or TLS over it.
-trait Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
-impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Io for T {}
 
 async fn shutdown_signal() {
     use tokio::signal::unix::{SignalKind, signal};

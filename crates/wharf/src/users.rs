@@ -29,6 +29,11 @@ pub async fn create(data_dir: &Path, name: &str, keys: Option<(String, String)>)
 
 pub async fn list(data_dir: &Path) -> Result<()> {
     let meta = Store::open_meta(data_dir)?;
+    // The account every user belongs to (what x-amz-expected-bucket-owner names); made by the
+    // server's first start.
+    if let Some(account) = meta.setting("account_id").await? {
+        println!("account\t{account}");
+    }
     for (u, keys) in meta.list_users().await? {
         println!("{}\t{}\t{}", u.name, u.canonical_id, keys.join(","));
     }

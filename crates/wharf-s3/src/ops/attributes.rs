@@ -4,6 +4,7 @@ use s3s::dto::*;
 use s3s::{S3Request, S3Response, S3Result, s3_error};
 
 use super::object::readable_object;
+use crate::access::BucketRole;
 use crate::convert::{ChecksumFields, etag, storage_class, timestamp};
 use crate::{WharfS3, set_checksums};
 
@@ -11,7 +12,7 @@ pub async fn get_object_attributes(
     s3: &WharfS3,
     req: S3Request<GetObjectAttributesInput>,
 ) -> S3Result<S3Response<GetObjectAttributesOutput>> {
-    let user = s3.identities.requester(&req).await?;
+    let caller = s3.caller(&req).await?;
     let input = req.input;
     if input.version_id.as_deref().is_some_and(|v| v != "null") {
         return Err(s3_error!(
@@ -19,7 +20,7 @@ pub async fn get_object_attributes(
             "The specified version does not exist."
         ));
     }
-    let obj = readable_object(s3, &user, &input.bucket, &input.key).await?;
+    let obj = readable_object(s3, &caller, &input.bucket, &input.key, BucketRole::Target).await?;
     // SDKs send one comma-separated x-amz-object-attributes header; s3s keeps it whole.
     let wants = |name: &str| {
         input

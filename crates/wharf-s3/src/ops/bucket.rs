@@ -3,11 +3,18 @@
 use s3s::dto::*;
 use s3s::{S3Request, S3Response, S3Result, s3_error};
 use wharf_model::BucketName;
-use wharf_store::{BucketRecord, now_ms};
+use wharf_store::{BucketRecord, StoreError, now_ms};
+
+use crate::features::{Writes, refuse_unbuilt};
 
 use crate::WharfS3;
+use crate::access::BucketRole;
 use crate::convert::{owner_of, timestamp};
 use crate::error::{StoreResultExt, name_error};
+
+/// The region where S3 keeps its legacy answers (GetBucketLocation's empty constraint,
+/// CreateBucket of an owned bucket succeeding).
+const US_EAST_1: &str = "us-east-1";
 
 /// S3: ListBuckets returns at most 10,000 buckets a page.
 const MAX_BUCKETS_PAGE: usize = 10_000;
@@ -16,7 +23,8 @@ pub async fn list_buckets(
     s3: &WharfS3,
     req: S3Request<ListBucketsInput>,
 ) -> S3Result<S3Response<ListBucketsOutput>> {
-    let user = s3.identities.requester(&req).await?;
+    let caller = s3.caller(&req).await?;
+    let user = caller.signed_in()?;
     let input = req.input;
     let prefix = input.prefix.clone().unwrap_or_default();
     let max = input.max_buckets.map_or(MAX_BUCKETS_PAGE, |m| {
@@ -45,7 +53,7 @@ pub async fn list_buckets(
         .collect();
     Ok(S3Response::new(ListBucketsOutput {
         buckets: Some(buckets),
-        owner: Some(owner_of(&user)),
+        owner: Some(owner_of(user)),
         prefix: input.prefix,
         continuation_token: next,
     }))
@@ -55,26 +63,48 @@ pub async fn create_bucket(
     s3: &WharfS3,
     req: S3Request<CreateBucketInput>,
 ) -> S3Result<S3Response<CreateBucketOutput>> {
-    let user = s3.identities.requester(&req).await?;
+    let caller = s3.caller(&req).await?;
+    let user = caller.signed_in()?;
+    refuse_unbuilt(&req.headers, Writes::Bucket)?;
     let input = req.input;
     let name = BucketName::new(&input.bucket).map_err(name_error)?;
     let region = match input
         .create_bucket_configuration
         .and_then(|c| c.location_constraint)
     {
-        Some(lc) if !lc.as_str().is_empty() => lc.as_str().to_owned(),
+        Some(lc) if !lc.as_str().is_empty() => {
+            if !s3.regions.iter().any(|r| r == lc.as_str()) {
+                return Err(s3_error!(
+                    InvalidLocationConstraint,
+                    "The specified location-constraint is not valid"
+                ));
+            }
+            lc.as_str().to_owned()
+        }
         _ => s3.region.clone(),
     };
-    s3.store
-        .meta()
+    let created = s3
+        .store
         .create_bucket(BucketRecord {
             name: name.as_str().to_owned(),
-            owner: user.canonical_id,
+            owner: user.canonical_id.clone(),
             created_ms: now_ms(),
             region,
         })
-        .await
-        .s3()?;
+        .await;
+    match created {
+        Ok(()) => {}
+        // S3's legacy behaviour in us-east-1: creating a bucket you already own there succeeds.
+        Err(StoreError::BucketAlreadyOwnedByYou)
+            if s3
+                .store
+                .meta()
+                .get_bucket(name.as_str())
+                .await
+                .s3()?
+                .is_some_and(|b| b.region == US_EAST_1) => {}
+        Err(e) => return Err(crate::error::store_error(e)),
+    }
     Ok(S3Response::new(CreateBucketOutput {
         location: Some(format!("/{name}")),
     }))
@@ -84,8 +114,10 @@ pub async fn head_bucket(
     s3: &WharfS3,
     req: S3Request<HeadBucketInput>,
 ) -> S3Result<S3Response<HeadBucketOutput>> {
-    let user = s3.identities.requester(&req).await?;
-    let b = s3.owned_bucket(&user, &req.input.bucket).await?;
+    let caller = s3.caller(&req).await?;
+    let (_, b) = s3
+        .owned_bucket(&caller, &req.input.bucket, BucketRole::Target)
+        .await?;
     Ok(S3Response::new(HeadBucketOutput {
         bucket_region: Some(b.region),
         ..Default::default()
@@ -96,15 +128,10 @@ pub async fn delete_bucket(
     s3: &WharfS3,
     req: S3Request<DeleteBucketInput>,
 ) -> S3Result<S3Response<DeleteBucketOutput>> {
-    let user = s3.identities.requester(&req).await?;
-    s3.owned_bucket(&user, &req.input.bucket).await?;
-    let blobs = s3
-        .store
-        .meta()
-        .delete_bucket(&req.input.bucket)
-        .await
-        .s3()?;
-    s3.store.blobs().delete_later(blobs);
+    let caller = s3.caller(&req).await?;
+    s3.owned_bucket(&caller, &req.input.bucket, BucketRole::Target)
+        .await?;
+    s3.store.delete_bucket(&req.input.bucket).await.s3()?;
     Ok(S3Response::new(DeleteBucketOutput {}))
 }
 
@@ -112,10 +139,12 @@ pub async fn get_bucket_location(
     s3: &WharfS3,
     req: S3Request<GetBucketLocationInput>,
 ) -> S3Result<S3Response<GetBucketLocationOutput>> {
-    let user = s3.identities.requester(&req).await?;
-    let b = s3.owned_bucket(&user, &req.input.bucket).await?;
+    let caller = s3.caller(&req).await?;
+    let (_, b) = s3
+        .owned_bucket(&caller, &req.input.bucket, BucketRole::Target)
+        .await?;
     // S3 answers an empty LocationConstraint for us-east-1.
-    let lc = (b.region != "us-east-1").then(|| BucketLocationConstraint::from(b.region));
+    let lc = (b.region != US_EAST_1).then(|| BucketLocationConstraint::from(b.region));
     Ok(S3Response::new(GetBucketLocationOutput {
         location_constraint: lc,
     }))

@@ -6,8 +6,10 @@
 //! likewise). A failed If-Match/If-Unmodified-Since is 412; a failed If-None-Match/
 //! If-Modified-Since is 304 for GET and HEAD, and 412 for a copy source.
 
-use s3s::dto::{ETag, ETagCondition, Timestamp};
+use s3s::S3Request;
+use s3s::dto::Timestamp;
 use s3s::{S3Error, S3ErrorCode};
+use wharf_store::{EtagCondition, WriteCondition};
 
 use crate::convert::{ms_of, seconds_of_ms};
 
@@ -18,41 +20,96 @@ pub enum Outcome {
     PreconditionFailed,
 }
 
+/// The entity-tag conditions of a request, as RFC 9110 lists. s3s parses these headers as one
+/// tag each, so a request with a list reaches the operations through [`crate::normalize`],
+/// which puts this in the request's extensions; otherwise it is read from the headers.
+#[derive(Debug, Clone, Default)]
+pub struct EtagHeaders {
+    pub if_match: Option<EtagCondition>,
+    pub if_none_match: Option<EtagCondition>,
+    pub copy_source_if_match: Option<EtagCondition>,
+    pub copy_source_if_none_match: Option<EtagCondition>,
+}
+
+/// The headers [`EtagHeaders`] reads.
+pub const ETAG_HEADERS: [&str; 4] = [
+    "if-match",
+    "if-none-match",
+    "x-amz-copy-source-if-match",
+    "x-amz-copy-source-if-none-match",
+];
+
+impl EtagHeaders {
+    pub fn parse(headers: &http::HeaderMap) -> Self {
+        let get = |name: &str| {
+            let values: Vec<&str> = headers
+                .get_all(name)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .collect();
+            // Several header lines are one list (RFC 9110 §5.3).
+            (!values.is_empty()).then(|| EtagCondition::parse(&values.join(",")))
+        };
+        Self {
+            if_match: get(ETAG_HEADERS[0]),
+            if_none_match: get(ETAG_HEADERS[1]),
+            copy_source_if_match: get(ETAG_HEADERS[2]),
+            copy_source_if_none_match: get(ETAG_HEADERS[3]),
+        }
+    }
+
+    pub fn of<T>(req: &S3Request<T>) -> Self {
+        req.extensions
+            .get::<Self>()
+            .cloned()
+            .unwrap_or_else(|| Self::parse(&req.headers))
+    }
+
+    /// The client's conditions on a write (PutObject, CompleteMultipartUpload, DeleteObject,
+    /// CopyObject's destination), checked atomically with it.
+    pub fn write_condition(&self) -> WriteCondition {
+        WriteCondition {
+            if_match: self.if_match.clone(),
+            if_none_match: self.if_none_match.clone(),
+            ..Default::default()
+        }
+    }
+
+    /// The conditions on the object a GET or HEAD reads.
+    pub fn read<'a>(
+        &'a self,
+        if_modified_since: Option<&'a Timestamp>,
+        if_unmodified_since: Option<&'a Timestamp>,
+    ) -> Preconditions<'a> {
+        Preconditions {
+            if_match: self.if_match.as_ref(),
+            if_none_match: self.if_none_match.as_ref(),
+            if_modified_since,
+            if_unmodified_since,
+        }
+    }
+
+    /// The conditions on a copy source.
+    pub fn copy_source<'a>(
+        &'a self,
+        if_modified_since: Option<&'a Timestamp>,
+        if_unmodified_since: Option<&'a Timestamp>,
+    ) -> Preconditions<'a> {
+        Preconditions {
+            if_match: self.copy_source_if_match.as_ref(),
+            if_none_match: self.copy_source_if_none_match.as_ref(),
+            if_modified_since,
+            if_unmodified_since,
+        }
+    }
+}
+
 #[derive(Default)]
 pub struct Preconditions<'a> {
-    pub if_match: Option<&'a ETagCondition>,
-    pub if_none_match: Option<&'a ETagCondition>,
+    pub if_match: Option<&'a EtagCondition>,
+    pub if_none_match: Option<&'a EtagCondition>,
     pub if_modified_since: Option<&'a Timestamp>,
     pub if_unmodified_since: Option<&'a Timestamp>,
-}
-
-/// The four conditional fields of an input shape, with the given name prefix
-/// (`if_` for GetObject and HeadObject, `copy_source_if_` for the copy operations).
-#[macro_export]
-macro_rules! preconditions {
-    ($input:expr) => {
-        $crate::ops::conditional::Preconditions {
-            if_match: $input.if_match.as_ref(),
-            if_none_match: $input.if_none_match.as_ref(),
-            if_modified_since: $input.if_modified_since.as_ref(),
-            if_unmodified_since: $input.if_unmodified_since.as_ref(),
-        }
-    };
-    (copy_source $input:expr) => {
-        $crate::ops::conditional::Preconditions {
-            if_match: $input.copy_source_if_match.as_ref(),
-            if_none_match: $input.copy_source_if_none_match.as_ref(),
-            if_modified_since: $input.copy_source_if_modified_since.as_ref(),
-            if_unmodified_since: $input.copy_source_if_unmodified_since.as_ref(),
-        }
-    };
-}
-
-fn matches(cond: &ETagCondition, etag: &str) -> bool {
-    match cond {
-        ETagCondition::Any => true,
-        ETagCondition::ETag(ETag::Strong(v) | ETag::Weak(v)) => v == etag,
-    }
 }
 
 impl Preconditions<'_> {
@@ -61,7 +118,8 @@ impl Preconditions<'_> {
         // HTTP dates have one-second resolution.
         let modified = seconds_of_ms(last_modified_ms);
         match self.if_match {
-            Some(c) if !matches(c, etag) => return Outcome::PreconditionFailed,
+            // RFC 9110 §13.1.1: strong comparison.
+            Some(c) if !c.matches_strongly(Some(etag)) => return Outcome::PreconditionFailed,
             Some(_) => {}
             None => {
                 if let Some(t) = self.if_unmodified_since
@@ -72,7 +130,8 @@ impl Preconditions<'_> {
             }
         }
         match self.if_none_match {
-            Some(c) if matches(c, etag) => Outcome::NotModified,
+            // RFC 9110 §13.1.2: weak comparison.
+            Some(c) if c.matches_weakly(Some(etag)) => Outcome::NotModified,
             Some(_) => Outcome::Proceed,
             None => match self.if_modified_since {
                 Some(t) if modified <= seconds_of_ms(ms_of(t)) => Outcome::NotModified,
@@ -118,10 +177,11 @@ mod tests {
     fn s3_precedence_table() {
         let etag = "abc";
         let lm = 1_000_000; // ms => 1,000 s
-        let yes = ETagCondition::ETag(ETag::Strong("abc".into()));
-        let no = ETagCondition::ETag(ETag::Strong("zzz".into()));
+        let yes = EtagCondition::parse("\"abc\"");
+        let no = EtagCondition::parse("\"zzz\", \"yyy\"");
+        let listed = EtagCondition::parse("\"zzz\", \"abc\"");
         let (before, after) = (ts(500), ts(2000));
-        let cases: Vec<(Preconditions<'_>, Outcome)> = vec![
+        let mut cases: Vec<(Preconditions<'_>, Outcome)> = vec![
             (Preconditions::default(), Outcome::Proceed),
             (
                 Preconditions {
@@ -139,7 +199,7 @@ mod tests {
             ),
             (
                 Preconditions {
-                    if_match: Some(&ETagCondition::Any),
+                    if_match: Some(&EtagCondition::Any),
                     ..Default::default()
                 },
                 Outcome::Proceed,
@@ -221,6 +281,20 @@ mod tests {
                 Outcome::PreconditionFailed,
             ),
         ];
+        cases.push((
+            Preconditions {
+                if_match: Some(&listed),
+                ..Default::default()
+            },
+            Outcome::Proceed,
+        ));
+        cases.push((
+            Preconditions {
+                if_none_match: Some(&listed),
+                ..Default::default()
+            },
+            Outcome::NotModified,
+        ));
         for (i, (p, want)) in cases.iter().enumerate() {
             assert_eq!(p.evaluate(etag, lm), *want, "case {i}");
         }

@@ -2,19 +2,72 @@
 
 use s3s::dto::*;
 use s3s::{S3Request, S3Response, S3Result, s3_error};
-use wharf_auth::User;
-use wharf_store::{MAX_OBJECT_SIZE, ObjectRecord};
+use wharf_store::{MAX_OBJECT_SIZE, ObjectRecord, StoreError};
 
+use super::conditional::EtagHeaders;
 use super::conditional::{Outcome, Preconditions, precondition_failed};
-use super::object::{put_condition, readable_object, validate_key};
+use super::object::{readable_object, validate_key};
+use crate::access::{BucketRole, Caller};
 use crate::convert::{ChecksumFields, etag, parse_algorithm, timestamp};
 use crate::error::StoreResultExt;
+use crate::features::{Writes, refuse_unbuilt};
 use crate::{WharfS3, set_checksums};
+
+/// How often a copy reads its source again when the source changed under it.
+const MAX_COPY_ATTEMPTS: usize = 3;
+
+/// The attributes of the copy: the source's (COPY), or those of the request (REPLACE), with a
+/// new storage class or redirect location applied. Refuses a copy onto itself that changes
+/// nothing, as S3 does.
+fn copy_attrs(input: &CopyObjectInput, src: &ObjectRecord) -> S3Result<wharf_store::ObjectAttrs> {
+    if src.size > MAX_OBJECT_SIZE {
+        return Err(s3_error!(
+            InvalidRequest,
+            "The specified copy source is larger than the maximum allowable size for a copy source: {}",
+            MAX_OBJECT_SIZE
+        ));
+    }
+    if let Some(d) = &input.metadata_directive
+        && !matches!(
+            d.as_str(),
+            MetadataDirective::REPLACE | MetadataDirective::COPY
+        )
+    {
+        return Err(s3_error!(InvalidArgument, "Unknown metadata directive."));
+    }
+    let replace = input
+        .metadata_directive
+        .as_ref()
+        .is_some_and(|d| d.as_str() == MetadataDirective::REPLACE);
+    let same = src.bucket == input.bucket && src.key == input.key;
+    let changes_something = replace
+        || input.storage_class.is_some()
+        || input.website_redirect_location.is_some()
+        || input.checksum_algorithm.is_some()
+        || input.server_side_encryption.is_some();
+    if same && !changes_something {
+        return Err(s3_error!(
+            InvalidRequest,
+            "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes."
+        ));
+    }
+    if replace {
+        return crate::attr_input!(input.clone()).into_attrs();
+    }
+    let mut a = src.attrs.clone();
+    if let Some(sc) = &input.storage_class {
+        a.storage_class = Some(sc.as_str().to_owned()).filter(|s| s != "STANDARD");
+    }
+    if input.website_redirect_location.is_some() {
+        a.website_redirect_location = input.website_redirect_location.clone();
+    }
+    Ok(a)
+}
 
 /// Loads the copy source the requester may read and checks its conditions (all fail with 412).
 pub async fn copy_source(
     s3: &WharfS3,
-    user: &User,
+    caller: &Caller,
     src: &CopySource,
     pre: Preconditions<'_>,
 ) -> S3Result<ObjectRecord> {
@@ -35,7 +88,7 @@ pub async fn copy_source(
             "The specified version does not exist."
         ));
     }
-    let obj = readable_object(s3, user, bucket, key).await?;
+    let obj = readable_object(s3, caller, bucket, key, BucketRole::CopySource).await?;
     match pre.evaluate(&obj.etag, obj.last_modified_ms) {
         Outcome::Proceed => Ok(obj),
         Outcome::NotModified | Outcome::PreconditionFailed => Err(precondition_failed()),
@@ -46,79 +99,55 @@ pub async fn copy_object(
     s3: &WharfS3,
     req: S3Request<CopyObjectInput>,
 ) -> S3Result<S3Response<CopyObjectOutput>> {
-    let user = s3.identities.requester(&req).await?;
+    let caller = s3.caller(&req).await?;
+    let etags = EtagHeaders::of(&req);
+    let headers = req.headers;
     let input = req.input;
-    s3.owned_bucket(&user, &input.bucket).await?;
+    let (user, _) = s3
+        .owned_bucket(&caller, &input.bucket, BucketRole::Target)
+        .await?;
     validate_key(&input.key)?;
-    let src = copy_source(
-        s3,
-        &user,
-        &input.copy_source,
-        crate::preconditions!(copy_source input),
-    )
-    .await?;
-    if src.size > MAX_OBJECT_SIZE {
-        return Err(s3_error!(
-            InvalidRequest,
-            "The specified copy source is larger than the maximum allowable size for a copy source: {}",
-            MAX_OBJECT_SIZE
-        ));
-    }
-    let replace = input
-        .metadata_directive
-        .as_ref()
-        .is_some_and(|d| d.as_str() == MetadataDirective::REPLACE);
-    if let Some(d) = &input.metadata_directive
-        && !matches!(
-            d.as_str(),
-            MetadataDirective::REPLACE | MetadataDirective::COPY
+    refuse_unbuilt(&headers, Writes::Object)?;
+    // A source overwritten between our read and the copy's commit is read again: the copy then
+    // takes place after that overwrite, as if it had started later.
+    let mut attempts = 0;
+    let record = loop {
+        attempts += 1;
+        let src = copy_source(
+            s3,
+            &caller,
+            &input.copy_source,
+            etags.copy_source(
+                input.copy_source_if_modified_since.as_ref(),
+                input.copy_source_if_unmodified_since.as_ref(),
+            ),
         )
-    {
-        return Err(s3_error!(InvalidArgument, "Unknown metadata directive."));
-    }
-    let same = src.bucket == input.bucket && src.key == input.key;
-    let changes_something = replace
-        || input.storage_class.is_some()
-        || input.website_redirect_location.is_some()
-        || input.checksum_algorithm.is_some()
-        || input.server_side_encryption.is_some();
-    if same && !changes_something {
-        return Err(s3_error!(
-            InvalidRequest,
-            "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes."
-        ));
-    }
-    let attrs = if replace {
-        crate::attr_input!(input).into_attrs()?
-    } else {
-        let mut a = src.attrs.clone();
-        if let Some(sc) = input.storage_class {
-            a.storage_class = Some(sc.as_str().to_owned()).filter(|s| s != "STANDARD");
+        .await?;
+        let attrs = copy_attrs(&input, &src)?;
+        let algorithm = input
+            .checksum_algorithm
+            .as_ref()
+            .map(parse_algorithm)
+            .transpose()?;
+        // S3 takes If-Match and If-None-Match on the destination of a copy too.
+        let cond = etags.write_condition();
+        match s3
+            .store
+            .copy_object(
+                &src,
+                &input.bucket,
+                &input.key,
+                &user.canonical_id,
+                attrs,
+                algorithm,
+                cond,
+            )
+            .await
+        {
+            Err(StoreError::SourceChanged) if attempts < MAX_COPY_ATTEMPTS => continue,
+            other => break other.s3()?,
         }
-        if input.website_redirect_location.is_some() {
-            a.website_redirect_location = input.website_redirect_location;
-        }
-        a
     };
-    let algorithm = input
-        .checksum_algorithm
-        .as_ref()
-        .map(parse_algorithm)
-        .transpose()?;
-    let cond = put_condition(None, None)?;
-    let record = s3
-        .store
-        .copy_object(
-            &src,
-            &input.bucket,
-            &input.key,
-            &user.canonical_id,
-            attrs,
-            algorithm,
-            cond,
-        )
-        .await
-        .s3()?;
     let mut result = CopyObjectResult {
         e_tag: Some(etag(&record.etag)),
         last_modified: Some(timestamp(record.last_modified_ms)),

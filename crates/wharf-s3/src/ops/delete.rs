@@ -4,6 +4,7 @@ use s3s::dto::*;
 use s3s::{S3Request, S3Response, S3Result, s3_error};
 
 use crate::WharfS3;
+use crate::access::BucketRole;
 use crate::error::store_error;
 use crate::ops::object::validate_key;
 
@@ -14,9 +15,10 @@ pub async fn delete_objects(
     s3: &WharfS3,
     req: S3Request<DeleteObjectsInput>,
 ) -> S3Result<S3Response<DeleteObjectsOutput>> {
-    let user = s3.identities.requester(&req).await?;
+    let caller = s3.caller(&req).await?;
     let input = req.input;
-    s3.owned_bucket(&user, &input.bucket).await?;
+    s3.owned_bucket(&caller, &input.bucket, BucketRole::Target)
+        .await?;
     let objects = input.delete.objects;
     if objects.is_empty() || objects.len() > MAX_DELETE_KEYS {
         return Err(s3_error!(
@@ -45,7 +47,11 @@ pub async fn delete_objects(
         let result = match o.version_id.as_deref() {
             None | Some("null") => s3
                 .store
-                .delete_object(&input.bucket, &o.key, wharf_store::PutCondition::default())
+                .delete_object(
+                    &input.bucket,
+                    &o.key,
+                    wharf_store::WriteCondition::default(),
+                )
                 .await
                 .map(|_| ()),
             Some(_) => Ok(()),

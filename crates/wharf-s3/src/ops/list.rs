@@ -5,6 +5,7 @@ use s3s::{S3Request, S3Response, S3Result, s3_error};
 use wharf_store::{ListEntry, ListPage, ListQuery, ObjectSummary};
 
 use crate::WharfS3;
+use crate::access::BucketRole;
 use crate::convert::{etag, owner_of, storage_class, timestamp, url_encode};
 use crate::error::StoreResultExt;
 
@@ -92,9 +93,11 @@ pub async fn list_objects_v2(
     s3: &WharfS3,
     req: S3Request<ListObjectsV2Input>,
 ) -> S3Result<S3Response<ListObjectsV2Output>> {
-    let user = s3.identities.requester(&req).await?;
+    let caller = s3.caller(&req).await?;
     let input = req.input;
-    s3.owned_bucket(&user, &input.bucket).await?;
+    let (user, _) = s3
+        .owned_bucket(&caller, &input.bucket, BucketRole::Target)
+        .await?;
     let url = url_encoding(input.encoding_type.as_ref())?;
     let max = max_keys(input.max_keys)?;
     let after = match &input.continuation_token {
@@ -117,7 +120,7 @@ pub async fn list_objects_v2(
     Ok(S3Response::new(ListObjectsV2Output {
         name: Some(input.bucket),
         prefix: Some(enc(url, &q.prefix)),
-        delimiter: input.delimiter.map(|d| enc(url, &d)),
+        delimiter: q.delimiter.as_deref().map(|d| enc(url, d)),
         max_keys: Some(i32::try_from(max).unwrap_or(1000)),
         key_count: Some(i32::try_from(page.entries.len()).unwrap_or(0)),
         is_truncated: Some(page.is_truncated),
@@ -135,9 +138,11 @@ pub async fn list_objects(
     s3: &WharfS3,
     req: S3Request<ListObjectsInput>,
 ) -> S3Result<S3Response<ListObjectsOutput>> {
-    let user = s3.identities.requester(&req).await?;
+    let caller = s3.caller(&req).await?;
     let input = req.input;
-    s3.owned_bucket(&user, &input.bucket).await?;
+    let (user, _) = s3
+        .owned_bucket(&caller, &input.bucket, BucketRole::Target)
+        .await?;
     let url = url_encoding(input.encoding_type.as_ref())?;
     let max = max_keys(input.max_keys)?;
     let q = ListQuery {
@@ -157,7 +162,7 @@ pub async fn list_objects(
         name: Some(input.bucket),
         prefix: Some(enc(url, &q.prefix)),
         marker: Some(input.marker.map(|m| enc(url, &m)).unwrap_or_default()),
-        delimiter: input.delimiter.map(|d| enc(url, &d)),
+        delimiter: q.delimiter.as_deref().map(|d| enc(url, d)),
         max_keys: Some(i32::try_from(max).unwrap_or(1000)),
         is_truncated: Some(page.is_truncated),
         next_marker,

@@ -9,4 +9,5 @@ pub mod delete;
 pub mod list;
 pub mod multipart;
 pub mod object;
+pub mod post;
 pub mod versions;

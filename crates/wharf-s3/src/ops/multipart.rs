@@ -9,15 +9,17 @@ use wharf_store::{
     MAX_OBJECT_SIZE, UploadRecord,
 };
 
+use super::conditional::EtagHeaders;
 use super::copy::copy_source;
 use super::list::{enc, url_encoding};
-use super::object::{
-    ChecksumPlan, MAX_PART_NUMBER, content_md5, put_condition, receive_body, validate_key,
-};
+use super::object::{ChecksumPlan, MAX_PART_NUMBER, content_md5, receive_body, validate_key};
+use crate::access::{BucketRole, Caller};
 use crate::convert::{
     ChecksumFields, etag, header_checksum, owner_of, parse_algorithm, storage_class, timestamp,
 };
 use crate::error::StoreResultExt;
+use crate::features::{Writes, refuse_unbuilt};
+use crate::normalize::trailers_of;
 use crate::{WharfS3, set_checksums};
 
 /// S3 returns at most 1,000 parts or uploads a page.
@@ -33,15 +35,15 @@ fn no_such_upload() -> s3s::S3Error {
 /// The upload named by `upload_id`, which must belong to `bucket/key`.
 async fn upload_of(
     s3: &WharfS3,
-    user: &User,
+    caller: &Caller,
     bucket: &str,
     key: &str,
     upload_id: &str,
-) -> S3Result<UploadRecord> {
-    s3.owned_bucket(user, bucket).await?;
+) -> S3Result<(User, UploadRecord)> {
+    let (user, _) = s3.owned_bucket(caller, bucket, BucketRole::Target).await?;
     validate_key(key)?;
     match s3.store.get_upload(upload_id).await.s3()? {
-        Some(u) if u.bucket == bucket && u.key == key => Ok(u),
+        Some(u) if u.bucket == bucket && u.key == key => Ok((user, u)),
         _ => Err(no_such_upload()),
     }
 }
@@ -69,10 +71,14 @@ pub async fn create_multipart_upload(
     s3: &WharfS3,
     req: S3Request<CreateMultipartUploadInput>,
 ) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
-    let user = s3.identities.requester(&req).await?;
+    let caller = s3.caller(&req).await?;
+    let headers = req.headers;
     let input = req.input;
-    s3.owned_bucket(&user, &input.bucket).await?;
+    let (user, _) = s3
+        .owned_bucket(&caller, &input.bucket, BucketRole::Target)
+        .await?;
     validate_key(&input.key)?;
+    refuse_unbuilt(&headers, Writes::Object)?;
     let algorithm = input
         .checksum_algorithm
         .as_ref()
@@ -143,12 +149,13 @@ pub async fn upload_part(
     s3: &WharfS3,
     req: S3Request<UploadPartInput>,
 ) -> S3Result<S3Response<UploadPartOutput>> {
-    let user = s3.identities.requester(&req).await?;
-    let trailers = req.trailing_headers.clone();
+    let caller = s3.caller(&req).await?;
+    let trailers = trailers_of(&req);
     let headers = req.headers;
     let input = req.input;
+    refuse_unbuilt(&headers, Writes::Part)?;
     let part_number = check_part_number(input.part_number)?;
-    let upload = upload_of(s3, &user, &input.bucket, &input.key, &input.upload_id).await?;
+    let (_, upload) = upload_of(s3, &caller, &input.bucket, &input.key, &input.upload_id).await?;
     let md5 = content_md5(input.content_md5.as_deref())?;
     let given = header_checksum(
         &input.checksum_crc32,
@@ -227,15 +234,20 @@ pub async fn upload_part_copy(
     s3: &WharfS3,
     req: S3Request<UploadPartCopyInput>,
 ) -> S3Result<S3Response<UploadPartCopyOutput>> {
-    let user = s3.identities.requester(&req).await?;
+    let caller = s3.caller(&req).await?;
+    let etags = EtagHeaders::of(&req);
+    refuse_unbuilt(&req.headers, Writes::Part)?;
     let input = req.input;
     let part_number = check_part_number(input.part_number)?;
-    let upload = upload_of(s3, &user, &input.bucket, &input.key, &input.upload_id).await?;
+    let (_, upload) = upload_of(s3, &caller, &input.bucket, &input.key, &input.upload_id).await?;
     let src = copy_source(
         s3,
-        &user,
+        &caller,
         &input.copy_source,
-        crate::preconditions!(copy_source input),
+        etags.copy_source(
+            input.copy_source_if_modified_since.as_ref(),
+            input.copy_source_if_unmodified_since.as_ref(),
+        ),
     )
     .await?;
     let range = copy_range(input.copy_source_range.as_deref(), src.size)?;
@@ -289,13 +301,21 @@ pub async fn complete_multipart_upload(
     s3: &WharfS3,
     req: S3Request<CompleteMultipartUploadInput>,
 ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
-    let user = s3.identities.requester(&req).await?;
+    let caller = s3.caller(&req).await?;
+    let etags = EtagHeaders::of(&req);
     let input = req.input;
-    let upload = upload_of(s3, &user, &input.bucket, &input.key, &input.upload_id).await?;
-    let cond = put_condition(input.if_match.as_ref(), input.if_none_match.as_ref())?;
+    let upload = match upload_of(s3, &caller, &input.bucket, &input.key, &input.upload_id).await {
+        Ok((_, u)) => u,
+        Err(e) if *e.code() == s3s::S3ErrorCode::NoSuchUpload => {
+            return completed_again(s3, &input, e).await;
+        }
+        Err(e) => return Err(e),
+    };
+    let cond = etags.write_condition();
     let parts = input
         .multipart_upload
-        .and_then(|m| m.parts)
+        .as_ref()
+        .and_then(|m| m.parts.clone())
         .unwrap_or_default();
     if parts.is_empty() {
         return Err(s3_error!(
@@ -323,14 +343,59 @@ pub async fn complete_multipart_upload(
         &input.checksum_crc64nvme,
         &input.checksum_sha1,
         &input.checksum_sha256,
-    )?
-    .filter(|(a, _)| Some(*a) == upload.checksum_algorithm)
-    .map(|(_, v)| v);
-    let record = s3
+    )?;
+    let full = match (full, upload.checksum_algorithm) {
+        (Some((sent, _)), Some(alg)) if sent != alg => {
+            return Err(s3_error!(
+                InvalidRequest,
+                "Checksum Type mismatch occurred, expected checksum Type: {}, actual checksum Type: {}",
+                alg.as_str().to_ascii_lowercase(),
+                sent.as_str().to_ascii_lowercase()
+            ));
+        }
+        (full, Some(_)) => full.map(|(_, v)| v),
+        // An upload created without a checksum algorithm has no parts' checksums to check
+        // the whole object's against.
+        (_, None) => None,
+    };
+    match s3
         .store
         .complete_upload(&upload.upload_id, requested, full, cond)
         .await
-        .s3()?;
+    {
+        Ok(record) => Ok(S3Response::new(completion_output(&record))),
+        // Completed by a concurrent request meanwhile: answer as for a retry.
+        Err(wharf_store::StoreError::NoSuchUpload) => {
+            completed_again(
+                s3,
+                &input,
+                crate::error::store_error(wharf_store::StoreError::NoSuchUpload),
+            )
+            .await
+        }
+        Err(e) => Err(crate::error::store_error(e)),
+    }
+}
+
+/// A retried CompleteMultipartUpload of an upload that already completed: S3 answers with the
+/// same result while the object it made is current, and `NoSuchUpload` after that.
+async fn completed_again(
+    s3: &WharfS3,
+    input: &CompleteMultipartUploadInput,
+    no_such_upload: s3s::S3Error,
+) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
+    match s3
+        .store
+        .completed_upload(&input.bucket, &input.key, &input.upload_id)
+        .await
+        .s3()?
+    {
+        Some(record) => Ok(S3Response::new(completion_output(&record))),
+        None => Err(no_such_upload),
+    }
+}
+
+fn completion_output(record: &wharf_store::ObjectRecord) -> CompleteMultipartUploadOutput {
     let mut out = CompleteMultipartUploadOutput {
         location: Some(format!("/{}/{}", record.bucket, record.key)),
         bucket: Some(record.bucket.clone()),
@@ -341,16 +406,16 @@ pub async fn complete_multipart_upload(
     let fields = ChecksumFields::of(record.checksum.as_ref());
     out.checksum_type = fields.kind.clone();
     set_checksums!(out, fields);
-    Ok(S3Response::new(out))
+    out
 }
 
 pub async fn abort_multipart_upload(
     s3: &WharfS3,
     req: S3Request<AbortMultipartUploadInput>,
 ) -> S3Result<S3Response<AbortMultipartUploadOutput>> {
-    let user = s3.identities.requester(&req).await?;
+    let caller = s3.caller(&req).await?;
     let input = req.input;
-    let upload = upload_of(s3, &user, &input.bucket, &input.key, &input.upload_id).await?;
+    let (_, upload) = upload_of(s3, &caller, &input.bucket, &input.key, &input.upload_id).await?;
     s3.store.abort_upload(&upload.upload_id).await.s3()?;
     Ok(S3Response::with_status(
         AbortMultipartUploadOutput::default(),
@@ -362,9 +427,10 @@ pub async fn list_parts(
     s3: &WharfS3,
     req: S3Request<ListPartsInput>,
 ) -> S3Result<S3Response<ListPartsOutput>> {
-    let user = s3.identities.requester(&req).await?;
+    let caller = s3.caller(&req).await?;
     let input = req.input;
-    let upload = upload_of(s3, &user, &input.bucket, &input.key, &input.upload_id).await?;
+    let (user, upload) =
+        upload_of(s3, &caller, &input.bucket, &input.key, &input.upload_id).await?;
     let max = page_size(input.max_parts)?;
     let marker = input
         .part_number_marker
@@ -424,9 +490,11 @@ pub async fn list_multipart_uploads(
     s3: &WharfS3,
     req: S3Request<ListMultipartUploadsInput>,
 ) -> S3Result<S3Response<ListMultipartUploadsOutput>> {
-    let user = s3.identities.requester(&req).await?;
+    let caller = s3.caller(&req).await?;
     let input = req.input;
-    s3.owned_bucket(&user, &input.bucket).await?;
+    let (user, _) = s3
+        .owned_bucket(&caller, &input.bucket, BucketRole::Target)
+        .await?;
     let url = url_encoding(input.encoding_type.as_ref())?;
     let max = page_size(input.max_uploads)?;
     let prefix = input.prefix.clone().unwrap_or_default();
@@ -485,7 +553,10 @@ pub async fn list_multipart_uploads(
     Ok(S3Response::new(ListMultipartUploadsOutput {
         bucket: Some(input.bucket),
         prefix: Some(enc(url, &prefix)),
-        delimiter: input.delimiter.map(|d| enc(url, &d)),
+        delimiter: input
+            .delimiter
+            .filter(|d| !d.is_empty())
+            .map(|d| enc(url, &d)),
         key_marker: Some(input.key_marker.unwrap_or_default()),
         upload_id_marker: Some(input.upload_id_marker.unwrap_or_default()),
         next_key_marker: page

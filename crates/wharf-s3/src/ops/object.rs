@@ -2,19 +2,25 @@
 
 use std::ops::Range;
 
+use futures::TryStreamExt;
 use http::HeaderMap;
 use s3s::dto::*;
 use s3s::{S3Request, S3Response, S3Result, TrailingHeaders, s3_error};
 use wharf_model::ObjectKey;
 use wharf_store::{
-    BodyLimits, ChecksumAlgorithm, MAX_OBJECT_SIZE, ObjectRecord, PutCondition, StagedBody,
+    BodyLimits, ChecksumAlgorithm, MAX_OBJECT_SIZE, ObjectRecord, PartSummary, StagedBody,
+    WriteCondition,
 };
 
-use super::conditional::read_error;
+use super::conditional::{EtagHeaders, read_error};
+use super::post;
+use crate::access::{BucketRole, Caller};
 use crate::convert::{
     ChecksumFields, etag, header_checksum, metadata_map, parse_algorithm, storage_class, timestamp,
 };
 use crate::error::{StoreResultExt, name_error};
+use crate::features::{Writes, put_object_fields, refuse_customer_key_on_read, refuse_unbuilt};
+use crate::normalize::trailers_of;
 use crate::{WharfS3, set_checksums};
 
 /// S3: part numbers run from 1 to 10,000.
@@ -126,11 +132,22 @@ pub async fn receive_body(
     trailers: Option<&TrailingHeaders>,
     limits: BodyLimits,
 ) -> S3Result<StagedBody> {
-    let staged = s3
-        .store
-        .stage(body_stream(body), plan.algorithm, limits)
-        .await
-        .s3()?;
+    // A body the listener cut for being idle or too slow is S3's RequestTimeout.
+    let timed_out = std::sync::atomic::AtomicBool::new(false);
+    let stream = body_stream(body).inspect_err(|e| {
+        if crate::request_body::is_timeout(e.as_ref()) {
+            timed_out.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    });
+    let staged = match s3.store.stage(stream, plan.algorithm, limits).await {
+        Err(_) if timed_out.load(std::sync::atomic::Ordering::Relaxed) => {
+            return Err(s3_error!(
+                RequestTimeout,
+                "Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed."
+            ));
+        }
+        other => other.s3()?,
+    };
     if md5.is_some_and(|m| m != staged.digests.md5) {
         return Err(s3_error!(
             BadDigest,
@@ -141,41 +158,26 @@ pub async fn receive_body(
     Ok(staged)
 }
 
-pub fn put_condition(
-    if_match: Option<&ETagCondition>,
-    if_none_match: Option<&ETagCondition>,
-) -> S3Result<PutCondition> {
-    let if_none_match_any = match if_none_match {
-        None => false,
-        Some(ETagCondition::Any) => true,
-        Some(_) => {
-            return Err(s3_error!(
-                NotImplemented,
-                "If-None-Match on writes supports only '*'"
-            ));
-        }
-    };
-    let if_match = if_match.map(|c| match c {
-        ETagCondition::Any => "*".to_owned(),
-        ETagCondition::ETag(ETag::Strong(v) | ETag::Weak(v)) => v.clone(),
-    });
-    Ok(PutCondition {
-        if_none_match_any,
-        if_match,
-    })
-}
-
 pub async fn put_object(
     s3: &WharfS3,
     req: S3Request<PutObjectInput>,
 ) -> S3Result<S3Response<PutObjectOutput>> {
-    let user = s3.identities.requester(&req).await?;
-    let trailers = req.trailing_headers.clone();
+    let caller = s3.caller(&req).await?;
+    let etags = EtagHeaders::of(&req);
+    let trailers = trailers_of(&req);
+    let form_key = post::form_key(&req, &req.input.key);
     let headers = req.headers;
-    let input = req.input;
-    s3.owned_bucket(&user, &input.bucket).await?;
+    let mut input = req.input;
+    if let Some(key) = &form_key {
+        input.key.clone_from(key);
+    }
+    let (user, _) = s3
+        .owned_bucket(&caller, &input.bucket, BucketRole::Target)
+        .await?;
     validate_key(&input.key)?;
-    let cond = put_condition(input.if_match.as_ref(), input.if_none_match.as_ref())?;
+    refuse_unbuilt(&headers, Writes::Object)?;
+    refuse_unbuilt(&put_object_fields(&input), Writes::Object)?;
+    let cond = etags.write_condition();
     let md5 = content_md5(input.content_md5.as_deref())?;
     let given = header_checksum(
         &input.checksum_crc32,
@@ -220,17 +222,24 @@ pub async fn put_object(
     let fields = ChecksumFields::of(record.checksum.as_ref());
     out.checksum_type = fields.kind.clone();
     set_checksums!(out, fields);
-    Ok(S3Response::new(out))
+    let mut headers = http::HeaderMap::new();
+    if form_key.is_some() {
+        post::quote_form_etag(&mut out, &mut headers);
+    }
+    let mut resp = S3Response::new(out);
+    resp.headers = headers;
+    Ok(resp)
 }
 
 /// Loads an object the requester may read, or the right error.
 pub async fn readable_object(
     s3: &WharfS3,
-    user: &wharf_auth::User,
+    caller: &Caller,
     bucket: &str,
     key: &str,
+    role: BucketRole,
 ) -> S3Result<ObjectRecord> {
-    s3.owned_bucket(user, bucket).await?;
+    s3.owned_bucket(caller, bucket, role).await?;
     validate_key(key)?;
     s3.store
         .get_object(bucket, key)
@@ -259,14 +268,26 @@ fn check_version(version_id: Option<&str>) -> S3Result<()> {
     }
 }
 
-/// The byte range a GET or HEAD selects (by `partNumber` or `Range`), and the part count.
+/// What a GET or HEAD reads of an object: a byte range (by `partNumber` or `Range`), the
+/// part it names, and the object's part count.
+struct Selection {
+    range: Option<Range<u64>>,
+    part: Option<PartSummary>,
+    parts_count: Option<i32>,
+}
+
 fn select_range(
     obj: &ObjectRecord,
     part_number: Option<i32>,
     range: Option<&s3s::dto::Range>,
-) -> S3Result<(Option<Range<u64>>, Option<i32>)> {
+) -> S3Result<Selection> {
     let parts_count =
         (!obj.parts.is_empty()).then(|| i32::try_from(obj.parts.len()).unwrap_or(i32::MAX));
+    let selection = |range: Option<Range<u64>>, part: Option<PartSummary>| Selection {
+        range,
+        part,
+        parts_count,
+    };
     if let Some(n) = part_number {
         if range.is_some() {
             return Err(s3_error!(
@@ -282,7 +303,7 @@ fn select_range(
         }
         if obj.parts.is_empty() {
             return if n == 1 {
-                Ok((Some(0..obj.size), None))
+                Ok(selection(Some(0..obj.size), None))
             } else {
                 Err(invalid_part_number())
             };
@@ -292,12 +313,15 @@ fn select_range(
             return Err(invalid_part_number());
         };
         let start: u64 = obj.parts[..idx].iter().map(|p| p.size).sum();
-        return Ok((Some(start..start + part.size), parts_count));
+        return Ok(selection(
+            Some(start..start + part.size),
+            Some(part.clone()),
+        ));
     }
     match range {
-        None => Ok((None, parts_count)),
+        None => Ok(selection(None, None)),
         Some(r) => match r.check(obj.size) {
-            Ok(r) => Ok((Some(r), parts_count)),
+            Ok(r) => Ok(selection(Some(r), None)),
             Err(_) => Err(s3_error!(
                 InvalidRange,
                 "The requested range is not satisfiable"
@@ -306,13 +330,82 @@ fn select_range(
     }
 }
 
+/// The checksum a read returns with `x-amz-checksum-mode: ENABLED`: the object's for a read of
+/// the whole object, a part's for a `partNumber` read (with the object's checksum type), and
+/// none for other ranges, as S3 does.
+fn read_checksum(obj: &ObjectRecord, sel: &Selection) -> ChecksumFields {
+    let whole = sel
+        .range
+        .as_ref()
+        .is_none_or(|r| r.start == 0 && r.end == obj.size);
+    if whole && sel.part.is_none() {
+        return ChecksumFields::of(obj.checksum.as_ref());
+    }
+    match (&sel.part, &obj.checksum) {
+        (Some(part), Some(object)) => {
+            let mut fields = ChecksumFields::of(part.checksum.as_ref());
+            if fields.kind.is_some() {
+                fields.kind = Some(s3s::dto::ChecksumType::from(
+                    object.kind.as_str().to_owned(),
+                ));
+            }
+            fields
+        }
+        (None, _) if whole => ChecksumFields::of(obj.checksum.as_ref()),
+        _ => ChecksumFields::default(),
+    }
+}
+
+/// The `response-*` query parameters of a signed GET or HEAD override the stored headers; S3
+/// refuses them on anonymous requests.
+macro_rules! response_overrides {
+    ($out:ident, $input:expr, $caller:expr) => {{
+        let input = &$input;
+        let any = input.response_cache_control.is_some()
+            || input.response_content_disposition.is_some()
+            || input.response_content_encoding.is_some()
+            || input.response_content_language.is_some()
+            || input.response_content_type.is_some()
+            || input.response_expires.is_some();
+        if any && $caller.user.is_none() {
+            return Err(s3_error!(
+                InvalidRequest,
+                "Request specific response headers cannot be used for anonymous GET requests."
+            ));
+        }
+        if let Some(v) = &input.response_cache_control {
+            $out.cache_control = Some(v.clone());
+        }
+        if let Some(v) = &input.response_content_disposition {
+            $out.content_disposition = Some(v.clone());
+        }
+        if let Some(v) = &input.response_content_encoding {
+            $out.content_encoding = Some(v.clone());
+        }
+        if let Some(v) = &input.response_content_language {
+            $out.content_language = Some(v.clone());
+        }
+        if let Some(v) = &input.response_content_type {
+            $out.content_type = Some(v.clone());
+        }
+        if let Some(v) = &input.response_expires {
+            $out.expires = Some(v.clone());
+        }
+    }};
+}
+
 /// The headers GET and HEAD share, filled from the record.
 macro_rules! object_headers {
-    ($out:ident, $obj:expr, $checksum_mode:expr, $range:expr) => {{
+    ($out:ident, $obj:expr, $checksum_mode:expr, $sel:expr) => {{
         let obj = $obj;
+        let sel: &Selection = $sel;
         $out.e_tag = Some(etag(&obj.etag));
         $out.last_modified = Some(timestamp(obj.last_modified_ms));
-        $out.content_type = obj.attrs.content_type.clone().or_else(|| Some("binary/octet-stream".to_owned()));
+        $out.content_type = obj
+            .attrs
+            .content_type
+            .clone()
+            .or_else(|| Some("binary/octet-stream".to_owned()));
         $out.content_encoding = obj.attrs.content_encoding.clone();
         $out.content_disposition = obj.attrs.content_disposition.clone();
         $out.content_language = obj.attrs.content_language.clone();
@@ -322,42 +415,99 @@ macro_rules! object_headers {
         $out.metadata = metadata_map(&obj.attrs);
         $out.accept_ranges = Some("bytes".to_owned());
         if obj.attrs.storage_class.is_some() {
-            $out.storage_class = Some(StorageClass::from(storage_class(obj.attrs.storage_class.as_deref())));
+            $out.storage_class = Some(StorageClass::from(storage_class(
+                obj.attrs.storage_class.as_deref(),
+            )));
         }
-        // S3 returns checksums only with x-amz-checksum-mode: ENABLED, and only for whole-object reads.
-        let whole = $range.as_ref().is_none_or(|r: &Range<u64>| r.start == 0 && r.end == obj.size);
-        if $checksum_mode.as_ref().is_some_and(|m: &ChecksumMode| m.as_str() == ChecksumMode::ENABLED) && whole {
-            let fields = ChecksumFields::of(obj.checksum.as_ref());
+        if $checksum_mode
+            .as_ref()
+            .is_some_and(|m: &ChecksumMode| m.as_str() == ChecksumMode::ENABLED)
+        {
+            let fields = read_checksum(obj, sel);
             $out.checksum_type = fields.kind.clone();
             set_checksums!($out, fields);
         }
-        if let Some(r) = &$range {
-            $out.content_range = Some(format!("bytes {}-{}/{}", r.start, r.end.saturating_sub(1), obj.size));
+        if let Some(r) = &sel.range {
+            $out.content_range = Some(format!(
+                "bytes {}-{}/{}",
+                r.start,
+                r.end.saturating_sub(1),
+                obj.size
+            ));
         }
-        $out.content_length = i64::try_from($range.as_ref().map_or(obj.size, |r: &Range<u64>| r.end - r.start)).ok();
+        $out.parts_count = sel.parts_count;
+        $out.content_length = i64::try_from(
+            sel.range
+                .as_ref()
+                .map_or(obj.size, |r: &Range<u64>| r.end - r.start),
+        )
+        .ok();
     }};
+}
+
+/// What a GET or HEAD names, besides its bucket and key.
+struct ReadRequest<'a> {
+    version_id: Option<&'a str>,
+    if_modified_since: Option<&'a Timestamp>,
+    if_unmodified_since: Option<&'a Timestamp>,
+    part_number: Option<i32>,
+    range: Option<&'a s3s::dto::Range>,
+}
+
+/// What GET and HEAD share: the caller may read the object, its conditions hold, and the part
+/// or range it selects.
+async fn read_target(
+    s3: &WharfS3,
+    caller: &Caller,
+    etags: &EtagHeaders,
+    bucket: &str,
+    key: &str,
+    r: ReadRequest<'_>,
+) -> S3Result<(ObjectRecord, Selection)> {
+    check_version(r.version_id)?;
+    let obj = readable_object(s3, caller, bucket, key, BucketRole::Target).await?;
+    let pre = etags.read(r.if_modified_since, r.if_unmodified_since);
+    if let Some(e) = read_error(pre.evaluate(&obj.etag, obj.last_modified_ms), &obj.etag) {
+        return Err(e);
+    }
+    let sel = select_range(&obj, r.part_number, r.range)?;
+    Ok((obj, sel))
+}
+
+macro_rules! read_request {
+    ($input:expr) => {
+        ReadRequest {
+            version_id: $input.version_id.as_deref(),
+            if_modified_since: $input.if_modified_since.as_ref(),
+            if_unmodified_since: $input.if_unmodified_since.as_ref(),
+            part_number: $input.part_number,
+            range: $input.range.as_ref(),
+        }
+    };
 }
 
 pub async fn get_object(
     s3: &WharfS3,
     req: S3Request<GetObjectInput>,
 ) -> S3Result<S3Response<GetObjectOutput>> {
-    let user = s3.identities.requester(&req).await?;
+    let caller = s3.caller(&req).await?;
+    let etags = EtagHeaders::of(&req);
+    refuse_customer_key_on_read(&req.headers)?;
     let input = req.input;
-    check_version(input.version_id.as_deref())?;
-    let obj = readable_object(s3, &user, &input.bucket, &input.key).await?;
-    let pre = crate::preconditions!(input);
-    if let Some(e) = read_error(pre.evaluate(&obj.etag, obj.last_modified_ms), &obj.etag) {
-        return Err(e);
-    }
-    let (range, parts_count) = select_range(&obj, input.part_number, input.range.as_ref())?;
-    let mut out = GetObjectOutput {
-        parts_count,
-        ..Default::default()
-    };
-    object_headers!(out, &obj, input.checksum_mode, range);
+    let (obj, sel) = read_target(
+        s3,
+        &caller,
+        &etags,
+        &input.bucket,
+        &input.key,
+        read_request!(input),
+    )
+    .await?;
+    let mut out = GetObjectOutput::default();
+    object_headers!(out, &obj, input.checksum_mode, &sel);
+    response_overrides!(out, input, caller);
     // A partNumber read answers 206 with Content-Range, as S3 does.
-    let byte_range = range.clone().unwrap_or(0..obj.size);
+    let byte_range = sel.range.clone().unwrap_or(0..obj.size);
     let stream = s3.store.read_body(&obj, byte_range).await.s3()?;
     out.body = Some(StreamingBlob::wrap(sync_wrapper::SyncStream::new(stream)));
     Ok(S3Response::new(out))
@@ -367,20 +517,22 @@ pub async fn head_object(
     s3: &WharfS3,
     req: S3Request<HeadObjectInput>,
 ) -> S3Result<S3Response<HeadObjectOutput>> {
-    let user = s3.identities.requester(&req).await?;
+    let caller = s3.caller(&req).await?;
+    let etags = EtagHeaders::of(&req);
+    refuse_customer_key_on_read(&req.headers)?;
     let input = req.input;
-    check_version(input.version_id.as_deref())?;
-    let obj = readable_object(s3, &user, &input.bucket, &input.key).await?;
-    let pre = crate::preconditions!(input);
-    if let Some(e) = read_error(pre.evaluate(&obj.etag, obj.last_modified_ms), &obj.etag) {
-        return Err(e);
-    }
-    let (range, parts_count) = select_range(&obj, input.part_number, input.range.as_ref())?;
-    let mut out = HeadObjectOutput {
-        parts_count,
-        ..Default::default()
-    };
-    object_headers!(out, &obj, input.checksum_mode, range);
+    let (obj, sel) = read_target(
+        s3,
+        &caller,
+        &etags,
+        &input.bucket,
+        &input.key,
+        read_request!(input),
+    )
+    .await?;
+    let mut out = HeadObjectOutput::default();
+    object_headers!(out, &obj, input.checksum_mode, &sel);
+    response_overrides!(out, input, caller);
     Ok(S3Response::new(out))
 }
 
@@ -388,9 +540,11 @@ pub async fn delete_object(
     s3: &WharfS3,
     req: S3Request<DeleteObjectInput>,
 ) -> S3Result<S3Response<DeleteObjectOutput>> {
-    let user = s3.identities.requester(&req).await?;
+    let caller = s3.caller(&req).await?;
+    let etags = EtagHeaders::of(&req);
     let input = req.input;
-    s3.owned_bucket(&user, &input.bucket).await?;
+    s3.owned_bucket(&caller, &input.bucket, BucketRole::Target)
+        .await?;
     validate_key(&input.key)?;
     if input.version_id.as_deref().is_some_and(|v| v != "null") {
         // Deleting a version that does not exist succeeds in S3.
@@ -400,7 +554,10 @@ pub async fn delete_object(
         ));
     }
     // If-Match is checked inside the delete's transaction, like conditional PUTs.
-    let cond = put_condition(input.if_match.as_ref(), None)?;
+    let cond = WriteCondition {
+        if_match: etags.if_match,
+        ..Default::default()
+    };
     s3.store
         .delete_object(&input.bucket, &input.key, cond)
         .await

@@ -1,13 +1,14 @@
-//! ListObjectVersions. Versioning arrives later; until then every object is its only version,
-//! `null`, which is what S3 answers for a bucket that never had versioning enabled. Clients use
-//! this call to empty buckets, so it must exist and paginate exactly.
+//! ListObjectVersions. Every version in key order, newest first per key, with `KeyMarker` and
+//! `VersionIdMarker` pagination. Without versioning each key has one version, `null`; clients use
+//! this call to empty buckets even so, so it must exist and paginate exactly.
 
 use s3s::dto::*;
-use s3s::{S3Request, S3Response, S3Result};
-use wharf_store::{ListEntry, ListQuery};
+use s3s::{S3Request, S3Response, S3Result, s3_error};
+use wharf_store::{ListEntry, VersionListQuery};
 
 use super::list::{enc, max_keys, url_encoding};
 use crate::WharfS3;
+use crate::access::BucketRole;
 use crate::convert::{etag, owner_of, storage_class, timestamp};
 use crate::error::StoreResultExt;
 
@@ -15,19 +16,35 @@ pub async fn list_object_versions(
     s3: &WharfS3,
     req: S3Request<ListObjectVersionsInput>,
 ) -> S3Result<S3Response<ListObjectVersionsOutput>> {
-    let user = s3.identities.requester(&req).await?;
+    let caller = s3.caller(&req).await?;
     let input = req.input;
-    s3.owned_bucket(&user, &input.bucket).await?;
+    let (user, _) = s3
+        .owned_bucket(&caller, &input.bucket, BucketRole::Target)
+        .await?;
     let url = url_encoding(input.encoding_type.as_ref())?;
     let max = max_keys(input.max_keys)?;
-    let q = ListQuery {
+    let key_marker = input.key_marker.clone().filter(|m| !m.is_empty());
+    let version_marker = input.version_id_marker.clone().filter(|m| !m.is_empty());
+    if version_marker.is_some() && key_marker.is_none() {
+        return Err(s3_error!(
+            InvalidArgument,
+            "A version-id marker cannot be specified without a key marker."
+        ));
+    }
+    if let Some(v) = &version_marker
+        && v != wharf_model::NULL_VERSION
+        && wharf_model::VersionId::parse(v).is_none()
+    {
+        return Err(s3_error!(InvalidArgument, "Invalid version id specified"));
+    }
+    let q = VersionListQuery {
         prefix: input.prefix.clone().unwrap_or_default(),
         delimiter: input.delimiter.clone().filter(|d| !d.is_empty()),
-        // Each key has one version, so resuming after the key marker resumes after its version.
-        after: input.key_marker.clone().filter(|m| !m.is_empty()),
+        key_marker,
+        version_marker,
         max_keys: max,
     };
-    let page = s3.store.list_objects(&input.bucket, &q).await.s3()?;
+    let page = s3.store.list_versions(&input.bucket, &q).await.s3()?;
     let owner = owner_of(&user);
     let mut versions = Vec::new();
     let mut prefixes = Vec::new();
@@ -35,8 +52,12 @@ pub async fn list_object_versions(
         match e {
             ListEntry::Object(o) => versions.push(ObjectVersion {
                 key: Some(enc(url, &o.key)),
-                version_id: Some("null".to_owned()),
-                is_latest: Some(true),
+                version_id: Some(if o.null_version {
+                    wharf_model::NULL_VERSION.to_owned()
+                } else {
+                    o.version_id.to_string()
+                }),
+                is_latest: Some(o.is_latest),
                 size: i64::try_from(o.size).ok(),
                 e_tag: Some(etag(&o.etag)),
                 last_modified: Some(timestamp(o.last_modified_ms)),
@@ -59,20 +80,23 @@ pub async fn list_object_versions(
             }),
         }
     }
-    let last = page
-        .is_truncated
-        .then(|| page.entries.last().map(|e| e.sort_key().to_owned()))
-        .flatten();
+    let last = page.entries.last().filter(|_| page.is_truncated);
+    let next_key_marker = last.map(|e| enc(url, e.sort_key()));
+    let next_version_id_marker = match last {
+        Some(ListEntry::Object(o)) if o.null_version => Some(wharf_model::NULL_VERSION.to_owned()),
+        Some(ListEntry::Object(o)) => Some(o.version_id.to_string()),
+        _ => None,
+    };
     Ok(S3Response::new(ListObjectVersionsOutput {
         name: Some(input.bucket),
         prefix: Some(enc(url, &q.prefix)),
-        delimiter: input.delimiter.map(|d| enc(url, &d)),
+        delimiter: q.delimiter.as_deref().map(|d| enc(url, d)),
         max_keys: Some(i32::try_from(max).unwrap_or(1000)),
         is_truncated: Some(page.is_truncated),
         key_marker: Some(input.key_marker.map(|m| enc(url, &m)).unwrap_or_default()),
         version_id_marker: Some(input.version_id_marker.unwrap_or_default()),
-        next_version_id_marker: last.as_ref().map(|_| "null".to_owned()),
-        next_key_marker: last.map(|k| enc(url, &k)),
+        next_version_id_marker,
+        next_key_marker,
         versions: (!versions.is_empty()).then_some(versions),
         common_prefixes: (!prefixes.is_empty()).then_some(prefixes),
         encoding_type: input.encoding_type,

@@ -20,7 +20,30 @@ const MAX_BATCH: usize = 256;
 /// Jobs that may wait for the writer before callers are made to wait for space.
 const QUEUE_DEPTH: usize = 4096;
 
-type Finish = Box<dyn FnOnce(Result<(), String>) + Send>;
+/// Why a batch did not commit (cloned to every job of the batch).
+#[derive(Clone)]
+enum CommitFailure {
+    Full,
+    Other(String),
+}
+
+impl CommitFailure {
+    fn of(e: &rusqlite::Error) -> Self {
+        match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DiskFull) => Self::Full,
+            _ => Self::Other(e.to_string()),
+        }
+    }
+
+    fn error(self) -> StoreError {
+        match self {
+            Self::Full => StoreError::StorageFull,
+            Self::Other(m) => StoreError::Db(m),
+        }
+    }
+}
+
+type Finish = Box<dyn FnOnce(Result<(), CommitFailure>) + Send>;
 type Job = Box<dyn FnOnce(&Connection) -> Finish + Send>;
 
 #[derive(Clone)]
@@ -61,10 +84,10 @@ impl Writer {
                 }
                 Err(e) => Err(e.into()),
             };
-            Box::new(move |committed: Result<(), String>| {
+            Box::new(move |committed: Result<(), CommitFailure>| {
                 let _ = reply.send(match committed {
                     Ok(()) => res,
-                    Err(e) => Err(StoreError::Db(e)),
+                    Err(e) => Err(e.error()),
                 });
             })
         });
@@ -101,7 +124,9 @@ fn run(conn: &Connection, rx: &mpsc::Receiver<Job>) {
             continue;
         }
         let finishers: Vec<Finish> = jobs.into_iter().map(|job| job(conn)).collect();
-        let committed = conn.execute_batch("COMMIT").map_err(|e| e.to_string());
+        let committed = conn
+            .execute_batch("COMMIT")
+            .map_err(|e| CommitFailure::of(&e));
         if committed.is_err() {
             let _ = conn.execute_batch("ROLLBACK");
         }

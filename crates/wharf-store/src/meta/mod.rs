@@ -1,12 +1,32 @@
-//! The metadata store: buckets, objects, multipart uploads and users.
+//! The metadata store: buckets, object versions, multipart uploads, blob references, users.
 //!
 //! [`MetaStore`] is the seam between the engine and the database that holds its rows. The SQLite
 //! implementation ([`sqlite::SqliteMeta`]) is the embedded default; a PostgreSQL one is planned
-//! for scale-out (DESIGN.md section 7). Every write is atomic: conditional PUTs and multipart
-//! completion are checked and applied inside one transaction, so two racing writers can never
-//! both win. Object keys cross this seam as strings but are compared as bytes (UTF-8 binary
-//! order, which is S3's listing order).
+//! for scale-out (DESIGN.md section 7). Every implementation passes the same conformance suite
+//! (`conformance.rs`).
+//!
+//! Rules every implementation keeps:
+//! - **Atomic writes.** Each write is one transaction; its [`WriteCondition`] is checked inside
+//!   it, so two racing writers can never both win.
+//! - **Versions.** An object is a set of version rows per key, each with a unique
+//!   [`VersionId`] assigned at commit (newer ids sort first). One of them is the key's current
+//!   version. Without versioning (all this store does yet) a write replaces the key's *null
+//!   version*, the one S3 names `null`.
+//! - **Blob references are counted in the same transaction** as the rows that name them: every
+//!   object version and every stored part holds one reference per blob it names. A blob whose
+//!   count falls to zero is not deleted by the write; the garbage collector removes it after a
+//!   grace period ([`crate::gc`]). So no committed row ever names a missing blob, and a read
+//!   that started before an overwrite still finds its bytes.
+//! - A row may share blobs with another row only if the other row is checked to still exist in
+//!   the same transaction (`WriteCondition::source`, or the parts read while completing an
+//!   upload): that is what makes taking a new reference on an existing blob safe.
+//!
+//! Object keys cross this seam as strings but are compared as bytes (UTF-8 binary order, which
+//! is S3's listing order).
 
+mod condition;
+#[cfg(test)]
+mod conformance;
 mod group_commit;
 pub mod sqlite;
 
@@ -14,14 +34,17 @@ use std::collections::{BTreeMap, HashSet};
 
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
-use wharf_model::{AccessKey, User};
+use wharf_model::{AccessKey, User, VersionId};
 
 use crate::blob::BlobId;
 use crate::checksum::{Checksum, ChecksumAlgorithm, ChecksumType};
 use crate::error::StoreResult;
 
+pub use condition::{EntityTag, EtagCondition, SourceVersion, WriteCondition};
+
 /// Version of the row formats written by this build (stored as SQLite's `user_version`).
-pub const FORMAT_VERSION: i64 = 1;
+/// 1: one row per key. 2: version rows and counted blob references.
+pub const FORMAT_VERSION: i64 = 2;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BucketRecord {
@@ -89,10 +112,16 @@ pub struct PartSummary {
     pub checksum: Option<Checksum>,
 }
 
+/// One version of an object.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObjectRecord {
     pub bucket: String,
     pub key: String,
+    /// Unique per row, assigned by the metadata store when the row is committed (a record on its
+    /// way to [`MetaStore::put_object`] carries [`ObjectRecord::uncommitted_version_id`]).
+    pub version_id: VersionId,
+    /// S3 calls this version `null` (written while versioning was off or suspended).
+    pub null_version: bool,
     pub size: u64,
     /// Without quotes.
     pub etag: String,
@@ -103,12 +132,35 @@ pub struct ObjectRecord {
     pub body: BodyLayout,
     /// Empty for single-part objects.
     pub parts: Vec<PartSummary>,
+    /// The multipart upload that made this version, so a retried CompleteMultipartUpload gets
+    /// the same answer.
+    pub upload_id: Option<String>,
 }
 
-/// What listings need of an object (never its body).
+impl ObjectRecord {
+    /// The placeholder version id of a record not yet committed.
+    pub fn uncommitted_version_id() -> VersionId {
+        VersionId::from_sequence(0, 0)
+    }
+
+    /// The version id S3 shows: `null` for the null version.
+    pub fn s3_version_id(&self) -> &str {
+        if self.null_version {
+            wharf_model::NULL_VERSION
+        } else {
+            self.version_id.as_str()
+        }
+    }
+}
+
+/// What listings need of an object version (never its body).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObjectSummary {
     pub key: String,
+    pub version_id: VersionId,
+    pub null_version: bool,
+    /// Whether this is the key's current version.
+    pub is_latest: bool,
     pub size: u64,
     pub etag: String,
     pub last_modified_ms: i64,
@@ -140,28 +192,6 @@ pub struct PartRecord {
     pub checksum: Option<Checksum>,
 }
 
-/// Conditions of a conditional write, checked atomically with the write.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PutCondition {
-    /// `If-None-Match: *`: fail if the key exists.
-    pub if_none_match_any: bool,
-    /// `If-Match: "etag"` (unquoted) or `*`: fail unless the key exists with that ETag.
-    pub if_match: Option<String>,
-}
-
-impl PutCondition {
-    pub fn check(&self, current: Option<&str>) -> bool {
-        if self.if_none_match_any && current.is_some() {
-            return false;
-        }
-        match (&self.if_match, current) {
-            (None, _) => true,
-            (Some(_), None) => false,
-            (Some(want), Some(have)) => want == "*" || want == have,
-        }
-    }
-}
-
 /// Where a key-ordered listing starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeyBound {
@@ -172,11 +202,19 @@ pub enum KeyBound {
     AtOrAfter(Vec<u8>),
 }
 
+/// Where a listing of versions (key order, newest version first) starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VersionBound {
+    /// From the first key (or from `AtOrAfter` this key) on.
+    Keys(KeyBound),
+    /// The versions of this key older than this version, then later keys.
+    AfterVersion(Vec<u8>, VersionId),
+}
+
 /// Builds the completed object from the upload and its stored parts, inside the completing
-/// transaction; returns the object and the parts' blobs it does not use.
-pub type CompleteFn = Box<
-    dyn FnOnce(&UploadRecord, &[PartRecord]) -> StoreResult<(ObjectRecord, Vec<BlobId>)> + Send,
->;
+/// transaction.
+pub type CompleteFn =
+    Box<dyn FnOnce(&UploadRecord, &[PartRecord]) -> StoreResult<ObjectRecord> + Send>;
 
 #[async_trait::async_trait]
 pub trait MetaStore: Send + Sync + 'static {
@@ -191,30 +229,45 @@ pub trait MetaStore: Send + Sync + 'static {
         access_key_id: &str,
     ) -> StoreResult<Option<(AccessKey, User)>>;
 
+    // Settings fixed when the store is made.
+    /// The value of setting `name`, set to `value` first if it has none.
+    async fn init_setting(&self, name: &str, value: &str) -> StoreResult<String>;
+    /// The value of setting `name`, if it has one.
+    async fn setting(&self, name: &str) -> StoreResult<Option<String>>;
+
     // Buckets.
     async fn create_bucket(&self, bucket: BucketRecord) -> StoreResult<()>;
     async fn get_bucket(&self, name: &str) -> StoreResult<Option<BucketRecord>>;
     async fn list_buckets(&self, owner: &str) -> StoreResult<Vec<BucketRecord>>;
-    /// Fails with `BucketNotEmpty` if it holds objects; aborts its uploads and returns their blobs.
-    async fn delete_bucket(&self, name: &str) -> StoreResult<Vec<BlobId>>;
+    /// Fails with `BucketNotEmpty` while any version remains; aborts the bucket's uploads.
+    async fn delete_bucket(&self, name: &str) -> StoreResult<()>;
 
     // Objects.
+    /// The key's current version.
     async fn get_object(&self, bucket: &str, key: &str) -> StoreResult<Option<ObjectRecord>>;
-    /// Writes `object` if `cond` holds and the bucket exists; returns the replaced body's blobs.
+    /// The version S3 names `version_id` (`null` for the null version), delete markers aside.
+    async fn get_version(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: &str,
+    ) -> StoreResult<Option<ObjectRecord>>;
+    /// Commits `object` as the key's current version if `cond` holds and the bucket exists,
+    /// replacing its null version; returns the record as committed (with its version id).
     async fn put_object(
         &self,
         object: ObjectRecord,
-        cond: PutCondition,
-    ) -> StoreResult<Vec<BlobId>>;
-    /// Deletes the key if `cond` holds (only its `if_match` applies); returns the deleted
-    /// body's blobs, or `None` if there was no such key.
+        cond: WriteCondition,
+    ) -> StoreResult<ObjectRecord>;
+    /// Removes the key's current (null) version if `cond` holds; returns it, or `None` if the
+    /// key had none.
     async fn delete_object(
         &self,
         bucket: &str,
         key: &str,
-        cond: PutCondition,
-    ) -> StoreResult<Option<Vec<BlobId>>>;
-    /// Up to `limit` objects with `prefix` from `from`, in key order.
+        cond: WriteCondition,
+    ) -> StoreResult<Option<ObjectRecord>>;
+    /// Up to `limit` current versions with `prefix` from `from`, in key order.
     async fn list_objects(
         &self,
         bucket: &str,
@@ -222,27 +275,35 @@ pub trait MetaStore: Send + Sync + 'static {
         from: KeyBound,
         limit: usize,
     ) -> StoreResult<Vec<ObjectSummary>>;
+    /// Up to `limit` versions with `prefix` from `from`, in key order and newest first per key.
+    async fn list_versions(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        from: VersionBound,
+        limit: usize,
+    ) -> StoreResult<Vec<ObjectSummary>>;
 
     // Multipart uploads.
     async fn create_upload(&self, upload: UploadRecord) -> StoreResult<()>;
     async fn get_upload(&self, upload_id: &str) -> StoreResult<Option<UploadRecord>>;
-    /// Stores a part (replacing one of the same number); returns the replaced part's blob.
-    async fn put_part(&self, part: PartRecord) -> StoreResult<Option<BlobId>>;
+    /// Stores a part (replacing one of the same number, whose blob loses its reference).
+    async fn put_part(&self, part: PartRecord) -> StoreResult<()>;
     async fn list_parts(
         &self,
         upload_id: &str,
         after: u32,
         limit: usize,
     ) -> StoreResult<Vec<PartRecord>>;
-    /// Atomically turns an upload into an object (see [`CompleteFn`]); returns the object and
-    /// the blobs to delete (unused parts and the replaced object's body).
+    /// Atomically turns an upload into the key's current version (see [`CompleteFn`]); the
+    /// parts it does not use lose their references.
     async fn complete_upload(
         &self,
         upload_id: &str,
         build: CompleteFn,
-        cond: PutCondition,
-    ) -> StoreResult<(ObjectRecord, Vec<BlobId>)>;
-    async fn abort_upload(&self, upload_id: &str) -> StoreResult<Vec<BlobId>>;
+        cond: WriteCondition,
+    ) -> StoreResult<ObjectRecord>;
+    async fn abort_upload(&self, upload_id: &str) -> StoreResult<()>;
     /// Uploads in (key, upload id) order after `(key, upload_id)`.
     async fn list_uploads(
         &self,
@@ -252,6 +313,12 @@ pub trait MetaStore: Send + Sync + 'static {
         limit: usize,
     ) -> StoreResult<Vec<UploadRecord>>;
 
-    /// Every blob a committed row names (for the start-up sweep).
-    async fn live_blobs(&self) -> StoreResult<HashSet<BlobId>>;
+    // Blob references (for the garbage collector and the start-up sweep).
+    /// Up to `limit` blobs that no row has named since before `before_ms`.
+    async fn unreferenced_blobs(&self, before_ms: i64, limit: usize) -> StoreResult<Vec<BlobId>>;
+    /// Forgets those of `ids` that are still unreferenced and returns them: their files may
+    /// then be deleted, since no row can name them again.
+    async fn forget_blobs(&self, ids: Vec<BlobId>) -> StoreResult<Vec<BlobId>>;
+    /// Every blob a row names whose id starts with `prefix`.
+    async fn known_blobs(&self, prefix: &str) -> StoreResult<HashSet<BlobId>>;
 }

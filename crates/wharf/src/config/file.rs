@@ -3,10 +3,12 @@
 //! ```toml
 //! data_dir = "./wharf-data"      # where metadata and blobs live
 //! region = "us-east-1"           # region of new buckets, answered by GetBucketLocation
+//! regions = ["eu-west-1"]        # more regions a CreateBucket LocationConstraint may name
 //!
 //! [api]
 //! listen = "127.0.0.1:9000"      # the AWS API endpoint (S3)
 //! domains = ["localhost"]        # base domains for bucket.<domain> virtual-hosted addressing
+//! allow_sigv2 = true             # accept SigV2 signatures, as S3 does (false refuses them)
 //!
 //! [edge]
 //! listen = "127.0.0.1:8080"      # the CDN edge (viewer requests)
@@ -26,6 +28,21 @@
 //! secret_key = "..."
 //! region = "us-east-1"           # when the endpoint's name does not say (default: region)
 //!
+//! [server]                       # limits of every listener (S3 API and edge)
+//! header_read_timeout_secs = 30  # a request's head must arrive within this (also between
+//!                                # keep-alive requests)
+//! tls_handshake_timeout_secs = 10
+//! idle_timeout_secs = 60         # an HTTP/2 connection with no request this long is closed
+//! max_connections = 10000        # default: the open-files limit less 256; at the cap the
+//!                                # longest-idle connection makes room
+//! body_idle_timeout_secs = 60    # a request body silent this long fails
+//! body_grace_secs = 20           # then it must average at least:
+//! body_min_bytes_per_sec = 500
+//!
+//! [store]
+//! blob_grace_secs = 30           # how long a blob no object names any more stays on disk
+//!                                # (reads in progress are always let finish)
+//!
 //! [root]                         # root credentials; random ones are generated if absent
 //! access_key = "..."
 //! secret_key = "..."
@@ -43,12 +60,44 @@ pub struct FileConfig {
     pub data_dir: Option<PathBuf>,
     /// Region new buckets are created in.
     pub region: Option<String>,
+    /// Regions a `LocationConstraint` may name (besides `region`).
+    pub regions: Option<Vec<String>>,
     #[serde(default)]
     pub api: ApiSection,
     #[serde(default)]
     pub edge: EdgeSection,
     #[serde(default)]
+    pub server: ServerSection,
+    #[serde(default)]
+    pub store: StoreSection,
+    #[serde(default)]
     pub root: RootSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreSection {
+    /// Seconds a blob no object or part names any more stays on disk.
+    pub blob_grace_secs: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSection {
+    /// Seconds within which a request's head must arrive.
+    pub header_read_timeout_secs: Option<u64>,
+    /// Seconds within which a TLS handshake must finish.
+    pub tls_handshake_timeout_secs: Option<u64>,
+    /// Seconds an HTTP/2 connection may stay without a request.
+    pub idle_timeout_secs: Option<u64>,
+    /// Open connections across all listeners.
+    pub max_connections: Option<usize>,
+    /// Seconds a request body may stay silent.
+    pub body_idle_timeout_secs: Option<u64>,
+    /// Seconds before a request body's minimum rate applies.
+    pub body_grace_secs: Option<u64>,
+    /// The slowest average rate a request body may arrive at.
+    pub body_min_bytes_per_sec: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -98,6 +147,8 @@ pub struct ApiSection {
     pub listen: Option<String>,
     /// Base domains for virtual-hosted-style requests.
     pub domains: Option<Vec<String>>,
+    /// Accept SigV2 signatures (default true).
+    pub allow_sigv2: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]

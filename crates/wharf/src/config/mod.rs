@@ -7,7 +7,12 @@ pub mod file;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use std::time::Duration;
+
 use anyhow::{Context, Result};
+use wharf_s3::request_body::BodyDeadlines;
+
+use crate::listener::Limits;
 use wharf_auth::cloudfront_signature::SourceIp;
 use wharf_edge::origin::s3::OriginAccess;
 
@@ -17,11 +22,42 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub api_listen: SocketAddr,
     pub region: String,
+    /// The regions a CreateBucket `LocationConstraint` may name.
+    pub regions: Vec<String>,
+    /// Accept SigV2 signatures (header and presigned), as S3 does for existing buckets.
+    pub allow_sigv2: bool,
     /// Base domains for virtual-hosted-style S3 addressing.
     pub domains: Vec<String>,
     /// Root credentials given by the operator, if any.
     pub root_keys: Option<(String, String)>,
     pub edge: EdgeConfig,
+    pub server: ServerConfig,
+    /// How long a blob no row names stays on disk before the garbage collector deletes it.
+    pub blob_grace: Duration,
+}
+
+/// Limits of every listener.
+#[derive(Debug, Clone, Copy)]
+pub struct ServerConfig {
+    pub header_read_timeout: Duration,
+    pub tls_handshake_timeout: Duration,
+    pub idle_timeout: Duration,
+    /// `None`: derived from the open-files limit.
+    pub max_connections: Option<usize>,
+    pub body: BodyDeadlines,
+}
+
+impl ServerConfig {
+    /// The listeners' limits, under an open-files limit of `open_files`.
+    pub fn limits(&self, open_files: u64) -> Limits {
+        let cap = crate::listener::default_max_connections(open_files);
+        Limits {
+            header_read_timeout: self.header_read_timeout,
+            tls_handshake_timeout: self.tls_handshake_timeout,
+            idle_timeout: self.idle_timeout,
+            max_connections: self.max_connections.map_or(cap, |m| m.min(cap)),
+        }
+    }
 }
 
 /// The edge's settings.
@@ -97,6 +133,11 @@ impl Config {
             .or(file.region)
             .unwrap_or_else(|| "us-east-1".into());
         let domains = file.api.domains.unwrap_or_else(|| vec!["localhost".into()]);
+        let mut regions = file.regions.unwrap_or_default();
+        if !regions.contains(&region) {
+            regions.push(region.clone());
+        }
+        let allow_sigv2 = file.api.allow_sigv2.unwrap_or(true);
         let ak = env("WHARF_ROOT_ACCESS_KEY").or(file.root.access_key);
         let sk = env("WHARF_ROOT_SECRET_KEY").or(file.root.secret_key);
         let root_keys = match (ak, sk) {
@@ -178,11 +219,39 @@ impl Config {
                 })
                 .collect::<anyhow::Result<_>>()?,
         };
+        let sv = &file.server;
+        let secs = |v: Option<u64>, default: u64| Duration::from_secs(v.unwrap_or(default).max(1));
+        let body_defaults = BodyDeadlines::default();
+        let server = ServerConfig {
+            header_read_timeout: secs(sv.header_read_timeout_secs, 30),
+            tls_handshake_timeout: secs(sv.tls_handshake_timeout_secs, 10),
+            idle_timeout: secs(sv.idle_timeout_secs, 60),
+            max_connections: sv.max_connections,
+            body: BodyDeadlines {
+                idle: sv
+                    .body_idle_timeout_secs
+                    .map_or(body_defaults.idle, |s| Duration::from_secs(s.max(1))),
+                grace: sv
+                    .body_grace_secs
+                    .map_or(body_defaults.grace, Duration::from_secs),
+                min_bytes_per_sec: sv
+                    .body_min_bytes_per_sec
+                    .unwrap_or(body_defaults.min_bytes_per_sec),
+            },
+        };
+        let blob_grace = file
+            .store
+            .blob_grace_secs
+            .map_or(wharf_store::gc::GRACE, Duration::from_secs);
         Ok(Self {
             edge,
+            server,
+            blob_grace,
             data_dir,
             api_listen,
             region,
+            regions,
+            allow_sigv2,
             domains,
             root_keys,
         })

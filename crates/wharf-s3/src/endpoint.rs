@@ -1,0 +1,107 @@
+//! The S3 API as the AWS endpoint serves it: [`Precheck`] before s3s, s3s itself (signatures,
+//! routing, XML) with the [`Normalize`] route behind it, and [`finish`] on every response.
+
+use std::sync::Arc;
+
+use s3s::config::{S3Config, StaticConfigProvider};
+use s3s::service::{S3Service, S3ServiceBuilder};
+use wharf_store::Store;
+
+use crate::WharfS3;
+use crate::access::DecideInOperations;
+use crate::host::VirtualHosts;
+use crate::http_layer::{Answering, Precheck, finish};
+use crate::identity::Identities;
+use crate::normalize::Normalize;
+use crate::ops::post::FileNameSniffer;
+use crate::request_id::RequestIds;
+
+/// Browser form uploads (POST object) are buffered whole by s3s before they reach the store,
+/// so they are limited to this size (S3's own limit is 5 GB).
+pub const MAX_POST_OBJECT_SIZE: u64 = 64 << 20;
+
+/// A browser form upload keeps the name of its file for `${filename}` (see `ops::post`).
+fn note_post_file_name(req: s3s::HttpRequest) -> s3s::HttpRequest {
+    let content_type = req
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let Some(boundary) = FileNameSniffer::<()>::boundary(&content_type) else {
+        return req;
+    };
+    let (mut parts, body) = req.into_parts();
+    let (sniffer, name) = FileNameSniffer::wrap(body, &boundary);
+    parts.extensions.insert(name);
+    http::Request::from_parts(parts, s3s::Body::http_body_unsync(sniffer))
+}
+
+/// How the endpoint is set up.
+#[derive(Debug, Clone)]
+pub struct EndpointConfig {
+    /// The region of buckets created without a `LocationConstraint`.
+    pub region: String,
+    /// The regions a `LocationConstraint` may name.
+    pub regions: Vec<String>,
+    /// Base domains for virtual-hosted-style addressing (`bucket.DOMAIN`).
+    pub domains: Vec<String>,
+    /// Accept SigV2 signatures (as S3 does for existing buckets).
+    pub allow_sigv2: bool,
+}
+
+/// The S3 API over one store.
+pub struct S3Endpoint {
+    service: S3Service,
+    precheck: Precheck,
+}
+
+impl S3Endpoint {
+    pub fn new(store: Store, cfg: EndpointConfig) -> Self {
+        let identities = Identities::new(store.clone());
+        let s3 = WharfS3::new(store, identities.clone(), cfg.region, cfg.regions);
+        let mut config = S3Config::default();
+        config.post_object_max_file_size = MAX_POST_OBJECT_SIZE;
+        let config = Arc::new(StaticConfigProvider::new(Arc::new(config)));
+        // Behind the normalizing route: the same operations, no signature check of its own
+        // (see `normalize`).
+        let mut inner = S3ServiceBuilder::new(s3.clone());
+        inner.set_host(VirtualHosts::new(cfg.domains.clone()));
+        inner.set_config(config.clone());
+        let mut outer = S3ServiceBuilder::new(s3);
+        outer.set_auth(identities);
+        outer.set_access(DecideInOperations);
+        outer.set_host(VirtualHosts::new(cfg.domains));
+        outer.set_route(Normalize {
+            inner: inner.build(),
+        });
+        outer.set_config(config);
+        Self {
+            service: outer.build(),
+            precheck: Precheck {
+                allow_sigv2: cfg.allow_sigv2,
+            },
+        }
+    }
+
+    pub async fn call(&self, mut req: s3s::HttpRequest) -> s3s::HttpResponse {
+        let ids = RequestIds::new();
+        if req.method() == http::Method::POST {
+            req = note_post_file_name(req);
+        }
+        let answering = Answering::of(&req);
+        let resp = match self.precheck.check(&mut req) {
+            Err(resp) => *resp,
+            Ok(()) => match self.service.call(req).await {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::warn!(error = ?e, "S3 request failed");
+                    let mut r = s3s::HttpResponse::new(s3s::Body::empty());
+                    *r.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+                    r
+                }
+            },
+        };
+        finish(resp, &ids, answering)
+    }
+}

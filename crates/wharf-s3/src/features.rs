@@ -1,0 +1,261 @@
+//! Nothing silently ignored: request headers that name an S3 feature Wharf does not implement
+//! yet are refused with `501 NotImplemented` naming the feature, instead of a 200 that applies
+//! none of it. What S3 itself accepts with ACLs disabled keeps working (`x-amz-acl: private`
+//! and `bucket-owner-full-control`, which rclone and s3cmd send by default). As each feature
+//! lands, its entry goes away.
+
+use http::HeaderMap;
+use s3s::{S3Error, S3ErrorCode, S3Result};
+
+/// Which operation the headers came with (each takes a different set of headers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Writes {
+    /// PutObject, CopyObject, CreateMultipartUpload, POST object: a new object's headers.
+    Object,
+    /// UploadPart, UploadPartCopy.
+    Part,
+    /// CreateBucket.
+    Bucket,
+}
+
+/// The canned ACLs S3 accepts on a bucket whose ACLs are disabled (the default since 2023):
+/// they grant nothing beyond the owner's own access.
+const ACLS_WITHOUT_GRANTS: &[&str] = &["private", "bucket-owner-full-control"];
+
+fn not_implemented(feature: &str, header: &str) -> S3Error {
+    S3Error::with_message(
+        S3ErrorCode::NotImplemented,
+        format!(
+            "A header you provided implies functionality that is not implemented: {feature} ({header}). Wharf refuses it rather than ignore it."
+        ),
+    )
+}
+
+/// Refuses the headers of `op` that name a feature not built yet.
+pub fn refuse_unbuilt(headers: &HeaderMap, op: Writes) -> S3Result<()> {
+    for (name, value) in headers {
+        let name = name.as_str();
+        let value = value.to_str().unwrap_or("").trim();
+        let feature = match name {
+            "x-amz-server-side-encryption"
+            | "x-amz-server-side-encryption-aws-kms-key-id"
+            | "x-amz-server-side-encryption-context"
+            | "x-amz-server-side-encryption-bucket-key-enabled" => {
+                Some("server-side encryption (SSE-S3, SSE-KMS)")
+            }
+            "x-amz-server-side-encryption-customer-algorithm"
+            | "x-amz-server-side-encryption-customer-key"
+            | "x-amz-server-side-encryption-customer-key-md5"
+            | "x-amz-copy-source-server-side-encryption-customer-algorithm"
+            | "x-amz-copy-source-server-side-encryption-customer-key"
+            | "x-amz-copy-source-server-side-encryption-customer-key-md5" => {
+                Some("server-side encryption with customer keys (SSE-C)")
+            }
+            "x-amz-acl" if !ACLS_WITHOUT_GRANTS.contains(&value) => Some("access control lists"),
+            n if n.starts_with("x-amz-grant-") => Some("access control lists"),
+            "x-amz-tagging" if op != Writes::Bucket => Some("object tagging"),
+            "x-amz-object-lock-mode"
+            | "x-amz-object-lock-retain-until-date"
+            | "x-amz-object-lock-legal-hold" => Some("Object Lock"),
+            "x-amz-bucket-object-lock-enabled" if value.eq_ignore_ascii_case("true") => {
+                Some("Object Lock")
+            }
+            "x-amz-object-ownership" if value != "BucketOwnerEnforced" => {
+                Some("object ownership other than BucketOwnerEnforced (ACLs)")
+            }
+            // An unknown class is S3's InvalidStorageClass, answered when the attributes are read.
+            "x-amz-storage-class"
+                if op == Writes::Object
+                    && value != "STANDARD"
+                    && crate::convert::STORAGE_CLASSES.contains(&value) =>
+            {
+                Some("storage classes other than STANDARD")
+            }
+            "x-amz-write-offset-bytes" => Some("appending to objects"),
+            "x-amz-tagging-directive" if value.eq_ignore_ascii_case("REPLACE") => {
+                // REPLACE with no tags is what an untagged copy is anyway.
+                headers
+                    .contains_key("x-amz-tagging")
+                    .then_some("object tagging")
+            }
+            _ => None,
+        };
+        if let Some(feature) = feature {
+            return Err(not_implemented(feature, name));
+        }
+    }
+    Ok(())
+}
+
+/// The fields of a PutObject that name features, as the headers that carry them (a POST form
+/// upload brings them as form fields, which s3s puts in the input).
+pub fn put_object_fields(input: &s3s::dto::PutObjectInput) -> HeaderMap {
+    let mut h = HeaderMap::new();
+    let mut add = |name: &'static str, value: Option<&str>| {
+        if let Some(v) = value.and_then(|v| http::HeaderValue::from_str(v).ok()) {
+            h.append(name, v);
+        }
+    };
+    add(
+        "x-amz-server-side-encryption",
+        input.server_side_encryption.as_ref().map(|v| v.as_str()),
+    );
+    add(
+        "x-amz-server-side-encryption-aws-kms-key-id",
+        input.ssekms_key_id.as_deref(),
+    );
+    add(
+        "x-amz-server-side-encryption-customer-algorithm",
+        input.sse_customer_algorithm.as_deref(),
+    );
+    add("x-amz-acl", input.acl.as_ref().map(|v| v.as_str()));
+    add("x-amz-grant-read", input.grant_read.as_deref());
+    add(
+        "x-amz-grant-full-control",
+        input.grant_full_control.as_deref(),
+    );
+    add("x-amz-grant-read-acp", input.grant_read_acp.as_deref());
+    add("x-amz-grant-write-acp", input.grant_write_acp.as_deref());
+    add("x-amz-tagging", input.tagging.as_deref());
+    add(
+        "x-amz-object-lock-mode",
+        input.object_lock_mode.as_ref().map(|v| v.as_str()),
+    );
+    add(
+        "x-amz-object-lock-legal-hold",
+        input
+            .object_lock_legal_hold_status
+            .as_ref()
+            .map(|v| v.as_str()),
+    );
+    add(
+        "x-amz-storage-class",
+        input.storage_class.as_ref().map(|v| v.as_str()),
+    );
+    if input.write_offset_bytes.is_some() || input.object_lock_retain_until_date.is_some() {
+        add(
+            "x-amz-write-offset-bytes",
+            input.write_offset_bytes.map(|_| "0"),
+        );
+        add(
+            "x-amz-object-lock-retain-until-date",
+            input.object_lock_retain_until_date.as_ref().map(|_| "set"),
+        );
+    }
+    h
+}
+
+/// SSE-C headers on a read: S3 answers 400 for an object that is not encrypted with a
+/// customer key, which no object in Wharf is.
+pub fn refuse_customer_key_on_read(headers: &HeaderMap) -> S3Result<()> {
+    if headers.keys().any(|n| {
+        n.as_str()
+            .starts_with("x-amz-server-side-encryption-customer-")
+    }) {
+        return Err(S3Error::with_message(
+            S3ErrorCode::InvalidRequest,
+            "The encryption parameters are not applicable to this object.",
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(headers: &[(&str, &str)], op: Writes) -> Option<String> {
+        let mut h = HeaderMap::new();
+        for (k, v) in headers {
+            h.append(
+                http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                v.parse().unwrap(),
+            );
+        }
+        refuse_unbuilt(&h, op)
+            .err()
+            .map(|e| format!("{} {}", e.code().as_str(), e.message().unwrap_or("")))
+    }
+
+    #[test]
+    fn unbuilt_features_are_refused_one_by_one() {
+        for (h, v) in [
+            ("x-amz-server-side-encryption", "AES256"),
+            ("x-amz-server-side-encryption", "aws:kms"),
+            ("x-amz-server-side-encryption-aws-kms-key-id", "k"),
+            ("x-amz-server-side-encryption-customer-algorithm", "AES256"),
+            ("x-amz-acl", "public-read"),
+            ("x-amz-acl", "authenticated-read"),
+            (
+                "x-amz-grant-read",
+                "uri=\"http://acs.amazonaws.com/groups/global/AllUsers\"",
+            ),
+            ("x-amz-tagging", "a=b"),
+            ("x-amz-object-lock-mode", "GOVERNANCE"),
+            ("x-amz-object-lock-legal-hold", "ON"),
+            ("x-amz-storage-class", "GLACIER"),
+            ("x-amz-storage-class", "STANDARD_IA"),
+            ("x-amz-write-offset-bytes", "0"),
+        ] {
+            let got = refused(&[(h, v)], Writes::Object);
+            assert!(
+                got.as_deref()
+                    .is_some_and(|m| m.starts_with("NotImplemented") && m.contains(h)),
+                "{h}: {v} -> {got:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn what_s3_accepts_without_acls_passes() {
+        for (h, v) in [
+            ("x-amz-acl", "private"),
+            ("x-amz-acl", "bucket-owner-full-control"),
+            ("x-amz-storage-class", "STANDARD"),
+            ("x-amz-tagging-directive", "COPY"),
+            ("x-amz-tagging-directive", "REPLACE"),
+            ("content-type", "text/plain"),
+            ("x-amz-meta-color", "blue"),
+        ] {
+            assert_eq!(refused(&[(h, v)], Writes::Object), None, "{h}: {v}");
+        }
+        assert_eq!(
+            refused(
+                &[("x-amz-object-ownership", "BucketOwnerEnforced")],
+                Writes::Bucket
+            ),
+            None
+        );
+        assert_eq!(
+            refused(
+                &[("x-amz-bucket-object-lock-enabled", "false")],
+                Writes::Bucket
+            ),
+            None
+        );
+        assert!(
+            refused(
+                &[("x-amz-bucket-object-lock-enabled", "true")],
+                Writes::Bucket
+            )
+            .is_some()
+        );
+        assert!(
+            refused(
+                &[("x-amz-object-ownership", "ObjectWriter")],
+                Writes::Bucket
+            )
+            .is_some()
+        );
+        assert!(
+            refused(
+                &[
+                    ("x-amz-tagging-directive", "REPLACE"),
+                    ("x-amz-tagging", "a=b")
+                ],
+                Writes::Object
+            )
+            .is_some()
+        );
+    }
+}

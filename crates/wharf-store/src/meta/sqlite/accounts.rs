@@ -1,0 +1,188 @@
+//! Users, access keys, settings and buckets inside a transaction.
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use wharf_model::{AccessKey, User};
+
+use super::{uploads, versions};
+use crate::error::{StoreError, StoreResult};
+use crate::meta::BucketRecord;
+
+fn user_from_row(r: &Row<'_>) -> rusqlite::Result<User> {
+    Ok(User {
+        name: r.get(0)?,
+        canonical_id: r.get(1)?,
+        display_name: r.get(2)?,
+    })
+}
+
+fn bucket_from_row(r: &Row<'_>) -> rusqlite::Result<BucketRecord> {
+    Ok(BucketRecord {
+        name: r.get(0)?,
+        owner: r.get(1)?,
+        created_ms: r.get(2)?,
+        region: r.get(3)?,
+    })
+}
+
+pub fn create_user(c: &Connection, user: &User, key: &AccessKey) -> StoreResult<()> {
+    if c.prepare_cached("SELECT 1 FROM users WHERE name = ?1")?
+        .exists([&user.name])?
+    {
+        return Err(StoreError::UserAlreadyExists(user.name.clone()));
+    }
+    c.prepare_cached("INSERT INTO users (name, canonical_id, display_name) VALUES (?1, ?2, ?3)")?
+        .execute(params![user.name, user.canonical_id, user.display_name])?;
+    insert_key(c, key)
+}
+
+pub fn insert_key(c: &Connection, key: &AccessKey) -> StoreResult<()> {
+    if c.prepare_cached("SELECT 1 FROM access_keys WHERE access_key_id = ?1")?
+        .exists([&key.access_key_id])?
+    {
+        return Err(StoreError::AccessKeyAlreadyExists);
+    }
+    if !c
+        .prepare_cached("SELECT 1 FROM users WHERE name = ?1")?
+        .exists([&key.user_name])?
+    {
+        return Err(StoreError::NoSuchUser(key.user_name.clone()));
+    }
+    c.prepare_cached(
+        "INSERT INTO access_keys (access_key_id, secret, user_name) VALUES (?1, ?2, ?3)",
+    )?
+    .execute(params![
+        key.access_key_id,
+        key.secret_access_key,
+        key.user_name
+    ])?;
+    Ok(())
+}
+
+pub fn delete_user(c: &Connection, name: &str) -> StoreResult<()> {
+    c.prepare_cached("DELETE FROM access_keys WHERE user_name = ?1")?
+        .execute([name])?;
+    match c
+        .prepare_cached("DELETE FROM users WHERE name = ?1")?
+        .execute([name])?
+    {
+        0 => Err(StoreError::NoSuchUser(name.to_owned())),
+        _ => Ok(()),
+    }
+}
+
+pub fn get_user(c: &Connection, name: &str) -> StoreResult<Option<User>> {
+    Ok(
+        c.prepare_cached("SELECT name, canonical_id, display_name FROM users WHERE name = ?1")?
+            .query_row([name], user_from_row)
+            .optional()?,
+    )
+}
+
+pub fn list_users(c: &Connection) -> StoreResult<Vec<(User, Vec<String>)>> {
+    let users: Vec<User> = c
+        .prepare_cached("SELECT name, canonical_id, display_name FROM users ORDER BY name")?
+        .query_map([], user_from_row)?
+        .collect::<Result<_, _>>()?;
+    let mut out = Vec::with_capacity(users.len());
+    for u in users {
+        let keys: Vec<String> = c
+            .prepare_cached(
+                "SELECT access_key_id FROM access_keys WHERE user_name = ?1 ORDER BY access_key_id",
+            )?
+            .query_map([&u.name], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        out.push((u, keys));
+    }
+    Ok(out)
+}
+
+pub fn lookup_access_key(c: &Connection, id: &str) -> StoreResult<Option<(AccessKey, User)>> {
+    Ok(c.prepare_cached(
+        "SELECT k.access_key_id, k.secret, u.name, u.canonical_id, u.display_name \
+             FROM access_keys k JOIN users u ON u.name = k.user_name WHERE k.access_key_id = ?1",
+    )?
+    .query_row([id], |r| {
+        Ok((
+            AccessKey {
+                access_key_id: r.get(0)?,
+                secret_access_key: r.get(1)?,
+                user_name: r.get(2)?,
+            },
+            User {
+                name: r.get(2)?,
+                canonical_id: r.get(3)?,
+                display_name: r.get(4)?,
+            },
+        ))
+    })
+    .optional()?)
+}
+
+pub fn init_setting(c: &Connection, name: &str, value: &str) -> StoreResult<String> {
+    c.prepare_cached("INSERT OR IGNORE INTO settings (name, value) VALUES (?1, ?2)")?
+        .execute(params![name, value])?;
+    Ok(
+        c.prepare_cached("SELECT value FROM settings WHERE name = ?1")?
+            .query_row([name], |r| r.get(0))?,
+    )
+}
+
+pub fn setting(c: &Connection, name: &str) -> StoreResult<Option<String>> {
+    Ok(
+        c.prepare_cached("SELECT value FROM settings WHERE name = ?1")?
+            .query_row([name], |r| r.get(0))
+            .optional()?,
+    )
+}
+
+pub fn create_bucket(c: &Connection, b: &BucketRecord) -> StoreResult<()> {
+    match get_bucket(c, &b.name)? {
+        Some(existing) if existing.owner == b.owner => Err(StoreError::BucketAlreadyOwnedByYou),
+        Some(_) => Err(StoreError::BucketAlreadyExists),
+        None => {
+            c.prepare_cached(
+                "INSERT INTO buckets (name, owner, created_ms, region) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![b.name, b.owner, b.created_ms, b.region])?;
+            Ok(())
+        }
+    }
+}
+
+pub fn get_bucket(c: &Connection, name: &str) -> StoreResult<Option<BucketRecord>> {
+    Ok(
+        c.prepare_cached("SELECT name, owner, created_ms, region FROM buckets WHERE name = ?1")?
+            .query_row([name], bucket_from_row)
+            .optional()?,
+    )
+}
+
+pub fn list_buckets(c: &Connection, owner: &str) -> StoreResult<Vec<BucketRecord>> {
+    Ok(c.prepare_cached(
+        "SELECT name, owner, created_ms, region FROM buckets WHERE owner = ?1 ORDER BY name",
+    )?
+    .query_map([owner], bucket_from_row)?
+    .collect::<Result<_, _>>()?)
+}
+
+/// Refuses while any version remains; aborts the bucket's uploads.
+pub fn delete_bucket(c: &Connection, name: &str) -> StoreResult<()> {
+    if !versions::bucket_exists(c, name)? {
+        return Err(StoreError::NoSuchBucket);
+    }
+    if c.prepare_cached("SELECT 1 FROM versions WHERE bucket = ?1 LIMIT 1")?
+        .exists([name])?
+    {
+        return Err(StoreError::BucketNotEmpty);
+    }
+    let ids: Vec<String> = c
+        .prepare_cached("SELECT upload_id FROM uploads WHERE bucket = ?1")?
+        .query_map([name], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    for id in ids {
+        uploads::delete(c, &id)?;
+    }
+    c.prepare_cached("DELETE FROM buckets WHERE name = ?1")?
+        .execute([name])?;
+    Ok(())
+}
