@@ -17,10 +17,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use crate::error::{StoreError, StoreResult};
 
 const RESERVE_FILE: &str = "reserve";
-/// The reserve is 1% of the filesystem, within these bounds: enough for the metadata database to
-/// grow its write-ahead log while deletes commit.
-const MIN_RESERVE: u64 = 4 << 20;
-const MAX_RESERVE: u64 = 64 << 20;
+/// The reserve: room for the metadata database's write-ahead log to grow while deletes commit
+/// (SQLite checkpoints it at about 4 MiB), twice over.
+pub const RESERVE_BYTES: u64 = 8 << 20;
 
 #[derive(Debug)]
 pub struct Capacity {
@@ -30,10 +29,10 @@ pub struct Capacity {
     full: AtomicBool,
 }
 
-/// Free bytes (for an unprivileged writer) and total bytes of the filesystem holding `path`.
+/// Free bytes (for an unprivileged writer) on the filesystem holding `path`.
 // The statvfs fields are u64 on 64-bit Linux but narrower elsewhere.
 #[allow(clippy::useless_conversion)]
-fn space(path: &Path) -> std::io::Result<(u64, u64)> {
+fn free_space(path: &Path) -> std::io::Result<u64> {
     use std::os::unix::ffi::OsStrExt;
     let c = std::ffi::CString::new(path.as_os_str().as_bytes())
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
@@ -46,25 +45,20 @@ fn space(path: &Path) -> std::io::Result<(u64, u64)> {
     }
     // SAFETY: statvfs returned 0, so it initialised the struct.
     let st = unsafe { st.assume_init() };
-    let unit = u64::from(st.f_frsize);
-    Ok((
-        u64::from(st.f_bavail).saturating_mul(unit),
-        u64::from(st.f_blocks).saturating_mul(unit),
-    ))
+    Ok(u64::from(st.f_bavail).saturating_mul(u64::from(st.f_frsize)))
 }
 
 impl Capacity {
     /// Looks at the filesystem under `data_dir`; in full mode at once if its free space is below
     /// the reserve (the reserve is then released, so the database can open and deletes commit).
     pub fn open(data_dir: &Path) -> Self {
-        let total = space(data_dir).map(|(_, t)| t).unwrap_or(0);
         let cap = Self {
             reserve_path: data_dir.join(RESERVE_FILE),
-            reserve_bytes: (total / 100).clamp(MIN_RESERVE, MAX_RESERVE),
+            reserve_bytes: RESERVE_BYTES,
             data_dir: data_dir.to_path_buf(),
             full: AtomicBool::new(false),
         };
-        if let Ok((free, _)) = space(data_dir)
+        if let Ok(free) = free_space(data_dir)
             && free < cap.reserve_bytes
         {
             cap.on_full();
@@ -122,7 +116,7 @@ impl Capacity {
             }
             return true;
         }
-        let free = space(&self.data_dir).map_or(0, |(f, _)| f);
+        let free = free_space(&self.data_dir).unwrap_or(0);
         if self.is_full() && free < self.reserve_bytes.saturating_mul(2) {
             return false;
         }

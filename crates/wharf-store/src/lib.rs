@@ -106,10 +106,7 @@ impl Store {
         if removed > 0 {
             tracing::info!(removed, "start-up sweep removed orphan blob files");
         }
-        let capacity = store.capacity.clone();
-        tokio::task::spawn_blocking(move || capacity.refresh())
-            .await
-            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        // The collector's first round, right away, writes the reserve if it is missing.
         store.spawn_collector();
         Ok(store)
     }
