@@ -103,21 +103,41 @@ def test_a_low_open_files_limit_caps_connections_and_evicts_idle_ones(tmp_path, 
         w.stop()
 
 
-def test_a_tls_handshake_that_never_comes_is_cut(tmp_path, quick_timeouts):
+def test_silent_tls_connections_are_cut_at_every_stage(tmp_path, quick_timeouts):
+    import ssl  # noqa: PLC0415
+
     import trustme  # noqa: PLC0415
 
     ca = trustme.CA()
     leaf = ca.issue_cert("localhost", "127.0.0.1")
-    leaf.private_key_and_cert_chain_pem.write_to_path(str(tmp_path / "viewer.pem"))
     pem = tmp_path / "viewer.pem"
-    cfg = quick_timeouts.read_text() + f'\n[edge]\ntls_cert_file = "{pem}"\ntls_key_file = "{pem}"\n'
+    leaf.private_key_and_cert_chain_pem.write_to_path(str(pem))
+    cfg = quick_timeouts.read_text() + "idle_timeout_secs = 2\n" + f'\n[edge]\ntls_cert_file = "{pem}"\ntls_key_file = "{pem}"\n'
     quick_timeouts.write_text(cfg)
     w = Wharf(tmp_path / "data").start("--config", str(quick_timeouts), "--edge-tls-listen", "127.0.0.1:0")
     try:
+        # No handshake at all: cut at the handshake timeout.
         silent = open_silent(w.edge_tls_port, 50)
         t = time.time()
         assert all(closed_by_server(s, 10) for s in silent)
         assert time.time() - t < 8
+        # A handshake, then nothing: HTTP/1.1 by the header timeout, HTTP/2 by the idle timeout.
+        for alpn in ("http/1.1", "h2"):
+            ctx = ssl.create_default_context()
+            ca.configure_trust(ctx)
+            ctx.set_alpn_protocols([alpn])
+            raw = socket.create_connection(("127.0.0.1", w.edge_tls_port))
+            tls = ctx.wrap_socket(raw, server_hostname="localhost")
+            assert tls.selected_alpn_protocol() == alpn
+            t = time.time()
+            tls.settimeout(15)
+            try:
+                while tls.recv(4096):  # an HTTP/2 server sends its SETTINGS, then GOAWAY
+                    pass
+            except (ConnectionResetError, ssl.SSLError):
+                pass
+            assert time.time() - t < 10, alpn
+            tls.close()
     finally:
         w.stop()
 

@@ -2,8 +2,8 @@
 //!
 //! Every listener (the S3 API, the edge over HTTP and over TLS) runs [`accept_loop`] and shares
 //! one [`Connections`] table:
-//! - **A cap on open connections** ([`Limits::max_connections`], below the file-descriptor
-//!   limit). At the cap a new connection evicts the one that has been idle longest (no request
+//! - **A cap on open connections** ([`Limits::max_connections`], well below the open-files
+//!   limit, see [`default_max_connections`]). At the cap a new connection evicts the one that has been idle longest (no request
 //!   in flight), as nginx reuses keep-alive connections; if every connection is busy, the new
 //!   one is closed at once. Accept never blocks and the server keeps answering.
 //! - **Timeouts for connections that send nothing**: the request head must arrive within
@@ -429,13 +429,17 @@ pub fn raise_open_files_limit() -> u64 {
     lim.rlim_cur
 }
 
-/// File descriptors kept free of connections: the database, blob files being read and
-/// written, the edge's cache files.
+/// File descriptors kept free of connections: the database, the edge's cache files.
 pub const RESERVED_FILES: u64 = 256;
+/// The default cap when the open-files limit is high (memory, not descriptors, is then the
+/// limit: every connection holds buffers).
+pub const DEFAULT_MAX_CONNECTIONS: u64 = 10_000;
 
-/// The default connection cap under an open-files limit of `nofile`.
+/// The default connection cap under an open-files limit of `nofile`: each connection may also
+/// have a file open (a blob it streams, a staging file it writes), so half of what is left.
 pub fn default_max_connections(nofile: u64) -> usize {
-    usize::try_from(nofile.saturating_sub(RESERVED_FILES).max(64)).unwrap_or(usize::MAX)
+    let cap = (nofile.saturating_sub(RESERVED_FILES) / 2).clamp(64, DEFAULT_MAX_CONNECTIONS);
+    usize::try_from(cap).unwrap_or(usize::MAX)
 }
 
 #[cfg(test)]
@@ -462,7 +466,8 @@ mod tests {
 
     #[test]
     fn the_cap_leaves_room_for_files() {
-        assert_eq!(default_max_connections(1024), 768);
+        assert_eq!(default_max_connections(1024), 384);
         assert_eq!(default_max_connections(100), 64);
+        assert_eq!(default_max_connections(1 << 20), 10_000);
     }
 }

@@ -33,8 +33,9 @@
 //!                                # keep-alive requests)
 //! tls_handshake_timeout_secs = 10
 //! idle_timeout_secs = 60         # an HTTP/2 connection with no request this long is closed
-//! max_connections = 10000        # default: the open-files limit less 256; at the cap the
-//!                                # longest-idle connection makes room
+//! max_connections = 10000        # default: 10,000, or half the open-files limit less 256
+//!                                # if that is lower; at the cap the longest-idle connection
+//!                                # makes room
 //! body_idle_timeout_secs = 60    # a request body silent this long fails
 //! body_grace_secs = 20           # then it must average at least:
 //! body_min_bytes_per_sec = 500

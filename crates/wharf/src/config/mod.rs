@@ -55,7 +55,7 @@ impl ServerConfig {
             header_read_timeout: self.header_read_timeout,
             tls_handshake_timeout: self.tls_handshake_timeout,
             idle_timeout: self.idle_timeout,
-            max_connections: self.max_connections.map_or(cap, |m| m.min(cap)),
+            max_connections: self.max_connections.unwrap_or(cap),
         }
     }
 }
