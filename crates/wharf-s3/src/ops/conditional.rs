@@ -75,32 +75,32 @@ impl EtagHeaders {
         }
     }
 
-    /// The conditions on the object a GET or HEAD reads.
+    /// The conditions on the object a GET or HEAD reads, with its date conditions.
     pub fn read<'a>(
         &'a self,
         if_modified_since: Option<&'a Timestamp>,
         if_unmodified_since: Option<&'a Timestamp>,
     ) -> Preconditions<'a> {
-        Preconditions {
-            if_match: self.if_match.as_ref(),
-            if_none_match: self.if_none_match.as_ref(),
+        Preconditions::new(
+            &self.if_match,
+            &self.if_none_match,
             if_modified_since,
             if_unmodified_since,
-        }
+        )
     }
 
-    /// The conditions on a copy source.
+    /// The conditions on a copy source, with its date conditions.
     pub fn copy_source<'a>(
         &'a self,
         if_modified_since: Option<&'a Timestamp>,
         if_unmodified_since: Option<&'a Timestamp>,
     ) -> Preconditions<'a> {
-        Preconditions {
-            if_match: self.copy_source_if_match.as_ref(),
-            if_none_match: self.copy_source_if_none_match.as_ref(),
+        Preconditions::new(
+            &self.copy_source_if_match,
+            &self.copy_source_if_none_match,
             if_modified_since,
             if_unmodified_since,
-        }
+        )
     }
 }
 
@@ -112,7 +112,21 @@ pub struct Preconditions<'a> {
     pub if_unmodified_since: Option<&'a Timestamp>,
 }
 
-impl Preconditions<'_> {
+impl<'a> Preconditions<'a> {
+    fn new(
+        if_match: &'a Option<EtagCondition>,
+        if_none_match: &'a Option<EtagCondition>,
+        if_modified_since: Option<&'a Timestamp>,
+        if_unmodified_since: Option<&'a Timestamp>,
+    ) -> Self {
+        Self {
+            if_match: if_match.as_ref(),
+            if_none_match: if_none_match.as_ref(),
+            if_modified_since,
+            if_unmodified_since,
+        }
+    }
+
     /// Evaluates against the current object's ETag (unquoted) and Last-Modified.
     pub fn evaluate(&self, etag: &str, last_modified_ms: i64) -> Outcome {
         // HTTP dates have one-second resolution.

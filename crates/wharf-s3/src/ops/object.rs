@@ -445,67 +445,38 @@ macro_rules! object_headers {
     }};
 }
 
-/// What a GET or HEAD names, besides its bucket and key.
-struct ReadRequest<'a> {
-    version_id: Option<&'a str>,
-    if_modified_since: Option<&'a Timestamp>,
-    if_unmodified_since: Option<&'a Timestamp>,
-    part_number: Option<i32>,
-    range: Option<&'a s3s::dto::Range>,
-}
-
-/// What GET and HEAD share: the caller may read the object, its conditions hold, and the part
-/// or range it selects.
-async fn read_target(
-    s3: &WharfS3,
-    caller: &Caller,
-    etags: &EtagHeaders,
-    bucket: &str,
-    key: &str,
-    r: ReadRequest<'_>,
-) -> S3Result<(ObjectRecord, Selection)> {
-    check_version(r.version_id)?;
-    let obj = readable_object(s3, caller, bucket, key, BucketRole::Target).await?;
-    let pre = etags.read(r.if_modified_since, r.if_unmodified_since);
-    if let Some(e) = read_error(pre.evaluate(&obj.etag, obj.last_modified_ms), &obj.etag) {
-        return Err(e);
-    }
-    let sel = select_range(&obj, r.part_number, r.range)?;
-    Ok((obj, sel))
-}
-
-macro_rules! read_request {
-    ($input:expr) => {
-        ReadRequest {
-            version_id: $input.version_id.as_deref(),
-            if_modified_since: $input.if_modified_since.as_ref(),
-            if_unmodified_since: $input.if_unmodified_since.as_ref(),
-            part_number: $input.part_number,
-            range: $input.range.as_ref(),
+/// What GET and HEAD share, for `$Output` (GetObjectOutput or HeadObjectOutput): the caller
+/// may read the object, its conditions hold, the part or range it selects, and the headers of
+/// the answer. Evaluates to the object, the selection and the output.
+macro_rules! read_object {
+    ($s3:expr, $req:expr, $Output:ty) => {{
+        let caller = $s3.caller(&$req).await?;
+        let etags = EtagHeaders::of(&$req);
+        refuse_customer_key_on_read(&$req.headers)?;
+        let input = $req.input;
+        check_version(input.version_id.as_deref())?;
+        let obj =
+            readable_object($s3, &caller, &input.bucket, &input.key, BucketRole::Target).await?;
+        let pre = etags.read(
+            input.if_modified_since.as_ref(),
+            input.if_unmodified_since.as_ref(),
+        );
+        if let Some(e) = read_error(pre.evaluate(&obj.etag, obj.last_modified_ms), &obj.etag) {
+            return Err(e);
         }
-    };
+        let sel = select_range(&obj, input.part_number, input.range.as_ref())?;
+        let mut out = <$Output>::default();
+        object_headers!(out, &obj, input.checksum_mode, &sel);
+        response_overrides!(out, input, caller);
+        (obj, sel, out)
+    }};
 }
 
 pub async fn get_object(
     s3: &WharfS3,
     req: S3Request<GetObjectInput>,
 ) -> S3Result<S3Response<GetObjectOutput>> {
-    let caller = s3.caller(&req).await?;
-    let etags = EtagHeaders::of(&req);
-    refuse_customer_key_on_read(&req.headers)?;
-    let input = req.input;
-    let (obj, sel) = read_target(
-        s3,
-        &caller,
-        &etags,
-        &input.bucket,
-        &input.key,
-        read_request!(input),
-    )
-    .await?;
-    let mut out = GetObjectOutput::default();
-    object_headers!(out, &obj, input.checksum_mode, &sel);
-    response_overrides!(out, input, caller);
+    let (obj, sel, mut out) = read_object!(s3, req, GetObjectOutput);
     // A partNumber read answers 206 with Content-Range, as S3 does.
     let byte_range = sel.range.clone().unwrap_or(0..obj.size);
     let stream = s3.store.read_body(&obj, byte_range).await.s3()?;
@@ -517,22 +488,7 @@ pub async fn head_object(
     s3: &WharfS3,
     req: S3Request<HeadObjectInput>,
 ) -> S3Result<S3Response<HeadObjectOutput>> {
-    let caller = s3.caller(&req).await?;
-    let etags = EtagHeaders::of(&req);
-    refuse_customer_key_on_read(&req.headers)?;
-    let input = req.input;
-    let (obj, sel) = read_target(
-        s3,
-        &caller,
-        &etags,
-        &input.bucket,
-        &input.key,
-        read_request!(input),
-    )
-    .await?;
-    let mut out = HeadObjectOutput::default();
-    object_headers!(out, &obj, input.checksum_mode, &sel);
-    response_overrides!(out, input, caller);
+    let (_, _, out) = read_object!(s3, req, HeadObjectOutput);
     Ok(S3Response::new(out))
 }
 
