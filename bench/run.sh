@@ -6,6 +6,11 @@
 #
 #   bench/run.sh                 # full matrix, BENCH_SECONDS (default 8) per cell
 #   BENCH_SECONDS=3 bench/run.sh # quicker
+#   WHARF_BASELINE_BIN=/path/to/older/wharf bench/run.sh
+#                                # also measures an older build in the same run ("before")
+#
+# PUT bodies are random and unique per request (see the load generator), so no server's
+# compression or deduplication is measured as speed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${BENCH_SECONDS:-8}
@@ -24,12 +29,14 @@ command -v s3s-fs >/dev/null || cargo install --locked s3s-fs --version 0.14.1 -
 command -v nginx >/dev/null || { apt-get update -qq && apt-get install -y -qq nginx-light >/dev/null; }
 L=bench/loadgen/target/release/wharf-loadgen
 export AWS_ACCESS_KEY_ID=AKIABENCH000000000001 AWS_SECRET_ACCESS_KEY=benchsecretbenchsecret
-WHARF_PORT=19000 S3SFS_PORT=19001 NGINX_PORT=19002
+WHARF_PORT=19000 S3SFS_PORT=19001 NGINX_PORT=19002 BEFORE_PORT=19004
+baseline=${WHARF_BASELINE_BIN:-}
 
-start_wharf() {
-  rm -rf "$work/wharf"
+start_wharf() { # [binary] [port] [name]
+  local bin=${1:-target/release/wharf} port=${2:-$WHARF_PORT} name=${3:-wharf}
+  rm -rf "$work/$name"
   WHARF_ROOT_ACCESS_KEY=$AWS_ACCESS_KEY_ID WHARF_ROOT_SECRET_KEY=$AWS_SECRET_ACCESS_KEY WHARF_LOG=warn \
-    target/release/wharf serve --data-dir "$work/wharf" --api-listen 127.0.0.1:$WHARF_PORT --edge-listen 127.0.0.1:0 > "$work/wharf.out" 2>&1 &
+    "$bin" serve --data-dir "$work/$name" --api-listen 127.0.0.1:$port --edge-listen 127.0.0.1:0 > "$work/$name.out" 2>&1 &
   wharf_pid=$!; pids+=("$wharf_pid")
   sleep 1
 }
@@ -44,9 +51,18 @@ record() { # server, then the loadgen's JSON line on stdin
 }
 
 for size in 4096 1048576 67108864; do
-  start_wharf; start_s3sfs
-  for server in wharf s3s-fs; do
-    port=$([[ $server == wharf ]] && echo $WHARF_PORT || echo $S3SFS_PORT)
+  start_wharf; now_pid=$wharf_pid; start_s3sfs
+  servers=(wharf s3s-fs)
+  if [[ -n $baseline ]]; then
+    start_wharf "$baseline" $BEFORE_PORT wharf-before; before_pid=$wharf_pid
+    servers=(wharf wharf-before s3s-fs)
+  fi
+  for server in "${servers[@]}"; do
+    case $server in
+      wharf) port=$WHARF_PORT ;;
+      wharf-before) port=$BEFORE_PORT ;;
+      *) port=$S3SFS_PORT ;;
+    esac
     ep=http://127.0.0.1:$port
     $L mkbucket "$ep" bench 0 1 0 > /dev/null
     $L fill "$ep" bench "$size" 16 0 16 > /dev/null
@@ -57,7 +73,8 @@ for size in 4096 1048576 67108864; do
       echo "size=$size c=$c $server done" >&2
     done
   done
-  kill "$wharf_pid" "$s3sfs_pid"; wait "$wharf_pid" "$s3sfs_pid" 2>/dev/null || true
+  kill "$now_pid" "$s3sfs_pid" ${before_pid:-}; wait "$now_pid" "$s3sfs_pid" ${before_pid:-} 2>/dev/null || true
+  before_pid=
 done
 
 # moto's server (PyPI), the second S3 peer: 4 KiB and 1 MiB only (it keeps objects in memory).

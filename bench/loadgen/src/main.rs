@@ -72,6 +72,43 @@ impl Target {
     }
 }
 
+/// How much longer than one body the random pool is: room for distinct windows.
+const POOL_SLACK: usize = 1 << 20;
+
+/// `n` pseudo-random bytes (xorshift64*, seeded from the clock: no two runs alike).
+fn random_bytes(n: usize) -> Vec<u8> {
+    let mut x = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0x9e37_79b9_7f4a_7c15, |d| d.as_nanos() as u64)
+        | 1;
+    let mut out = Vec::with_capacity(n + 8);
+    while out.len() < n {
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        out.extend_from_slice(&x.wrapping_mul(0x2545_f491_4f6c_dd1d).to_le_bytes());
+    }
+    out.truncate(n);
+    out
+}
+
+/// The body of request `i` of client `c`: a window of the random pool at an offset of its own,
+/// with (c, i) written over its first bytes, so no two requests send the same body. Bodies up
+/// to 1 MiB are copied (cheap); larger ones are a window of the pool as it is.
+fn unique_body(pool: &Bytes, len: usize, c: usize, i: usize) -> Bytes {
+    let slack = pool.len() - len;
+    let offset = if slack == 0 { 0 } else { (i.wrapping_mul(4099) ^ c.wrapping_mul(65_537)) % slack };
+    let window = pool.slice(offset..offset + len);
+    if len > 1 << 20 {
+        return window;
+    }
+    let mut b = window.to_vec();
+    let stamp = [c.to_le_bytes(), i.to_le_bytes()].concat();
+    let n = stamp.len().min(b.len());
+    b[..n].copy_from_slice(&stamp[..n]);
+    Bytes::from(b)
+}
+
 fn full(bytes: Bytes) -> Body {
     Full::new(bytes).map_err(|never| match never {}).boxed()
 }
@@ -104,7 +141,11 @@ async fn main() {
     let mut connector = HttpConnector::new();
     connector.set_nodelay(true);
     let client: Client<HttpConnector, Body> = Client::builder(TokioExecutor::new()).pool_max_idle_per_host(concurrency * 2).build(connector);
-    let payload = Bytes::from((0..size).map(|i| (i % 251) as u8).collect::<Vec<u8>>());
+    // PUT bodies are random and unique per request, so a server's compression or
+    // deduplication is never measured as speed: each request sends a different window of a
+    // random pool (made once; xorshift, as fast as memory), stamped with its own counter.
+    let pool = Bytes::from(random_bytes(usize::try_from(size).unwrap_or(0) + POOL_SLACK));
+    let payload = pool.slice(..usize::try_from(size).unwrap_or(0));
 
     if op == "mkbucket" {
         let resp = client.request(target.request("PUT", "", Some(0), empty())).await.expect("request");
@@ -150,10 +191,10 @@ async fn main() {
         let sem = Arc::new(tokio::sync::Semaphore::new(concurrency));
         let mut tasks = Vec::new();
         for k in 0..keys {
-            let (client, target, payload, sem) = (client.clone(), target.clone(), payload.clone(), sem.clone());
+            let (client, target, body, sem) = (client.clone(), target.clone(), unique_body(&pool, payload.len(), usize::MAX, k), sem.clone());
             tasks.push(tokio::spawn(async move {
                 let _permit = sem.acquire().await;
-                let resp = client.request(target.request("PUT", &format!("obj-{k}"), Some(payload.len() as u64), full(payload))).await.expect("fill");
+                let resp = client.request(target.request("PUT", &format!("obj-{k}"), Some(body.len() as u64), full(body))).await.expect("fill");
                 assert!(resp.status().is_success(), "fill PUT: {}", resp.status());
                 let _ = resp.into_body().collect().await;
             }));
@@ -171,14 +212,14 @@ async fn main() {
     let started = Instant::now();
     let mut tasks = Vec::new();
     for c in 0..concurrency {
-        let (client, target, payload, bytes, errors, op) = (client.clone(), target.clone(), payload.clone(), bytes.clone(), errors.clone(), op.clone());
+        let (client, target, payload, bytes, errors, op, pool) = (client.clone(), target.clone(), payload.clone(), bytes.clone(), errors.clone(), op.clone(), pool.clone());
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::new();
             let mut i = 0usize;
             while Instant::now() < deadline {
                 let t0 = Instant::now();
                 let req = match op.as_str() {
-                    "put" => target.request("PUT", &format!("put-{c}-{i}"), Some(payload.len() as u64), full(payload.clone())),
+                    "put" => target.request("PUT", &format!("put-{c}-{i}"), Some(payload.len() as u64), full(unique_body(&pool, payload.len(), c, i))),
                     _ => target.request("GET", &format!("obj-{}", (c + i * concurrency) % keys), None, empty()),
                 };
                 i += 1;
