@@ -10,6 +10,9 @@
 #
 #   bench/edge.sh                  # BENCH_SECONDS (default 8) per wrk cell
 #   BENCH_SECONDS=4 BENCH_ROUNDS=5 bench/edge.sh
+#   WHARF_BASELINE_BIN=/path/to/older/wharf bench/edge.sh
+#                                  # also an A/B of hits: the older build against this one,
+#                                  # same configuration, rounds taking turns
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${BENCH_SECONDS:-8}
@@ -180,3 +183,38 @@ EOF
 rss=$(awk '/VmHWM/ {print $2}' /proc/$wharf_pid/status)
 echo
 echo "Wharf edge peak RSS (VmHWM) over the run: $((rss / 1024)) MiB; memory tier budget $MEM_MB MiB (target: budget + 64 MiB)"
+
+# --- A/B of hits against an older build, if one is given ---
+if [[ -n ${WHARF_BASELINE_BIN:-} ]]; then
+  BEFORE=19107 BEFORE_API=19108
+  WHARF_ROOT_ACCESS_KEY=AKIABENCH0000000001 WHARF_ROOT_SECRET_KEY=benchsecretbenchsecret WHARF_LOG=warn \
+    "$WHARF_BASELINE_BIN" serve --config "$work/wharf.toml" --data-dir "$work/wharf-before" \
+    --api-listen 127.0.0.1:$BEFORE_API --edge-listen 127.0.0.1:$BEFORE > "$work/wharf-before.out" 2>&1 &
+  pids+=($!)
+  sleep 2
+  PORT[before]=$BEFORE
+  printf '\n| A/B (wrk, 64 connections, %ss, median of %s rounds) | Wharf before | Wharf now | now / before |\n|---|---|---|---|\n' "$secs" "$rounds"
+  for f in 1k 100k; do
+    for p in wharf before; do curl -sf -o /dev/null "http://127.0.0.1:${PORT[$p]}/$f"; done
+    : > "$work/ab-$f"
+    for ((r = 1; r <= rounds; r++)); do
+      for p in before wharf; do
+        out=$(wrk -t2 -c64 -d"${secs}s" --latency "http://127.0.0.1:${PORT[$p]}/$f")
+        echo "$p $(awk '/Requests\/sec/ {print $2}' <<<"$out") $(awk '$1=="99%" {print $2}' <<<"$out")" >> "$work/ab-$f"
+      done
+    done
+    python3 - "$f" "$work/ab-$f" <<'EOF'
+import sys
+f, path = sys.argv[1:]
+runs = {}
+for line in open(path):
+    p, rps, p99 = line.split()
+    runs.setdefault(p, []).append((float(rps), p99))
+med = {p: sorted(v)[len(v) // 2] for p, v in runs.items()}
+cell = lambda p: f"{med[p][0]:,.0f} ({med[p][1]})"
+print(f"| {f} hit: req/s (p99) | {cell('before')} | {cell('wharf')} | {med['wharf'][0] / med['before'][0]:.2f}x |")
+for p, v in runs.items():
+    print(f"<!-- {f} {p} rounds: " + ", ".join(f"{x:,.0f} ({y})" for x, y in v) + " -->")
+EOF
+  done
+fi

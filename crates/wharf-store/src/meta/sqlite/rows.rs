@@ -26,9 +26,31 @@ pub const PART_COLUMNS: &str =
 /// commit time in microseconds, so ids keep sorting newest first across restarts. (The writer
 /// also makes each new version of a key newer than the key's current one, whatever the clock
 /// says.)
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct VersionClock {
     last: AtomicU64,
+    /// Random per process, mixed into every id's salt (no system call per id).
+    seed: u64,
+}
+
+impl Default for VersionClock {
+    fn default() -> Self {
+        let mut b = [0u8; 8];
+        // The salt only makes ids unique across stores; a failed random source still leaves
+        // them unique within this one.
+        let _ = getrandom::fill(&mut b);
+        Self {
+            last: AtomicU64::new(0),
+            seed: u64::from_le_bytes(b),
+        }
+    }
+}
+
+/// SplitMix64's finaliser: spreads a counter into a random-looking word.
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 impl VersionClock {
@@ -45,11 +67,7 @@ impl VersionClock {
                     .max(at_least.saturating_add(1));
                 Some(seq)
             });
-        let mut salt = [0u8; 8];
-        // The salt only makes ids unique across stores; a failed random source still leaves
-        // them unique within this one.
-        let _ = getrandom::fill(&mut salt);
-        VersionId::from_sequence(seq, u64::from_le_bytes(salt))
+        VersionId::from_sequence(seq, mix(self.seed ^ seq))
     }
 }
 

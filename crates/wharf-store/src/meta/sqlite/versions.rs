@@ -7,11 +7,11 @@ use wharf_model::VersionId;
 use super::refs;
 use super::rows::{
     OBJECT_COLUMNS, SUMMARY_COLUMNS, VersionClock, json, limit, object_from_row, opt_json,
-    query_all, summary_from_row, to_i64,
+    parse_json, query_all, summary_from_row, to_i64,
 };
 use crate::error::{StoreError, StoreResult};
 use crate::meta::{
-    BodyLayout, KeyBound, ObjectRecord, ObjectSummary, VersionBound, WriteCondition,
+    BlobRef, BodyLayout, KeyBound, ObjectRecord, ObjectSummary, VersionBound, WriteCondition,
 };
 
 pub fn bucket_exists(c: &Connection, bucket: &str) -> StoreResult<bool> {
@@ -62,24 +62,73 @@ pub fn by_id(
     Ok(rows.into_iter().next())
 }
 
-/// Removes the key's null version, if it has one, and releases its blobs; returns it.
-fn remove_null_version(
-    c: &Connection,
-    bucket: &str,
-    key: &str,
-    now_ms: i64,
-) -> StoreResult<Option<ObjectRecord>> {
-    let sql = format!(
-        "SELECT {OBJECT_COLUMNS} FROM versions WHERE bucket = ?1 AND key = ?2 AND null_version = 1"
-    );
-    let Some(old) = query_all(c, &sql, params![bucket, key.as_bytes()], object_from_row)?.pop()
-    else {
-        return Ok(None);
-    };
-    c.prepare_cached("DELETE FROM versions WHERE bucket = ?1 AND key = ?2 AND version_id = ?3")?
-        .execute(params![bucket, key.as_bytes(), old.version_id.as_str()])?;
-    refs::remove(c, old.body.blob_ids(), now_ms)?;
-    Ok(Some(old))
+/// What a write needs to know of one of a key's versions (never its body).
+struct Head {
+    rowid: i64,
+    version_id: VersionId,
+    etag: String,
+    blobs: Option<String>,
+    delete_marker: bool,
+}
+
+/// The key's current version and its null version (often the same row), read lightly.
+#[derive(Default)]
+struct KeyVersions {
+    latest: Option<Head>,
+    null: Option<Head>,
+}
+
+impl KeyVersions {
+    fn read(c: &Connection, bucket: &str, key: &str) -> StoreResult<Self> {
+        let mut stmt = c.prepare_cached(
+            "SELECT rowid, version_id, null_version, is_latest, delete_marker, etag, blobs \
+             FROM versions WHERE bucket = ?1 AND key = ?2 AND (is_latest = 1 OR null_version = 1)",
+        )?;
+        let mut rows = stmt.query(params![bucket, key.as_bytes()])?;
+        let mut out = Self::default();
+        while let Some(r) = rows.next()? {
+            let id: String = r.get(1)?;
+            let head = Head {
+                rowid: r.get(0)?,
+                version_id: VersionId::parse(&id)
+                    .ok_or_else(|| StoreError::Corrupt(format!("bad version id {id:?}")))?,
+                etag: r.get(5)?,
+                blobs: r.get(6)?,
+                delete_marker: r.get(4)?,
+            };
+            let (null, latest): (bool, bool) = (r.get(2)?, r.get(3)?);
+            if latest {
+                out.latest = Some(Head {
+                    rowid: head.rowid,
+                    version_id: head.version_id.clone(),
+                    etag: head.etag.clone(),
+                    blobs: None,
+                    delete_marker: head.delete_marker,
+                });
+            }
+            if null {
+                out.null = Some(head);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The ETag client conditions are evaluated against: the current version's, unless it is
+    /// a delete marker (then the key has no current object).
+    fn current_etag(&self) -> Option<&str> {
+        self.latest
+            .as_ref()
+            .filter(|h| !h.delete_marker)
+            .map(|h| h.etag.as_str())
+    }
+}
+
+/// Deletes a version row and releases its blobs.
+fn remove_row(c: &Connection, head: &Head, now_ms: i64) -> StoreResult<()> {
+    c.prepare_cached("DELETE FROM versions WHERE rowid = ?1")?
+        .execute([head.rowid])?;
+    let blobs: Vec<BlobRef> = parse_json(head.blobs.clone())?.unwrap_or_default();
+    refs::remove(c, blobs.into_iter().map(|b| b.id), now_ms)
 }
 
 fn version_exists(c: &Connection, bucket: &str, key: &str, id: &VersionId) -> StoreResult<bool> {
@@ -99,8 +148,8 @@ pub fn put(
     if !bucket_exists(c, &object.bucket)? {
         return Err(StoreError::NoSuchBucket);
     }
-    let current = current(c, &object.bucket, &object.key)?;
-    if !cond.client_conditions_hold(current.as_ref().map(|o| o.etag.as_str())) {
+    let versions = KeyVersions::read(c, &object.bucket, &object.key)?;
+    if !cond.client_conditions_hold(versions.current_etag()) {
         return Err(StoreError::PreconditionFailed);
     }
     if let Some(src) = &cond.source
@@ -108,10 +157,12 @@ pub fn put(
     {
         return Err(StoreError::SourceChanged);
     }
-    let now = crate::now_ms();
-    remove_null_version(c, &object.bucket, &object.key, now)?;
+    if let Some(null) = &versions.null {
+        remove_row(c, null, crate::now_ms())?;
+    }
     // Without versioning, the null version was the current one; nothing else is to be demoted.
-    object.version_id = clock.next_id(current.map_or(0, |o| o.version_id.sequence()));
+    let newest = versions.latest.map_or(0, |h| h.version_id.sequence());
+    object.version_id = clock.next_id(newest);
     object.null_version = true;
     insert(c, &object)?;
     refs::add(c, object.body.blob_ids())?;
@@ -161,11 +212,17 @@ pub fn delete(
     if !bucket_exists(c, bucket)? {
         return Err(StoreError::NoSuchBucket);
     }
-    let current = current(c, bucket, key)?;
-    if !cond.client_conditions_hold(current.as_ref().map(|o| o.etag.as_str())) {
+    let versions = KeyVersions::read(c, bucket, key)?;
+    if !cond.client_conditions_hold(versions.current_etag()) {
         return Err(StoreError::PreconditionFailed);
     }
-    remove_null_version(c, bucket, key, crate::now_ms())
+    let Some(null) = versions.null else {
+        return Ok(None);
+    };
+    let sql = format!("SELECT {OBJECT_COLUMNS} FROM versions WHERE rowid = ?1");
+    let removed = query_all(c, &sql, [null.rowid], object_from_row)?.pop();
+    remove_row(c, &null, crate::now_ms())?;
+    Ok(removed)
 }
 
 /// Where a listing starts: the later of the bound and the prefix, and whether it is inclusive.
