@@ -24,7 +24,14 @@ pub struct VersionId(String);
 impl VersionId {
     /// The id of the version committed `seq`-th (larger is newer), with a random `salt`.
     pub fn from_sequence(seq: u64, salt: u64) -> Self {
-        Self(format!("{:016x}{salt:016x}", u64::MAX - seq))
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut s = String::with_capacity(LEN);
+        for word in [u64::MAX - seq, salt] {
+            for shift in (0..16).rev() {
+                s.push(char::from(DIGITS[(word >> (shift * 4)) as usize & 0xf]));
+            }
+        }
+        Self(s)
     }
 
     /// Accepts only what [`VersionId::from_sequence`] makes (never `null`).
@@ -62,6 +69,13 @@ mod tests {
         assert!(new < old);
         assert_eq!(new.sequence(), 1_001);
         assert_eq!(VersionId::parse(new.as_str()), Some(new));
+    }
+
+    #[test]
+    fn ids_are_the_inverted_sequence_then_the_salt_in_hex() {
+        let id = VersionId::from_sequence(0x1234, 0xfedc_ba98_7654_3210);
+        assert_eq!(id.as_str(), "ffffffffffffedcbfedcba9876543210");
+        assert_eq!(id.sequence(), 0x1234);
     }
 
     #[test]

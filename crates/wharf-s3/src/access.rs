@@ -49,7 +49,12 @@ pub fn access_denied() -> s3s::S3Error {
     s3_error!(AccessDenied, "Access Denied")
 }
 
-fn header(req_headers: &http::HeaderMap, name: &str) -> Option<String> {
+const EXPECTED_BUCKET_OWNER: http::HeaderName =
+    http::HeaderName::from_static("x-amz-expected-bucket-owner");
+const SOURCE_EXPECTED_BUCKET_OWNER: http::HeaderName =
+    http::HeaderName::from_static("x-amz-source-expected-bucket-owner");
+
+fn header(req_headers: &http::HeaderMap, name: &http::HeaderName) -> Option<String> {
     req_headers
         .get(name)
         .and_then(|v| v.to_str().ok())
@@ -74,8 +79,8 @@ impl WharfS3 {
         };
         Ok(Caller {
             user,
-            expected_owner: header(&req.headers, "x-amz-expected-bucket-owner"),
-            expected_source_owner: header(&req.headers, "x-amz-source-expected-bucket-owner"),
+            expected_owner: header(&req.headers, &EXPECTED_BUCKET_OWNER),
+            expected_source_owner: header(&req.headers, &SOURCE_EXPECTED_BUCKET_OWNER),
         })
     }
 

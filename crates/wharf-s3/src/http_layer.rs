@@ -183,21 +183,27 @@ impl Answering {
 
 /// What every S3 response gets on its way out.
 pub fn finish(mut resp: HttpResponse, ids: &RequestIds, answering: Answering) -> HttpResponse {
+    const REQUEST_ID: http::HeaderName = http::HeaderName::from_static("x-amz-request-id");
+    const ID_2: http::HeaderName = http::HeaderName::from_static("x-amz-id-2");
     let h = resp.headers_mut();
     if let Ok(v) = http::HeaderValue::from_str(&ids.request_id) {
-        h.insert("x-amz-request-id", v);
+        h.insert(REQUEST_ID, v);
     }
     if let Ok(v) = http::HeaderValue::from_str(&ids.host_id) {
-        h.insert("x-amz-id-2", v);
+        h.insert(ID_2, v);
     }
     let status = resp.status();
+    let is_error = status.is_client_error() || status.is_server_error();
+    if !is_error && answering != Answering::GetObjectAttributes {
+        return resp;
+    }
     let Some(body) = resp.body().bytes() else {
         return resp;
     };
     let Ok(text) = std::str::from_utf8(&body) else {
         return resp;
     };
-    let rewritten = if status.is_client_error() || status.is_server_error() {
+    let rewritten = if is_error {
         error_body(text, ids).map(|(xml, new_status)| {
             if let Some(st) = new_status {
                 *resp.status_mut() = st;

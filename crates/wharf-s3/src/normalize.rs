@@ -76,7 +76,7 @@ fn needs_normalizing(method: &Method, uri: &Uri, headers: &HeaderMap) -> bool {
         return true;
     }
     if ETAG_HEADERS.iter().any(|name| {
-        let mut values = headers.get_all(*name).iter();
+        let mut values = headers.get_all(name).iter();
         match (values.next(), values.next()) {
             (None, _) => false,
             (Some(v), None) => s3s::dto::ETagCondition::parse_http_header(v.as_bytes()).is_err(),
@@ -226,7 +226,7 @@ impl S3Route for Normalize {
             }
         }
         extensions.insert(EtagHeaders::parse(&headers));
-        for name in ETAG_HEADERS {
+        for name in &ETAG_HEADERS {
             headers.remove(name);
         }
         if method == Method::POST && has_query_param(&uri, "delete") {

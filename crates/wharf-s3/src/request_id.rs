@@ -1,20 +1,22 @@
 //! The ids S3 gives every response: `x-amz-request-id` (16 uppercase hex characters) and
 //! `x-amz-id-2` (an opaque base64 token), repeated as `<RequestId>` and `<HostId>` in error
-//! bodies. Made without a system call: SipHash, keyed once per process at random, over a
-//! counter.
+//! bodies. Made without a system call: a counter, offset by a per-process random seed and
+//! spread by SplitMix64's finaliser (the ids are opaque and unique, not secret).
 
-use std::hash::{BuildHasher, Hasher, RandomState};
+use std::hash::{BuildHasher, RandomState};
 use std::sync::LazyLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-static KEYS: LazyLock<RandomState> = LazyLock::new(RandomState::new);
+static SEED: LazyLock<u64> = LazyLock::new(|| RandomState::new().hash_one(0u64));
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
 fn hash(n: u64, lane: u64) -> u64 {
-    let mut h = KEYS.build_hasher();
-    h.write_u64(n);
-    h.write_u64(lane);
-    h.finish()
+    let mut z = SEED
+        .wrapping_add(n.wrapping_mul(8).wrapping_add(lane))
+        .wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 /// The two ids of one request.

@@ -31,17 +31,17 @@ pub struct EtagHeaders {
     pub copy_source_if_none_match: Option<EtagCondition>,
 }
 
-/// The headers [`EtagHeaders`] reads.
-pub const ETAG_HEADERS: [&str; 4] = [
-    "if-match",
-    "if-none-match",
-    "x-amz-copy-source-if-match",
-    "x-amz-copy-source-if-none-match",
+/// The headers [`EtagHeaders`] reads (names made once: every request looks for them).
+pub const ETAG_HEADERS: [http::HeaderName; 4] = [
+    http::header::IF_MATCH,
+    http::header::IF_NONE_MATCH,
+    http::HeaderName::from_static("x-amz-copy-source-if-match"),
+    http::HeaderName::from_static("x-amz-copy-source-if-none-match"),
 ];
 
 impl EtagHeaders {
     pub fn parse(headers: &http::HeaderMap) -> Self {
-        let get = |name: &str| {
+        let get = |name: &http::HeaderName| {
             let values: Vec<&str> = headers
                 .get_all(name)
                 .iter()
@@ -51,10 +51,10 @@ impl EtagHeaders {
             (!values.is_empty()).then(|| EtagCondition::parse(&values.join(",")))
         };
         Self {
-            if_match: get(ETAG_HEADERS[0]),
-            if_none_match: get(ETAG_HEADERS[1]),
-            copy_source_if_match: get(ETAG_HEADERS[2]),
-            copy_source_if_none_match: get(ETAG_HEADERS[3]),
+            if_match: get(&ETAG_HEADERS[0]),
+            if_none_match: get(&ETAG_HEADERS[1]),
+            copy_source_if_match: get(&ETAG_HEADERS[2]),
+            copy_source_if_none_match: get(&ETAG_HEADERS[3]),
         }
     }
 

@@ -14,8 +14,15 @@ use crate::meta::{
     BlobRef, BodyLayout, ObjectAttrs, ObjectRecord, ObjectSummary, PartRecord, UploadRecord,
 };
 
-pub const OBJECT_COLUMNS: &str = "bucket, key, version_id, null_version, size, etag, \
-     last_modified_ms, owner, attrs, checksum, inline_body, blobs, parts, upload_id";
+/// The columns [`object_from_row`] reads, in its order (a macro, so statements that use it are
+/// string constants: no formatting on the per-request paths).
+macro_rules! object_columns {
+    () => {
+        "bucket, key, version_id, null_version, size, etag, last_modified_ms, owner, attrs, \
+         checksum, inline_body, blobs, parts, upload_id"
+    };
+}
+pub(crate) use object_columns;
 pub const SUMMARY_COLUMNS: &str = "key, version_id, null_version, is_latest, size, etag, last_modified_ms, owner, attrs, checksum";
 pub const UPLOAD_COLUMNS: &str =
     "upload_id, bucket, key, initiated_ms, owner, attrs, checksum_algorithm, checksum_type";

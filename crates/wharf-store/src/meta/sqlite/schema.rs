@@ -16,7 +16,9 @@ use crate::meta::{BlobRef, FORMAT_VERSION};
 /// `versions` holds every version of every object: `version_id` is unique and sorts newest
 /// first; `null_version` marks the version S3 calls `null`; `is_latest` the key's current
 /// version, which is always its newest row; `delete_marker` is reserved for versioning (always
-/// 0 yet). `versions_listed` indexes the current versions that listings and reads show.
+/// 0 yet). A key's versions are adjacent in the primary key's order, newest first, so its
+/// current version is the first (reads and listings need no index of their own, and a write
+/// changes only the table and its key's index).
 /// `blobs` counts how many rows (versions and parts) name each blob file; a blob whose count is
 /// 0 since `unreferenced_ms` is garbage once its grace period has passed. `settings` holds
 /// values fixed when the store is made (its account ID).
@@ -56,8 +58,6 @@ CREATE TABLE IF NOT EXISTS versions (
     upload_id TEXT,
     PRIMARY KEY (bucket, key, version_id)
 );
-CREATE UNIQUE INDEX IF NOT EXISTS versions_listed ON versions(bucket, key)
-    WHERE is_latest = 1 AND delete_marker = 0;
 CREATE TABLE IF NOT EXISTS uploads (
     upload_id TEXT PRIMARY KEY,
     bucket TEXT NOT NULL,

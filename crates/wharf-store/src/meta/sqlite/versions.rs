@@ -6,7 +6,7 @@ use wharf_model::VersionId;
 
 use super::refs;
 use super::rows::{
-    OBJECT_COLUMNS, SUMMARY_COLUMNS, VersionClock, json, limit, object_from_row, opt_json,
+    SUMMARY_COLUMNS, VersionClock, json, limit, object_columns, object_from_row, opt_json,
     parse_json, query_all, summary_from_row, to_i64,
 };
 use crate::error::{StoreError, StoreResult};
@@ -24,11 +24,12 @@ pub fn bucket_exists(c: &Connection, bucket: &str) -> StoreResult<bool> {
 /// The version reads and listings show for the key: its current one, unless that is a delete
 /// marker.
 pub fn current(c: &Connection, bucket: &str, key: &str) -> StoreResult<Option<ObjectRecord>> {
-    let sql = format!(
-        "SELECT {OBJECT_COLUMNS} FROM versions \
-         WHERE bucket = ?1 AND key = ?2 AND is_latest = 1 AND delete_marker = 0"
+    let sql = concat!(
+        "SELECT ",
+        object_columns!(),
+        " FROM versions WHERE bucket = ?1 AND key = ?2 AND is_latest = 1 AND delete_marker = 0"
     );
-    Ok(query_all(c, &sql, params![bucket, key.as_bytes()], object_from_row)?.pop())
+    Ok(query_all(c, sql, params![bucket, key.as_bytes()], object_from_row)?.pop())
 }
 
 /// The version S3 names `id` (`null`: the null version), unless it is a delete marker.
@@ -39,22 +40,26 @@ pub fn by_id(
     id: &str,
 ) -> StoreResult<Option<ObjectRecord>> {
     let rows = if id == wharf_model::NULL_VERSION {
-        let sql = format!(
-            "SELECT {OBJECT_COLUMNS} FROM versions \
-             WHERE bucket = ?1 AND key = ?2 AND null_version = 1 AND delete_marker = 0"
+        let sql = concat!(
+            "SELECT ",
+            object_columns!(),
+            " FROM versions WHERE bucket = ?1 AND key = ?2 AND null_version = 1 \
+             AND delete_marker = 0"
         );
-        query_all(c, &sql, params![bucket, key.as_bytes()], object_from_row)?
+        query_all(c, sql, params![bucket, key.as_bytes()], object_from_row)?
     } else {
         let Some(id) = VersionId::parse(id) else {
             return Ok(None);
         };
-        let sql = format!(
-            "SELECT {OBJECT_COLUMNS} FROM versions \
-             WHERE bucket = ?1 AND key = ?2 AND version_id = ?3 AND delete_marker = 0"
+        let sql = concat!(
+            "SELECT ",
+            object_columns!(),
+            " FROM versions WHERE bucket = ?1 AND key = ?2 AND version_id = ?3 \
+             AND delete_marker = 0"
         );
         query_all(
             c,
-            &sql,
+            sql,
             params![bucket, key.as_bytes(), id.as_str()],
             object_from_row,
         )?
@@ -64,7 +69,6 @@ pub fn by_id(
 
 /// What a write needs to know of one of a key's versions (never its body).
 struct Head {
-    rowid: i64,
     version_id: VersionId,
     etag: String,
     blobs: Option<String>,
@@ -80,26 +84,28 @@ struct KeyVersions {
 
 impl KeyVersions {
     fn read(c: &Connection, bucket: &str, key: &str) -> StoreResult<Self> {
+        // Newest first: the first row is the current version and, without versioning, the
+        // null version too, so only versioned keys read further.
         let mut stmt = c.prepare_cached(
-            "SELECT rowid, version_id, null_version, is_latest, delete_marker, etag, blobs \
-             FROM versions WHERE bucket = ?1 AND key = ?2 AND (is_latest = 1 OR null_version = 1)",
+            "SELECT version_id, null_version, is_latest, delete_marker, etag, blobs \
+             FROM versions WHERE bucket = ?1 AND key = ?2 ORDER BY version_id",
         )?;
         let mut rows = stmt.query(params![bucket, key.as_bytes()])?;
         let mut out = Self::default();
-        while let Some(r) = rows.next()? {
-            let id: String = r.get(1)?;
+        while out.null.is_none()
+            && let Some(r) = rows.next()?
+        {
+            let id: String = r.get(0)?;
             let head = Head {
-                rowid: r.get(0)?,
                 version_id: VersionId::parse(&id)
                     .ok_or_else(|| StoreError::Corrupt(format!("bad version id {id:?}")))?,
-                etag: r.get(5)?,
-                blobs: r.get(6)?,
-                delete_marker: r.get(4)?,
+                etag: r.get(4)?,
+                blobs: r.get(5)?,
+                delete_marker: r.get(3)?,
             };
-            let (null, latest): (bool, bool) = (r.get(2)?, r.get(3)?);
+            let (null, latest): (bool, bool) = (r.get(1)?, r.get(2)?);
             if latest {
                 out.latest = Some(Head {
-                    rowid: head.rowid,
                     version_id: head.version_id.clone(),
                     etag: head.etag.clone(),
                     blobs: None,
@@ -123,10 +129,16 @@ impl KeyVersions {
     }
 }
 
-/// Deletes a version row and releases its blobs.
-fn remove_row(c: &Connection, head: &Head, now_ms: i64) -> StoreResult<()> {
-    c.prepare_cached("DELETE FROM versions WHERE rowid = ?1")?
-        .execute([head.rowid])?;
+/// Deletes one of the key's versions and releases its blobs.
+fn remove_version(
+    c: &Connection,
+    bucket: &str,
+    key: &str,
+    head: &Head,
+    now_ms: i64,
+) -> StoreResult<()> {
+    c.prepare_cached("DELETE FROM versions WHERE bucket = ?1 AND key = ?2 AND version_id = ?3")?
+        .execute(params![bucket, key.as_bytes(), head.version_id.as_str()])?;
     let blobs: Vec<BlobRef> = parse_json(head.blobs.clone())?.unwrap_or_default();
     refs::remove(c, blobs.into_iter().map(|b| b.id), now_ms)
 }
@@ -158,7 +170,7 @@ pub fn put(
         return Err(StoreError::SourceChanged);
     }
     if let Some(null) = &versions.null {
-        remove_row(c, null, crate::now_ms())?;
+        remove_version(c, &object.bucket, &object.key, null, crate::now_ms())?;
     }
     // Without versioning, the null version was the current one; nothing else is to be demoted.
     let newest = versions.latest.map_or(0, |h| h.version_id.sequence());
@@ -171,7 +183,7 @@ pub fn put(
 
 fn insert(c: &Connection, o: &ObjectRecord) -> StoreResult<()> {
     let (inline, blobs) = match &o.body {
-        BodyLayout::Inline(b) => (Some(b.to_vec()), None),
+        BodyLayout::Inline(b) => (Some(b.as_ref()), None),
         BodyLayout::Blobs(b) => (None, Some(json(b)?)),
     };
     let parts = if o.parts.is_empty() {
@@ -179,9 +191,10 @@ fn insert(c: &Connection, o: &ObjectRecord) -> StoreResult<()> {
     } else {
         Some(json(&o.parts)?)
     };
-    c.prepare_cached(&format!(
-        "INSERT INTO versions ({OBJECT_COLUMNS}, is_latest) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, 1)"
+    c.prepare_cached(concat!(
+        "INSERT INTO versions (",
+        object_columns!(),
+        ", is_latest) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, 1)"
     ))?
     .execute(params![
         o.bucket,
@@ -219,9 +232,8 @@ pub fn delete(
     let Some(null) = versions.null else {
         return Ok(None);
     };
-    let sql = format!("SELECT {OBJECT_COLUMNS} FROM versions WHERE rowid = ?1");
-    let removed = query_all(c, &sql, [null.rowid], object_from_row)?.pop();
-    remove_row(c, &null, crate::now_ms())?;
+    let removed = by_id(c, bucket, key, null.version_id.as_str())?;
+    remove_version(c, bucket, key, &null, crate::now_ms())?;
     Ok(removed)
 }
 
