@@ -8,12 +8,18 @@
 #   BENCH_SECONDS=3 bench/run.sh # quicker
 #   WHARF_BASELINE_BIN=/path/to/older/wharf bench/run.sh
 #                                # also measures an older build in the same run ("before")
+#   BENCH_ROUNDS=3 bench/run.sh  # each cell 3 times, the servers taking turns cell by cell;
+#                                # the table shows each server's median round
+#
+# nginx serves the same 64 MiB file as a static file (sendfile on) and takes its turns in the
+# 64 MiB GET cells, as the GET ceiling.
 #
 # PUT bodies are random and unique per request (see the load generator), so no server's
 # compression or deduplication is measured as speed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${BENCH_SECONDS:-8}
+rounds=${BENCH_ROUNDS:-1}
 out=bench/out
 mkdir -p "$out"
 : > "$out/results.jsonl"
@@ -46,51 +52,17 @@ start_s3sfs() {
   s3sfs_pid=$!; pids+=("$s3sfs_pid")
   sleep 1
 }
+port_of() {
+  case $1 in
+    wharf) echo $WHARF_PORT ;;
+    wharf-before) echo $BEFORE_PORT ;;
+    nginx) echo $NGINX_PORT ;;
+    *) echo $S3SFS_PORT ;;
+  esac
+}
 record() { # server, then the loadgen's JSON line on stdin
   python3 -c 'import json,sys; d=json.loads(sys.stdin.read().strip().splitlines()[-1]); d["server"]=sys.argv[1]; print(json.dumps(d))' "$1" >> "$out/results.jsonl"
 }
-
-for size in 4096 1048576 67108864; do
-  start_wharf; now_pid=$wharf_pid; start_s3sfs
-  servers=(wharf s3s-fs)
-  if [[ -n $baseline ]]; then
-    start_wharf "$baseline" $BEFORE_PORT wharf-before; before_pid=$wharf_pid
-    servers=(wharf wharf-before s3s-fs)
-  fi
-  for server in "${servers[@]}"; do
-    case $server in
-      wharf) port=$WHARF_PORT ;;
-      wharf-before) port=$BEFORE_PORT ;;
-      *) port=$S3SFS_PORT ;;
-    esac
-    ep=http://127.0.0.1:$port
-    $L mkbucket "$ep" bench 0 1 0 > /dev/null
-    $L fill "$ep" bench "$size" 16 0 16 > /dev/null
-    for c in 1 16 64; do
-      cell=$secs; [[ $size -ge 67108864 ]] && cell=$(( secs / 2 > 2 ? secs / 2 : 2 ))
-      $L put "$ep" bench "$size" "$c" "$cell" 2>/dev/null | record "$server"
-      $L get "$ep" bench "$size" "$c" "$cell" 16 2>/dev/null | record "$server"
-      echo "size=$size c=$c $server done" >&2
-    done
-  done
-  kill "$now_pid" "$s3sfs_pid" ${before_pid:-}; wait "$now_pid" "$s3sfs_pid" ${before_pid:-} 2>/dev/null || true
-  before_pid=
-done
-
-# moto's server (PyPI), the second S3 peer: 4 KiB and 1 MiB only (it keeps objects in memory).
-[[ -x bench/.venv/bin/moto_server ]] || { python3 -m venv bench/.venv && bench/.venv/bin/pip install -q "moto[server]==5.2.5"; }
-bench/.venv/bin/moto_server -H 127.0.0.1 -p 19003 > "$work/moto.out" 2>&1 &
-moto_pid=$!; pids+=("$moto_pid")
-sleep 3
-$L mkbucket http://127.0.0.1:19003 bench 0 1 0 > /dev/null
-for size in 4096 1048576; do
-  $L fill http://127.0.0.1:19003 bench "$size" 16 0 16 > /dev/null
-  for c in 1 16 64; do
-    $L put http://127.0.0.1:19003 bench "$size" "$c" "$secs" 2>/dev/null | record moto
-    $L get http://127.0.0.1:19003 bench "$size" "$c" "$secs" 16 2>/dev/null | record moto
-  done
-done
-kill "$moto_pid"
 
 # nginx: the same 64 MiB file as a static file with sendfile: the GET ceiling.
 mkdir -p "$work/nginx/static" "$work/nginx/logs"
@@ -111,10 +83,54 @@ CONF
 mkdir -p "$work/nginx/tmp"
 nginx -c "$work/nginx/nginx.conf" -p "$work/nginx"
 sleep 0.5
-for c in 1 16 64; do
-  $L get-unsigned http://127.0.0.1:$NGINX_PORT static 67108864 "$c" "$(( secs / 2 > 2 ? secs / 2 : 2 ))" 16 2>/dev/null | record nginx
+
+for size in 4096 1048576 67108864; do
+  start_wharf; now_pid=$wharf_pid; start_s3sfs
+  servers=(wharf s3s-fs)
+  if [[ -n $baseline ]]; then
+    start_wharf "$baseline" $BEFORE_PORT wharf-before; before_pid=$wharf_pid
+    servers=(wharf wharf-before s3s-fs)
+  fi
+  for server in "${servers[@]}"; do
+    ep=http://127.0.0.1:$(port_of "$server")
+    $L mkbucket "$ep" bench 0 1 0 > /dev/null
+    $L fill "$ep" bench "$size" 16 0 16 > /dev/null
+  done
+  [[ $size -ge 67108864 ]] && servers+=(nginx)
+  cell=$secs; [[ $size -ge 67108864 ]] && cell=$(( secs / 2 > 2 ? secs / 2 : 2 ))
+  for ((round = 1; round <= rounds; round++)); do
+    for c in 1 16 64; do
+      for server in "${servers[@]}"; do
+        ep=http://127.0.0.1:$(port_of "$server")
+        if [[ $server == nginx ]]; then
+          $L get-unsigned "$ep" static "$size" "$c" "$cell" 16 2>/dev/null | record nginx
+          continue
+        fi
+        $L put "$ep" bench "$size" "$c" "$cell" 2>/dev/null | record "$server"
+        $L get "$ep" bench "$size" "$c" "$cell" 16 2>/dev/null | record "$server"
+      done
+      echo "size=$size c=$c round $round/$rounds done" >&2
+    done
+  done
+  kill "$now_pid" "$s3sfs_pid" ${before_pid:-}; wait "$now_pid" "$s3sfs_pid" ${before_pid:-} 2>/dev/null || true
+  before_pid=
 done
 kill "$(cat "$work/nginx/nginx.pid")"
+
+# moto's server (PyPI), the second S3 peer: 4 KiB and 1 MiB only (it keeps objects in memory).
+[[ -x bench/.venv/bin/moto_server ]] || { python3 -m venv bench/.venv && bench/.venv/bin/pip install -q "moto[server]==5.2.5"; }
+bench/.venv/bin/moto_server -H 127.0.0.1 -p 19003 > "$work/moto.out" 2>&1 &
+moto_pid=$!; pids+=("$moto_pid")
+sleep 3
+$L mkbucket http://127.0.0.1:19003 bench 0 1 0 > /dev/null
+for size in 4096 1048576; do
+  $L fill http://127.0.0.1:19003 bench "$size" 16 0 16 > /dev/null
+  for c in 1 16 64; do
+    $L put http://127.0.0.1:19003 bench "$size" "$c" "$secs" 2>/dev/null | record moto
+    $L get http://127.0.0.1:19003 bench "$size" "$c" "$secs" 16 2>/dev/null | record moto
+  done
+done
+kill "$moto_pid"
 
 # Peak RSS of Wharf through a 5 GiB streaming PUT and GET (VmHWM of a fresh process).
 start_wharf

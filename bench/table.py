@@ -1,16 +1,21 @@
 """Renders bench/out/results.jsonl as the Markdown tables kept in bench/RESULTS.md, with Wharf's
-figure, the peer's from the same run, and their ratio."""
+figure, the peer's from the same run, and their ratio (each the server's median round)."""
 
 import json
 import sys
 from collections import defaultdict
 
 rows = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
-cells = defaultdict(dict)
+rounds = defaultdict(lambda: defaultdict(list))
 for r in rows:
     if r["op"] in ("put", "get", "get-unsigned"):
         op = "get" if r["op"] == "get-unsigned" else r["op"]
-        cells[(op, r["size"], r["concurrency"])][r["server"]] = r
+        rounds[(op, r["size"], r["concurrency"])][r["server"]].append(r)
+# With several rounds (BENCH_ROUNDS), each server's median round by requests per second.
+cells = {
+    cell: {server: sorted(rs, key=lambda r: r["req_per_s"])[len(rs) // 2] for server, rs in by.items()}
+    for cell, by in rounds.items()
+}
 
 
 def human(size):

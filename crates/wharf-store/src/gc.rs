@@ -19,8 +19,11 @@ use crate::blob::BlobId;
 use crate::error::StoreResult;
 use crate::{Store, now_ms};
 
-/// How long an unreferenced blob stays on disk (unless the store is opened with another).
-pub const GRACE: Duration = Duration::from_secs(30);
+/// How long an unreferenced blob stays on disk (unless the store is opened with another). It
+/// need only outlast the moment between a read's row lookup and its lease, within one request
+/// handler (microseconds, unless the server is stalled), and overwritten data should give its
+/// space back soon.
+pub const GRACE: Duration = Duration::from_secs(5);
 /// The grace period while the disk is full: space freed by deletes is wanted back soon.
 pub const FULL_DISK_GRACE: Duration = Duration::from_secs(1);
 /// How often the collector runs (and the full-disk state is looked at).

@@ -41,7 +41,7 @@
 //! body_min_bytes_per_sec = 500
 //!
 //! [store]
-//! blob_grace_secs = 30           # how long a blob no object names any more stays on disk
+//! blob_grace_secs = 5            # how long a blob no object names any more stays on disk
 //!                                # (reads in progress are always let finish)
 //!
 //! [root]                         # root credentials; random ones are generated if absent
