@@ -113,20 +113,7 @@ for f in 1k 100k; do
       echo "$p $(awk '/Requests\/sec/ {print $2}' <<<"$out") $(awk '$1=="99%" {print $2}' <<<"$out")" >> "$work/cells-$f"
     done
   done
-  python3 - "$f" "$work/cells-$f" <<'EOF'
-import sys
-f, path = sys.argv[1:]
-runs = {}
-for line in open(path):
-    p, rps, p99 = line.split()
-    runs.setdefault(p, []).append((float(rps), p99))
-med = {p: sorted(v)[len(v) // 2] for p, v in runs.items()}
-cell = lambda p: f"{med[p][0]:,.0f} ({med[p][1]})"
-rn, rv, rw, rc = (med[p][0] for p in ("nginx", "varnish", "wharf", "ceiling"))
-print(f"| {f} hit: req/s (p99) | {cell('nginx')} | {cell('varnish')} | {cell('wharf')} | {cell('ceiling')} | {rw/rn:.2f}x | {rw/rv:.2f}x | {rc/rn:.2f}x |")
-for p, v in runs.items():
-    print(f"<!-- {f} {p} rounds: " + ", ".join(f"{x:,.0f} ({y})" for x, y in v) + " -->")
-EOF
+  python3 bench/wrk_rounds.py "$f" "$work/cells-$f" nginx varnish wharf ceiling -- wharf/nginx wharf/varnish ceiling/nginx
 done
 
 # 1 GiB hit throughput: one warming pass, then the best of two timed downloads.
@@ -203,18 +190,6 @@ if [[ -n ${WHARF_BASELINE_BIN:-} ]]; then
         echo "$p $(awk '/Requests\/sec/ {print $2}' <<<"$out") $(awk '$1=="99%" {print $2}' <<<"$out")" >> "$work/ab-$f"
       done
     done
-    python3 - "$f" "$work/ab-$f" <<'EOF'
-import sys
-f, path = sys.argv[1:]
-runs = {}
-for line in open(path):
-    p, rps, p99 = line.split()
-    runs.setdefault(p, []).append((float(rps), p99))
-med = {p: sorted(v)[len(v) // 2] for p, v in runs.items()}
-cell = lambda p: f"{med[p][0]:,.0f} ({med[p][1]})"
-print(f"| {f} hit: req/s (p99) | {cell('before')} | {cell('wharf')} | {med['wharf'][0] / med['before'][0]:.2f}x |")
-for p, v in runs.items():
-    print(f"<!-- {f} {p} rounds: " + ", ".join(f"{x:,.0f} ({y})" for x, y in v) + " -->")
-EOF
+    python3 bench/wrk_rounds.py "$f" "$work/ab-$f" before wharf -- wharf/before
   done
 fi
