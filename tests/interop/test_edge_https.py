@@ -75,6 +75,8 @@ def test_redirect_to_https_names_the_https_listener(edge, origin):  # noqa: F811
     r = curl(edge, name, p + "?a=1", https=False)
     assert r.status == 301
     assert r.h("location") == f"https://{name}:{edge.edge_tls_port}{p}?a=1"
+    # CloudFront's result type for a redirect to HTTPS is Redirect.
+    assert r.h("x-cache") == "Redirect from cloudfront"
     r = curl(edge, name, p, extra=["-L"])
     assert r.status == 200 and r.body == b"moved"
     assert origin.count(p) == 1

@@ -10,14 +10,18 @@ pub static X_AMZ_CF_POP: HeaderName = HeaderName::from_static("x-amz-cf-pop");
 pub static X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 
 /// What the cache did for a request; the same value goes to `X-Cache`, logs and metrics.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// CloudFront's result type of a request (`X-Cache`, the logs' `x-edge-result-type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum CacheStatus {
     Hit,
     RefreshHit,
+    #[default]
     Miss,
     Error,
     /// Not cacheable by behavior or method: CloudFront still says "Miss".
     Pass,
+    /// An HTTP request redirected to HTTPS by the viewer protocol policy.
+    Redirect,
 }
 
 impl CacheStatus {
@@ -27,6 +31,7 @@ impl CacheStatus {
             Self::RefreshHit => "RefreshHit from cloudfront",
             Self::Miss | Self::Pass => "Miss from cloudfront",
             Self::Error => "Error from cloudfront",
+            Self::Redirect => "Redirect from cloudfront",
         }
     }
 }

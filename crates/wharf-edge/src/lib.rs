@@ -1,9 +1,10 @@
 //! The CDN data plane with CloudFront's semantics.
 //!
-//! A viewer request enters [`pipeline::Edge::handle`], which runs the phases in order (see the
-//! module docs there): distribution by `Host` ([`registry`]), behavior by path pattern
-//! ([`distribution`], [`path_pattern`]), then the cache ([`cache`]: key, freshness, chunks,
-//! fills, collapsing, invalidation) and the origin ([`origin`]: HTTP origins, origin groups).
+//! A viewer request enters [`pipeline::Edge::handle`], which runs the phases in order, each a
+//! module of [`pipeline`]: distribution by `Host` ([`registry`]), behavior by path pattern
+//! ([`distribution`], [`path_pattern`]), access checks, then the cache ([`cache`]: key,
+//! freshness, chunks, fills, collapsing, invalidation) and the origin ([`origin`]: HTTP
+//! origins, origin groups).
 //!
 //! This crate never imports the store: a local S3 bucket is an [`origin::Origin`] that the
 //! `wharf` binary implements over it.

@@ -163,7 +163,7 @@ fn create_invalidation(edge: &Edge, id: &str, body: &[u8]) -> Response<Full<Byte
             "The specified distribution does not exist.",
         );
     }
-    if let Err(e) = edge.invalidate(id, &paths) {
+    if let Err(e) = edge.cache.invalidations.create_invalidation(id, &paths) {
         return error(StatusCode::BAD_REQUEST, "InvalidArgument", &e);
     }
     let inv_id = format!(

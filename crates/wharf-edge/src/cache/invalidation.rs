@@ -77,6 +77,14 @@ impl Invalidations {
         self.clock.fetch_max(seq + 1, Ordering::Relaxed);
     }
 
+    /// CreateInvalidation: checks every path as CloudFront does, then invalidates them all.
+    pub fn create_invalidation(&self, dist: &str, paths: &[String]) -> Result<(), String> {
+        if let Some(bad) = paths.iter().find(|p| !valid_path(p)) {
+            return Err(format!("invalid path {bad:?}"));
+        }
+        self.invalidate(dist, paths).map_err(|e| e.to_string())
+    }
+
     /// Invalidates `paths` of `dist` (query strings are ignored, as CloudFront does).
     pub fn invalidate(&self, dist: &str, paths: &[String]) -> std::io::Result<()> {
         let seq = self.next_seq();
@@ -169,6 +177,19 @@ mod tests {
         assert!(valid_path("/a*") && !valid_path("/a*b") && !valid_path("a"));
         // Found by the fuzzer: an empty path, and a multi-byte last character.
         assert!(!valid_path("") && valid_path("/é"));
+    }
+
+    #[test]
+    fn create_invalidation_refuses_a_bad_path_and_invalidates_none() {
+        let inv = Invalidations::new(None);
+        let old = inv.next_seq();
+        let err = inv
+            .create_invalidation("d", &["/ok".into(), "/a*b".into()])
+            .unwrap_err();
+        assert!(err.contains("/a*b"), "{err}");
+        assert!(!inv.is_invalidated("d", "/ok", old));
+        inv.create_invalidation("d", &["/ok".into()]).unwrap();
+        assert!(inv.is_invalidated("d", "/ok", old));
     }
 
     #[test]
