@@ -8,8 +8,9 @@ seconds=${FUZZ_SECONDS:-60}
 command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
 export RUSTC_BOOTSTRAP=1
 for target in $(cargo fuzz list); do
-  mkdir -p "corpus/$target"
+  mkdir -p "corpus/$target" "seeds/$target"
   echo "== $target ($seconds s)"
-  cargo fuzz run --sanitizer none "$target" "corpus/$target" -- -max_total_time="$seconds" -max_len=4096
+  # New inputs go to corpus/ (not kept in git); seeds/ holds the boundaries found by hand.
+  cargo fuzz run --sanitizer none "$target" "corpus/$target" "seeds/$target" -- -max_total_time="$seconds" -max_len=4096
 done
 echo "fuzz: all targets ran clean"

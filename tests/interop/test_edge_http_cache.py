@@ -320,6 +320,30 @@ def test_suffix_range_is_forwarded_and_its_206_reused(fetch, origin):
     assert origin.count(p) == 1
 
 
+U64_MAX = 2**64 - 1
+
+
+def test_ranges_to_the_last_u64_never_overflow(fetch, origin):
+    # The largest last byte a viewer can send means "to the end", cold and warm.
+    p = path()
+    body = bytes(range(100))
+    origin.routes[p] = Route(body, headers={"Cache-Control": "max-age=3600"})
+    for x_cache in ("Miss from cloudfront", "Hit from cloudfront"):
+        r = fetch(p, headers={"Range": f"bytes=0-{U64_MAX}"})
+        assert (r.status, r.body, r.h("content-range")) == (206, body, "bytes 0-99/100")
+        assert r.x_cache == x_cache
+    r = fetch(p, headers={"Range": f"bytes={U64_MAX}-{U64_MAX}"})
+    assert (r.status, r.h("content-range")) == (416, "bytes */100")
+    # An origin whose Content-Range ends at the last u64 is not stored, and nothing breaks.
+    q = path()
+    origin.routes[q] = Route(b"0123", status=206, ranges=False, validators=False,
+                             headers={"Cache-Control": "max-age=3600", "Content-Range": f"bytes 0-{U64_MAX}/*"})
+    for _ in range(2):
+        r = fetch(q, headers={"Range": "bytes=-4"})
+        assert (r.status, r.body) == (206, b"0123")
+    assert origin.count(q) == 2
+
+
 def test_incomplete_206_answers_ranges_within_what_arrived(fetch, origin):
     # Content-Range claims six bytes, five arrive: the five answer ranges inside them.
     p = path()

@@ -53,7 +53,7 @@ impl RangeSpec {
             Self::From(a, _) if a >= size => Err(Unsatisfiable),
             Self::From(a, b) => Ok(ByteRange {
                 start: a,
-                end: b.map_or(size, |b| (b + 1).min(size)),
+                end: b.map_or(size, |b| b.saturating_add(1).min(size)),
             }),
             Self::Suffix(0) => Err(Unsatisfiable),
             Self::Suffix(n) => Ok(ByteRange {
@@ -71,10 +71,21 @@ impl RangeSpec {
         }
     }
 
-    /// Last byte + 1, when it does not depend on the size.
+    /// The whole `chunk`-sized chunks around the range, as `[start, end)` (`None`: to the
+    /// end), when its start does not depend on the size: what a miss asks the origin for.
+    pub fn aligned(self, chunk: u64) -> Option<(u64, Option<u64>)> {
+        let start = self.start_hint()? / chunk * chunk;
+        let end = self
+            .end_hint()
+            .and_then(|e| e.div_ceil(chunk).checked_mul(chunk));
+        Some((start, end))
+    }
+
+    /// Last byte + 1, when it does not depend on the size (a last byte of 2^64 − 1 is the
+    /// end of any body: no hint).
     pub fn end_hint(self) -> Option<u64> {
         match self {
-            Self::From(_, Some(b)) => Some(b + 1),
+            Self::From(_, Some(b)) => b.checked_add(1),
             _ => None,
         }
     }
@@ -122,5 +133,29 @@ mod tests {
         assert_eq!(r("bytes=5-1", 100), None);
         assert_eq!(r("items=0-1", 100), None);
         assert_eq!(r("bytes=a-b", 100), None);
+        // The largest last byte a client can send is the end of any body.
+        assert_eq!(
+            r("bytes=0-18446744073709551615", 100),
+            Some(Ok(ByteRange { start: 0, end: 100 }))
+        );
+        assert_eq!(r("bytes=0-18446744073709551616", 100), None);
+    }
+
+    #[test]
+    fn aligned_chunks_never_overflow() {
+        let spec = |s: &str| parse(s).unwrap();
+        assert_eq!(spec("bytes=5-9").aligned(4), Some((4, Some(12))));
+        assert_eq!(spec("bytes=5-").aligned(4), Some((4, None)));
+        assert_eq!(spec("bytes=-5").aligned(4), None);
+        let max = u64::MAX;
+        assert_eq!(spec(&format!("bytes=0-{max}")).aligned(1 << 20), Some((0, None)));
+        assert_eq!(
+            spec(&format!("bytes=0-{}", max - 1)).aligned(1 << 20),
+            Some((0, None))
+        );
+        assert_eq!(
+            spec(&format!("bytes={max}-{max}")).aligned(1 << 20),
+            Some((max / (1 << 20) * (1 << 20), None))
+        );
     }
 }

@@ -730,12 +730,41 @@ pub fn parse_content_range(h: &http::HeaderMap) -> Option<(u64, u64, Option<u64>
     let (range, total) = rest.split_once('/')?;
     let (a, b) = range.split_once('-')?;
     let (a, b): (u64, u64) = (a.trim().parse().ok()?, b.trim().parse().ok()?);
-    if b < a {
+    // The last byte is before the end (RFC 9110 §14.4), so `b + 1` never overflows.
+    if b < a || b == u64::MAX {
         return None;
     }
     let total = match total.trim() {
         "*" => None,
         t => Some(t.parse().ok()?),
     };
+    if total.is_some_and(|t| b >= t) {
+        return None;
+    }
     Some((a, b, total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_content_range;
+
+    #[test]
+    fn content_ranges_past_their_length_or_at_the_last_u64_are_invalid() {
+        let cr = |v: &str| {
+            let mut h = http::HeaderMap::new();
+            h.insert(http::header::CONTENT_RANGE, v.parse().unwrap());
+            parse_content_range(&h)
+        };
+        assert_eq!(cr("bytes 0-9/100"), Some((0, 9, Some(100))));
+        assert_eq!(cr("bytes 0-9/*"), Some((0, 9, None)));
+        assert_eq!(cr("bytes 0-100/100"), None);
+        assert_eq!(cr("bytes 9-0/100"), None);
+        let max = u64::MAX;
+        assert_eq!(cr(&format!("bytes 0-{max}/{max}")), None);
+        assert_eq!(cr(&format!("bytes 0-{max}/*")), None);
+        assert_eq!(
+            cr(&format!("bytes 0-{}/{max}", max - 1)),
+            Some((0, max - 1, Some(max)))
+        );
+    }
 }

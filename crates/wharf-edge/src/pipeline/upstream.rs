@@ -67,13 +67,7 @@ impl Edge {
         let mut req = self.origin_request(ctx, Method::GET);
         // A range on a cold object asks the origin for the aligned chunks around it only.
         let range = respond::requested_range(&ctx.headers);
-        let aligned = range.and_then(|r| r.start_hint()).map(|s| {
-            let start = s / CHUNK_SIZE * CHUNK_SIZE;
-            let end = range
-                .and_then(|r| r.end_hint())
-                .map(|e| e.div_ceil(CHUNK_SIZE) * CHUNK_SIZE);
-            (start, end)
-        });
+        let aligned = range.and_then(|r| r.aligned(CHUNK_SIZE));
         if let Some((start, end)) = aligned {
             let v = match end {
                 Some(e) => format!("bytes={start}-{}", e - 1),
