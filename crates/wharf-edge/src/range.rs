@@ -148,7 +148,10 @@ mod tests {
         assert_eq!(spec("bytes=5-").aligned(4), Some((4, None)));
         assert_eq!(spec("bytes=-5").aligned(4), None);
         let max = u64::MAX;
-        assert_eq!(spec(&format!("bytes=0-{max}")).aligned(1 << 20), Some((0, None)));
+        assert_eq!(
+            spec(&format!("bytes=0-{max}")).aligned(1 << 20),
+            Some((0, None))
+        );
         assert_eq!(
             spec(&format!("bytes=0-{}", max - 1)).aligned(1 << 20),
             Some((0, None))

@@ -90,6 +90,7 @@ impl S3Endpoint {
             req = note_post_file_name(req);
         }
         let answering = Answering::of(&req);
+        let (method, uri) = (req.method().clone(), req.uri().clone());
         let resp = match self.precheck.check(&mut req) {
             Err(resp) => *resp,
             Ok(()) => match self.service.call(req).await {
@@ -102,6 +103,26 @@ impl S3Endpoint {
                 }
             },
         };
+        log_answer(resp.status(), &method, &uri, &ids.request_id);
         finish(resp, &ids, answering)
+    }
+}
+
+/// A failure of the server is an error an operator must see; a client's mistake (4xx) or a
+/// feature not built yet (501) is not, and is logged only at debug level. (s3s's own logs,
+/// which say ERROR for every one of them, are off unless `WHARF_LOG` asks for them.)
+fn log_answer(status: http::StatusCode, method: &http::Method, uri: &http::Uri, id: &str) {
+    use http::StatusCode as S;
+    match status {
+        S::INTERNAL_SERVER_ERROR => {
+            tracing::error!(%status, %method, %uri, request_id = id, "S3 request failed")
+        }
+        s if s.is_server_error() && s != S::NOT_IMPLEMENTED => {
+            tracing::warn!(%status, %method, %uri, request_id = id, "S3 request refused")
+        }
+        s if s.is_client_error() || s == S::NOT_IMPLEMENTED => {
+            tracing::debug!(%status, %method, %uri, request_id = id, "S3 request refused")
+        }
+        _ => {}
     }
 }

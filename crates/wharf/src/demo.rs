@@ -111,16 +111,27 @@ pub async fn run(
         "  site via the edge:  http://{DEMO_DISTRIBUTION}.localhost:{edge_port}/  (and http://{edge_addr}/)"
     );
     println!("  S3 endpoint:        http://{addr}");
-    println!("  virtual-host style: http://{DEMO_BUCKET}.localhost:{port}/index.html");
+    println!(
+        "  virtual-host style: http://{DEMO_BUCKET}.localhost:{port}/index.html  (private: needs a signature, e.g. aws s3 presign)"
+    );
+    let region = &cfg.region;
     match &cfg.root_keys {
-        Some(_) => println!(
-            "  credentials:        the root keys from WHARF_ROOT_ACCESS_KEY / WHARF_ROOT_SECRET_KEY or wharf.toml"
-        ),
-        None => println!(
-            "  credentials:        {}/root-credentials",
-            cfg.data_dir.display()
-        ),
+        Some(_) => {
+            println!(
+                "  credentials:        the root keys from WHARF_ROOT_ACCESS_KEY / WHARF_ROOT_SECRET_KEY or wharf.toml"
+            );
+            println!("  shell setup:        export AWS_DEFAULT_REGION={region}  (and the keys)");
+        }
+        None => {
+            let file = cfg.data_dir.join("root-credentials");
+            println!("  credentials:        {}", file.display());
+            println!(
+                "  shell setup:        . {} && export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_DEFAULT_REGION={region}",
+                file.display()
+            );
+        }
     }
     println!("  try:  aws --endpoint-url http://{addr} s3 cp s3://{DEMO_BUCKET}/index.html -");
+    println!("        aws --endpoint-url http://{addr} s3 presign s3://{DEMO_BUCKET}/index.html");
     Ok(())
 }

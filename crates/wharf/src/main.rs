@@ -126,10 +126,13 @@ fn main() -> Result<()> {
 async fn run() -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
+            // s3s logs every client error at ERROR; wharf-s3 logs S3 answers at their level.
             tracing_subscriber::EnvFilter::try_from_env("WHARF_LOG")
-                .unwrap_or_else(|_| "info".into()),
+                .unwrap_or_else(|_| "info,s3s=off".into()),
         )
         .with_writer(std::io::stderr)
+        // Colour codes only for a person at a terminal, never into a file or a pipe.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     match Cli::parse().command {
         Command::Serve {

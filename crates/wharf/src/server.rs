@@ -149,7 +149,9 @@ pub async fn serve(mut cfg: Config, demo_mode: bool) -> Result<()> {
     });
     let api = tokio::spawn(api);
     let edge_task = tokio::spawn(edge_loop);
+    tracing::info!(api = %addr, edge = %edge_addr, "serving");
     shutdown_signal().await;
+    tracing::info!("shutting down");
     let _ = stop_tx.send(true);
     let _ = api.await;
     let _ = edge_task.await;
