@@ -555,3 +555,28 @@ def test_compression_per_encoding(edge, origin):
     assert origin.count(css) == 3
     assert get(edge, host, small, headers={"Accept-Encoding": "gzip"}).h("content-encoding") is None
     assert get(edge, host, png, headers={"Accept-Encoding": "gzip"}).h("content-encoding") is None
+
+
+def test_request_size_limits_and_two_hosts_are_refused_as_cloudfront_does(edge, origin):
+    import socket
+    _, host = simple(edge, origin)
+    p = path()
+    origin.routes[p] = Route(b"ok")
+    # Within CloudFront's limits: 19 KiB of header fields and a 7,000-byte URL.
+    r = get(edge, host, p, headers={"X-Big": "a" * 19_000})
+    assert r.status == 200 and r.body == b"ok"
+    r = get(edge, host, p + "?q=" + "b" * 7000)
+    assert r.status == 200
+    # Over them: a request of more than 20,480 bytes, a URL of more than 8,192: 413.
+    r = get(edge, host, p, headers={"X-Big": "a" * 100 * 1024})
+    assert r.status == 413 and r.x_cache == "Error from cloudfront"
+    assert r.h("connection") == "close"
+    r = get(edge, host, p + "?q=" + "b" * 9000)
+    assert r.status == 413
+    # Two Host fields: 400. The origin heard only of the first request (the second was a hit:
+    # the policy keys on no query string), none of the refused ones.
+    with socket.create_connection(("127.0.0.1", edge.edge_port), timeout=10) as s:
+        s.sendall(f"GET {p} HTTP/1.1\r\nHost: {host}\r\nHost: other.example\r\n\r\n".encode())
+        head = s.recv(65536).decode("latin-1")
+    assert head.startswith("HTTP/1.1 400"), head[:200]
+    assert origin.count(p) == 1

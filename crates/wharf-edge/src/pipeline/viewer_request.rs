@@ -7,16 +7,25 @@ use http::{StatusCode, header};
 use super::context::{Outcome, RequestCtx};
 use super::{Edge, Refusal, ViewerHttps};
 use crate::headers::CacheStatus;
-use crate::respond;
+use crate::respond::{self, EdgeBody};
+
+/// CloudFront: a request (path, query string and headers) is at most 20,480 bytes.
+pub const MAX_REQUEST_LEN: usize = 20_480;
+/// CloudFront: the URL it constructs from a request is at most 8,192 bytes.
+pub const MAX_URL_LEN: usize = 8_192;
 
 impl Edge {
-    /// The request's context, or the answer when no enabled distribution serves its `Host`.
+    /// The request's context, or the answer when the request is malformed or too large, or no
+    /// enabled distribution serves its `Host`.
     pub(super) fn viewer_request(
         &self,
         parts: http::request::Parts,
         request_id: &str,
         client: Option<SocketAddr>,
     ) -> Result<RequestCtx, Refusal> {
+        if let Some(refused) = malformed(&parts, request_id) {
+            return Err(Box::new(refused));
+        }
         let host = parts
             .headers
             .get(header::HOST)
@@ -66,4 +75,43 @@ impl Edge {
             },
         })
     }
+}
+
+/// CloudFront's answer to a request it cannot take: more than one `Host` (400), or a URL or
+/// request longer than its limits (413, and the connection is closed).
+fn malformed(parts: &http::request::Parts, request_id: &str) -> Option<http::Response<EdgeBody>> {
+    let mut hosts = parts.headers.get_all(header::HOST).iter();
+    if hosts.next().is_some() && hosts.next().is_some() {
+        return Some(respond::error_page(
+            StatusCode::BAD_REQUEST,
+            "Bad request. We can't connect to the server for this app or website at this time.",
+            request_id,
+        ));
+    }
+    let target = parts.uri.path_and_query().map_or(1, |pq| pq.as_str().len());
+    let host = parts
+        .headers
+        .get(header::HOST)
+        .map_or(0, http::HeaderValue::len);
+    // `https://` + host + path and query.
+    let url = 8 + host + target;
+    // Each field as on the wire: `name: value` and its line end.
+    let fields: usize = parts
+        .headers
+        .iter()
+        .map(|(n, v)| n.as_str().len() + v.len() + 4)
+        .sum();
+    if url <= MAX_URL_LEN && target + fields <= MAX_REQUEST_LEN {
+        return None;
+    }
+    let mut r = respond::error_page(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "Bad request. The request line or its header fields are too large.",
+        request_id,
+    );
+    if parts.version <= http::Version::HTTP_11 {
+        r.headers_mut()
+            .insert(header::CONNECTION, http::HeaderValue::from_static("close"));
+    }
+    Some(r)
 }
