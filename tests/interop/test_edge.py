@@ -580,3 +580,22 @@ def test_request_size_limits_and_two_hosts_are_refused_as_cloudfront_does(edge, 
         head = s.recv(65536).decode("latin-1")
     assert head.startswith("HTTP/1.1 400"), head[:200]
     assert origin.count(p) == 1
+
+
+def test_collapsed_viewers_share_the_leaders_timeout(edge, origin):
+    # The origin answers after 4 s; the origin read timeout is 1 s. Thirty viewers of one cold
+    # key: one origin request, and every viewer gets the 504 within the timeout budget, not
+    # one after another.
+    did = new_id()
+    host = deploy(edge.dists, edge.edge_port, did, distribution(
+        [custom_origin("o", origin.port, read_timeout=1)], behavior("o")))
+    p = path()
+    origin.routes[p] = Route(b"late", delay=4)
+    t0 = time.time()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=30) as ex:
+        results = list(ex.map(lambda _: get(edge, host, p, timeout=30), range(30)))
+    took = time.time() - t0
+    assert [r.status for r in results] == [504] * 30
+    assert all(r.x_cache == "Error from cloudfront" for r in results)
+    assert origin.count(p) == 1
+    assert took < 3.5, took

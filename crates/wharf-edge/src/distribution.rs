@@ -406,4 +406,8 @@ impl Origin for ConfiguredOrigin {
         }
         self.inner.fetch(req)
     }
+
+    fn timeout_budget(&self) -> std::time::Duration {
+        self.inner.timeout_budget()
+    }
 }

@@ -53,7 +53,10 @@ pub type SpanFetcher = Arc<
 #[derive(Clone)]
 pub enum Outcome {
     Stored(Arc<Entry>),
+    /// A response came that was not stored: each follower asks the origin itself.
     NotStored,
+    /// No response came: the followers share the failure instead of trying again each.
+    Failed(crate::origin::OriginError),
 }
 
 pub enum Collapse {

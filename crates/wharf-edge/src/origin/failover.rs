@@ -36,4 +36,8 @@ impl Origin for OriginGroup {
             secondary.fetch(again).await
         })
     }
+
+    fn timeout_budget(&self) -> std::time::Duration {
+        self.primary.timeout_budget() + self.secondary.timeout_budget()
+    }
 }

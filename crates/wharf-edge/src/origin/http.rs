@@ -50,6 +50,7 @@ pub struct HttpOrigin {
     http_authority: String,
     https_authority: String,
     attempts: u32,
+    connect_timeout: Duration,
     read_timeout: Duration,
     signer: Option<S3Signer>,
 }
@@ -127,6 +128,7 @@ impl HttpOrigin {
                 .connection_attempts
                 .unwrap_or(DEFAULT_CONNECTION_ATTEMPTS)
                 .clamp(1, 3),
+            connect_timeout: Duration::from_secs(timeout),
             read_timeout: read_secs(read, DEFAULT_READ_TIMEOUT),
             signer,
         })
@@ -138,6 +140,12 @@ fn read_secs(v: Option<u32>, default: u64) -> Duration {
 }
 
 impl Origin for HttpOrigin {
+    /// Only failed connections are tried again, each within the connection timeout; the last
+    /// attempt may take the whole read timeout.
+    fn timeout_budget(&self) -> Duration {
+        self.connect_timeout * (self.attempts - 1) + self.read_timeout.max(self.connect_timeout)
+    }
+
     fn fetch(
         &self,
         mut req: OriginRequest,

@@ -72,7 +72,7 @@ impl FailoverReason {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[error("origin {reason}: {message}", reason = .reason.as_str())]
 pub struct OriginError {
     pub reason: FailoverReason,
@@ -91,6 +91,12 @@ impl OriginError {
 /// An origin server.
 pub trait Origin: Send + Sync {
     fn fetch(&self, req: OriginRequest) -> BoxFuture<'static, Result<OriginResponse, OriginError>>;
+
+    /// The longest a fetch may take, all its attempts included, before its response head
+    /// arrives or it fails: how long a collapsed viewer may wait for another's fetch.
+    fn timeout_budget(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(http::DEFAULT_READ_TIMEOUT)
+    }
 }
 
 /// Builds the [`Origin`] for each origin of a distribution.

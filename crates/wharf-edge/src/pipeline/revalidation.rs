@@ -42,8 +42,17 @@ impl Edge {
         let may_serve_stale = !f.must_revalidate && stale_for < f.stale_if_error;
         let guard = match self.cache.collapse(&collapse_key(primary)) {
             Collapse::Leader(guard) => guard,
-            Collapse::Follower(mut rx) => {
-                let _ = rx.wait_for(Option::is_some).await;
+            Collapse::Follower(rx) => {
+                if let Outcome::Failed(e) = self.leaders_outcome(ctx, rx).await {
+                    // The leader's failure is everyone's: stale-if-error, or the error.
+                    if may_serve_stale {
+                        let head = entry.head();
+                        return self
+                            .answer_hit(ctx, primary, &entry, head, CacheStatus::Hit)
+                            .await;
+                    }
+                    return self.origin_failed(ctx, &e);
+                }
                 let found = self
                     .cache
                     .lookup(primary, &|name: &str| ctx.vary_value(name));
@@ -96,7 +105,7 @@ impl Edge {
                 r
             }
             Err(e) => {
-                drop(guard);
+                guard.finish(Outcome::Failed(e.clone()));
                 // RFC 5861 stale-if-error; CloudFront also serves what it has when the origin
                 // cannot be reached.
                 if may_serve_stale {

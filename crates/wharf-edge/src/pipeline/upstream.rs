@@ -36,27 +36,26 @@ impl Edge {
         let guard = if collapse {
             match self.cache.collapse(primary) {
                 Collapse::Leader(g) => Some(g),
-                Collapse::Follower(mut rx) => {
-                    let outcome = rx
-                        .wait_for(Option::is_some)
-                        .await
-                        .ok()
-                        .and_then(|o| o.clone());
-                    if let Some(Outcome::Stored(_)) = outcome {
-                        let found = self
-                            .cache
-                            .lookup(primary, &|name: &str| ctx.vary_value(name));
-                        if let Some(entry) = found {
-                            let head = entry.head();
-                            return Box::pin(self.answer_hit(
-                                ctx,
-                                primary,
-                                &entry,
-                                head,
-                                CacheStatus::Hit,
-                            ))
-                            .await;
+                Collapse::Follower(rx) => {
+                    match self.leaders_outcome(ctx, rx).await {
+                        Outcome::Stored(_) => {
+                            let found = self
+                                .cache
+                                .lookup(primary, &|name: &str| ctx.vary_value(name));
+                            if let Some(entry) = found {
+                                let head = entry.head();
+                                return Box::pin(self.answer_hit(
+                                    ctx,
+                                    primary,
+                                    &entry,
+                                    head,
+                                    CacheStatus::Hit,
+                                ))
+                                .await;
+                            }
                         }
+                        Outcome::Failed(e) => return self.origin_failed(ctx, &e),
+                        Outcome::NotStored => {}
                     }
                     return Box::pin(self.miss(ctx, primary, false)).await;
                 }
@@ -89,7 +88,12 @@ impl Edge {
         let request_time = now();
         let mut resp = match self.fetch(ctx, req).await {
             Ok(r) => r,
-            Err(e) => return self.origin_failed(ctx, &e),
+            Err(e) => {
+                if let Some(g) = guard {
+                    g.finish(Outcome::Failed(e.clone()));
+                }
+                return self.origin_failed(ctx, &e);
+            }
         };
         let mut fragment = None;
         if let Some(asked) = suffix
@@ -205,6 +209,27 @@ impl Edge {
             return r;
         }
         self.relay(ctx, resp)
+    }
+
+    /// What the leader of a collapsed fetch decided, waiting no longer than the origin's own
+    /// timeouts allow a fetch to take (a leader that never decides has failed by then).
+    pub(super) async fn leaders_outcome(
+        &self,
+        ctx: &RequestCtx,
+        mut rx: tokio::sync::watch::Receiver<Option<Outcome>>,
+    ) -> Outcome {
+        let budget = ctx.behavior().target.timeout_budget();
+        match tokio::time::timeout(budget, rx.wait_for(Option::is_some)).await {
+            Ok(Ok(outcome)) => outcome.clone().unwrap_or(Outcome::NotStored),
+            // The leader went away without deciding (its viewer left): fetch alone.
+            Ok(Err(_)) => Outcome::NotStored,
+            Err(_) => Outcome::Failed(OriginError::new(
+                FailoverReason::Timeout,
+                format!(
+                    "no answer from the origin in {budget:?} (waiting for another viewer's request)"
+                ),
+            )),
+        }
     }
 
     /// Sends a request to the behavior's origin, recording the exchange in the context.
