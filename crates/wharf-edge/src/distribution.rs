@@ -96,6 +96,9 @@ pub struct Behavior {
     /// (AWS accounts' key pairs, which Wharf does not have) gives none, so such a behavior
     /// refuses every request rather than serve private content to anyone.
     pub trusted_keys: Option<Arc<TrustedKeys>>,
+    /// The `CloudFront-*` headers the edge makes for this behavior's requests: those its
+    /// cache policy keys on and its origin request policy forwards.
+    pub cloudfront_headers: Vec<http::HeaderName>,
 }
 
 impl Behavior {
@@ -123,8 +126,12 @@ impl Behavior {
     }
 
     /// Whether the viewer's header `name` (lower case) reaches the origin: the cache policy
-    /// keys on it or the origin request policy forwards it.
+    /// keys on it or the origin request policy forwards it. A `CloudFront-*` header does when
+    /// the edge made it.
     pub fn forwards_header(&self, name: &str) -> bool {
+        if crate::viewer_headers::is_cloudfront(name) {
+            return self.cloudfront_headers.iter().any(|h| h == name);
+        }
         self.cache_policy.headers.includes(name)
             || self
                 .origin_request_policy
@@ -330,7 +337,21 @@ impl Distribution {
             Some(c) => methods(&c.items)?,
             None => vec![Method::GET, Method::HEAD],
         };
+        let mut cloudfront_headers = match &cache_policy.headers {
+            crate::policy::Selection::Whitelist(names) => crate::policy::cloudfront_names(names),
+            _ => Vec::new(),
+        };
+        if let Some(o) = &origin_request_policy {
+            cloudfront_headers.extend(o.cloudfront_headers.iter().cloned());
+        }
+        cloudfront_headers.sort();
+        cloudfront_headers.dedup();
+        let cloudfront_headers = cloudfront_headers
+            .iter()
+            .filter_map(|n| http::HeaderName::from_bytes(n.as_bytes()).ok())
+            .collect();
         Ok(Behavior {
+            cloudfront_headers,
             pattern,
             target: origins
                 .get(&b.target_origin_id)

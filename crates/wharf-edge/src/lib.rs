@@ -27,5 +27,6 @@ pub mod response_headers;
 pub mod signed_request;
 pub mod viewer;
 pub mod viewer_certificate;
+pub mod viewer_headers;
 
 pub use pipeline::{Edge, EdgeConfig, ViewerHttps};

@@ -139,16 +139,34 @@ pub struct OriginRequestPolicy {
     pub query_strings: Selection,
     pub headers: Selection,
     pub cookies: Selection,
+    /// The `CloudFront-*` headers it names (lower case): the edge makes them. (`allViewer`
+    /// forwards the viewer's headers, never these.)
+    pub cloudfront_headers: Vec<String>,
 }
 
 impl OriginRequestPolicy {
     pub fn from_config(c: &OriginRequestPolicyConfig) -> Self {
+        let h = &c.headers_config;
+        let cloudfront_headers = match h.header_behavior.as_str() {
+            "whitelist" | "allViewerAndWhitelistCloudFront" => cloudfront_names(&h.headers.items),
+            _ => Vec::new(),
+        };
         Self {
             query_strings: queries(&c.query_strings_config),
-            headers: headers(&c.headers_config),
+            headers: headers(h),
             cookies: cookies(&c.cookies_config),
+            cloudfront_headers,
         }
     }
+}
+
+/// The `CloudFront-*` names among `names`, in lower case.
+pub fn cloudfront_names(names: &[String]) -> Vec<String> {
+    names
+        .iter()
+        .map(|n| n.to_ascii_lowercase())
+        .filter(|n| crate::viewer_headers::is_cloudfront(n))
+        .collect()
 }
 
 fn queries(c: &QueryStringsConfig) -> Selection {

@@ -42,6 +42,49 @@ impl GeoDatabase {
     }
 }
 
+/// Where the geo database places an address (for the `CloudFront-Viewer-*` headers).
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Place {
+    pub country: Option<String>,
+    pub country_name: Option<String>,
+    /// The first subdivision's ISO 3166-2 code, without the country (`WA`, `ENG`).
+    pub region: Option<String>,
+    pub region_name: Option<String>,
+    pub city: Option<String>,
+    pub postal_code: Option<String>,
+    pub time_zone: Option<String>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub metro_code: Option<u16>,
+}
+
+impl GeoDatabase {
+    /// What the database knows of where `ip` is (a Country database knows the country only).
+    pub fn place(&self, ip: IpAddr) -> Option<Place> {
+        let found = self.reader.lookup(ip).ok()?;
+        let r: maxminddb::geoip2::City<'_> = found.decode().ok()??;
+        let country = if r.country.iso_code.is_some() {
+            &r.country
+        } else {
+            &r.registered_country
+        };
+        let owned = |s: Option<&str>| s.map(str::to_owned);
+        let region = r.subdivisions.first();
+        Some(Place {
+            country: owned(country.iso_code),
+            country_name: owned(country.names.english),
+            region: owned(region.and_then(|s| s.iso_code)),
+            region_name: owned(region.and_then(|s| s.names.english)),
+            city: owned(r.city.names.english),
+            postal_code: owned(r.postal.code),
+            time_zone: owned(r.location.time_zone),
+            latitude: r.location.latitude,
+            longitude: r.location.longitude,
+            metro_code: r.location.metro_code,
+        })
+    }
+}
+
 /// How the edge tells who a viewer is.
 #[derive(Debug, Default)]
 pub struct ViewerLocator {
@@ -150,5 +193,24 @@ mod tests {
         assert_eq!(db.country(ip("89.160.20.112")).as_deref(), Some("SE"));
         assert_eq!(db.country(ip("2001:218::1")).as_deref(), Some("JP"));
         assert_eq!(db.country(ip("127.0.0.1")), None);
+        // A Country database places an address in its country only.
+        let p = db.place(ip("81.2.69.142")).unwrap();
+        assert_eq!(p.country.as_deref(), Some("GB"));
+        assert_eq!((p.city, p.time_zone), (None, None));
+    }
+
+    #[test]
+    fn places_from_maxmind_city_test_database() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/data/geo/GeoIP2-City-Test.mmdb");
+        let db = GeoDatabase::open(&path).unwrap();
+        let p = db.place("216.160.83.56".parse().unwrap()).unwrap();
+        assert_eq!(p.country.as_deref(), Some("US"));
+        assert_eq!(p.country_name.as_deref(), Some("United States"));
+        assert_eq!(p.region.as_deref(), Some("WA"));
+        assert_eq!(p.city.as_deref(), Some("Milton"));
+        assert_eq!(p.time_zone.as_deref(), Some("America/Los_Angeles"));
+        assert_eq!(p.metro_code, Some(819));
+        assert!(db.place("127.0.0.1".parse().unwrap()).is_none());
     }
 }

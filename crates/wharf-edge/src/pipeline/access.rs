@@ -10,6 +10,7 @@ use crate::distribution::ViewerProtocolPolicy;
 use crate::headers::CacheStatus;
 use crate::respond;
 use crate::signed_request::{self, SignedRequest};
+use crate::viewer_headers;
 
 impl Edge {
     /// `Err` is the answer to a refused request; a signed URL's own parameters leave the query.
@@ -74,6 +75,14 @@ impl Edge {
                 "This distribution is not configured to allow the HTTP request method that was used for this request. The distribution supports only cachable requests.",
             ));
         }
+        let viewer = viewer_headers::Viewer {
+            https: ctx.https,
+            version: ctx.version,
+            peer: ctx.client,
+            address: viewer_ip,
+            geo: self.viewers.geo.as_ref(),
+        };
+        viewer_headers::apply(&mut ctx.headers, &b.cloudfront_headers, &viewer);
         Ok(())
     }
 }

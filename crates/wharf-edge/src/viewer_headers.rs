@@ -1,0 +1,264 @@
+//! CloudFront's own request headers (`CloudFront-Viewer-*`, `CloudFront-Forwarded-Proto`,
+//! `CloudFront-Is-*-Viewer`): made by the edge from the connection, the geo database and the
+//! `User-Agent`, and added to a request exactly when the behavior's cache policy or origin
+//! request policy names them. A viewer's own copy of any `CloudFront-*` header is always
+//! removed first: an origin can trust what it reads there.
+
+use std::fmt::Write as _;
+use std::net::{IpAddr, SocketAddr};
+
+use http::Version;
+use http::header::{HeaderMap, HeaderName, HeaderValue, USER_AGENT};
+
+use crate::viewer::{GeoDatabase, Place};
+
+/// Every header the edge makes (lower case). CloudFront's `-ASN`, `-TLS` and the TLS
+/// fingerprints need data Wharf does not have yet; they are never sent, and a viewer's copy
+/// is removed all the same.
+pub const MADE: &[&str] = &[
+    "cloudfront-forwarded-proto",
+    "cloudfront-viewer-address",
+    "cloudfront-viewer-http-version",
+    "cloudfront-viewer-country",
+    "cloudfront-viewer-country-name",
+    "cloudfront-viewer-country-region",
+    "cloudfront-viewer-country-region-name",
+    "cloudfront-viewer-city",
+    "cloudfront-viewer-postal-code",
+    "cloudfront-viewer-time-zone",
+    "cloudfront-viewer-latitude",
+    "cloudfront-viewer-longitude",
+    "cloudfront-viewer-metro-code",
+    "cloudfront-viewer-header-count",
+    "cloudfront-viewer-header-order",
+    "cloudfront-is-mobile-viewer",
+    "cloudfront-is-tablet-viewer",
+    "cloudfront-is-desktop-viewer",
+    "cloudfront-is-smarttv-viewer",
+    "cloudfront-is-android-viewer",
+    "cloudfront-is-ios-viewer",
+];
+
+/// Whether `name` (lower case) is one of CloudFront's own request headers.
+pub fn is_cloudfront(name: &str) -> bool {
+    name.starts_with("cloudfront-")
+}
+
+/// What the edge knows of the viewer.
+pub struct Viewer<'a> {
+    pub https: bool,
+    pub version: Version,
+    /// The connection's peer.
+    pub peer: Option<SocketAddr>,
+    /// The viewer's address (behind trusted proxies, the one they name).
+    pub address: Option<IpAddr>,
+    pub geo: Option<&'a GeoDatabase>,
+}
+
+/// Removes the viewer's `CloudFront-*` headers from `h`, then adds the `wanted` ones (lower
+/// case) that can be made for this viewer.
+pub fn apply(h: &mut HeaderMap, wanted: &[HeaderName], v: &Viewer<'_>) {
+    if h.keys().any(|n| is_cloudfront(n.as_str())) {
+        let theirs: Vec<HeaderName> = h
+            .keys()
+            .filter(|n| is_cloudfront(n.as_str()))
+            .cloned()
+            .collect();
+        for n in theirs {
+            h.remove(n);
+        }
+    }
+    if wanted.is_empty() {
+        return;
+    }
+    let header_order = h
+        .keys()
+        .map(HeaderName::as_str)
+        .collect::<Vec<_>>()
+        .join(":");
+    let header_count = h.keys_len();
+    let ua = h
+        .get(USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let device = Device::of(&ua);
+    let wants_place = wanted.iter().any(|n| {
+        let n = n.as_str();
+        n.starts_with("cloudfront-viewer-")
+            && !matches!(
+                n,
+                "cloudfront-viewer-address"
+                    | "cloudfront-viewer-http-version"
+                    | "cloudfront-viewer-header-count"
+                    | "cloudfront-viewer-header-order"
+            )
+    });
+    let place = match (wants_place, v.geo, v.address) {
+        (true, Some(db), Some(ip)) => db.place(ip),
+        _ => None,
+    };
+    for name in wanted {
+        let value = match name.as_str() {
+            "cloudfront-forwarded-proto" => Some(if v.https { "https" } else { "http" }.into()),
+            "cloudfront-viewer-address" => v.peer.map(|p| format!("{}:{}", p.ip(), p.port())),
+            "cloudfront-viewer-http-version" => Some(
+                match v.version {
+                    Version::HTTP_10 => "1.0",
+                    Version::HTTP_2 => "2.0",
+                    Version::HTTP_3 => "3.0",
+                    _ => "1.1",
+                }
+                .into(),
+            ),
+            "cloudfront-viewer-header-count" => Some(header_count.to_string()),
+            "cloudfront-viewer-header-order" => Some(header_order.clone()),
+            "cloudfront-is-mobile-viewer" => Some(device.mobile.to_string()),
+            "cloudfront-is-tablet-viewer" => Some(device.tablet.to_string()),
+            "cloudfront-is-smarttv-viewer" => Some(device.smart_tv.to_string()),
+            "cloudfront-is-desktop-viewer" => Some(device.desktop().to_string()),
+            "cloudfront-is-android-viewer" => Some(device.android.to_string()),
+            "cloudfront-is-ios-viewer" => Some(device.ios.to_string()),
+            geo => place.as_ref().and_then(|p| p.field(geo)),
+        };
+        if let Some(v) = value.and_then(|s| HeaderValue::from_str(&percent_encode(&s)).ok()) {
+            h.insert(name.clone(), v);
+        }
+    }
+}
+
+impl Place {
+    fn field(&self, name: &str) -> Option<String> {
+        match name {
+            "cloudfront-viewer-country" => self.country.clone(),
+            "cloudfront-viewer-country-name" => self.country_name.clone(),
+            "cloudfront-viewer-country-region" => self.region.clone(),
+            "cloudfront-viewer-country-region-name" => self.region_name.clone(),
+            "cloudfront-viewer-city" => self.city.clone(),
+            "cloudfront-viewer-postal-code" => self.postal_code.clone(),
+            "cloudfront-viewer-time-zone" => self.time_zone.clone(),
+            "cloudfront-viewer-latitude" => self.latitude.map(|l| format!("{l:.5}")),
+            "cloudfront-viewer-longitude" => self.longitude.map(|l| format!("{l:.5}")),
+            "cloudfront-viewer-metro-code" => self.metro_code.map(|m| m.to_string()),
+            _ => None,
+        }
+    }
+}
+
+/// Names of places may hold any character; a header value holds visible ASCII.
+fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_graphic() || b == b' ' {
+            out.push(b as char);
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
+/// The kind of device a `User-Agent` names, as CloudFront tells them apart.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Device {
+    mobile: bool,
+    tablet: bool,
+    smart_tv: bool,
+    android: bool,
+    ios: bool,
+}
+
+impl Device {
+    fn of(ua: &str) -> Self {
+        let has = |s: &str| ua.contains(s);
+        let ios = has("iPhone") || has("iPad") || has("iPod");
+        let android = has("Android");
+        let smart_tv = [
+            "SmartTV", "SMART-TV", "GoogleTV", "AppleTV", "HbbTV", "Web0S", "BRAVIA",
+        ]
+        .iter()
+        .any(|s| has(s));
+        let tablet = !smart_tv && (has("iPad") || has("Tablet") || (android && !has("Mobile")));
+        let mobile = !smart_tv
+            && !tablet
+            && (has("Mobile") || has("iPhone") || has("iPod") || has("Windows Phone"));
+        Self {
+            mobile,
+            tablet,
+            smart_tv,
+            android,
+            ios,
+        }
+    }
+
+    fn desktop(&self) -> bool {
+        !(self.mobile || self.tablet || self.smart_tv)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wanted(names: &[&'static str]) -> Vec<HeaderName> {
+        names.iter().map(|n| HeaderName::from_static(n)).collect()
+    }
+
+    #[test]
+    fn a_viewers_own_cloudfront_headers_never_pass() {
+        let mut h = HeaderMap::new();
+        h.insert("cloudfront-viewer-country", HeaderValue::from_static("XX"));
+        h.insert(
+            "cloudfront-is-desktop-viewer",
+            HeaderValue::from_static("x"),
+        );
+        h.insert("accept", HeaderValue::from_static("*/*"));
+        let v = Viewer {
+            https: true,
+            version: Version::HTTP_2,
+            peer: Some("192.0.2.1:4242".parse().unwrap()),
+            address: None,
+            geo: None,
+        };
+        apply(&mut h, &[], &v);
+        assert_eq!(h.len(), 1);
+        apply(
+            &mut h,
+            &wanted(&[
+                "cloudfront-viewer-country",
+                "cloudfront-forwarded-proto",
+                "cloudfront-viewer-address",
+                "cloudfront-viewer-http-version",
+                "cloudfront-is-desktop-viewer",
+            ]),
+            &v,
+        );
+        // No database: no country, rather than the viewer's.
+        assert!(h.get("cloudfront-viewer-country").is_none());
+        assert_eq!(h["cloudfront-forwarded-proto"], "https");
+        assert_eq!(h["cloudfront-viewer-address"], "192.0.2.1:4242");
+        assert_eq!(h["cloudfront-viewer-http-version"], "2.0");
+        assert_eq!(h["cloudfront-is-desktop-viewer"], "true");
+    }
+
+    #[test]
+    fn devices() {
+        let iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148";
+        let d = Device::of(iphone);
+        assert!(d.mobile && d.ios && !d.tablet && !d.desktop());
+        let tab =
+            Device::of("Mozilla/5.0 (Linux; Android 13; SM-X700) AppleWebKit/537.36 Safari/537.36");
+        assert!(tab.tablet && tab.android && !tab.mobile);
+        let phone = Device::of("Mozilla/5.0 (Linux; Android 13; Pixel 7) Mobile Safari/537.36");
+        assert!(phone.mobile && phone.android);
+        let tv = Device::of("Mozilla/5.0 (SMART-TV; Linux; Tizen 6.0) SamsungBrowser/4.0");
+        assert!(tv.smart_tv && !tv.desktop());
+        assert!(Device::of("curl/8.0").desktop());
+    }
+
+    #[test]
+    fn place_names_are_percent_encoded() {
+        assert_eq!(percent_encode("São Paulo"), "S%C3%A3o Paulo");
+        assert_eq!(percent_encode("Linköping"), "Link%C3%B6ping");
+    }
+}
