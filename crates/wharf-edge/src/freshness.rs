@@ -172,12 +172,6 @@ pub fn freshness(
     if cc.no_cache {
         return f;
     }
-    // An `Age` that is not one delta-seconds value says nothing trustworthy about how old
-    // the response is: it is treated as stale (beyond the behavior's MinTTL).
-    if age_value(headers).is_none() {
-        f.lifetime = min;
-        return f;
-    }
     let date = http_date(headers, &header::DATE).unwrap_or(response_time);
     let explicit = cc.s_maxage.or(cc.max_age).or_else(|| {
         headers.get(header::EXPIRES).map(|_| {
@@ -205,7 +199,7 @@ pub fn freshness(
 /// The current age of a stored response, in seconds (RFC 9111 §4.2.3).
 pub fn current_age(headers: &HeaderMap, request_time: i64, response_time: i64, now: i64) -> u64 {
     let date = http_date(headers, &header::DATE).unwrap_or(response_time);
-    let age_value = age_value(headers).map_or(0, |a| i64::try_from(a).unwrap_or(i64::MAX));
+    let age_value = i64::try_from(age_value(headers)).unwrap_or(i64::MAX);
     let apparent_age = (response_time - date).max(0);
     let response_delay = (response_time - request_time).max(0);
     let corrected_age_value = age_value.saturating_add(response_delay);
@@ -214,22 +208,29 @@ pub fn current_age(headers: &HeaderMap, request_time: i64, response_time: i64, n
     u64::try_from(corrected_initial_age.saturating_add(resident_time)).unwrap_or(0)
 }
 
-/// The received `Age` in seconds (0 when absent), or `None` when it is not exactly one field
-/// line holding one delta-seconds value (RFC 9111 §5.1, §1.2.2): a list, a sign, a fraction
-/// or a parameter makes it invalid. A value too large to hold counts as 2^31 (§1.2.2).
-pub fn age_value(headers: &HeaderMap) -> Option<u64> {
-    let mut lines = headers.get_all(header::AGE).iter();
-    let Some(v) = lines.next() else {
-        return Some(0);
+/// The received `Age` in seconds, read as the current http-tests/cache-tests suite reads it
+/// (RFC 9111 §5.1 leaves errors open): the first value of the first field line counts, with
+/// any parameter after it dropped (`7200;foo=1` is 7200); a value that is not a non-negative
+/// integer (a word, a sign, a fraction) is ignored, as if the response had no `Age` (0). A
+/// value too large to hold counts as 2^31 (§1.2.2).
+pub fn age_value(headers: &HeaderMap) -> u64 {
+    let Some(line) = headers.get(header::AGE) else {
+        return 0;
     };
-    if lines.next().is_some() {
-        return None;
+    let first = line
+        .as_bytes()
+        .split(|&b| b == b',')
+        .next()
+        .unwrap_or_default();
+    let value = first.split(|&b| b == b';').next().unwrap_or_default();
+    let value = value.trim_ascii();
+    if value.is_empty() || !value.iter().all(u8::is_ascii_digit) {
+        return 0;
     }
-    let v = v.to_str().ok()?.trim_matches([' ', '\t']);
-    if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    Some(v.parse().unwrap_or(1 << 31))
+    std::str::from_utf8(value)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1 << 31)
 }
 
 /// The header names a response's `Vary` lists, lower-cased.

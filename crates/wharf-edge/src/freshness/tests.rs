@@ -106,28 +106,35 @@ fn age_follows_rfc_9111_4_2_3() {
 }
 
 #[test]
-fn an_invalid_age_makes_the_response_stale() {
-    let p = policy(0, 0, 31_536_000);
-    let fresh = |pairs: &[(&str, &str)]| {
-        let mut all = vec![("cache-control", "max-age=3600")];
-        all.extend_from_slice(pairs);
-        freshness(StatusCode::OK, &headers(&all), &p, None, NOW).lifetime
+fn age_is_read_as_the_current_cache_tests_suite_reads_it() {
+    let age = |lines: &[&str]| {
+        let pairs: Vec<(&str, &str)> = lines.iter().map(|l| ("age", *l)).collect();
+        age_value(&headers(&pairs))
     };
-    assert_eq!(fresh(&[("age", "10")]), 3600);
-    assert_eq!(fresh(&[("age", " 10 ")]), 3600);
-    for bad in ["abc", "-7200", "7200.0", "7200,0", "0, 0", "7200;foo=1", ""] {
-        assert_eq!(fresh(&[("age", bad)]), 0, "Age: {bad:?}");
+    assert_eq!(age(&[]), 0);
+    assert_eq!(age(&["10"]), 10);
+    assert_eq!(age(&[" 10 "]), 10);
+    // Not a non-negative integer: ignored, as if absent.
+    for bad in ["abc", "-7200", "7200.0", ""] {
+        assert_eq!(age(&[bad]), 0, "Age: {bad:?}");
     }
-    assert_eq!(fresh(&[("age", "0"), ("age", "0")]), 0, "two Age lines");
-    // Beyond MinTTL only: CloudFront still keeps the object that long.
-    let min = policy(60, 86_400, 31_536_000);
-    let h = headers(&[("cache-control", "max-age=3600"), ("age", "x")]);
-    assert_eq!(freshness(StatusCode::OK, &h, &min, None, NOW).lifetime, 60);
-    // Too large to hold: 2^31 (RFC 9111 §1.2.2).
-    assert_eq!(
-        age_value(&headers(&[("age", "99999999999999999999999")])),
-        Some(1 << 31)
-    );
+    // A list, or several lines: the first value counts.
+    assert_eq!(age(&["7200, 0"]), 7200);
+    assert_eq!(age(&["7200,0"]), 7200);
+    assert_eq!(age(&["0, 7200"]), 0);
+    assert_eq!(age(&["0, 0"]), 0);
+    assert_eq!(age(&["7200", "0"]), 7200);
+    assert_eq!(age(&["0", "7200"]), 0);
+    // A parameter after the number is dropped.
+    assert_eq!(age(&["7200;foo=bar"]), 7200);
+    // Too large to hold: 2^31 (RFC 9111 §1.2.2); 2^31 - 1 is old too.
+    assert_eq!(age(&["99999999999999999999999"]), 1 << 31);
+    assert_eq!(age(&["2147483647"]), 2_147_483_647);
+    // The lifetime does not depend on Age; the age does.
+    let p = policy(0, 0, 31_536_000);
+    let h = headers(&[("cache-control", "max-age=3600"), ("age", "abc")]);
+    assert_eq!(freshness(StatusCode::OK, &h, &p, None, NOW).lifetime, 3600);
+    assert_eq!(current_age(&h, NOW, NOW, NOW), 0);
 }
 
 #[test]
