@@ -63,23 +63,20 @@ pub struct RequestBody<B> {
     limits: BodyDeadlines,
     started: Instant,
     received: u64,
-    /// Fires at the earlier of the idle deadline and the rate deadline.
-    timer: Pin<Box<Sleep>>,
+    /// Fires at the earlier of the idle deadline and the rate deadline. Made the first time
+    /// the body has to wait: a request without a body (most of them) never needs one.
+    timer: Option<Pin<Box<Sleep>>>,
 }
 
 impl<B> RequestBody<B> {
     pub fn new(inner: B, limits: BodyDeadlines) -> Self {
-        let started = Instant::now();
-        let mut body = Self {
+        Self {
             inner,
             limits,
-            started,
+            started: Instant::now(),
             received: 0,
-            timer: Box::pin(tokio::time::sleep_until(started)),
-        };
-        let next = body.next_deadline(started);
-        body.timer.as_mut().reset(next);
-        body
+            timer: None,
+        }
     }
 
     /// When the rate rule fails if nothing more arrives: the grace period plus the time the
@@ -127,18 +124,30 @@ where
                 {
                     this.received += data.len() as u64;
                 }
-                let now = Instant::now();
-                let next = this.next_deadline(now);
-                this.timer.as_mut().reset(next);
+                if this.timer.is_some() {
+                    let next = this.next_deadline(Instant::now());
+                    if let Some(timer) = this.timer.as_mut() {
+                        timer.as_mut().reset(next);
+                    }
+                }
                 Poll::Ready(frame.map(|f| f.map_err(|e| BodyError::Inner(e.into()))))
             }
-            Poll::Pending => match this.timer.as_mut().poll(cx) {
-                Poll::Ready(()) => {
-                    let err = this.timed_out(Instant::now());
-                    Poll::Ready(Some(Err(err.into())))
+            Poll::Pending => {
+                if this.timer.is_none() {
+                    let next = this.next_deadline(Instant::now());
+                    this.timer = Some(Box::pin(tokio::time::sleep_until(next)));
                 }
-                Poll::Pending => Poll::Pending,
-            },
+                let Some(timer) = this.timer.as_mut() else {
+                    return Poll::Pending;
+                };
+                match timer.as_mut().poll(cx) {
+                    Poll::Ready(()) => {
+                        let err = this.timed_out(Instant::now());
+                        Poll::Ready(Some(Err(err.into())))
+                    }
+                    Poll::Pending => Poll::Pending,
+                }
+            }
         }
     }
 

@@ -364,6 +364,12 @@ async fn serve<H, F, B, E>(
     let builder = if http2 { h2 } else { h1 };
     let served = builder.serve_connection(TokioIo::new(io), svc);
     tokio::pin!(served);
+    // Made once and kept registered: re-made in the loop, each wake-up of the connection
+    // (every read and write readiness) would register and unregister them again.
+    let evicted = state.evict.notified();
+    tokio::pin!(evicted);
+    let stopped = stop.changed();
+    tokio::pin!(stopped);
     let mut idle_check = tokio::time::interval(Duration::from_secs(1));
     idle_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut closing: Option<tokio::time::Instant> = None;
@@ -375,11 +381,11 @@ async fn serve<H, F, B, E>(
                 }
                 break;
             }
-            () = state.evict.notified(), if closing.is_none() => {
+            () = &mut evicted, if closing.is_none() => {
                 served.as_mut().graceful_shutdown();
                 closing = Some(tokio::time::Instant::now() + EVICTION_GRACE);
             }
-            _ = stop.changed(), if closing.is_none() => {
+            _ = &mut stopped, if closing.is_none() => {
                 served.as_mut().graceful_shutdown();
                 closing = Some(tokio::time::Instant::now() + Duration::from_secs(3600));
             }
