@@ -10,7 +10,7 @@ use super::{Edge, now};
 use crate::cache::SpanError;
 use crate::cache::SpanFetcher;
 use crate::cache::entry::{Entry, Head};
-use crate::freshness::{self, freshness};
+use crate::freshness;
 use crate::headers::CacheStatus;
 use crate::respond::{self, EdgeBody};
 
@@ -22,13 +22,7 @@ impl Edge {
             .lookup(&primary, &|name: &str| ctx.vary_value(name));
         if let Some(entry) = found {
             let head = entry.head();
-            let f = freshness(
-                head.status,
-                &head.headers,
-                &ctx.behavior().cache_policy,
-                entry.error_ttl,
-                head.response_time,
-            );
+            let f = ctx.freshness_of(&entry, &head);
             let age = head.age(now());
             if age < f.lifetime {
                 return self

@@ -108,6 +108,21 @@ impl RequestCtx {
         cache_key::field_value(&self.headers, name)
     }
 
+    /// How long `entry` (whose head is `head`) stays fresh under this request's behavior.
+    pub fn freshness_of(
+        &self,
+        entry: &crate::cache::entry::Entry,
+        head: &crate::cache::entry::Head,
+    ) -> crate::freshness::Freshness {
+        crate::freshness::freshness(
+            head.status,
+            &head.headers,
+            &self.behavior().cache_policy,
+            entry.error_ttl,
+            head.response_time,
+        )
+    }
+
     /// The same request as a GET (a background revalidation, a POST response kept for GETs),
     /// with an outcome of its own.
     pub fn as_get(&self) -> Self {

@@ -13,7 +13,7 @@ use super::context::RequestCtx;
 use super::now;
 use crate::cache::entry::Entry;
 use crate::cache::{Collapse, Outcome};
-use crate::freshness::{self, freshness};
+use crate::freshness;
 use crate::headers::{self, CacheStatus};
 use crate::origin::{OriginError, OriginResponse};
 use crate::respond::EdgeBody;
@@ -58,14 +58,7 @@ impl Edge {
                     .lookup(primary, &|name: &str| ctx.vary_value(name));
                 if let Some(e) = found {
                     let head = e.head();
-                    let fr = freshness(
-                        head.status,
-                        &head.headers,
-                        &ctx.behavior().cache_policy,
-                        e.error_ttl,
-                        head.response_time,
-                    );
-                    if head.age(now()) < fr.lifetime {
+                    if head.age(now()) < ctx.freshness_of(&e, &head).lifetime {
                         return self
                             .answer_hit(ctx, primary, &e, head, CacheStatus::RefreshHit)
                             .await;
