@@ -12,33 +12,6 @@ use http::header::{HeaderMap, HeaderName, HeaderValue, USER_AGENT};
 
 use crate::viewer::{GeoDatabase, Place};
 
-/// Every header the edge makes (lower case). CloudFront's `-ASN`, `-TLS` and the TLS
-/// fingerprints need data Wharf does not have yet; they are never sent, and a viewer's copy
-/// is removed all the same.
-pub const MADE: &[&str] = &[
-    "cloudfront-forwarded-proto",
-    "cloudfront-viewer-address",
-    "cloudfront-viewer-http-version",
-    "cloudfront-viewer-country",
-    "cloudfront-viewer-country-name",
-    "cloudfront-viewer-country-region",
-    "cloudfront-viewer-country-region-name",
-    "cloudfront-viewer-city",
-    "cloudfront-viewer-postal-code",
-    "cloudfront-viewer-time-zone",
-    "cloudfront-viewer-latitude",
-    "cloudfront-viewer-longitude",
-    "cloudfront-viewer-metro-code",
-    "cloudfront-viewer-header-count",
-    "cloudfront-viewer-header-order",
-    "cloudfront-is-mobile-viewer",
-    "cloudfront-is-tablet-viewer",
-    "cloudfront-is-desktop-viewer",
-    "cloudfront-is-smarttv-viewer",
-    "cloudfront-is-android-viewer",
-    "cloudfront-is-ios-viewer",
-];
-
 /// Whether `name` (lower case) is one of CloudFront's own request headers.
 pub fn is_cloudfront(name: &str) -> bool {
     name.starts_with("cloudfront-")
@@ -71,34 +44,24 @@ pub fn apply(h: &mut HeaderMap, wanted: &[HeaderName], v: &Viewer<'_>) {
     if wanted.is_empty() {
         return;
     }
-    let header_order = h
-        .keys()
-        .map(HeaderName::as_str)
-        .collect::<Vec<_>>()
-        .join(":");
-    let header_count = h.keys_len();
-    let ua = h
-        .get(USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
-    let device = Device::of(&ua);
-    let wants_place = wanted.iter().any(|n| {
-        let n = n.as_str();
-        n.starts_with("cloudfront-viewer-")
-            && !matches!(
-                n,
-                "cloudfront-viewer-address"
-                    | "cloudfront-viewer-http-version"
-                    | "cloudfront-viewer-header-count"
-                    | "cloudfront-viewer-header-order"
+    // Each source is read only if a wanted header needs it.
+    let device = wanted
+        .iter()
+        .any(|n| n.as_str().starts_with("cloudfront-is-"))
+        .then(|| {
+            Device::of(
+                h.get(USER_AGENT)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or(""),
             )
-    });
-    let place = match (wants_place, v.geo, v.address) {
-        (true, Some(db), Some(ip)) => db.place(ip),
+        });
+    let place = match (v.geo, v.address) {
+        (Some(db), Some(ip)) if wanted.iter().any(|n| is_place(n.as_str())) => db.place(ip),
         _ => None,
     };
+    let mut made = Vec::with_capacity(wanted.len());
     for name in wanted {
+        let is = |f: fn(&Device) -> bool| device.as_ref().map(|d| f(d).to_string());
         let value = match name.as_str() {
             "cloudfront-forwarded-proto" => Some(if v.https { "https" } else { "http" }.into()),
             "cloudfront-viewer-address" => v.peer.map(|p| format!("{}:{}", p.ip(), p.port())),
@@ -111,20 +74,41 @@ pub fn apply(h: &mut HeaderMap, wanted: &[HeaderName], v: &Viewer<'_>) {
                 }
                 .into(),
             ),
-            "cloudfront-viewer-header-count" => Some(header_count.to_string()),
-            "cloudfront-viewer-header-order" => Some(header_order.clone()),
-            "cloudfront-is-mobile-viewer" => Some(device.mobile.to_string()),
-            "cloudfront-is-tablet-viewer" => Some(device.tablet.to_string()),
-            "cloudfront-is-smarttv-viewer" => Some(device.smart_tv.to_string()),
-            "cloudfront-is-desktop-viewer" => Some(device.desktop().to_string()),
-            "cloudfront-is-android-viewer" => Some(device.android.to_string()),
-            "cloudfront-is-ios-viewer" => Some(device.ios.to_string()),
+            "cloudfront-viewer-header-count" => Some(h.keys_len().to_string()),
+            "cloudfront-viewer-header-order" => Some(
+                h.keys()
+                    .map(HeaderName::as_str)
+                    .collect::<Vec<_>>()
+                    .join(":"),
+            ),
+            "cloudfront-is-mobile-viewer" => is(|d| d.mobile),
+            "cloudfront-is-tablet-viewer" => is(|d| d.tablet),
+            "cloudfront-is-smarttv-viewer" => is(|d| d.smart_tv),
+            "cloudfront-is-desktop-viewer" => is(Device::desktop),
+            "cloudfront-is-android-viewer" => is(|d| d.android),
+            "cloudfront-is-ios-viewer" => is(|d| d.ios),
             geo => place.as_ref().and_then(|p| p.field(geo)),
         };
         if let Some(v) = value.and_then(|s| HeaderValue::from_str(&percent_encode(&s)).ok()) {
-            h.insert(name.clone(), v);
+            made.push((name.clone(), v));
         }
     }
+    // Added once all are made, so the header count and order are the viewer's own.
+    for (name, v) in made {
+        h.insert(name, v);
+    }
+}
+
+/// Whether a header comes from where the geo database places the viewer.
+fn is_place(name: &str) -> bool {
+    name.starts_with("cloudfront-viewer-")
+        && !matches!(
+            name,
+            "cloudfront-viewer-address"
+                | "cloudfront-viewer-http-version"
+                | "cloudfront-viewer-header-count"
+                | "cloudfront-viewer-header-order"
+        )
 }
 
 impl Place {
