@@ -360,6 +360,53 @@ def test_custom_error_page(edge, origin):
     assert origin.count(p) == 1
 
 
+def test_error_caching(edge, origin):
+    """Errors are cached as CloudFront documents ("How CloudFront processes HTTP 4xx and 5xx
+    status codes", "Control how long CloudFront caches errors"): 404, 405, 414 and 500-504
+    always, 400/403/412/415 only with max-age or s-maxage, 416 never; for the error caching
+    minimum TTL (the CustomErrorResponse's, else 10 s) or the origin's lifetime if longer; the
+    cache policy's MinTTL and DefaultTTL do not apply (CachingOptimized: MinTTL 1, DefaultTTL
+    one day); no-store/no-cache/private count only for 404, 410, 414 and 501."""
+    did = new_id()
+    cfg = distribution(
+        [custom_origin("o", origin.port)], behavior("o", CACHING_OPTIMIZED),
+        errors=[{"ErrorCode": 503, "ErrorCachingMinTTL": 2}, {"ErrorCode": 502, "ErrorCachingMinTTL": 0}],
+    )
+    host = deploy(edge.dists, edge.edge_port, did, cfg)
+
+    def origin_requests(status, headers=None, fetches=2):
+        p = path()
+        origin.routes[p] = Route(b"err", status=status, headers=headers or {}, validators=False)
+        for _ in range(fetches):
+            r = get(edge, host, p)
+            assert r.status == status
+        return p, origin.count(p)
+
+    for status in (404, 405, 414, 500, 501, 504):
+        assert origin_requests(status)[1] == 1, status
+    for status in (400, 403, 412, 415):
+        assert origin_requests(status)[1] == 2, status
+        assert origin_requests(status, {"Cache-Control": "max-age=60"})[1] == 1, status
+    # 416 is never cached; nor is an error CloudFront does not cache as one, unless its
+    # origin gives it a lifetime (the policy's MinTTL is not forced on it).
+    assert origin_requests(416, {"Cache-Control": "max-age=60"})[1] == 2
+    assert origin_requests(429)[1] == 2
+    assert origin_requests(429, {"Cache-Control": "max-age=60"})[1] == 1
+    # no-store is honoured for 404 and 501 only.
+    assert origin_requests(404, {"Cache-Control": "no-store"})[1] == 2
+    assert origin_requests(501, {"Cache-Control": "private"})[1] == 2
+    assert origin_requests(500, {"Cache-Control": "no-store"})[1] == 1
+    # A CustomErrorResponse's ErrorCachingMinTTL: 0 leaves a bare 502 uncached, but the
+    # origin's own lifetime still counts.
+    assert origin_requests(502)[1] == 2
+    assert origin_requests(502, {"Cache-Control": "max-age=60"})[1] == 1
+    # 503 is cached for its ErrorCachingMinTTL of 2 s, then fetched again.
+    p, n = origin_requests(503)
+    assert n == 1
+    time.sleep(2.5)
+    assert get(edge, host, p).status == 503 and origin.count(p) == 2
+
+
 def test_unsafe_method_invalidates(edge, origin):
     did = new_id()
     methods = ("GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE")

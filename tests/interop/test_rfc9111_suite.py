@@ -4,8 +4,9 @@ own origin server and sets each test up with a PUT through the edge.
 
 The edge runs one distribution in front of the suite's origin, configured the way
 docs/edge.md recommends for origin-controlled caching: all seven methods allowed, a cache
-policy with MinTTL 0 / DefaultTTL 0 and no cookies or headers in the key, and the AllViewer
-origin request policy. Every required and optimal test must pass except the ones listed
+policy with MinTTL 0 / DefaultTTL 0 and no cookies or headers in the key, the AllViewer
+origin request policy, and an ErrorCachingMinTTL of 0 for every error code CloudFront caches
+(otherwise CloudFront, and Wharf, cache those errors for 10 s whatever the origin says). Every required and optimal test must pass except the ones listed
 below, each with the reason it cannot or should not."""
 
 import json
@@ -42,6 +43,9 @@ KNOWN_REQUIRED = {
     "age-parse-dup-0-twoline": "the current suite requires two `Age: 0` lines to be fresh",
     "age-parse-dup-old": "the current suite requires two `Age: 3600` under max-age=10000 to be fresh",
 }
+
+# The error codes whose caching CloudFront's ErrorCachingMinTTL controls.
+CLOUDFRONT_CACHED_ERRORS = (400, 403, 404, 405, 414, 500, 501, 502, 503, 504)
 
 KNOWN_OPTIMAL = {
     # The stored response's Date is 3000 s newer than If-Modified-Since, so by RFC 9110
@@ -99,7 +103,8 @@ def suite_edge(tmp_path_factory, suite_origin):
                "AllowedMethods": {"Quantity": 7, "Items": methods,
                                   "CachedMethods": {"Quantity": 2, "Items": ["GET", "HEAD"]}},
                "CachePolicyId": "origin-decides", "OriginRequestPolicyId": ALL_VIEWER}
-    cfg = distribution([custom_origin("suite", suite_origin)], default)
+    errors = [{"ErrorCode": code, "ErrorCachingMinTTL": 0} for code in CLOUDFRONT_CACHED_ERRORS]
+    cfg = distribution([custom_origin("suite", suite_origin)], default, errors=errors)
     (dists / "ERFC9111.json").write_text(json.dumps(cfg))
     conf = base / "wharf.toml"
     conf.write_text(f'[edge]\ndistributions_dir = "{dists}"\ndefault_distribution = "ERFC9111"\n'

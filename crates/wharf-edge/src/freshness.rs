@@ -9,6 +9,10 @@
 //! - `no-store`, `no-cache` and `private` are honoured when `MinTTL` is 0; with a `MinTTL` above
 //!   0 the response is cached for `MinTTL` anyway.
 //!
+//! Error responses follow CloudFront's own rules ("How CloudFront processes HTTP 4xx and 5xx
+//! status codes", "Control how long CloudFront caches errors"), not the policy's TTLs: see
+//! [`cached_error`] and the `error_ttl` arguments below.
+//!
 //! Where CloudFront's `DefaultTTL` is 0 (as in `UseOriginCacheControlHeaders`), a response with
 //! `Last-Modified` gets RFC 9111 §4.2.2's heuristic lifetime (10% of its age, at most a day)
 //! instead of none; responses with neither a lifetime nor a validator are never reused.
@@ -74,6 +78,30 @@ fn cloudfront_default_cacheable(status: StatusCode) -> bool {
     matches!(status.as_u16(), 200 | 203 | 206 | 300 | 301 | 410)
 }
 
+/// Whether CloudFront caches this error response at all. It always caches 404, 405, 414 and
+/// 500-504; 400, 403, 412 and 415 only when the origin gives them `Cache-Control: max-age` or
+/// `s-maxage`; never 416, nor any other 4xx/5xx as an error (410 is cached as an ordinary
+/// response, with `DefaultTTL`). A cached error's lifetime is then the larger of its own
+/// (capped by `MaxTTL`) and the error caching minimum TTL; the policy's `MinTTL` and
+/// `DefaultTTL` do not apply to it.
+pub fn cached_error(status: StatusCode, headers: &HeaderMap) -> bool {
+    match status.as_u16() {
+        404 | 405 | 414 | 500..=504 => true,
+        400 | 403 | 412 | 415 => {
+            let cc = directives(headers);
+            cc.max_age.is_some() || cc.s_maxage.is_some()
+        }
+        _ => false,
+    }
+}
+
+/// The error codes for which CloudFront honours the origin's `no-store`, `no-cache` and
+/// `private`; for the other cached errors it ignores them and caches the error for the error
+/// caching minimum TTL.
+fn error_honours_no_store(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 404 | 410 | 414 | 501)
+}
+
 /// Seconds since the epoch from an HTTP date; `None` when it does not parse (RFC 9111 §5.3:
 /// an invalid `Expires` means "already expired", which callers treat as such).
 pub fn http_date(headers: &HeaderMap, name: &HeaderName) -> Option<i64> {
@@ -84,6 +112,8 @@ pub fn http_date(headers: &HeaderMap, name: &HeaderName) -> Option<i64> {
 }
 
 /// Whether a response may be stored at all, before any TTL arithmetic (RFC 9111 §3).
+/// `error_ttl` is the error caching minimum TTL when CloudFront caches this error response
+/// ([`cached_error`]), `None` for any other response.
 pub fn storable(
     method: &Method,
     authenticated: bool,
@@ -92,18 +122,29 @@ pub fn storable(
     policy: &CachePolicy,
     error_ttl: Option<u64>,
 ) -> Result<(), NoCacheReason> {
-    if policy.max_ttl == 0 && policy.min_ttl == 0 && error_ttl.is_none() {
+    // A behavior whose policy caches nothing (CachingDisabled) passes everything through,
+    // errors included: "This policy disables caching".
+    if policy.max_ttl == 0 && policy.min_ttl == 0 {
         return Err(NoCacheReason::PolicyDisabled);
     }
     if method != Method::GET && method != Method::HEAD {
         return Err(NoCacheReason::Method);
+    }
+    if let Some(min) = error_ttl {
+        return storable_error(authenticated, status, headers, policy, min);
+    }
+    // "CloudFront doesn't cache status code 416 responses", whatever their headers say.
+    if status == StatusCode::RANGE_NOT_SATISFIABLE {
+        return Err(NoCacheReason::Status);
     }
     // 206 is stored through the chunk store, not as a response of its own; 304 updates.
     if status.is_informational() || status == StatusCode::NOT_MODIFIED {
         return Err(NoCacheReason::Status);
     }
     let cc = directives(headers);
-    let forced = policy.min_ttl > 0;
+    // `MinTTL` forces storage of ordinary responses only; an error that CloudFront does not
+    // cache as an error is stored only when the origin asks for it.
+    let forced = policy.min_ttl > 0 && !(status.is_client_error() || status.is_server_error());
     // RFC 9111 §5.2.2.3: `must-understand` overrides `no-store` for status codes whose
     // caching rules the cache implements (all the final codes of RFC 9110 here).
     let understood = cc.must_understand
@@ -130,12 +171,57 @@ pub fn storable(
     if !(explicit
         || heuristically_cacheable(status)
         || cloudfront_default_cacheable(status)
-        || error_ttl.is_some()
         || forced)
     {
         return Err(NoCacheReason::Status);
     }
     Ok(())
+}
+
+/// [`storable`] for an error CloudFront caches: its own `no-store`/`no-cache`/`private` count
+/// only for some codes, the cache policy does not count at all.
+fn storable_error(
+    authenticated: bool,
+    status: StatusCode,
+    headers: &HeaderMap,
+    policy: &CachePolicy,
+    error_min_ttl: u64,
+) -> Result<(), NoCacheReason> {
+    let cc = directives(headers);
+    if error_honours_no_store(status) {
+        if cc.no_store || cc.no_cache {
+            return Err(NoCacheReason::NoStore);
+        }
+        if cc.private {
+            return Err(NoCacheReason::Private);
+        }
+    }
+    if vary_names(headers).iter().any(|v| v == "*") {
+        return Err(NoCacheReason::VaryStar);
+    }
+    if authenticated && !(cc.public || cc.s_maxage.is_some() || cc.must_revalidate) {
+        return Err(NoCacheReason::Authorization);
+    }
+    if error_min_ttl == 0 && error_own_lifetime(status, &cc, headers, policy, unix_now()) == 0 {
+        return Err(NoCacheReason::NothingToReuse);
+    }
+    Ok(())
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// The lifetime the response itself states: `s-maxage`, `max-age`, or `Expires` − `Date`.
+fn explicit_lifetime(cc: &CacheControl, headers: &HeaderMap, response_time: i64) -> Option<u64> {
+    let date = http_date(headers, &header::DATE).unwrap_or(response_time);
+    cc.s_maxage.or(cc.max_age).or_else(|| {
+        headers.get(header::EXPIRES).map(|_| {
+            http_date(headers, &header::EXPIRES).map_or(0, |e| u64::try_from(e - date).unwrap_or(0))
+        })
+    })
 }
 
 /// How long a stored response stays fresh, and what may be done when it is stale.
@@ -165,6 +251,19 @@ pub fn freshness(
         stale_if_error: cc.stale_if_error.unwrap_or(0),
     };
     let (min, default, max) = (policy.min_ttl, policy.default_ttl, policy.max_ttl);
+    // An error response that CloudFront does not cache as an error (429, say) keeps only the
+    // lifetime its origin gave it: `MinTTL` is not forced on errors.
+    let min = if status.is_client_error() || status.is_server_error() {
+        0
+    } else {
+        min
+    };
+    if let Some(error_min) = error_ttl {
+        // "CloudFront caches the error response for the maximum of the header's value and the
+        // error caching minimum TTL".
+        f.lifetime = error_own_lifetime(status, &cc, headers, policy, response_time).max(error_min);
+        return f;
+    }
     if (cc.no_store || cc.private || cc.no_cache) && min > 0 {
         f.lifetime = min;
         return f;
@@ -173,27 +272,47 @@ pub fn freshness(
         return f;
     }
     let date = http_date(headers, &header::DATE).unwrap_or(response_time);
-    let explicit = cc.s_maxage.or(cc.max_age).or_else(|| {
-        headers.get(header::EXPIRES).map(|_| {
-            http_date(headers, &header::EXPIRES).map_or(0, |e| u64::try_from(e - date).unwrap_or(0))
-        })
-    });
-    f.lifetime = match explicit {
+    f.lifetime = match explicit_lifetime(&cc, headers, response_time) {
         Some(secs) => secs.clamp(min, max.max(min)),
-        None if let Some(ttl) = error_ttl => ttl,
         None if default > 0 && cloudfront_default_cacheable(status) => default.min(max),
         // `public` marks any status explicitly cacheable, so heuristics apply (RFC 9111 §4.2.2).
         None if heuristically_cacheable(status) || cc.public => {
-            let heuristic = http_date(headers, &header::LAST_MODIFIED)
-                .and_then(|lm| u64::try_from(date - lm).ok())
-                .map_or(0, |age| {
-                    ((age as f64 * HEURISTIC_FRACTION) as u64).min(MAX_HEURISTIC_SECS)
-                });
-            heuristic.clamp(min, max.max(min))
+            heuristic_lifetime(headers, date).clamp(min, max.max(min))
         }
         None => min,
     };
     f
+}
+
+/// RFC 9111 §4.2.2's heuristic lifetime: a fraction of the time since `Last-Modified`.
+fn heuristic_lifetime(headers: &HeaderMap, date: i64) -> u64 {
+    http_date(headers, &header::LAST_MODIFIED)
+        .and_then(|lm| u64::try_from(date - lm).ok())
+        .map_or(0, |age| {
+            ((age as f64 * HEURISTIC_FRACTION) as u64).min(MAX_HEURISTIC_SECS)
+        })
+}
+
+/// The lifetime a cached error has of its own, before the error caching minimum TTL: the
+/// origin's (capped by `MaxTTL`), or, where the policy leaves lifetimes to the origin
+/// (`DefaultTTL` 0, as for ordinary responses), the heuristic one for the codes RFC 9110
+/// lets a cache store heuristically (404, 405, 414, 501).
+fn error_own_lifetime(
+    status: StatusCode,
+    cc: &CacheControl,
+    headers: &HeaderMap,
+    policy: &CachePolicy,
+    response_time: i64,
+) -> u64 {
+    let own = match explicit_lifetime(cc, headers, response_time) {
+        Some(secs) => secs,
+        None if policy.default_ttl == 0 && heuristically_cacheable(status) => {
+            let date = http_date(headers, &header::DATE).unwrap_or(response_time);
+            heuristic_lifetime(headers, date)
+        }
+        None => 0,
+    };
+    own.min(policy.max_ttl)
 }
 
 /// The current age of a stored response, in seconds (RFC 9111 §4.2.3).

@@ -240,3 +240,123 @@ fn storability() {
         Err(NoCacheReason::PolicyDisabled)
     );
 }
+
+#[test]
+fn errors_are_cached_as_cloudfront_documents() {
+    let get = Method::GET;
+    let p = policy(300, 86_400, 3_600);
+    let bare = headers(&[]);
+    let s = |code: u16| StatusCode::from_u16(code).unwrap();
+    // Which codes CloudFront caches as errors.
+    for code in [404, 405, 414, 500, 501, 502, 503, 504] {
+        assert!(cached_error(s(code), &bare), "{code}");
+    }
+    for code in [400, 403, 412, 415] {
+        assert!(!cached_error(s(code), &bare), "{code}");
+        assert!(cached_error(
+            s(code),
+            &headers(&[("cache-control", "max-age=5")])
+        ));
+        assert!(cached_error(
+            s(code),
+            &headers(&[("cache-control", "s-maxage=5")])
+        ));
+    }
+    for code in [410, 416, 429, 505] {
+        assert!(!cached_error(
+            s(code),
+            &headers(&[("cache-control", "max-age=5")])
+        ));
+    }
+    // A bare 503 is cached for the error caching minimum TTL, not the policy's MinTTL.
+    assert!(storable(&get, false, s(503), &bare, &p, Some(10)).is_ok());
+    assert_eq!(freshness(s(503), &bare, &p, Some(10), NOW).lifetime, 10);
+    // The origin's lifetime counts when longer, capped by MaxTTL; never below the minimum.
+    let long = headers(&[("cache-control", "max-age=600")]);
+    assert_eq!(freshness(s(404), &long, &p, Some(10), NOW).lifetime, 600);
+    let longer = headers(&[("cache-control", "max-age=86400")]);
+    assert_eq!(
+        freshness(s(404), &longer, &p, Some(10), NOW).lifetime,
+        3_600
+    );
+    let short = headers(&[("cache-control", "s-maxage=2")]);
+    assert_eq!(freshness(s(500), &short, &p, Some(30), NOW).lifetime, 30);
+    let expires = headers(&[("date", &date(NOW)), ("expires", &date(NOW + 120))]);
+    assert_eq!(freshness(s(502), &expires, &p, Some(10), NOW).lifetime, 120);
+    // no-store, no-cache and private count for 404, 414 and 501 only.
+    for cc in ["no-store", "no-cache"] {
+        let h = headers(&[("cache-control", cc)]);
+        for code in [404, 414, 501] {
+            assert_eq!(
+                storable(&get, false, s(code), &h, &p, Some(10)),
+                Err(NoCacheReason::NoStore)
+            );
+        }
+        for code in [405, 500, 502, 503, 504] {
+            assert!(storable(&get, false, s(code), &h, &p, Some(10)).is_ok());
+            assert_eq!(freshness(s(code), &h, &p, Some(10), NOW).lifetime, 10);
+        }
+    }
+    let private = headers(&[("cache-control", "private")]);
+    assert_eq!(
+        storable(&get, false, s(404), &private, &p, Some(10)),
+        Err(NoCacheReason::Private)
+    );
+    assert!(storable(&get, false, s(503), &private, &p, Some(10)).is_ok());
+    // A policy that caches nothing (CachingDisabled) caches no errors either.
+    let disabled = policy(0, 0, 0);
+    assert_eq!(
+        storable(&get, false, s(404), &bare, &disabled, Some(10)),
+        Err(NoCacheReason::PolicyDisabled)
+    );
+    // MaxTTL caps the origin's lifetime, not the error caching minimum TTL.
+    assert_eq!(
+        freshness(s(404), &long, &policy(0, 0, 1), Some(10), NOW).lifetime,
+        10
+    );
+    // An error caching minimum TTL of 0 and no lifetime from the origin: nothing to reuse.
+    assert_eq!(
+        storable(&get, false, s(404), &bare, &p, Some(0)),
+        Err(NoCacheReason::NothingToReuse)
+    );
+    assert!(storable(&get, false, s(404), &long, &p, Some(0)).is_ok());
+    // Where the policy leaves lifetimes to the origin (DefaultTTL 0), a 404 with only
+    // Last-Modified has the heuristic lifetime of its own, as an ordinary response would.
+    let origin_decides = policy(0, 0, 31_536_000);
+    let modified = headers(&[("date", &date(NOW)), ("last-modified", &date(NOW - 1_000))]);
+    assert!(storable(&get, false, s(404), &modified, &origin_decides, Some(0)).is_ok());
+    assert_eq!(
+        freshness(s(404), &modified, &origin_decides, Some(0), NOW).lifetime,
+        100
+    );
+    assert_eq!(
+        storable(&get, false, s(503), &modified, &origin_decides, Some(0)),
+        Err(NoCacheReason::NothingToReuse)
+    );
+    assert_eq!(freshness(s(404), &modified, &p, Some(10), NOW).lifetime, 10);
+    // An error CloudFront does not cache as one is stored only with a lifetime of its own, and
+    // MinTTL is not forced on it.
+    assert_eq!(
+        storable(&get, false, s(429), &bare, &p, None),
+        Err(NoCacheReason::Status)
+    );
+    let brief = headers(&[("cache-control", "max-age=5")]);
+    assert!(storable(&get, false, s(429), &brief, &p, None).is_ok());
+    assert_eq!(freshness(s(429), &brief, &p, None, NOW).lifetime, 5);
+    assert_eq!(
+        storable(
+            &get,
+            false,
+            s(429),
+            &headers(&[("cache-control", "no-store")]),
+            &p,
+            None
+        ),
+        Err(NoCacheReason::NoStore)
+    );
+    // Ordinary responses still get MinTTL forced on them.
+    assert_eq!(
+        freshness(StatusCode::OK, &brief, &p, None, NOW).lifetime,
+        300
+    );
+}

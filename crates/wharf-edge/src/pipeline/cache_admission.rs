@@ -15,6 +15,7 @@ use crate::cache::{content_length, parse_content_range};
 use crate::cache_control::CacheControl;
 use crate::cache_key;
 use crate::compress::{self, Encoding};
+use crate::distribution::DEFAULT_ERROR_CACHING_MIN_TTL;
 use crate::freshness::{self, storable};
 use crate::headers;
 use crate::origin::OriginResponse;
@@ -57,7 +58,7 @@ impl Edge {
         let dist = ctx.dist.clone();
         let b = &dist.behaviors[ctx.behavior];
         let response_time = now();
-        let error_ttl = error_ttl(ctx, resp.status);
+        let error_ttl = error_ttl(ctx, resp.status, &resp.headers);
         let mut head_headers = resp.headers.clone();
         headers::strip_hop_by_hop(&mut head_headers);
         if b.cache_policy.cookies.is_none()
@@ -176,13 +177,16 @@ impl Edge {
     }
 }
 
-/// The error caching minimum TTL of the distribution's custom error response for `status`.
-fn error_ttl(ctx: &RequestCtx, status: StatusCode) -> Option<u64> {
-    if status.as_u16() < 400 {
+/// The error caching minimum TTL for `status` when CloudFront caches this error response:
+/// the distribution's `CustomErrorResponse` for the code names it, else CloudFront's 10 s.
+fn error_ttl(ctx: &RequestCtx, status: StatusCode, headers: &HeaderMap) -> Option<u64> {
+    if !freshness::cached_error(status, headers) {
         return None;
     }
-    ctx.dist
-        .error_responses
-        .get(&status.as_u16())
-        .map(|e| e.caching_min_ttl)
+    Some(
+        ctx.dist
+            .error_responses
+            .get(&status.as_u16())
+            .map_or(DEFAULT_ERROR_CACHING_MIN_TTL, |e| e.caching_min_ttl),
+    )
 }

@@ -21,7 +21,7 @@ use crate::respond::EdgeBody;
 enum Revalidated {
     NotModified,
     Replaced(OriginResponse, i64),
-    ServerError(OriginResponse, i64),
+    ServerError(OriginResponse),
 }
 
 /// Revalidations of one primary key collapse under this key.
@@ -74,9 +74,9 @@ impl Edge {
                 self.answer_hit(ctx, primary, &entry, head, CacheStatus::RefreshHit)
                     .await
             }
-            Ok(Revalidated::ServerError(resp, request_time)) => {
-                // RFC 5861 stale-if-error. Otherwise the origin's error answers, and the stale
-                // copy stays for the next try (unless the error is cached).
+            Ok(Revalidated::ServerError(resp)) => {
+                // RFC 5861 stale-if-error. Otherwise the origin's error answers, and is not
+                // stored: the stale copy stays for the next try.
                 drop(guard);
                 if may_serve_stale {
                     let head = entry.head();
@@ -85,7 +85,7 @@ impl Edge {
                         .await;
                 }
                 ctx.outcome.cache_status = CacheStatus::Miss;
-                self.store_and_answer(ctx, primary, resp, request_time).0
+                self.relay(ctx, resp)
             }
             Ok(Revalidated::Replaced(resp, request_time)) => {
                 self.cache.remove(&entry);
@@ -148,7 +148,7 @@ impl Edge {
             return Ok(Revalidated::NotModified);
         }
         if resp.status.is_server_error() {
-            return Ok(Revalidated::ServerError(resp, request_time));
+            return Ok(Revalidated::ServerError(resp));
         }
         Ok(Revalidated::Replaced(resp, request_time))
     }
@@ -177,7 +177,7 @@ impl Edge {
                         Admitted::NotStored(_) => drop(guard),
                     }
                 }
-                Ok(Revalidated::ServerError(resp, _)) => {
+                Ok(Revalidated::ServerError(resp)) => {
                     tracing::info!(status = %resp.status, "background revalidation failed; stale copy kept")
                 }
                 Err(e) => {
