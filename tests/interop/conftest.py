@@ -58,8 +58,10 @@ class Wharf:
 
     def start(self, *args):
         self.log = open(self.data_dir.parent / f"wharf-{uuid.uuid4().hex[:6]}.log", "w")
+        # Every test server has a console (metrics) on a port of its own.
+        console = [] if "--console-listen" in args else ["--console-listen", "127.0.0.1:0"]
         self.proc = subprocess.Popen(
-            [WHARF_BIN, "serve", "--data-dir", str(self.data_dir), "--api-listen", "127.0.0.1:0", "--edge-listen", "127.0.0.1:0", *args],
+            [WHARF_BIN, "serve", "--data-dir", str(self.data_dir), "--api-listen", "127.0.0.1:0", "--edge-listen", "127.0.0.1:0", *console, *args],
             stdout=subprocess.PIPE,
             stderr=self.log,
             env=self.env(),
@@ -77,6 +79,9 @@ class Wharf:
             if m:
                 self.port = int(m.group(1))
                 self.endpoint = f"http://127.0.0.1:{self.port}"
+            m = re.search(r"console listening on http://127\.0\.0\.1:(\d+)/metrics", line)
+            if m:
+                self.console_port = int(m.group(1))
             m = re.search(r"edge listening on http://127\.0\.0\.1:(\d+)", line)
             if m:
                 self.edge_port = int(m.group(1))

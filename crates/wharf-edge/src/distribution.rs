@@ -163,6 +163,8 @@ pub struct Distribution {
     pub tls13_only: bool,
     /// `Restrictions.GeoRestriction`, unless its type is `none`.
     pub geo_restriction: Option<GeoRestriction>,
+    /// Its metrics, resolved on its first request.
+    pub metrics: std::sync::OnceLock<crate::metrics::DistributionMetrics>,
 }
 
 /// Countries a distribution serves (`whitelist`) or refuses (`blacklist`).
@@ -267,6 +269,7 @@ impl Distribution {
         };
         Ok(Self {
             id: id.to_owned(),
+            metrics: std::sync::OnceLock::new(),
             enabled: config.enabled,
             aliases,
             viewer_certificate,

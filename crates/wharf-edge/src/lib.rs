@@ -16,6 +16,7 @@ pub mod compress;
 pub mod distribution;
 pub mod freshness;
 pub mod headers;
+pub mod metrics;
 pub mod origin;
 pub mod path_pattern;
 pub mod pipeline;

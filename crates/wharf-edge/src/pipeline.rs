@@ -32,9 +32,12 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http::header::HeaderValue;
 use http::{Request, Response};
+use http_body_util::BodyExt;
 
 use crate::cache::{Cache, CacheConfig};
+use crate::distribution::Distribution;
 use crate::headers::{self, CacheStatus};
+use crate::metrics::{DistributionMetrics, EdgeMetrics};
 use crate::registry::Registry;
 use crate::respond::EdgeBody;
 use crate::viewer::ViewerLocator;
@@ -54,6 +57,7 @@ pub struct EdgeConfig {
 pub struct Edge {
     pub registry: Arc<Registry>,
     pub cache: Arc<Cache>,
+    pub metrics: Arc<EdgeMetrics>,
     pop: String,
     via: HeaderValue,
     https_port: Option<u16>,
@@ -74,16 +78,23 @@ fn now() -> i64 {
 }
 
 impl Edge {
-    pub fn new(registry: Arc<Registry>, cfg: &EdgeConfig) -> std::io::Result<Self> {
+    /// The edge over `registry`'s distributions; its metrics are registered in `metrics`.
+    pub fn new(
+        registry: Arc<Registry>,
+        cfg: &EdgeConfig,
+        metrics: &mut prometheus_client::registry::Registry,
+    ) -> std::io::Result<Self> {
         let id = headers::new_request_id();
         let via = HeaderValue::from_str(&format!(
             "1.1 {}.cloudfront.net (CloudFront)",
             id[..16].to_ascii_lowercase().replace(['-', '_'], "0")
         ))
         .unwrap_or(HeaderValue::from_static("1.1 wharf (CloudFront)"));
+        let cache = Cache::open(&cfg.cache)?;
         Ok(Self {
             registry,
-            cache: Cache::open(&cfg.cache)?,
+            metrics: EdgeMetrics::register(metrics, cache.clone()),
+            cache,
             pop: cfg.pop.clone(),
             via,
             https_port: cfg.https_port,
@@ -108,6 +119,7 @@ impl Edge {
             Err(refused) => {
                 let mut refused = *refused;
                 self.decorate(&mut refused, CacheStatus::Error, &request_id);
+                self.count(self.metrics.unmatched(), &mut refused, CacheStatus::Error);
                 return refused;
             }
         };
@@ -124,6 +136,35 @@ impl Edge {
             }
         };
         self.decorate(&mut resp, ctx.outcome.cache_status, &request_id);
+        let dist = ctx.dist.clone();
+        self.count(self.metrics_of(&dist), &mut resp, ctx.outcome.cache_status);
         resp
+    }
+
+    /// A distribution's counters (resolved on its first request).
+    pub(super) fn metrics_of<'d>(&self, dist: &'d Distribution) -> &'d DistributionMetrics {
+        dist.metrics
+            .get_or_init(|| self.metrics.distribution(&dist.id))
+    }
+
+    /// Counts a viewer response: its status and result now, its body bytes now when their
+    /// number is known, else as they are sent.
+    fn count(&self, m: &DistributionMetrics, resp: &mut Response<EdgeBody>, result: CacheStatus) {
+        match http_body::Body::size_hint(resp.body()).exact() {
+            Some(len) => m.response(resp.status(), result, len),
+            None => {
+                m.response(resp.status(), result, 0);
+                let sent = m.response_bytes(result);
+                let body = std::mem::take(resp.body_mut());
+                *resp.body_mut() = body
+                    .map_frame(move |frame| {
+                        if let Some(data) = frame.data_ref() {
+                            sent.inc_by(data.len() as u64);
+                        }
+                        frame
+                    })
+                    .boxed_unsync();
+            }
+        }
     }
 }

@@ -119,7 +119,12 @@ pub struct DecideInOperations;
 
 #[async_trait::async_trait]
 impl S3Access for DecideInOperations {
-    async fn check(&self, _cx: &mut S3AccessContext<'_>) -> S3Result<()> {
+    /// Notes the operation the request resolved to, for the metrics.
+    async fn check(&self, cx: &mut S3AccessContext<'_>) -> S3Result<()> {
+        let name = crate::metrics::intern(cx.s3_op().name());
+        if let Some(slot) = cx.extensions_mut().get::<crate::metrics::OperationName>() {
+            slot.set(name);
+        }
         Ok(())
     }
 }

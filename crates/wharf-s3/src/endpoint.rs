@@ -2,6 +2,7 @@
 //! routing, XML) with the [`Normalize`] route behind it, and [`finish`] on every response.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use s3s::config::{S3Config, StaticConfigProvider};
 use s3s::service::{S3Service, S3ServiceBuilder};
@@ -12,6 +13,7 @@ use crate::access::DecideInOperations;
 use crate::host::VirtualHosts;
 use crate::http_layer::{Answering, Precheck, finish};
 use crate::identity::Identities;
+use crate::metrics::{OperationName, S3Metrics};
 use crate::normalize::Normalize;
 use crate::ops::post::FileNameSniffer;
 use crate::request_id::RequestIds;
@@ -54,10 +56,16 @@ pub struct EndpointConfig {
 pub struct S3Endpoint {
     service: S3Service,
     precheck: Precheck,
+    metrics: Arc<S3Metrics>,
 }
 
 impl S3Endpoint {
-    pub fn new(store: Store, cfg: EndpointConfig) -> Self {
+    /// The endpoint; its metrics are registered in `metrics`.
+    pub fn new(
+        store: Store,
+        cfg: EndpointConfig,
+        metrics: &mut prometheus_client::registry::Registry,
+    ) -> Self {
         let identities = Identities::new(store.clone());
         let s3 = WharfS3::new(store, identities.clone(), cfg.region, cfg.regions);
         let mut config = S3Config::default();
@@ -81,11 +89,16 @@ impl S3Endpoint {
             precheck: Precheck {
                 allow_sigv2: cfg.allow_sigv2,
             },
+            metrics: S3Metrics::register(metrics),
         }
     }
 
     pub async fn call(&self, mut req: s3s::HttpRequest) -> s3s::HttpResponse {
+        let started = Instant::now();
         let ids = RequestIds::new();
+        let operation = OperationName::default();
+        req.extensions_mut().insert(operation.clone());
+        let received = declared_length(req.headers());
         if req.method() == http::Method::POST {
             req = note_post_file_name(req);
         }
@@ -104,8 +117,53 @@ impl S3Endpoint {
             },
         };
         log_answer(resp.status(), &method, &uri, &ids.request_id);
-        finish(resp, &ids, answering)
+        let resp = finish(resp, &ids, answering);
+        self.count(resp, operation.get(), started, received)
     }
+
+    /// Counts an answered request; a body of unknown length is counted as it is sent.
+    fn count(
+        &self,
+        resp: s3s::HttpResponse,
+        operation: &'static str,
+        started: Instant,
+        received: u64,
+    ) -> s3s::HttpResponse {
+        use http_body::Body as _;
+        let known = resp.body().size_hint().exact();
+        let unknown = self.metrics.answered(
+            operation,
+            resp.status().as_u16(),
+            started.elapsed(),
+            received,
+            known,
+        );
+        match unknown {
+            None => resp,
+            Some(sent) => resp.map(|body| {
+                s3s::Body::http_body_unsync(http_body_util::BodyExt::map_frame(body, move |f| {
+                    if let Some(d) = f.data_ref() {
+                        sent.inc_by(d.len() as u64);
+                    }
+                    f
+                }))
+            }),
+        }
+    }
+}
+
+/// The request body's length as the request declares it (the decoded length of an
+/// `aws-chunked` body).
+fn declared_length(headers: &http::HeaderMap) -> u64 {
+    let value = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok())
+    };
+    value("x-amz-decoded-content-length")
+        .or_else(|| value("content-length"))
+        .unwrap_or(0)
 }
 
 /// A failure of the server is an error an operator must see; a client's mistake (4xx) or a

@@ -17,6 +17,7 @@ pub mod features;
 pub mod host;
 pub mod http_layer;
 pub mod identity;
+pub mod metrics;
 pub mod normalize;
 pub mod ops;
 pub mod request_body;

@@ -88,6 +88,23 @@ fn needs_normalizing(method: &Method, uri: &Uri, headers: &HeaderMap) -> bool {
     method == Method::POST && has_query_param(uri, "delete")
 }
 
+/// The operation of a request this route takes (the second service does not check access,
+/// where the others learn theirs): the metrics count it under this name.
+fn operation(method: &Method, uri: &Uri, headers: &HeaderMap) -> &'static str {
+    let copy = headers.contains_key("x-amz-copy-source");
+    match *method {
+        Method::GET => "GetObject",
+        Method::HEAD => "HeadObject",
+        Method::POST if has_query_param(uri, "delete") => "DeleteObjects",
+        Method::POST if has_query_param(uri, "uploadId") => "CompleteMultipartUpload",
+        Method::PUT if copy && has_query_param(uri, "partNumber") => "UploadPartCopy",
+        Method::PUT if has_query_param(uri, "partNumber") => "UploadPart",
+        Method::PUT if copy => "CopyObject",
+        Method::PUT => "PutObject",
+        _ => crate::metrics::NO_OPERATION,
+    }
+}
+
 /// The `Range` value s3s will parse and S3 would act on, or `None` to ignore the header (several
 /// ranges, or not a byte range at all). An end past 2^63 - 1 is clipped: S3 serves the object
 /// to its end.
@@ -224,6 +241,9 @@ impl S3Route for Normalize {
                     headers.remove(http::header::RANGE);
                 }
             }
+        }
+        if let Some(slot) = extensions.get::<crate::metrics::OperationName>() {
+            slot.set(operation(&method, &uri, &headers));
         }
         extensions.insert(EtagHeaders::parse(&headers));
         for name in &ETAG_HEADERS {

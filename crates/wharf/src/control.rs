@@ -166,6 +166,7 @@ fn create_invalidation(edge: &Edge, id: &str, body: &[u8]) -> Response<Full<Byte
     if let Err(e) = edge.cache.invalidations.create_invalidation(id, &paths) {
         return error(StatusCode::BAD_REQUEST, "InvalidArgument", &e);
     }
+    edge.metrics.invalidation(id);
     let inv_id = format!(
         "I{}",
         &wharf_edge::headers::new_request_id()[..13]

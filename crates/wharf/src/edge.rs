@@ -20,7 +20,13 @@ use crate::local_origin::WharfOrigins;
 pub const RELOAD_INTERVAL: Duration = Duration::from_secs(1);
 
 /// `https_port`: the port the edge's HTTPS listener is bound to, if it has one.
-pub fn build(cfg: &Config, store: &Store, https_port: Option<u16>) -> Result<Arc<Edge>> {
+/// The edge's metrics are registered in `metrics`.
+pub fn build(
+    cfg: &Config,
+    store: &Store,
+    https_port: Option<u16>,
+    metrics: &mut prometheus_client::registry::Registry,
+) -> Result<Arc<Edge>> {
     let e = &cfg.edge;
     let tls = wharf_edge::origin::tls::client_config(e.origin_ca_file.as_deref())
         .map_err(anyhow::Error::msg)?;
@@ -62,6 +68,7 @@ pub fn build(cfg: &Config, store: &Store, https_port: Option<u16>) -> Result<Arc
                     .context("opening the geo database")?,
             }),
         },
+        metrics,
     )
     .context("opening the edge cache")?;
     let edge = Arc::new(edge);

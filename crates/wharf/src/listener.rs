@@ -28,6 +28,7 @@ use std::time::{Duration, Instant};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder as ConnBuilder;
+use prometheus_client::metrics::gauge::Gauge;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 
@@ -90,7 +91,7 @@ impl Connections {
 
     /// Registers a new connection, evicting the longest-idle one at the cap; `None` if every
     /// open connection is busy.
-    fn admit(self: &Arc<Self>) -> Option<Connection> {
+    fn admit(self: &Arc<Self>, gauge: &Gauge) -> Option<Connection> {
         let mut open = self.open.lock().ok()?;
         if open.len() >= self.limit {
             let victim = open
@@ -109,10 +110,12 @@ impl Connections {
         });
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         open.insert(id, state.clone());
+        gauge.inc();
         Some(Connection {
             conns: self.clone(),
             id,
             state,
+            gauge: gauge.clone(),
         })
     }
 
@@ -133,10 +136,13 @@ struct Connection {
     conns: Arc<Connections>,
     id: u64,
     state: Arc<ConnState>,
+    /// Its listener's open connections (a metric).
+    gauge: Gauge,
 }
 
 impl Drop for Connection {
     fn drop(&mut self) {
+        self.gauge.dec();
         if let Ok(mut open) = self.conns.open.lock() {
             open.remove(&self.id);
             if open.is_empty() {
@@ -232,6 +238,7 @@ pub async fn accept_loop<H, F, B, E>(
     listener: TcpListener,
     tls: Option<Arc<tls::ViewerTls>>,
     conns: Arc<Connections>,
+    open: Gauge,
     limits: Limits,
     mut stop: watch::Receiver<bool>,
     handler: H,
@@ -280,7 +287,7 @@ pub async fn accept_loop<H, F, B, E>(
                 continue;
             }
         };
-        let Some(conn) = conns.admit() else {
+        let Some(conn) = conns.admit(&open) else {
             refused_log.hit(|n| {
                 tracing::warn!(
                     limit = conns.limit,
@@ -455,19 +462,22 @@ mod tests {
     #[test]
     fn at_the_cap_the_longest_idle_connection_makes_room() {
         let conns = Connections::new(2);
-        let a = conns.admit().unwrap();
+        let open = Gauge::default();
+        let a = conns.admit(&open).unwrap();
         std::thread::sleep(Duration::from_millis(5));
-        let b = conns.admit().unwrap();
-        // a is idle longest: admitting c evicts it.
-        let c = conns.admit().unwrap();
+        let b = conns.admit(&open).unwrap();
+        // a is idle longest: admitting c evicts it (its task closes it, then it is dropped).
+        let c = conns.admit(&open).unwrap();
         assert_eq!(conns.count(), 2);
+        assert_eq!(open.get(), 3);
         assert!(!conns.open.lock().unwrap().contains_key(&a.id));
         // With every connection busy, a new one is refused.
         let _busy_b = InFlight::begin(&b.state, &conns);
         let _busy_c = InFlight::begin(&c.state, &conns);
-        assert!(conns.admit().is_none());
+        assert!(conns.admit(&open).is_none());
         drop((a, b, c));
         assert_eq!(conns.count(), 0);
+        assert_eq!(open.get(), 0);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! See DESIGN.md section 6 for the command-line contract that tests and scripts rely on.
 
 mod config;
+mod console;
 mod control;
 mod demo;
 mod edge;
@@ -51,6 +52,10 @@ enum Command {
         /// tls_key_file).
         #[arg(long)]
         edge_tls_listen: Option<String>,
+        /// Address of the console: Prometheus metrics at /metrics (default: 127.0.0.1:9001;
+        /// `off`: none).
+        #[arg(long)]
+        console_listen: Option<String>,
         /// Create a demo bucket with a page and print how to reach it.
         #[arg(long)]
         demo: bool,
@@ -141,6 +146,7 @@ async fn run() -> Result<()> {
             api_listen,
             edge_listen,
             edge_tls_listen,
+            console_listen,
             demo,
         } => {
             let cfg = config::Config::load(config::Overrides {
@@ -149,6 +155,7 @@ async fn run() -> Result<()> {
                 api_listen,
                 edge_listen,
                 edge_tls_listen,
+                console_listen,
             })?;
             server::serve(cfg, demo).await
         }

@@ -15,9 +15,11 @@ use wharf_edge::ViewerHttps;
 use wharf_s3::request_body::RequestBody;
 use wharf_store::Store;
 
-use crate::config::Config;
+use prometheus_client::registry::Registry;
+
+use crate::config::{Config, ConsoleListen};
 use crate::listener::{self, Connections, accept_loop};
-use crate::{control, demo, edge, root, tls};
+use crate::{console, control, demo, edge, root, tls};
 
 /// How long in-flight requests may take to finish after a shutdown signal.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
@@ -49,10 +51,33 @@ pub async fn serve(mut cfg: Config, demo_mode: bool) -> Result<()> {
         }
         None => None,
     };
+    let console_listener = match cfg.console {
+        ConsoleListen::Off => None,
+        ConsoleListen::Given(a) => Some(
+            TcpListener::bind(a)
+                .await
+                .with_context(|| format!("binding the console to {a}"))?,
+        ),
+        ConsoleListen::Default(a) => match TcpListener::bind(a).await {
+            Ok(l) => Some(l),
+            Err(e) => {
+                eprintln!(
+                    "wharf: no console (metrics): {a} is not available ({e}); choose another with --console-listen"
+                );
+                None
+            }
+        },
+    };
     let addr = api_listener.local_addr()?;
     let edge_addr = edge_listener.local_addr()?;
     // Tests and scripts read these lines to learn the ports when they ask for port 0.
     println!("wharf: S3 API listening on http://{addr}");
+    if let Some(l) = &console_listener {
+        println!(
+            "wharf: console listening on http://{}/metrics",
+            l.local_addr()?
+        );
+    }
     println!("wharf: edge listening on http://{edge_addr}");
     if let Some((l, _)) = &edge_tls {
         println!("wharf: edge listening on https://{}", l.local_addr()?);
@@ -72,7 +97,9 @@ pub async fn serve(mut cfg: Config, demo_mode: bool) -> Result<()> {
         Some((l, _)) => Some(l.local_addr()?.port()),
         None => None,
     };
-    let edge = edge::build(&cfg, &store, https_port)?;
+    let mut metrics = Registry::default();
+    let open_connections = console::OpenConnections::register(&mut metrics);
+    let edge = edge::build(&cfg, &store, https_port, &mut metrics)?;
     let edge_tls = match edge_tls {
         Some((listener, cert)) => Some((
             listener,
@@ -88,7 +115,9 @@ pub async fn serve(mut cfg: Config, demo_mode: bool) -> Result<()> {
             domains: cfg.domains.clone(),
             allow_sigv2: cfg.allow_sigv2,
         },
+        &mut metrics,
     ));
+    let metrics = Arc::new(metrics);
 
     let conns = Connections::new(limits.max_connections);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -98,6 +127,7 @@ pub async fn serve(mut cfg: Config, demo_mode: bool) -> Result<()> {
             api_listener,
             None,
             conns.clone(),
+            open_connections.of("s3"),
             limits,
             stop_rx.clone(),
             move |req: http::Request<Incoming>, _peer| {
@@ -133,6 +163,7 @@ pub async fn serve(mut cfg: Config, demo_mode: bool) -> Result<()> {
         edge_listener,
         None,
         conns.clone(),
+        open_connections.of("edge"),
         limits,
         stop_rx.clone(),
         edge_handler(false),
@@ -142,9 +173,21 @@ pub async fn serve(mut cfg: Config, demo_mode: bool) -> Result<()> {
             listener,
             Some(acceptor),
             conns.clone(),
+            open_connections.of("edge_tls"),
+            limits,
+            stop_rx.clone(),
+            edge_handler(true),
+        ))
+    });
+    let console_task = console_listener.map(|listener| {
+        tokio::spawn(accept_loop(
+            listener,
+            None,
+            conns.clone(),
+            open_connections.of("console"),
             limits,
             stop_rx,
-            edge_handler(true),
+            console::handler(metrics),
         ))
     });
     let api = tokio::spawn(api);
@@ -155,7 +198,7 @@ pub async fn serve(mut cfg: Config, demo_mode: bool) -> Result<()> {
     let _ = stop_tx.send(true);
     let _ = api.await;
     let _ = edge_task.await;
-    if let Some(t) = tls_task {
+    for t in [tls_task, console_task].into_iter().flatten() {
         let _ = t.await;
     }
     println!("wharf: shutting down, finishing requests in flight");

@@ -99,12 +99,24 @@ impl Drop for LeaderGuard {
     }
 }
 
+/// What the tiers hold and have evicted.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CacheStats {
+    pub memory_bytes: u64,
+    /// Chunks evicted from memory.
+    pub memory_evictions: u64,
+    pub disk_bytes: u64,
+    /// Whole entries evicted from disk.
+    pub disk_evictions: u64,
+}
+
 pub struct Cache {
     index: RwLock<HashMap<String, Vec<Arc<Entry>>>>,
     pending: Mutex<HashMap<String, watch::Sender<Option<Outcome>>>>,
     memory: memory::MemoryTier,
     disk: Option<disk::DiskTier>,
     disk_used: AtomicU64,
+    disk_evictions: AtomicU64,
     evicting: std::sync::atomic::AtomicBool,
     pub invalidations: Invalidations,
     next_id: AtomicU64,
@@ -129,6 +141,7 @@ impl Cache {
             memory: memory::MemoryTier::new(cfg.memory_bytes),
             disk,
             disk_used: AtomicU64::new(0),
+            disk_evictions: AtomicU64::new(0),
             evicting: false.into(),
             invalidations: Invalidations::new(journal),
             next_id: AtomicU64::new(1),
@@ -416,6 +429,20 @@ impl Cache {
             .is_some_and(|v| v.iter().any(|e| Arc::ptr_eq(e, entry)))
     }
 
+    /// The tiers' sizes and evictions so far.
+    pub fn stats(&self) -> CacheStats {
+        CacheStats {
+            memory_bytes: self.memory.weight(),
+            memory_evictions: self.memory.evictions(),
+            disk_bytes: if self.disk.is_some() {
+                self.disk_used.load(Ordering::Relaxed)
+            } else {
+                0
+            },
+            disk_evictions: self.disk_evictions.load(Ordering::Relaxed),
+        }
+    }
+
     /// Evicts least-recently-used entries until the disk tier is under 90% of its budget.
     fn evict_disk(&self) {
         let Some(d) = &self.disk else { return };
@@ -439,6 +466,7 @@ impl Cache {
                 continue;
             }
             self.remove(&e);
+            self.disk_evictions.fetch_add(1, Ordering::Relaxed);
         }
         self.evicting.store(false, Ordering::Release);
     }

@@ -43,6 +43,7 @@ impl Edge {
         let guard = match self.cache.collapse(&collapse_key(primary)) {
             Collapse::Leader(guard) => guard,
             Collapse::Follower(rx) => {
+                self.metrics_of(&ctx.dist).collapsed_waiter();
                 if let Outcome::Failed(e) = self.leaders_outcome(ctx, rx).await {
                     // The leader's failure is everyone's: stale-if-error, or the error.
                     if may_serve_stale {

@@ -37,6 +37,7 @@ impl Edge {
             match self.cache.collapse(primary) {
                 Collapse::Leader(g) => Some(g),
                 Collapse::Follower(rx) => {
+                    self.metrics_of(&ctx.dist).collapsed_waiter();
                     match self.leaders_outcome(ctx, rx).await {
                         Outcome::Stored(_) => {
                             let found = self
@@ -241,12 +242,18 @@ impl Edge {
         let target = ctx.behavior().target.clone();
         let started = Instant::now();
         let result = target.fetch(req).await;
-        ctx.outcome.origin = Some(OriginExchange {
+        let exchange = OriginExchange {
             started,
             elapsed: started.elapsed(),
             status: result.as_ref().ok().map(|r| r.status),
             error: result.as_ref().err().map(|e| e.reason),
-        });
+        };
+        self.metrics_of(&ctx.dist).origin_request(
+            exchange.elapsed,
+            exchange.status,
+            exchange.error,
+        );
+        ctx.outcome.origin = Some(exchange);
         result
     }
 
@@ -254,6 +261,8 @@ impl Edge {
     pub(super) fn span_fetcher(&self, ctx: &RequestCtx) -> SpanFetcher {
         let origin = ctx.behavior().target.clone();
         let template = self.origin_request(ctx, Method::GET);
+        let dist = ctx.dist.clone();
+        self.metrics_of(&dist);
         Arc::new(move |start, end: Option<u64>| {
             // (Fields, not the whole template: a request with a body is not `Sync`.)
             let mut req = OriginRequest {
@@ -267,7 +276,19 @@ impl Edge {
             if let Ok(v) = HeaderValue::from_str(&format!("bytes={start}-{last}")) {
                 req.headers.insert(header::RANGE, v);
             }
-            origin.fetch(req)
+            let (fetch, dist) = (origin.fetch(req), dist.clone());
+            Box::pin(async move {
+                let started = Instant::now();
+                let result = fetch.await;
+                if let Some(m) = dist.metrics.get() {
+                    m.origin_request(
+                        started.elapsed(),
+                        result.as_ref().ok().map(|r| r.status),
+                        result.as_ref().err().map(|e| e.reason),
+                    );
+                }
+                result
+            })
         })
     }
 

@@ -44,6 +44,9 @@
 //! blob_grace_secs = 5            # how long a blob no object names any more stays on disk
 //!                                # (reads in progress are always let finish)
 //!
+//! [console]
+//! listen = "127.0.0.1:9001"      # Prometheus metrics at /metrics ("off": no console listener)
+//!
 //! [root]                         # root credentials; random ones are generated if absent
 //! access_key = "..."
 //! secret_key = "..."
@@ -72,7 +75,16 @@ pub struct FileConfig {
     #[serde(default)]
     pub store: StoreSection,
     #[serde(default)]
+    pub console: ConsoleSection,
+    #[serde(default)]
     pub root: RootSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsoleSection {
+    /// Address of the console listener (`/metrics`), or `off`.
+    pub listen: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

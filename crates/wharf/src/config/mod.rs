@@ -34,7 +34,22 @@ pub struct Config {
     pub server: ServerConfig,
     /// How long a blob no row names stays on disk before the garbage collector deletes it.
     pub blob_grace: Duration,
+    pub console: ConsoleListen,
 }
+
+/// Where the console listener (`/metrics`) binds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConsoleListen {
+    /// The default address: if it is taken (another wharf on this machine), the server starts
+    /// without a console and says so.
+    Default(SocketAddr),
+    /// An address the operator chose: failing to bind it stops the start.
+    Given(SocketAddr),
+    Off,
+}
+
+/// The console's default address.
+pub const DEFAULT_CONSOLE_LISTEN: &str = "127.0.0.1:9001";
 
 /// Limits of every listener.
 #[derive(Debug, Clone, Copy)]
@@ -97,6 +112,7 @@ pub struct Overrides {
     pub api_listen: Option<String>,
     pub edge_listen: Option<String>,
     pub edge_tls_listen: Option<String>,
+    pub console_listen: Option<String>,
 }
 
 fn env(name: &str) -> Option<String> {
@@ -129,6 +145,18 @@ impl Config {
         let api_listen = listen
             .parse()
             .with_context(|| format!("invalid API listen address {listen:?}"))?;
+        let console = match o
+            .console_listen
+            .or_else(|| env("WHARF_CONSOLE_LISTEN"))
+            .or(file.console.listen)
+        {
+            Some(off) if off == "off" => ConsoleListen::Off,
+            Some(a) => ConsoleListen::Given(
+                a.parse()
+                    .with_context(|| format!("invalid console listen address {a:?}"))?,
+            ),
+            None => ConsoleListen::Default(DEFAULT_CONSOLE_LISTEN.parse()?),
+        };
         let region = env("WHARF_REGION")
             .or(file.region)
             .unwrap_or_else(|| "us-east-1".into());
@@ -247,6 +275,7 @@ impl Config {
             edge,
             server,
             blob_grace,
+            console,
             data_dir,
             api_listen,
             region,
