@@ -136,8 +136,11 @@ impl Edge {
             }
         };
         self.decorate(&mut resp, ctx.outcome.cache_status, &request_id);
-        let dist = ctx.dist.clone();
-        self.count(self.metrics_of(&dist), &mut resp, ctx.outcome.cache_status);
+        self.count(
+            self.metrics_of(&ctx.dist),
+            &mut resp,
+            ctx.outcome.cache_status,
+        );
         resp
     }
 

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# A/B of edge hits between two Wharf builds, side by side on the same machine in the same run:
+# 1 KiB and 100 KiB hits (wrk, 64 connections), the builds taking turns round by round, each
+# build's median round shown. The quick check behind a change's cost on the hit path (e.g.
+# issue 13's metrics); bench/edge.sh has the full comparison against nginx and Varnish.
+#
+#   BEFORE=/path/to/older/wharf bench/edge_ab.sh
+#   BEFORE=... AFTER=target/release/wharf BENCH_SECONDS=8 BENCH_ROUNDS=5 bench/edge_ab.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+: "${BEFORE:?BEFORE=path to the older wharf binary}"
+after=${AFTER:-target/release/wharf}
+secs=${BENCH_SECONDS:-8}
+rounds=${BENCH_ROUNDS:-5}
+work=$(mktemp -d /var/tmp/wharf-edge-ab.XXXXXX)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; sleep 0.5; rm -rf "$work"; }
+trap cleanup EXIT
+command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+[[ -n ${AFTER:-} ]] || cargo build --quiet --release --bin wharf
+
+ORIGIN=19200 A=19201 B=19202
+mkdir -p "$work/www" "$work/dists"
+head -c 1024 /dev/urandom > "$work/www/1k"
+head -c 102400 /dev/urandom > "$work/www/100k"
+(cd "$work/www" && exec python3 -m http.server --bind 127.0.0.1 $ORIGIN >/dev/null 2>&1) &
+pids+=($!)
+cat > "$work/dists/EAB.json" <<EOF
+{"CallerReference": "ab", "Comment": "", "Enabled": true,
+ "Origins": {"Quantity": 1, "Items": [{"Id": "o", "DomainName": "127.0.0.1",
+   "CustomOriginConfig": {"HTTPPort": $ORIGIN, "HTTPSPort": 443, "OriginProtocolPolicy": "http-only"}}]},
+ "DefaultCacheBehavior": {"TargetOriginId": "o", "ViewerProtocolPolicy": "allow-all",
+   "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6", "Compress": false}}
+EOF
+printf '[edge]\ndistributions_dir = "%s"\ndefault_distribution = "EAB"\nmemory_cache_mb = 256\n' \
+  "$work/dists" > "$work/wharf.toml"
+start() { # binary, name, edge port
+  WHARF_ROOT_ACCESS_KEY=AKIABENCH0000000001 WHARF_ROOT_SECRET_KEY=benchsecretbenchsecret WHARF_LOG=warn \
+    "$1" serve --config "$work/wharf.toml" --data-dir "$work/$2" --api-listen 127.0.0.1:0 \
+    --edge-listen "127.0.0.1:$3" > "$work/$2.out" 2>&1 &
+  pids+=($!)
+}
+start "$BEFORE" before $A
+start "$after" after $B
+sleep 2
+printf '| edge hits (wrk, 64 connections, %ss, median of %s rounds) | before | after | after / before |\n|---|---|---|---|\n' "$secs" "$rounds"
+for f in 1k 100k; do
+  for port in $A $B; do curl -sf -o /dev/null "http://127.0.0.1:$port/$f"; done
+  : > "$work/ab-$f"
+  for ((r = 1; r <= rounds; r++)); do
+    for p in before after; do
+      port=$A; [[ $p == after ]] && port=$B
+      out=$(wrk -t2 -c64 -d"${secs}s" --latency "http://127.0.0.1:$port/$f")
+      echo "$p $(awk '/Requests\/sec/ {print $2}' <<<"$out") $(awk '$1=="99%" {print $2}' <<<"$out")" >> "$work/ab-$f"
+    done
+  done
+  python3 bench/wrk_rounds.py "$f" "$work/ab-$f" before after -- after/before
+done
