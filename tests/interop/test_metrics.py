@@ -14,14 +14,8 @@ from prometheus_client.openmetrics.parser import text_string_to_metric_families
 
 from conftest import Wharf
 from edge_helpers import CACHING_OPTIMIZED, behavior, custom_origin, deploy, distribution, request
-from origin import Origin, Route
-
-
-@pytest.fixture(scope="module")
-def origin():
-    o = Origin()
-    yield o
-    o.stop()
+from origin import Route
+from test_edge import origin  # noqa: F401  (module-scoped fixture: a test origin)
 
 
 @pytest.fixture(scope="module")

@@ -119,7 +119,8 @@ impl Edge {
             Err(refused) => {
                 let mut refused = *refused;
                 self.decorate(&mut refused, CacheStatus::Error, &request_id);
-                self.count(self.metrics.unmatched(), &mut refused, CacheStatus::Error);
+                let m = self.metrics.unmatched();
+                self.count(m, &mut refused, CacheStatus::Error, false);
                 return refused;
             }
         };
@@ -136,10 +137,12 @@ impl Edge {
             }
         };
         self.decorate(&mut resp, ctx.outcome.cache_status, &request_id);
+        let head = ctx.method == http::Method::HEAD;
         self.count(
             self.metrics_of(&ctx.dist),
             &mut resp,
             ctx.outcome.cache_status,
+            head,
         );
         resp
     }
@@ -151,9 +154,26 @@ impl Edge {
     }
 
     /// Counts a viewer response: its status and result now, its body bytes now when their
-    /// number is known, else as they are sent.
-    fn count(&self, m: &DistributionMetrics, resp: &mut Response<EdgeBody>, result: CacheStatus) {
-        match http_body::Body::size_hint(resp.body()).exact() {
+    /// number is known (none for a HEAD), else as they are sent.
+    fn count(
+        &self,
+        m: &DistributionMetrics,
+        resp: &mut Response<EdgeBody>,
+        result: CacheStatus,
+        head: bool,
+    ) {
+        // A hit streams from the cache with its length in Content-Length, not in the body.
+        let declared = || {
+            resp.headers()
+                .get(http::header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<u64>().ok())
+        };
+        let known = match http_body::Body::size_hint(resp.body()).exact() {
+            _ if head => Some(0),
+            exact => exact.or_else(declared),
+        };
+        match known {
             Some(len) => m.response(resp.status(), result, len),
             None => {
                 m.response(resp.status(), result, 0);
