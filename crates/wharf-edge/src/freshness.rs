@@ -113,7 +113,8 @@ pub fn http_date(headers: &HeaderMap, name: &HeaderName) -> Option<i64> {
 
 /// Whether a response may be stored at all, before any TTL arithmetic (RFC 9111 §3).
 /// `error_ttl` is the error caching minimum TTL when CloudFront caches this error response
-/// ([`cached_error`]), `None` for any other response.
+/// ([`cached_error`]), `None` for any other response; `response_time` stands in for a missing
+/// `Date`.
 pub fn storable(
     method: &Method,
     authenticated: bool,
@@ -121,6 +122,7 @@ pub fn storable(
     headers: &HeaderMap,
     policy: &CachePolicy,
     error_ttl: Option<u64>,
+    response_time: i64,
 ) -> Result<(), NoCacheReason> {
     // A behavior whose policy caches nothing (CachingDisabled) passes everything through,
     // errors included: "This policy disables caching".
@@ -131,7 +133,7 @@ pub fn storable(
         return Err(NoCacheReason::Method);
     }
     if let Some(min) = error_ttl {
-        return storable_error(authenticated, status, headers, policy, min);
+        return storable_error(authenticated, status, headers, policy, min, response_time);
     }
     // "CloudFront doesn't cache status code 416 responses", whatever their headers say.
     if status == StatusCode::RANGE_NOT_SATISFIABLE {
@@ -186,6 +188,7 @@ fn storable_error(
     headers: &HeaderMap,
     policy: &CachePolicy,
     error_min_ttl: u64,
+    response_time: i64,
 ) -> Result<(), NoCacheReason> {
     let cc = directives(headers);
     if error_honours_no_store(status) {
@@ -202,16 +205,10 @@ fn storable_error(
     if authenticated && !(cc.public || cc.s_maxage.is_some() || cc.must_revalidate) {
         return Err(NoCacheReason::Authorization);
     }
-    if error_min_ttl == 0 && error_own_lifetime(status, &cc, headers, policy, unix_now()) == 0 {
+    if error_min_ttl == 0 && error_own_lifetime(status, &cc, headers, policy, response_time) == 0 {
         return Err(NoCacheReason::NothingToReuse);
     }
     Ok(())
-}
-
-fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
 /// The lifetime the response itself states: `s-maxage`, `max-age`, or `Expires` − `Date`.

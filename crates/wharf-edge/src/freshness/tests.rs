@@ -142,7 +142,7 @@ fn storability() {
     let get = Method::GET;
     let p = policy(0, 86_400, 1_000_000);
     let ok = StatusCode::OK;
-    assert!(storable(&get, false, ok, &headers(&[]), &p, None).is_ok());
+    assert!(storable(&get, false, ok, &headers(&[]), &p, None, NOW).is_ok());
     assert_eq!(
         storable(
             &get,
@@ -150,7 +150,8 @@ fn storability() {
             ok,
             &headers(&[("cache-control", "no-store")]),
             &p,
-            None
+            None,
+            NOW
         ),
         Err(NoCacheReason::NoStore)
     );
@@ -161,7 +162,8 @@ fn storability() {
             ok,
             &headers(&[("cache-control", "private")]),
             &p,
-            None
+            None,
+            NOW
         ),
         Err(NoCacheReason::Private)
     );
@@ -172,7 +174,8 @@ fn storability() {
             ok,
             &headers(&[("vary", "Accept, *")]),
             &p,
-            None
+            None,
+            NOW
         ),
         Err(NoCacheReason::VaryStar)
     );
@@ -183,7 +186,8 @@ fn storability() {
             ok,
             &headers(&[("cache-control", "max-age=60")]),
             &p,
-            None
+            None,
+            NOW
         ),
         Err(NoCacheReason::Authorization)
     );
@@ -194,12 +198,13 @@ fn storability() {
             ok,
             &headers(&[("cache-control", "s-maxage=60")]),
             &p,
-            None
+            None,
+            NOW
         )
         .is_ok()
     );
     assert_eq!(
-        storable(&Method::POST, false, ok, &headers(&[]), &p, None),
+        storable(&Method::POST, false, ok, &headers(&[]), &p, None, NOW),
         Err(NoCacheReason::Method)
     );
     assert_eq!(
@@ -209,7 +214,8 @@ fn storability() {
             StatusCode::INTERNAL_SERVER_ERROR,
             &headers(&[]),
             &p,
-            None
+            None,
+            NOW
         ),
         Err(NoCacheReason::Status)
     );
@@ -220,7 +226,8 @@ fn storability() {
             StatusCode::INTERNAL_SERVER_ERROR,
             &headers(&[]),
             &p,
-            Some(10)
+            Some(10),
+            NOW
         )
         .is_ok()
     );
@@ -231,12 +238,13 @@ fn storability() {
             StatusCode::FOUND,
             &headers(&[("cache-control", "max-age=5")]),
             &p,
-            None
+            None,
+            NOW
         )
         .is_ok()
     );
     assert_eq!(
-        storable(&get, false, ok, &headers(&[]), &policy(0, 0, 0), None),
+        storable(&get, false, ok, &headers(&[]), &policy(0, 0, 0), None, NOW),
         Err(NoCacheReason::PolicyDisabled)
     );
 }
@@ -269,7 +277,7 @@ fn errors_are_cached_as_cloudfront_documents() {
         ));
     }
     // A bare 503 is cached for the error caching minimum TTL, not the policy's MinTTL.
-    assert!(storable(&get, false, s(503), &bare, &p, Some(10)).is_ok());
+    assert!(storable(&get, false, s(503), &bare, &p, Some(10), NOW).is_ok());
     assert_eq!(freshness(s(503), &bare, &p, Some(10), NOW).lifetime, 10);
     // The origin's lifetime counts when longer, capped by MaxTTL; never below the minimum.
     let long = headers(&[("cache-control", "max-age=600")]);
@@ -288,25 +296,25 @@ fn errors_are_cached_as_cloudfront_documents() {
         let h = headers(&[("cache-control", cc)]);
         for code in [404, 414, 501] {
             assert_eq!(
-                storable(&get, false, s(code), &h, &p, Some(10)),
+                storable(&get, false, s(code), &h, &p, Some(10), NOW),
                 Err(NoCacheReason::NoStore)
             );
         }
         for code in [405, 500, 502, 503, 504] {
-            assert!(storable(&get, false, s(code), &h, &p, Some(10)).is_ok());
+            assert!(storable(&get, false, s(code), &h, &p, Some(10), NOW).is_ok());
             assert_eq!(freshness(s(code), &h, &p, Some(10), NOW).lifetime, 10);
         }
     }
     let private = headers(&[("cache-control", "private")]);
     assert_eq!(
-        storable(&get, false, s(404), &private, &p, Some(10)),
+        storable(&get, false, s(404), &private, &p, Some(10), NOW),
         Err(NoCacheReason::Private)
     );
-    assert!(storable(&get, false, s(503), &private, &p, Some(10)).is_ok());
+    assert!(storable(&get, false, s(503), &private, &p, Some(10), NOW).is_ok());
     // A policy that caches nothing (CachingDisabled) caches no errors either.
     let disabled = policy(0, 0, 0);
     assert_eq!(
-        storable(&get, false, s(404), &bare, &disabled, Some(10)),
+        storable(&get, false, s(404), &bare, &disabled, Some(10), NOW),
         Err(NoCacheReason::PolicyDisabled)
     );
     // MaxTTL caps the origin's lifetime, not the error caching minimum TTL.
@@ -316,32 +324,51 @@ fn errors_are_cached_as_cloudfront_documents() {
     );
     // An error caching minimum TTL of 0 and no lifetime from the origin: nothing to reuse.
     assert_eq!(
-        storable(&get, false, s(404), &bare, &p, Some(0)),
+        storable(&get, false, s(404), &bare, &p, Some(0), NOW),
         Err(NoCacheReason::NothingToReuse)
     );
-    assert!(storable(&get, false, s(404), &long, &p, Some(0)).is_ok());
+    assert!(storable(&get, false, s(404), &long, &p, Some(0), NOW).is_ok());
     // Where the policy leaves lifetimes to the origin (DefaultTTL 0), a 404 with only
     // Last-Modified has the heuristic lifetime of its own, as an ordinary response would.
     let origin_decides = policy(0, 0, 31_536_000);
     let modified = headers(&[("date", &date(NOW)), ("last-modified", &date(NOW - 1_000))]);
-    assert!(storable(&get, false, s(404), &modified, &origin_decides, Some(0)).is_ok());
+    assert!(
+        storable(
+            &get,
+            false,
+            s(404),
+            &modified,
+            &origin_decides,
+            Some(0),
+            NOW
+        )
+        .is_ok()
+    );
     assert_eq!(
         freshness(s(404), &modified, &origin_decides, Some(0), NOW).lifetime,
         100
     );
     assert_eq!(
-        storable(&get, false, s(503), &modified, &origin_decides, Some(0)),
+        storable(
+            &get,
+            false,
+            s(503),
+            &modified,
+            &origin_decides,
+            Some(0),
+            NOW
+        ),
         Err(NoCacheReason::NothingToReuse)
     );
     assert_eq!(freshness(s(404), &modified, &p, Some(10), NOW).lifetime, 10);
     // An error CloudFront does not cache as one is stored only with a lifetime of its own, and
     // MinTTL is not forced on it.
     assert_eq!(
-        storable(&get, false, s(429), &bare, &p, None),
+        storable(&get, false, s(429), &bare, &p, None, NOW),
         Err(NoCacheReason::Status)
     );
     let brief = headers(&[("cache-control", "max-age=5")]);
-    assert!(storable(&get, false, s(429), &brief, &p, None).is_ok());
+    assert!(storable(&get, false, s(429), &brief, &p, None, NOW).is_ok());
     assert_eq!(freshness(s(429), &brief, &p, None, NOW).lifetime, 5);
     assert_eq!(
         storable(
@@ -350,7 +377,8 @@ fn errors_are_cached_as_cloudfront_documents() {
             s(429),
             &headers(&[("cache-control", "no-store")]),
             &p,
-            None
+            None,
+            NOW
         ),
         Err(NoCacheReason::NoStore)
     );

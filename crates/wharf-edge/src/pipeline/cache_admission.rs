@@ -88,6 +88,7 @@ impl Edge {
             &resp.headers,
             &b.cache_policy,
             error_ttl,
+            response_time,
         );
         // A 206 for our aligned range is stored as the whole object's entry, partly filled; a
         // short one for a suffix range as its fragment.
