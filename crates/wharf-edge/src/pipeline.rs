@@ -163,15 +163,9 @@ impl Edge {
         head: bool,
     ) {
         // A hit streams from the cache with its length in Content-Length, not in the body.
-        let declared = || {
-            resp.headers()
-                .get(http::header::CONTENT_LENGTH)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.parse::<u64>().ok())
-        };
         let known = match http_body::Body::size_hint(resp.body()).exact() {
             _ if head => Some(0),
-            exact => exact.or_else(declared),
+            exact => exact.or_else(|| crate::cache::content_length(resp.headers())),
         };
         match known {
             Some(len) => m.response(resp.status(), result, len),
