@@ -163,6 +163,8 @@ pub struct Distribution {
     pub tls13_only: bool,
     /// `Restrictions.GeoRestriction`, unless its type is `none`.
     pub geo_restriction: Option<GeoRestriction>,
+    /// Where its standard logs go (`Logging`, when enabled).
+    pub logging: Option<Arc<Logging>>,
     /// Its metrics, resolved on its first request.
     pub metrics: std::sync::OnceLock<crate::metrics::DistributionMetrics>,
 }
@@ -182,6 +184,18 @@ impl GeoRestriction {
     pub fn refuses(&self, country: Option<&str>) -> bool {
         country.is_some_and(|c| self.countries.iter().any(|x| x == c) != self.allow_listed)
     }
+}
+
+/// A distribution's standard logs: delivered into `bucket` (a bucket name) as
+/// `PREFIX` + `ID.YYYY-MM-DD-HH.UNIQUE.gz`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Logging {
+    pub distribution_id: String,
+    pub bucket: String,
+    pub prefix: String,
+    pub include_cookies: bool,
+    /// The distribution's own domain name, the logs' `cs(Host)`.
+    pub domain_name: String,
 }
 
 /// CloudFront's default for `ErrorCachingMinTTL`.
@@ -283,6 +297,19 @@ impl Distribution {
                     allow_listed: g.restriction_type == "whitelist",
                     countries: g.items.iter().map(|c| c.to_ascii_uppercase()).collect(),
                 }),
+            logging: config.logging.as_ref().filter(|l| l.enabled).map(|l| {
+                Arc::new(Logging {
+                    distribution_id: id.to_owned(),
+                    bucket: l.bucket_name().to_owned(),
+                    prefix: l.prefix.clone(),
+                    include_cookies: l.include_cookies,
+                    domain_name: format!(
+                        "{}{}",
+                        id.to_ascii_lowercase(),
+                        crate::registry::LOCAL_SUFFIX
+                    ),
+                })
+            }),
             tls13_only: config
                 .viewer_certificate
                 .as_ref()

@@ -9,6 +9,7 @@
 //! This crate never imports the store: a local S3 bucket is an [`origin::Origin`] that the
 //! `wharf` binary implements over it.
 
+pub mod access_log;
 pub mod cache;
 pub mod cache_control;
 pub mod cache_key;

@@ -1,7 +1,7 @@
 //! The edge's Prometheus metrics, per distribution: requests by status class and result,
 //! response bytes by result (the inputs of hit ratios in requests and in bytes), origin
-//! latency and errors, collapsed waiters, invalidations; and the cache tiers' size and
-//! evictions, read from the cache when scraped.
+//! latency and errors, collapsed waiters, invalidations, access log lines dropped and files
+//! delivered; and the cache tiers' size and evictions, read from the cache when scraped.
 //!
 //! A request pays for a few atomic additions and nothing else: each distribution resolves its
 //! counters once ([`DistributionMetrics`], kept on the distribution), so the hit path never
@@ -144,6 +144,9 @@ pub struct EdgeMetrics {
     origin_errors: Family<OriginErrorLabels, Counter>,
     collapsed: Family<DistributionLabel, Counter>,
     invalidations: Family<DistributionLabel, Counter>,
+    log_lines_dropped: Family<DistributionLabel, Counter>,
+    log_files: Family<DistributionLabel, Counter>,
+    log_delivery_failures: Family<DistributionLabel, Counter>,
     unmatched: std::sync::OnceLock<Arc<DistributionMetrics>>,
 }
 
@@ -157,6 +160,9 @@ impl EdgeMetrics {
             origin_errors: Family::default(),
             collapsed: Family::default(),
             invalidations: Family::default(),
+            log_lines_dropped: Family::default(),
+            log_files: Family::default(),
+            log_delivery_failures: Family::default(),
             unmatched: std::sync::OnceLock::new(),
         };
         let r = registry.sub_registry_with_prefix("wharf_edge");
@@ -189,6 +195,21 @@ impl EdgeMetrics {
             "invalidations",
             "Invalidations created",
             m.invalidations.clone(),
+        );
+        r.register(
+            "log_lines_dropped",
+            "Access log lines dropped because the delivery queue was full",
+            m.log_lines_dropped.clone(),
+        );
+        r.register(
+            "log_files_delivered",
+            "Access log files delivered to their bucket",
+            m.log_files.clone(),
+        );
+        r.register(
+            "log_delivery_failures",
+            "Access log files the bucket did not take (dropped)",
+            m.log_delivery_failures.clone(),
         );
         r.register_collector(Box::new(CacheTiers(cache)));
         Arc::new(m)
@@ -234,7 +255,26 @@ impl EdgeMetrics {
                     .clone()
             }),
             collapsed: self.collapsed.get_or_create(&label).clone(),
+            log_lines_dropped: self.log_lines_dropped.get_or_create(&label).clone(),
         }
+    }
+
+    /// An access log file of distribution `id` delivered.
+    pub fn log_file_delivered(&self, id: &str) {
+        self.log_files
+            .get_or_create(&DistributionLabel {
+                distribution: id.to_owned(),
+            })
+            .inc();
+    }
+
+    /// An access log file of distribution `id` the sink refused.
+    pub fn log_delivery_failed(&self, id: &str) {
+        self.log_delivery_failures
+            .get_or_create(&DistributionLabel {
+                distribution: id.to_owned(),
+            })
+            .inc();
     }
 
     /// An invalidation created for distribution `id`.
@@ -261,6 +301,7 @@ pub struct DistributionMetrics {
     origin_duration: Histogram,
     origin_errors: [Counter; ORIGIN_ERRORS.len()],
     collapsed: Counter,
+    log_lines_dropped: Counter,
 }
 
 impl DistributionMetrics {
@@ -303,6 +344,10 @@ impl DistributionMetrics {
 
     pub fn collapsed_waiter(&self) {
         self.collapsed.inc();
+    }
+
+    pub fn log_line_dropped(&self) {
+        self.log_lines_dropped.inc();
     }
 }
 

@@ -13,7 +13,9 @@
 //! 5. [`cache_admission`]: whether and what to store; the fill streams the response into the
 //!    cache and to every waiting viewer;
 //! 6. [`viewer_response`]: custom error pages, the response headers policy, CloudFront's
-//!    headers.
+//!    headers;
+//! 7. [`logging`]: the request's access log line, written once its response's last byte is
+//!    sent, when the distribution's `Logging` is enabled.
 //!
 //! `docs/edge.md` draws the same chart.
 
@@ -21,6 +23,7 @@ mod access;
 mod cache_admission;
 mod cache_lookup;
 pub mod context;
+mod logging;
 mod revalidation;
 mod upstream;
 mod viewer_request;
@@ -28,12 +31,14 @@ mod viewer_response;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::header::HeaderValue;
 use http::{Request, Response};
 use http_body_util::BodyExt;
 
+use crate::access_log::delivery::{AccessLogs, DeliveryConfig, LogSink};
 use crate::cache::{Cache, CacheConfig};
 use crate::distribution::Distribution;
 use crate::headers::{self, CacheStatus};
@@ -52,7 +57,13 @@ pub struct EdgeConfig {
     pub https_port: Option<u16>,
     /// Trusted proxies and the geo database.
     pub viewers: Arc<ViewerLocator>,
+    /// Where distributions' access logs are delivered, and how often; without it no
+    /// distribution logs.
+    pub access_logs: Option<(Arc<dyn LogSink>, Duration)>,
 }
+
+/// Access log records waiting for the delivery thread, at most.
+const LOG_QUEUE: usize = 65_536;
 
 pub struct Edge {
     pub registry: Arc<Registry>,
@@ -62,14 +73,22 @@ pub struct Edge {
     via: HeaderValue,
     https_port: Option<u16>,
     viewers: Arc<ViewerLocator>,
+    access_logs: Option<Arc<AccessLogs>>,
 }
 
 /// The answer to a request refused before it reached the cache (boxed: refusals are rare).
 type Refusal = Box<Response<EdgeBody>>;
 
-/// A request extension set by the listener that terminated TLS: the viewer used HTTPS.
-#[derive(Debug, Clone, Copy)]
-pub struct ViewerHttps;
+/// A request extension set by the listener that terminated TLS: the viewer used HTTPS, in
+/// this session (named as CloudFront's logs and `CloudFront-Viewer-TLS` name it: `TLSv1.3`,
+/// `TLS_AES_128_GCM_SHA256`, OpenSSL's names for TLS 1.2 suites).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ViewerHttps {
+    pub protocol: &'static str,
+    pub cipher: &'static str,
+    /// The session was resumed rather than fully negotiated.
+    pub resumed: bool,
+}
 
 fn now() -> i64 {
     std::time::SystemTime::now()
@@ -91,9 +110,23 @@ impl Edge {
         ))
         .unwrap_or(HeaderValue::from_static("1.1 wharf (CloudFront)"));
         let cache = Cache::open(&cfg.cache)?;
+        let metrics = EdgeMetrics::register(metrics, cache.clone());
+        let access_logs = match &cfg.access_logs {
+            Some((sink, interval)) => Some(Arc::new(AccessLogs::start(
+                sink.clone(),
+                DeliveryConfig {
+                    interval: *interval,
+                    queue: LOG_QUEUE,
+                    edge_location: cfg.pop.clone(),
+                },
+                metrics.clone(),
+            )?)),
+            None => None,
+        };
         Ok(Self {
             registry,
-            metrics: EdgeMetrics::register(metrics, cache.clone()),
+            metrics,
+            access_logs,
             cache,
             pop: cfg.pop.clone(),
             via,
@@ -112,6 +145,7 @@ impl Edge {
         B: http_body::Body<Data = Bytes> + Send + 'static,
         B::Error: std::fmt::Display + Send + 'static,
     {
+        let received = std::time::Instant::now();
         let request_id = headers::new_request_id();
         let (parts, body) = req.into_parts();
         let mut ctx = match self.viewer_request(parts, &request_id, client) {
@@ -144,7 +178,27 @@ impl Edge {
             ctx.outcome.cache_status,
             head,
         );
+        if let (Some(logs), Some(logging)) = (&self.access_logs, &ctx.dist.logging) {
+            let logging = logging.clone();
+            Self::log(logs, logging, ctx, &mut resp, received);
+        }
         resp
+    }
+
+    /// Delivers every distribution's open access log files now (blocks; for shutdown and
+    /// tests).
+    pub fn flush_access_logs(&self) {
+        if let Some(logs) = &self.access_logs {
+            logs.flush();
+        }
+    }
+
+    /// Delivers the open access log files and stops their delivery (blocks): at shutdown,
+    /// once requests in flight are done.
+    pub fn stop_access_logs(&self) {
+        if let Some(logs) = &self.access_logs {
+            logs.shutdown();
+        }
     }
 
     /// A distribution's counters (resolved on its first request).

@@ -20,6 +20,8 @@ pub fn is_cloudfront(name: &str) -> bool {
 /// What the edge knows of the viewer.
 pub struct Viewer<'a> {
     pub https: bool,
+    /// The TLS session, when `https`.
+    pub tls: Option<crate::pipeline::ViewerHttps>,
     pub version: Version,
     /// The connection's peer.
     pub peer: Option<SocketAddr>,
@@ -74,6 +76,14 @@ pub fn apply(h: &mut HeaderMap, wanted: &[HeaderName], v: &Viewer<'_>) {
                 }
                 .into(),
             ),
+            "cloudfront-viewer-tls" => v.tls.map(|t| {
+                let handshake = if t.resumed {
+                    "sessionResumed"
+                } else {
+                    "fullHandshake"
+                };
+                format!("{}:{}:{handshake}", t.protocol, t.cipher)
+            }),
             "cloudfront-viewer-header-count" => Some(h.keys_len().to_string()),
             "cloudfront-viewer-header-order" => Some(
                 h.keys()
@@ -105,6 +115,7 @@ fn is_place(name: &str) -> bool {
         && !matches!(
             name,
             "cloudfront-viewer-address"
+                | "cloudfront-viewer-tls"
                 | "cloudfront-viewer-http-version"
                 | "cloudfront-viewer-header-count"
                 | "cloudfront-viewer-header-order"
@@ -199,6 +210,11 @@ mod tests {
         h.insert("accept", HeaderValue::from_static("*/*"));
         let v = Viewer {
             https: true,
+            tls: Some(crate::pipeline::ViewerHttps {
+                protocol: "TLSv1.3",
+                cipher: "TLS_AES_128_GCM_SHA256",
+                resumed: false,
+            }),
             version: Version::HTTP_2,
             peer: Some("192.0.2.1:4242".parse().unwrap()),
             address: None,
@@ -213,9 +229,14 @@ mod tests {
                 "cloudfront-forwarded-proto",
                 "cloudfront-viewer-address",
                 "cloudfront-viewer-http-version",
+                "cloudfront-viewer-tls",
                 "cloudfront-is-desktop-viewer",
             ]),
             &v,
+        );
+        assert_eq!(
+            h["cloudfront-viewer-tls"],
+            "TLSv1.3:TLS_AES_128_GCM_SHA256:fullHandshake"
         );
         // No database: no country, rather than the viewer's.
         assert!(h.get("cloudfront-viewer-country").is_none());

@@ -88,6 +88,42 @@ impl Store {
         self.commit(record, cond, fresh).await
     }
 
+    /// Stores `body`, a whole object the caller holds in memory (a demo page, an access log
+    /// file), as `bucket/key` with a CRC64NVME checksum, owned by `owner`.
+    pub async fn put_bytes(
+        &self,
+        bucket: &str,
+        key: &str,
+        owner: &str,
+        body: Bytes,
+        content_type: Option<String>,
+    ) -> StoreResult<ObjectRecord> {
+        let limits = BodyLimits {
+            expected_len: Some(body.len() as u64),
+            max_len: MAX_OBJECT_SIZE,
+            force_file: false,
+        };
+        let stream = futures::stream::once(async move { Ok::<_, std::io::Error>(body) });
+        let staged = self
+            .stage(stream, Some(ChecksumAlgorithm::Crc64Nvme), limits)
+            .await?;
+        let checksum = staged.digests.checksum.clone();
+        let attrs = ObjectAttrs {
+            content_type,
+            ..ObjectAttrs::default()
+        };
+        self.put_object(
+            bucket,
+            key,
+            owner,
+            attrs,
+            staged,
+            checksum,
+            WriteCondition::default(),
+        )
+        .await
+    }
+
     /// Commits a record. `fresh` are the blobs published for it alone: if the commit surely did
     /// not happen, nothing can name them, so they go at once. (Shared blobs are never touched
     /// here: a failed copy leaves its source whole.)

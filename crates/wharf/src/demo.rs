@@ -4,9 +4,7 @@
 use std::net::SocketAddr;
 
 use anyhow::Result;
-use wharf_store::{
-    BodyLimits, BucketRecord, ObjectAttrs, Store, StoreError, WriteCondition, now_ms,
-};
+use wharf_store::{BucketRecord, Store, StoreError, now_ms};
 
 use crate::config::Config;
 use crate::root::ROOT_USER;
@@ -59,35 +57,13 @@ pub async fn run(
     };
     match store.create_bucket(bucket).await {
         Ok(()) => {
-            let body = futures::stream::once(async {
-                Ok::<_, std::io::Error>(bytes::Bytes::from_static(INDEX_HTML.as_bytes()))
-            });
-            let limits = BodyLimits {
-                expected_len: Some(INDEX_HTML.len() as u64),
-                max_len: 1 << 20,
-                force_file: false,
-            };
-            let staged = store
-                .stage(
-                    body,
-                    Some(wharf_store::ChecksumAlgorithm::Crc64Nvme),
-                    limits,
-                )
-                .await?;
-            let checksum = staged.digests.checksum.clone();
-            let attrs = ObjectAttrs {
-                content_type: Some("text/html; charset=utf-8".into()),
-                ..Default::default()
-            };
             store
-                .put_object(
+                .put_bytes(
                     DEMO_BUCKET,
                     "index.html",
                     &root.canonical_id,
-                    attrs,
-                    staged,
-                    checksum,
-                    WriteCondition::default(),
+                    bytes::Bytes::from_static(INDEX_HTML.as_bytes()),
+                    Some("text/html; charset=utf-8".into()),
                 )
                 .await?;
         }

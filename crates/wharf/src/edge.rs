@@ -1,6 +1,6 @@
 //! Wiring of the edge: the distribution registry over `distributions_dir` (polled for changes
-//! every second), the origin factory with local buckets, and the cache under
-//! `DATA_DIR/edge-cache`.
+//! every second), the origin factory with local buckets, the cache under
+//! `DATA_DIR/edge-cache`, and access log delivery into local buckets.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,6 +15,7 @@ use wharf_store::Store;
 
 use crate::config::Config;
 use crate::local_origin::WharfOrigins;
+use crate::log_sink::BucketLogSink;
 
 /// How often `distributions_dir` is checked for changes.
 pub const RELOAD_INTERVAL: Duration = Duration::from_secs(1);
@@ -67,6 +68,13 @@ pub fn build(
                     .map_err(anyhow::Error::msg)
                     .context("opening the geo database")?,
             }),
+            access_logs: Some((
+                Arc::new(BucketLogSink {
+                    store: store.clone(),
+                    runtime: tokio::runtime::Handle::current(),
+                }),
+                e.log_delivery_interval,
+            )),
         },
         metrics,
     )

@@ -304,15 +304,17 @@ pub async fn accept_loop<H, F, B, E>(
         let (h1, h2) = (h1.clone(), h2.clone());
         tokio::spawn(async move {
             // The handshake runs on the connection's own task, never in the accept loop.
-            let (io, http2): (Box<dyn Io>, bool) = match tls {
-                None => (Box::new(stream), false),
+            let (io, http2, session): (Box<dyn Io>, bool, _) = match tls {
+                None => (Box::new(stream), false, None),
                 Some(tls) => {
                     match tokio::time::timeout(limits.tls_handshake_timeout, tls.accept(stream))
                         .await
                     {
                         Ok(Ok(s)) => {
-                            let http2 = s.get_ref().1.alpn_protocol() == Some(b"h2");
-                            (Box::new(s), http2)
+                            let conn = s.get_ref().1;
+                            let http2 = conn.alpn_protocol() == Some(b"h2");
+                            let session = tls::session(conn);
+                            (Box::new(s), http2, Some(session))
                         }
                         Ok(Err(e)) => {
                             tracing::debug!(error = %e, %peer, "TLS handshake failed");
@@ -326,7 +328,7 @@ pub async fn accept_loop<H, F, B, E>(
                 }
             };
             serve(
-                io, http2, &h1, &h2, conn, conns, limits, stop, handler, peer,
+                io, http2, &h1, &h2, conn, conns, limits, stop, handler, peer, session,
             )
             .await;
         });
@@ -345,6 +347,7 @@ async fn serve<H, F, B, E>(
     mut stop: watch::Receiver<bool>,
     handler: H,
     peer: SocketAddr,
+    session: Option<wharf_edge::ViewerHttps>,
 ) where
     H: Fn(http::Request<Incoming>, SocketAddr) -> F + Clone + Send + Sync + 'static,
     F: std::future::Future<Output = Result<http::Response<B>, E>> + Send + 'static,
@@ -356,7 +359,11 @@ async fn serve<H, F, B, E>(
     let state = conn.state.clone();
     let svc = {
         let (state, conns) = (state.clone(), conns.clone());
-        hyper::service::service_fn(move |req| {
+        hyper::service::service_fn(move |mut req: http::Request<Incoming>| {
+            // Requests over TLS carry the session: the edge knows the viewer used HTTPS.
+            if let Some(s) = session {
+                req.extensions_mut().insert(s);
+            }
             let in_flight = InFlight::begin(&state, &conns);
             let fut = handler(req, peer);
             async move {

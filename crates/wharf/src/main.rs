@@ -10,6 +10,7 @@ mod edge;
 mod invalidate;
 mod listener;
 mod local_origin;
+mod log_sink;
 mod malloc;
 mod root;
 mod server;

@@ -11,7 +11,6 @@ use anyhow::{Context, Result};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use tokio::net::TcpListener;
-use wharf_edge::ViewerHttps;
 use wharf_s3::request_body::RequestBody;
 use wharf_store::Store;
 
@@ -146,15 +145,13 @@ pub async fn serve(mut cfg: Config, demo_mode: bool) -> Result<()> {
             },
         )
     };
-    let edge_handler = |https: bool| {
+    // The TLS listener marks its requests with the session (`wharf_edge::ViewerHttps`).
+    let edge_handler = || {
         let edge = edge.clone();
         move |req: http::Request<Incoming>, peer| {
             let edge = edge.clone();
             async move {
-                let mut req = req.map(|b| RequestBody::new(b, deadlines));
-                if https {
-                    req.extensions_mut().insert(ViewerHttps);
-                }
+                let req = req.map(|b| RequestBody::new(b, deadlines));
                 Ok::<_, std::convert::Infallible>(edge.handle(req, Some(peer)).await)
             }
         }
@@ -166,7 +163,7 @@ pub async fn serve(mut cfg: Config, demo_mode: bool) -> Result<()> {
         open_connections.of("edge"),
         limits,
         stop_rx.clone(),
-        edge_handler(false),
+        edge_handler(),
     );
     let tls_task = edge_tls.map(|(listener, acceptor)| {
         tokio::spawn(accept_loop(
@@ -176,7 +173,7 @@ pub async fn serve(mut cfg: Config, demo_mode: bool) -> Result<()> {
             open_connections.of("edge_tls"),
             limits,
             stop_rx.clone(),
-            edge_handler(true),
+            edge_handler(),
         ))
     });
     let console_task = console_listener.map(|listener| {
@@ -206,6 +203,8 @@ pub async fn serve(mut cfg: Config, demo_mode: bool) -> Result<()> {
         () = conns.drained() => {}
         () = tokio::time::sleep(DRAIN_TIMEOUT) => tracing::warn!("requests still running after {DRAIN_TIMEOUT:?}; stopping anyway"),
     }
+    // Every response is done: its log line is queued. Deliver the open log files.
+    let _ = tokio::task::spawn_blocking(move || edge.stop_access_logs()).await;
     println!("wharf: stopped");
     Ok(())
 }

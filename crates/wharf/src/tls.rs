@@ -108,3 +108,31 @@ impl ResolvesServerCert for BySni {
         Some(own.unwrap_or_else(|| self.default.clone()))
     }
 }
+
+/// A viewer's TLS session as CloudFront names it in logs and `CloudFront-Viewer-TLS`: the
+/// protocol (`TLSv1.3`) and the cipher suite (IANA's names for TLS 1.3, OpenSSL's for 1.2).
+pub fn session(conn: &rustls::ServerConnection) -> wharf_edge::ViewerHttps {
+    use rustls::{CipherSuite as C, HandshakeKind, ProtocolVersion};
+    let protocol = match conn.protocol_version() {
+        Some(ProtocolVersion::TLSv1_3) => "TLSv1.3",
+        Some(ProtocolVersion::TLSv1_2) => "TLSv1.2",
+        _ => "-",
+    };
+    let cipher = match conn.negotiated_cipher_suite().map(|s| s.suite()) {
+        Some(C::TLS13_AES_128_GCM_SHA256) => "TLS_AES_128_GCM_SHA256",
+        Some(C::TLS13_AES_256_GCM_SHA384) => "TLS_AES_256_GCM_SHA384",
+        Some(C::TLS13_CHACHA20_POLY1305_SHA256) => "TLS_CHACHA20_POLY1305_SHA256",
+        Some(C::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256) => "ECDHE-ECDSA-AES128-GCM-SHA256",
+        Some(C::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384) => "ECDHE-ECDSA-AES256-GCM-SHA384",
+        Some(C::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256) => "ECDHE-ECDSA-CHACHA20-POLY1305",
+        Some(C::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256) => "ECDHE-RSA-AES128-GCM-SHA256",
+        Some(C::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384) => "ECDHE-RSA-AES256-GCM-SHA384",
+        Some(C::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256) => "ECDHE-RSA-CHACHA20-POLY1305",
+        _ => "-",
+    };
+    wharf_edge::ViewerHttps {
+        protocol,
+        cipher,
+        resumed: conn.handshake_kind() == Some(HandshakeKind::Resumed),
+    }
+}

@@ -35,6 +35,7 @@ impl Edge {
                 return Err(Box::new(r));
             }
             ViewerProtocolPolicy::HttpsOnly if !ctx.https => {
+                ctx.outcome.error_detail = Some("InvalidRequest");
                 return Err(refuse(ctx, "This distribution requires HTTPS."));
             }
             _ => {}
@@ -45,6 +46,7 @@ impl Edge {
             let refused = self.viewers.geo.is_none()
                 || geo.refuses(self.viewers.country(viewer_ip).as_deref());
             if refused {
+                ctx.outcome.error_detail = Some("ClientGeoBlocked");
                 return Err(refuse(
                     ctx,
                     "The Amazon CloudFront distribution is configured to block access from your country.",
@@ -70,6 +72,7 @@ impl Edge {
             }
         }
         if !b.allows_method(&ctx.method) {
+            ctx.outcome.error_detail = Some("InvalidRequestMethod");
             return Err(refuse(
                 ctx,
                 "This distribution is not configured to allow the HTTP request method that was used for this request. The distribution supports only cachable requests.",
@@ -77,6 +80,7 @@ impl Edge {
         }
         let viewer = viewer_headers::Viewer {
             https: ctx.https,
+            tls: ctx.tls,
             version: ctx.version,
             peer: ctx.client,
             address: viewer_ip,

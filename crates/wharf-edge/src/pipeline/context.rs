@@ -34,6 +34,11 @@ pub(crate) struct RequestCtx {
     pub client: Option<SocketAddr>,
     /// The viewer connected over HTTPS.
     pub https: bool,
+    /// Its TLS session, when it did.
+    pub tls: Option<super::ViewerHttps>,
+    /// The request's size as the logs count it (`cs-bytes`); 0 when the distribution does not
+    /// log.
+    pub request_bytes: u64,
     /// Serving a custom error page already: do not recurse.
     pub error_page: bool,
     pub outcome: Outcome,
@@ -48,6 +53,9 @@ pub struct Outcome {
     pub not_stored: Option<NotStored>,
     /// The last request this viewer request sent to the origin (revalidations included).
     pub origin: Option<OriginExchange>,
+    /// Which error, when the edge refused the request or the origin failed: the logs'
+    /// `x-edge-detailed-result-type` (`ClientGeoBlocked`, `OriginConnectError`, …).
+    pub error_detail: Option<&'static str>,
 }
 
 /// Why an origin response was not stored.

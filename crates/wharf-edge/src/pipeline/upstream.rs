@@ -300,6 +300,10 @@ impl Edge {
     ) -> Response<EdgeBody> {
         tracing::warn!(distribution = %ctx.dist.id, error = %e, "origin request failed");
         ctx.outcome.cache_status = CacheStatus::Error;
+        ctx.outcome.error_detail = Some(match e.reason {
+            FailoverReason::Timeout => "OriginCommError",
+            _ => "OriginConnectError",
+        });
         let (status, why) = match e.reason {
             FailoverReason::Timeout => (
                 StatusCode::GATEWAY_TIMEOUT,

@@ -55,7 +55,12 @@ impl Edge {
         let (behavior, _) = dist.behavior_for(&path);
         // Only the listener knows: a request line or HTTP/2 `:scheme` saying `https` over a
         // plain connection does not make it one.
-        let https = parts.extensions.get::<ViewerHttps>().is_some();
+        let tls = parts.extensions.get::<ViewerHttps>().copied();
+        let request_bytes = if dist.logging.is_some() {
+            request_size(&parts)
+        } else {
+            0
+        };
         Ok(RequestCtx {
             request_id: request_id.to_owned(),
             dist,
@@ -67,7 +72,9 @@ impl Edge {
             path,
             headers: parts.headers,
             client,
-            https,
+            https: tls.is_some(),
+            tls,
+            request_bytes,
             error_page: false,
             outcome: Outcome {
                 cache_status: CacheStatus::Miss,
@@ -75,6 +82,21 @@ impl Edge {
             },
         })
     }
+}
+
+/// The request's size as HTTP/1.1 writes it (request line, fields, the blank line) plus its
+/// body's declared length: the logs' `cs-bytes`.
+fn request_size(parts: &http::request::Parts) -> u64 {
+    let target = parts.uri.path_and_query().map_or(1, |pq| pq.as_str().len());
+    // `METHOD target HTTP/1.1\r\n`, each `name: value\r\n`, `\r\n`.
+    let line = parts.method.as_str().len() + 1 + target + 11;
+    let fields: usize = parts
+        .headers
+        .iter()
+        .map(|(n, v)| n.as_str().len() + v.len() + 4)
+        .sum();
+    let body = crate::cache::content_length(&parts.headers).unwrap_or(0);
+    (line + fields + 2) as u64 + body
 }
 
 /// CloudFront's answer to a request it cannot take: more than one `Host` (400), or a URL or

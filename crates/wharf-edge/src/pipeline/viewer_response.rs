@@ -78,6 +78,8 @@ impl Edge {
             headers: page_headers,
             client: ctx.client,
             https: ctx.https,
+            tls: ctx.tls,
+            request_bytes: 0,
             error_page: true,
             outcome: Outcome::default(),
         };

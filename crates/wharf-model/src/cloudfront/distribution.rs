@@ -2,8 +2,7 @@
 //! `aws cloudfront create-distribution --distribution-config file://dist.json`.
 //!
 //! Every shape keeps its AWS name and its wire field names; fields Wharf does not act on yet
-//! (`Logging`, `WebACLId`, ...) are accepted and ignored so a
-//! user's existing file loads unchanged.
+//! (`WebACLId`, ...) are accepted and ignored so a user's existing file loads unchanged.
 
 use serde::{Deserialize, Serialize};
 
@@ -38,6 +37,34 @@ pub struct DistributionConfig {
     pub viewer_certificate: Option<ViewerCertificate>,
     #[serde(default)]
     pub restrictions: Option<Restrictions>,
+    #[serde(default)]
+    pub logging: Option<LoggingConfig>,
+}
+
+/// `Logging`: standard (legacy) access logs, delivered as gzip objects into `Bucket`
+/// (`BUCKET.s3.amazonaws.com`, as CloudFront names it) under `Prefix`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct LoggingConfig {
+    #[serde(default)]
+    pub enabled: bool,
+    /// Whether log lines carry the viewer's `Cookie` header.
+    #[serde(default)]
+    pub include_cookies: bool,
+    #[serde(default)]
+    pub bucket: String,
+    #[serde(default)]
+    pub prefix: String,
+}
+
+impl LoggingConfig {
+    /// The bucket's name: `Bucket` less its `.s3…` domain (`logs.s3.amazonaws.com` → `logs`).
+    pub fn bucket_name(&self) -> &str {
+        self.bucket
+            .find(".s3.")
+            .or_else(|| self.bucket.find(".s3-"))
+            .map_or(self.bucket.as_str(), |i| &self.bucket[..i])
+    }
 }
 
 /// `TrustedKeyGroups` / `TrustedSigners` of a cache behavior.
@@ -293,6 +320,15 @@ impl DistributionConfig {
         self.cache_behaviors.check("CacheBehaviors")?;
         self.custom_error_responses.check("CustomErrorResponses")?;
         validate_http_version(self.http_version.as_deref())?;
+        if let Some(l) = &self.logging
+            && l.enabled
+            && crate::BucketName::new(l.bucket_name()).is_err()
+        {
+            return Err(ModelError::Invalid(format!(
+                "The parameter Logging Bucket {:?} does not name an S3 bucket (BUCKET.s3.amazonaws.com).",
+                l.bucket
+            )));
+        }
         if let Some(r) = &self.restrictions {
             let g = &r.geo_restriction;
             if !matches!(

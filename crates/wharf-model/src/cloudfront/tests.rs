@@ -156,3 +156,47 @@ fn alternate_domain_names() {
     }
     assert!(!valid_alias(&format!("{}.com", "a.".repeat(130))));
 }
+
+#[test]
+fn logging_names_a_bucket_as_cloudfront_does() {
+    let d = DistributionConfig::from_json(SITE).unwrap();
+    assert!(!d.logging.unwrap().enabled);
+    let with = |logging: &str| {
+        SITE.replace(
+            r#""Logging": {"Enabled": false, "IncludeCookies": false, "Bucket": "", "Prefix": ""}"#,
+            logging,
+        )
+    };
+    let d = DistributionConfig::from_json(&with(
+        r#""Logging": {"Enabled": true, "IncludeCookies": true, "Bucket": "cf-logs.s3.amazonaws.com", "Prefix": "site/"}"#,
+    ))
+    .unwrap();
+    let l = d.logging.unwrap();
+    assert!(l.include_cookies);
+    assert_eq!((l.bucket_name(), l.prefix.as_str()), ("cf-logs", "site/"));
+    for (bucket, name) in [
+        ("logs.s3.us-west-2.amazonaws.com", "logs"),
+        ("logs.s3-us-west-2.amazonaws.com", "logs"),
+        ("logs.s3.localhost", "logs"),
+        ("logs", "logs"),
+    ] {
+        let l = LoggingConfig {
+            bucket: bucket.into(),
+            ..LoggingConfig::default()
+        };
+        assert_eq!(l.bucket_name(), name);
+    }
+    for bad in ["", "Not_A_Bucket.s3.amazonaws.com", ".s3.amazonaws.com"] {
+        let json = with(&format!(
+            r#""Logging": {{"Enabled": true, "IncludeCookies": false, "Bucket": "{bad}", "Prefix": ""}}"#
+        ));
+        assert!(DistributionConfig::from_json(&json).is_err(), "{bad}");
+    }
+    // Disabled logging needs no bucket (the CLI's skeleton sends an empty one).
+    assert!(
+        DistributionConfig::from_json(&with(
+            r#""Logging": {"Enabled": false, "IncludeCookies": false, "Bucket": "", "Prefix": "x/"}"#
+        ))
+        .is_ok()
+    );
+}

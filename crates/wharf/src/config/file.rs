@@ -143,6 +143,8 @@ pub struct EdgeSection {
     /// Addresses or CIDR blocks of proxies in front of the edge whose `X-Forwarded-For`
     /// names the viewer.
     pub trusted_proxies: Option<Vec<String>>,
+    /// Seconds between deliveries of access log files.
+    pub log_delivery_interval_secs: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -92,6 +92,8 @@ pub struct EdgeConfig {
     pub tls: Option<EdgeTls>,
     pub geo_database: Option<PathBuf>,
     pub trusted_proxies: Vec<SourceIp>,
+    /// How often access log files are delivered to their buckets.
+    pub log_delivery_interval: Duration,
 }
 
 /// The edge's HTTPS listener: where, and the certificate it presents.
@@ -246,6 +248,15 @@ impl Config {
                     })
                 })
                 .collect::<anyhow::Result<_>>()?,
+            log_delivery_interval: Duration::from_secs(
+                match env("WHARF_EDGE_LOG_DELIVERY_SECS") {
+                    Some(v) => v.parse().with_context(|| {
+                        format!("WHARF_EDGE_LOG_DELIVERY_SECS: {v:?} is not a number of seconds")
+                    })?,
+                    None => file.edge.log_delivery_interval_secs.unwrap_or(300),
+                }
+                .max(1),
+            ),
         };
         let sv = &file.server;
         let secs = |v: Option<u64>, default: u64| Duration::from_secs(v.unwrap_or(default).max(1));

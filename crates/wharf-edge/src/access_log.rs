@@ -1,0 +1,254 @@
+//! CloudFront's standard (legacy) access log format: one tab-separated line of 33 fields per
+//! viewer request, under `#Version` and `#Fields` lines, in files named
+//! `PREFIX` + `DISTRIBUTION-ID.YYYY-MM-DD-HH.UNIQUE.gz`.
+//!
+//! A [`LogRecord`] is made by the pipeline's logging phase when the response's last byte is
+//! sent (or the viewer goes away) and formatted here, on the delivery thread
+//! ([`delivery`]), never on a thread that serves viewers.
+//!
+//! Values are written as CloudFront writes them: an absent or empty value is `-`; bytes that
+//! are not printable ASCII, the space, `"`, `\` and `%` are percent-encoded (`%20`), so a
+//! line never holds a tab or a line break of its own, and a value that was already
+//! percent-encoded, as URLs are, shows its `%` as `%25` (CloudFront's `%2520` for a space in
+//! a path).
+
+pub mod delivery;
+
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use http::header::HeaderValue;
+use http::{Method, Uri, Version};
+
+use crate::distribution::Logging;
+use crate::pipeline::ViewerHttps;
+
+/// The first line of every log file.
+pub const VERSION_LINE: &str = "#Version: 1.0";
+
+/// The second line: the fields, in the order every line gives them.
+pub const FIELDS_LINE: &str = "#Fields: date time x-edge-location sc-bytes c-ip cs-method cs(Host) cs-uri-stem sc-status cs(Referer) cs(User-Agent) cs-uri-query cs(Cookie) x-edge-result-type x-edge-request-id x-host-header cs-protocol cs-bytes time-taken x-forwarded-for ssl-protocol ssl-cipher x-edge-response-result-type cs-protocol-version fle-status fle-encrypted-fields c-port time-to-first-byte x-edge-detailed-result-type sc-content-type sc-content-len sc-range-start sc-range-end";
+
+/// CloudFront's result types (`x-edge-result-type`, `x-edge-response-result-type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResultType {
+    Hit,
+    RefreshHit,
+    Miss,
+    Error,
+    Redirect,
+}
+
+impl ResultType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Hit => "Hit",
+            Self::RefreshHit => "RefreshHit",
+            Self::Miss => "Miss",
+            Self::Error => "Error",
+            Self::Redirect => "Redirect",
+        }
+    }
+}
+
+/// What the viewer sent that the log keeps: its header values, cloned (not copied) from the
+/// request.
+#[derive(Debug, Clone, Default)]
+pub struct ViewerFields {
+    pub host: Option<HeaderValue>,
+    pub referer: Option<HeaderValue>,
+    pub user_agent: Option<HeaderValue>,
+    pub cookie: Option<HeaderValue>,
+    pub x_forwarded_for: Option<HeaderValue>,
+}
+
+/// One viewer request, as its log line tells it.
+#[derive(Debug, Clone)]
+pub struct LogRecord {
+    /// The distribution's logging settings (and its id and domain name).
+    pub logging: Arc<Logging>,
+    /// When the last byte was sent (or the viewer went away): the line's date and time.
+    pub finished: SystemTime,
+    pub request_id: String,
+    pub client: Option<SocketAddr>,
+    pub method: Method,
+    pub uri: Uri,
+    pub version: Version,
+    pub tls: Option<ViewerHttps>,
+    pub viewer: ViewerFields,
+    /// The request's header block as HTTP/1.1 writes it, plus its body's length.
+    pub request_bytes: u64,
+    /// `000` when no response was sent.
+    pub status: u16,
+    /// The response's header block as HTTP/1.1 writes it, plus the body bytes sent.
+    pub response_bytes: u64,
+    pub result: ResultType,
+    pub response_result: ResultType,
+    /// `x-edge-detailed-result-type`: the result type, or for an error which one.
+    pub detailed_result: &'static str,
+    pub time_taken: Duration,
+    pub time_to_first_byte: Duration,
+    pub content_type: Option<HeaderValue>,
+    pub content_length: Option<HeaderValue>,
+    /// From the response's `Content-Range`.
+    pub range: Option<(u64, u64)>,
+}
+
+impl LogRecord {
+    /// Appends the record's line (and its line end) to `out`, with `edge_location` as its
+    /// `x-edge-location`.
+    pub fn write_line(&self, edge_location: &str, out: &mut String) {
+        let (date, time) = utc(self.finished);
+        let tab = |out: &mut String| out.push('\t');
+        let _ = write!(out, "{date}\t{time}\t");
+        value(out, edge_location.as_bytes());
+        let _ = write!(out, "\t{}\t", self.response_bytes);
+        match self.client {
+            Some(c) => {
+                let _ = write!(out, "{}", c.ip());
+            }
+            None => out.push('-'),
+        }
+        tab(out);
+        value(out, self.method.as_str().as_bytes());
+        tab(out);
+        value(out, self.logging.domain_name.as_bytes());
+        tab(out);
+        value(out, self.uri.path().as_bytes());
+        let _ = write!(out, "\t{:03}\t", self.status);
+        header(out, self.viewer.referer.as_ref());
+        tab(out);
+        header(out, self.viewer.user_agent.as_ref());
+        tab(out);
+        value(out, self.uri.query().unwrap_or("").as_bytes());
+        tab(out);
+        header(
+            out,
+            self.viewer
+                .cookie
+                .as_ref()
+                .filter(|_| self.logging.include_cookies),
+        );
+        tab(out);
+        out.push_str(self.result.as_str());
+        tab(out);
+        value(out, self.request_id.as_bytes());
+        tab(out);
+        header(out, self.viewer.host.as_ref());
+        tab(out);
+        out.push_str(if self.tls.is_some() { "https" } else { "http" });
+        let _ = write!(
+            out,
+            "\t{}\t{:.3}\t",
+            self.request_bytes,
+            self.time_taken.as_secs_f64()
+        );
+        header(out, self.viewer.x_forwarded_for.as_ref());
+        tab(out);
+        match &self.tls {
+            Some(t) => {
+                let _ = write!(out, "{}\t{}", t.protocol, t.cipher);
+            }
+            None => out.push_str("-\t-"),
+        }
+        tab(out);
+        out.push_str(self.response_result.as_str());
+        tab(out);
+        out.push_str(match self.version {
+            Version::HTTP_09 => "HTTP/0.9",
+            Version::HTTP_10 => "HTTP/1.0",
+            Version::HTTP_2 => "HTTP/2.0",
+            Version::HTTP_3 => "HTTP/3.0",
+            _ => "HTTP/1.1",
+        });
+        // fle-status, fle-encrypted-fields: field-level encryption is not offered.
+        out.push_str("\t-\t-\t");
+        match self.client {
+            Some(c) => {
+                let _ = write!(out, "{}", c.port());
+            }
+            None => out.push('-'),
+        }
+        let _ = write!(
+            out,
+            "\t{:.3}\t{}\t",
+            self.time_to_first_byte.as_secs_f64(),
+            self.detailed_result
+        );
+        header(out, self.content_type.as_ref());
+        tab(out);
+        header(out, self.content_length.as_ref());
+        match self.range {
+            Some((start, end)) => {
+                let _ = write!(out, "\t{start}\t{end}");
+            }
+            None => out.push_str("\t-\t-"),
+        }
+        out.push('\n');
+    }
+}
+
+/// The key of a log file: `PREFIX` + `ID.YYYY-MM-DD-HH.UNIQUE.gz`, the hour (UTC) being the
+/// one its requests were served in.
+pub fn object_key(prefix: &str, distribution_id: &str, hour: SystemTime, unique: &str) -> String {
+    let (date, time) = utc(hour);
+    format!(
+        "{prefix}{distribution_id}.{date}-{}.{unique}.gz",
+        &time[..2]
+    )
+}
+
+/// The hour `t` falls in, as seconds since the epoch.
+pub fn hour_of(t: SystemTime) -> u64 {
+    let secs = t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    secs - secs % 3600
+}
+
+fn header(out: &mut String, v: Option<&HeaderValue>) {
+    value(out, v.map_or(&[][..], HeaderValue::as_bytes));
+}
+
+/// Writes `v` percent-encoded as CloudFront does; `-` when empty.
+fn value(out: &mut String, v: &[u8]) {
+    if v.is_empty() {
+        out.push('-');
+        return;
+    }
+    for &b in v {
+        if b <= b' ' || b >= 0x7f || matches!(b, b'"' | b'\\' | b'%') {
+            let _ = write!(out, "%{b:02X}");
+        } else {
+            out.push(char::from(b));
+        }
+    }
+}
+
+/// `YYYY-MM-DD` and `HH:MM:SS` of `t` in UTC.
+fn utc(t: SystemTime) -> (String, String) {
+    let secs = t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    let (y, m, d) = civil_from_days(days);
+    (
+        format!("{y:04}-{m:02}-{d:02}"),
+        format!("{:02}:{:02}:{:02}", rem / 3600, rem % 3600 / 60, rem % 60),
+    )
+}
+
+/// The proleptic Gregorian date `days` after 1970-01-01 (Howard Hinnant's algorithm).
+fn civil_from_days(days: u64) -> (u64, u64, u64) {
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z % 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + u64::from(m <= 2);
+    (y, m, d)
+}
+
+#[cfg(test)]
+mod tests;
