@@ -4,6 +4,7 @@ failover, custom error pages, the disk tier across a restart, CloudFront's heade
 
 import concurrent.futures
 import os
+import signal
 import subprocess
 import time
 import uuid
@@ -561,6 +562,49 @@ def test_disk_tier_survives_restart(tmp_path, origin):
         assert origin.count(p) == 1
     finally:
         w2.stop()
+
+
+def test_invalidations_survive_kill_9_and_a_stop(tmp_path, origin):
+    """An acknowledged CreateInvalidation is on disk before its answer: a kill -9 right after
+    it does not bring the invalidated copy back from the disk tier. An unsafe method's
+    invalidation is written within a second, and at a clean stop."""
+    dists = tmp_path / "d"
+    dists.mkdir()
+    conf = tmp_path / "wharf.toml"
+    conf.write_text(f'[edge]\ndistributions_dir = "{dists}"\nmemory_cache_mb = 16\n')
+    did = new_id()
+    methods = ("GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE")
+    cfg = distribution([custom_origin("o", origin.port)], behavior("o", ORIGIN_HEADERS, methods=methods))
+    a, b = path(), path()
+    for p in (a, b):
+        origin.routes[p] = Route(b"v", headers={"Cache-Control": "max-age=600"})
+
+    def start():
+        w = Wharf(tmp_path / "data").start("--config", str(conf))
+        w.dists = dists
+        return w, deploy(dists, w.edge_port, did, cfg)
+
+    w, host = start()
+    try:
+        for p in (a, b):
+            get(w, host, p)
+            assert get(w, host, p).x_cache == "Hit from cloudfront"
+        time.sleep(0.5)
+        w.aws("cloudfront", "create-invalidation", "--distribution-id", did, "--paths", a)
+    finally:
+        w.stop(signal.SIGKILL)
+    w, host = start()
+    try:
+        assert get(w, host, a).x_cache == "Miss from cloudfront"
+        assert get(w, host, b).x_cache == "Hit from cloudfront"
+        assert get(w, host, b, method="PUT", body=b"new").status == 200
+    finally:
+        assert w.stop() == 0
+    w, host = start()
+    try:
+        assert get(w, host, b).x_cache == "Miss from cloudfront"
+    finally:
+        w.stop()
 
 
 def test_demo_distribution(tmp_path):

@@ -193,11 +193,14 @@ impl Edge {
         }
     }
 
-    /// Delivers the open access log files and stops their delivery (blocks): at shutdown,
-    /// once requests in flight are done.
-    pub fn stop_access_logs(&self) {
+    /// At shutdown, once requests in flight are done (blocks): delivers the open access log
+    /// files and stops their delivery, and writes the invalidation journal's last lines.
+    pub fn finish(&self) {
         if let Some(logs) = &self.access_logs {
             logs.shutdown();
+        }
+        if let Err(e) = self.cache.invalidations.flush_journal() {
+            tracing::warn!(error = %e, "could not write the invalidation journal");
         }
     }
 

@@ -114,7 +114,9 @@ pub async fn handle(edge: &Edge, store: &Store, req: Request<Incoming>) -> Respo
     let path = parts.uri.path();
     let segments: Vec<&str> = path[API_PREFIX.len()..].split('/').collect();
     match (parts.method.as_str(), segments.as_slice()) {
-        ("POST", ["distribution", id, "invalidation"]) => create_invalidation(edge, id, &body),
+        ("POST", ["distribution", id, "invalidation"]) => {
+            create_invalidation(edge, id, &body).await
+        }
         _ => error(
             StatusCode::NOT_IMPLEMENTED,
             "NotImplemented",
@@ -123,7 +125,7 @@ pub async fn handle(edge: &Edge, store: &Store, req: Request<Incoming>) -> Respo
     }
 }
 
-fn create_invalidation(edge: &Edge, id: &str, body: &[u8]) -> Response<Full<Bytes>> {
+async fn create_invalidation(edge: &Edge, id: &str, body: &[u8]) -> Response<Full<Bytes>> {
     let Ok(xml) = std::str::from_utf8(body) else {
         return error(
             StatusCode::BAD_REQUEST,
@@ -165,6 +167,13 @@ fn create_invalidation(edge: &Edge, id: &str, body: &[u8]) -> Response<Full<Byte
     }
     if let Err(e) = edge.cache.invalidations.create_invalidation(id, &paths) {
         return error(StatusCode::BAD_REQUEST, "InvalidArgument", &e);
+    }
+    // Durable before it is acknowledged, written off the runtime's threads.
+    let cache = edge.cache.clone();
+    match tokio::task::spawn_blocking(move || cache.invalidations.flush_journal()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::warn!(error = %e, "could not write the invalidation journal"),
+        Err(e) => tracing::warn!(error = %e, "invalidation journal writer failed"),
     }
     edge.metrics.invalidation(id);
     let inv_id = format!(

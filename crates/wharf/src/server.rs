@@ -203,8 +203,9 @@ pub async fn serve(mut cfg: Config, demo_mode: bool) -> Result<()> {
         () = conns.drained() => {}
         () = tokio::time::sleep(DRAIN_TIMEOUT) => tracing::warn!("requests still running after {DRAIN_TIMEOUT:?}; stopping anyway"),
     }
-    // Every response is done: its log line is queued. Deliver the open log files.
-    let _ = tokio::task::spawn_blocking(move || edge.stop_access_logs()).await;
+    // Every response is done: its log line is queued. Deliver the open log files, and write
+    // the invalidation journal.
+    let _ = tokio::task::spawn_blocking(move || edge.finish()).await;
     println!("wharf: stopped");
     Ok(())
 }
