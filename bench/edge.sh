@@ -13,10 +13,14 @@
 #   WHARF_BASELINE_BIN=/path/to/older/wharf bench/edge.sh
 #                                  # also an A/B of hits: the older build against this one,
 #                                  # same configuration, rounds taking turns
+#   BENCH_LOGS=0 bench/edge.sh     # access logs off everywhere (default on, as operators run
+#                                  # them: nginx's access_log, varnishncsa, Wharf's Logging
+#                                  # into its demo bucket)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${BENCH_SECONDS:-8}
 rounds=${BENCH_ROUNDS:-3}
+logs=${BENCH_LOGS:-1}
 work=$(mktemp -d /var/tmp/wharf-edge-bench.XXXXXX)
 chmod 755 "$work"
 pids=()
@@ -31,6 +35,7 @@ if ((${#need[@]})); then apt-get update -qq && apt-get install -y -qq "${need[@]
 cargo build --quiet --release --bin wharf
 
 ORIGIN=19100 NGINX=19101 VARNISH=19102 WHARF=19103 WHARF_API=19104 CEILING_1K=19105 CEILING_100K=19106
+WHARF_CONSOLE=19109
 MEM_MB=256
 
 # --- the origin: static files ---
@@ -52,7 +57,7 @@ mkdir -p "$work/nginx-cache"
 cat > "$work/nginx.conf" <<EOF
 worker_processes 2; daemon off; pid $work/nginx.pid; error_log $work/nginx.err;
 events { worker_connections 8192; }
-http { access_log off; sendfile on; tcp_nodelay on; keepalive_requests 100000;
+http { $( ((logs)) && echo "access_log $work/nginx-access.log combined;" || echo "access_log off;" ) sendfile on; tcp_nodelay on; keepalive_requests 100000;
   proxy_cache_path $work/nginx-cache levels=1:2 keys_zone=c:64m max_size=4g inactive=1h use_temp_path=off;
   upstream origin { server 127.0.0.1:$ORIGIN; keepalive 64; }
   server { listen 127.0.0.1:$NGINX;
@@ -69,6 +74,10 @@ backend origin { .host = "127.0.0.1"; .port = "$ORIGIN"; }
 EOF
 varnishd -F -j none -n "$work/varnish" -a 127.0.0.1:$VARNISH -f "$work/default.vcl" -s malloc,1500m \
   -p thread_pool_min=64 > "$work/varnish.out" 2>&1 & pids+=($!)
+if ((logs)); then
+  sleep 1
+  varnishncsa -n "$work/varnish" -w "$work/varnishncsa.log" & pids+=($!)
+fi
 
 # --- Wharf's edge: one distribution, CachingOptimized, the same origin ---
 mkdir -p "$work/dists"
@@ -77,7 +86,9 @@ cat > "$work/dists/EBENCH.json" <<EOF
  "Origins": {"Quantity": 1, "Items": [{"Id": "o", "DomainName": "127.0.0.1",
    "CustomOriginConfig": {"HTTPPort": $ORIGIN, "HTTPSPort": 443, "OriginProtocolPolicy": "http-only"}}]},
  "DefaultCacheBehavior": {"TargetOriginId": "o", "ViewerProtocolPolicy": "allow-all",
-   "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6"}}
+   "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6"},
+ "Logging": {"Enabled": $( ((logs)) && echo true || echo false ), "IncludeCookies": false,
+   "Bucket": "demo.s3.amazonaws.com", "Prefix": "bench-logs/"}}
 EOF
 cat > "$work/wharf.toml" <<EOF
 [edge]
@@ -88,7 +99,8 @@ disk_cache_mb = 4096
 EOF
 WHARF_ROOT_ACCESS_KEY=AKIABENCH0000000001 WHARF_ROOT_SECRET_KEY=benchsecretbenchsecret WHARF_LOG=warn \
   target/release/wharf serve --config "$work/wharf.toml" --data-dir "$work/wharf" \
-  --api-listen 127.0.0.1:$WHARF_API --edge-listen 127.0.0.1:$WHARF > "$work/wharf.out" 2>&1 &
+  --api-listen 127.0.0.1:$WHARF_API --edge-listen 127.0.0.1:$WHARF \
+  --console-listen 127.0.0.1:$WHARF_CONSOLE --demo > "$work/wharf.out" 2>&1 &
 wharf_pid=$!; pids+=($wharf_pid)
 sleep 2
 
@@ -170,6 +182,10 @@ EOF
 rss=$(awk '/VmHWM/ {print $2}' /proc/$wharf_pid/status)
 echo
 echo "Wharf edge peak RSS (VmHWM) over the run: $((rss / 1024)) MiB; memory tier budget $MEM_MB MiB (target: budget + 64 MiB)"
+if ((logs)); then
+  dropped=$(curl -sf "http://127.0.0.1:$WHARF_CONSOLE/metrics" | awk '/^wharf_edge_log_lines_dropped_total/ {s += $2} END {print s + 0}')
+  echo "Access logs on: nginx wrote $(wc -l < "$work/nginx-access.log") lines, varnishncsa $(wc -l < "$work/varnishncsa.log"); Wharf dropped $dropped lines (queue full)"
+fi
 
 # --- A/B of hits against an older build, if one is given ---
 if [[ -n ${WHARF_BASELINE_BIN:-} ]]; then
