@@ -156,8 +156,11 @@ pub struct Distribution {
     pub error_responses: HashMap<u16, ErrorResponse>,
     /// The distribution's own certificate (`ViewerCertificate`); `None`: the listener's.
     pub viewer_certificate: Option<Arc<CertifiedKey>>,
-    /// Whether HTTPS viewers may negotiate HTTP/2 (`HttpVersion` other than `http1.1`).
+    /// Whether HTTPS viewers may negotiate HTTP/2 (`HttpVersion` `http2`, the default, or
+    /// `http2and3`).
     pub http2: bool,
+    /// Whether viewers may use HTTP/3 (`HttpVersion` `http3` or `http2and3`).
+    pub http3: bool,
     /// Viewers must use TLS 1.3 (`MinimumProtocolVersion: TLSv1.3_2025`); otherwise TLS 1.2
     /// or 1.3 (rustls offers nothing older).
     pub tls13_only: bool,
@@ -288,6 +291,7 @@ impl Distribution {
             aliases,
             viewer_certificate,
             http2: model::allows_http2(config.http_version.as_deref()),
+            http3: model::allows_http3(config.http_version.as_deref()),
             geo_restriction: config
                 .restrictions
                 .as_ref()

@@ -55,6 +55,9 @@ pub struct EdgeConfig {
     pub cache: CacheConfig,
     /// The port of the edge's HTTPS listener, where `redirect-to-https` sends viewers.
     pub https_port: Option<u16>,
+    /// The UDP port of the edge's HTTP/3 listener, advertised by `Alt-Svc` to HTTPS viewers of
+    /// distributions whose `HttpVersion` allows HTTP/3.
+    pub http3_port: Option<u16>,
     /// Trusted proxies and the geo database.
     pub viewers: Arc<ViewerLocator>,
     /// Where distributions' access logs are delivered, and how often; without it no
@@ -72,6 +75,8 @@ pub struct Edge {
     pop: String,
     via: HeaderValue,
     https_port: Option<u16>,
+    /// `h3=":PORT"; ma=86400`, when the edge listens for HTTP/3.
+    alt_svc: Option<HeaderValue>,
     viewers: Arc<ViewerLocator>,
     access_logs: Option<Arc<AccessLogs>>,
 }
@@ -131,6 +136,9 @@ impl Edge {
             pop: cfg.pop.clone(),
             via,
             https_port: cfg.https_port,
+            alt_svc: cfg
+                .http3_port
+                .and_then(|p| HeaderValue::from_str(&format!("h3=\":{p}\"; ma=86400")).ok()),
             viewers: cfg.viewers.clone(),
         })
     }
@@ -171,6 +179,12 @@ impl Edge {
             }
         };
         self.decorate(&mut resp, ctx.outcome.cache_status, &request_id);
+        if ctx.https
+            && ctx.dist.http3
+            && let Some(v) = &self.alt_svc
+        {
+            resp.headers_mut().insert(http::header::ALT_SVC, v.clone());
+        }
         let head = ctx.method == http::Method::HEAD;
         self.count(
             self.metrics_of(&ctx.dist),

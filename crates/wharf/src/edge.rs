@@ -20,12 +20,14 @@ use crate::log_sink::BucketLogSink;
 /// How often `distributions_dir` is checked for changes.
 pub const RELOAD_INTERVAL: Duration = Duration::from_secs(1);
 
-/// `https_port`: the port the edge's HTTPS listener is bound to, if it has one.
-/// The edge's metrics are registered in `metrics`.
+/// `https_port`: the port the edge's HTTPS listener is bound to, if it has one;
+/// `http3_port`: its UDP port for HTTP/3, if it listens there. The edge's metrics are
+/// registered in `metrics`.
 pub fn build(
     cfg: &Config,
     store: &Store,
     https_port: Option<u16>,
+    http3_port: Option<u16>,
     metrics: &mut prometheus_client::registry::Registry,
 ) -> Result<Arc<Edge>> {
     let e = &cfg.edge;
@@ -58,6 +60,7 @@ pub fn build(
                 dir: Some(cfg.data_dir.join("edge-cache")),
             },
             https_port,
+            http3_port,
             viewers: Arc::new(ViewerLocator {
                 trusted_proxies: e.trusted_proxies.clone(),
                 geo: e

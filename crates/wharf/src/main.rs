@@ -12,6 +12,7 @@ mod listener;
 mod local_origin;
 mod log_sink;
 mod malloc;
+mod quic;
 mod root;
 mod server;
 mod tls;

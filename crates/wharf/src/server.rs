@@ -18,7 +18,7 @@ use prometheus_client::registry::Registry;
 
 use crate::config::{Config, ConsoleListen};
 use crate::listener::{self, Connections, accept_loop};
-use crate::{console, control, demo, edge, root, tls};
+use crate::{console, control, demo, edge, quic, root, tls};
 
 /// How long in-flight requests may take to finish after a shutdown signal.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
@@ -50,6 +50,11 @@ pub async fn serve(mut cfg: Config, demo_mode: bool) -> Result<()> {
         }
         None => None,
     };
+    // HTTP/3 answers on the HTTPS listener's port, over UDP.
+    let h3_addr = match (&edge_tls, &cfg.edge.tls) {
+        (Some((l, _)), Some(t)) if t.http3 => Some(l.local_addr()?),
+        _ => None,
+    };
     let console_listener = match cfg.console {
         ConsoleListen::Off => None,
         ConsoleListen::Given(a) => Some(
@@ -78,6 +83,9 @@ pub async fn serve(mut cfg: Config, demo_mode: bool) -> Result<()> {
         );
     }
     println!("wharf: edge listening on http://{edge_addr}");
+    if let Some(a) = h3_addr {
+        println!("wharf: edge HTTP/3 listening on udp://{a}");
+    }
     if let Some((l, _)) = &edge_tls {
         println!("wharf: edge listening on https://{}", l.local_addr()?);
     }
@@ -98,7 +106,22 @@ pub async fn serve(mut cfg: Config, demo_mode: bool) -> Result<()> {
     };
     let mut metrics = Registry::default();
     let open_connections = console::OpenConnections::register(&mut metrics);
-    let edge = edge::build(&cfg, &store, https_port, &mut metrics)?;
+    let edge = edge::build(
+        &cfg,
+        &store,
+        https_port,
+        h3_addr.map(|a| a.port()),
+        &mut metrics,
+    )?;
+    let h3_endpoint = match (&edge_tls, h3_addr) {
+        (Some((_, cert)), Some(a)) => Some(quic::endpoint(
+            a,
+            cert.clone(),
+            edge.registry.clone(),
+            limits,
+        )?),
+        _ => None,
+    };
     let edge_tls = match edge_tls {
         Some((listener, cert)) => Some((
             listener,
@@ -176,6 +199,16 @@ pub async fn serve(mut cfg: Config, demo_mode: bool) -> Result<()> {
             edge_handler(),
         ))
     });
+    let h3_task = h3_endpoint.map(|endpoint| {
+        tokio::spawn(quic::serve(
+            endpoint,
+            edge.clone(),
+            open_connections.of("edge_h3"),
+            limits,
+            deadlines,
+            stop_rx.clone(),
+        ))
+    });
     let console_task = console_listener.map(|listener| {
         tokio::spawn(accept_loop(
             listener,
@@ -195,7 +228,7 @@ pub async fn serve(mut cfg: Config, demo_mode: bool) -> Result<()> {
     let _ = stop_tx.send(true);
     let _ = api.await;
     let _ = edge_task.await;
-    for t in [tls_task, console_task].into_iter().flatten() {
+    for t in [tls_task, h3_task, console_task].into_iter().flatten() {
         let _ = t.await;
     }
     println!("wharf: shutting down, finishing requests in flight");

@@ -39,6 +39,7 @@ impl ViewerTls {
         let resolver = Arc::new(BySni {
             default,
             registry: registry.clone(),
+            http3: false,
         });
         let config = |http2: bool, tls13_only: bool| -> Result<Arc<ServerConfig>> {
             let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -87,9 +88,12 @@ impl ViewerTls {
 }
 
 /// The certificate for the distribution a ClientHello names.
-struct BySni {
-    default: Arc<CertifiedKey>,
-    registry: Arc<Registry>,
+pub struct BySni {
+    pub default: Arc<CertifiedKey>,
+    pub registry: Arc<Registry>,
+    /// For HTTP/3 (QUIC): none for a distribution whose `HttpVersion` does not allow it, so
+    /// the handshake fails and the viewer keeps to TCP.
+    pub http3: bool,
 }
 
 impl std::fmt::Debug for BySni {
@@ -100,11 +104,12 @@ impl std::fmt::Debug for BySni {
 
 impl ResolvesServerCert for BySni {
     fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        let own = self
-            .registry
-            .snapshot()
-            .for_host(hello.server_name())
-            .and_then(|d| d.viewer_certificate.clone());
+        let snap = self.registry.snapshot();
+        let dist = snap.for_host(hello.server_name());
+        if self.http3 && !dist.is_some_and(|d| d.http3) {
+            return None;
+        }
+        let own = dist.and_then(|d| d.viewer_certificate.clone());
         Some(own.unwrap_or_else(|| self.default.clone()))
     }
 }

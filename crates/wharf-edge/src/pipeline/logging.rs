@@ -49,7 +49,11 @@ impl Edge {
             ..
         } = ctx;
         let viewer = ViewerFields {
-            host: headers.remove(header::HOST),
+            // HTTP/2 and HTTP/3 name the host in `:authority`.
+            host: headers.remove(header::HOST).or_else(|| {
+                uri.authority()
+                    .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
+            }),
             referer: headers.remove(header::REFERER),
             user_agent: headers.remove(header::USER_AGENT),
             cookie: if logging.include_cookies {

@@ -119,9 +119,15 @@ impl ViewerCertificate {
     }
 }
 
-/// Whether viewers may speak HTTP/2 (`HttpVersion`; CloudFront's default is `http2`).
+/// Whether viewers may negotiate HTTP/2: `http2` (the default) and `http2and3`; `http3` is
+/// HTTP/3 and HTTP/1.1, without HTTP/2.
 pub fn allows_http2(http_version: Option<&str>) -> bool {
-    http_version != Some("http1.1")
+    !matches!(http_version, Some("http1.1" | "http3"))
+}
+
+/// Whether viewers may use HTTP/3: `http3` and `http2and3`.
+pub fn allows_http3(http_version: Option<&str>) -> bool {
+    matches!(http_version, Some("http3" | "http2and3"))
 }
 
 pub fn validate_http_version(v: Option<&str>) -> Result<(), ModelError> {
@@ -173,7 +179,9 @@ mod tests {
     #[test]
     fn http_versions() {
         assert!(allows_http2(None) && allows_http2(Some("http2and3")));
-        assert!(!allows_http2(Some("http1.1")));
+        assert!(!allows_http2(Some("http1.1")) && !allows_http2(Some("http3")));
+        assert!(allows_http3(Some("http3")) && allows_http3(Some("http2and3")));
+        assert!(!allows_http3(None) && !allows_http3(Some("http2")));
         assert!(validate_http_version(Some("http3")).is_ok());
         assert!(validate_http_version(Some("HTTP/2")).is_err());
     }

@@ -135,6 +135,8 @@ pub struct EdgeSection {
     /// The viewer certificate chain (PEM) and its private key.
     pub tls_cert_file: Option<PathBuf>,
     pub tls_key_file: Option<PathBuf>,
+    /// HTTP/3 beside the HTTPS listener (default true).
+    pub http3: Option<bool>,
     /// Credentials for Origin Access Control to remote S3 origins.
     #[serde(default)]
     pub origin_access: OriginAccessSection,

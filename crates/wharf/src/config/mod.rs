@@ -102,6 +102,8 @@ pub struct EdgeTls {
     pub listen: SocketAddr,
     pub cert_file: PathBuf,
     pub key_file: PathBuf,
+    /// HTTP/3 (QUIC) on the same port over UDP.
+    pub http3: bool,
 }
 
 const MIB: u64 = 1 << 20;
@@ -211,6 +213,7 @@ impl Config {
                     .map(PathBuf::from)
                     .or(file.edge.tls_key_file)
                     .context("the edge's HTTPS listener needs [edge] tls_key_file")?,
+                http3: file.edge.http3.unwrap_or(true),
             }),
         };
         let edge = EdgeConfig {
