@@ -10,20 +10,7 @@ from aioquic.h3.connection import H3_ALPN, H3Connection
 from aioquic.h3.events import DataReceived, HeadersReceived
 from aioquic.quic.configuration import QuicConfiguration
 
-
-class Response:
-    def __init__(self, status, headers, body):
-        self.status, self.headers, self.body = status, headers, body
-
-    def h(self, name):
-        return self.headers.get(name.lower())
-
-    @property
-    def x_cache(self):
-        return self.h("x-cache")
-
-    def __repr__(self):
-        return f"<{self.status} {self.headers} {len(self.body)} bytes>"
+from edge_helpers import Resp
 
 
 class _Protocol(QuicConnectionProtocol):
@@ -64,7 +51,7 @@ class _Protocol(QuicConnectionProtocol):
         for k, v in s["headers"]:
             k, v = k.decode(), v.decode()
             hdrs[k] = v if k not in hdrs else hdrs[k] + ", " + v
-        return Response(int(hdrs.pop(":status")), hdrs, s["body"])
+        return Resp(int(hdrs.pop(":status")), hdrs, s["body"])
 
 
 async def _run(port, name, ca_file, requests):

@@ -225,29 +225,13 @@ fn value(out: &mut String, v: &[u8]) {
     }
 }
 
-/// `YYYY-MM-DD` and `HH:MM:SS` of `t` in UTC.
+/// `YYYY-MM-DD` and `HH:MM:SS` of `t` in UTC (cut from SigV4's `YYYYMMDDTHHMMSSZ`).
 fn utc(t: SystemTime) -> (String, String) {
-    let secs = t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    let (y, m, d) = civil_from_days(days);
+    let s = wharf_auth::sigv4::amz_date(t);
     (
-        format!("{y:04}-{m:02}-{d:02}"),
-        format!("{:02}:{:02}:{:02}", rem / 3600, rem % 3600 / 60, rem % 60),
+        format!("{}-{}-{}", &s[..4], &s[4..6], &s[6..8]),
+        format!("{}:{}:{}", &s[9..11], &s[11..13], &s[13..15]),
     )
-}
-
-/// The proleptic Gregorian date `days` after 1970-01-01 (Howard Hinnant's algorithm).
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z % 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + u64::from(m <= 2);
-    (y, m, d)
 }
 
 #[cfg(test)]
