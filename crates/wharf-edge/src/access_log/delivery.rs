@@ -1,13 +1,14 @@
-//! Delivery of access logs. Viewer requests hand their records to a bounded queue and never
-//! wait: when it is full the line is dropped and counted (`wharf_edge_log_lines_dropped`).
-//! One thread of its own formats the lines and gzips them into a file per distribution and
+//! Delivery of access logs. Viewer requests append their records to a bounded queue and never
+//! wait, nor wake anyone: when it is full the line is dropped and counted
+//! (`wharf_edge_log_lines_dropped`). One thread of its own takes the whole queue every
+//! [`DRAIN_INTERVAL`], formats the lines and gzips them into a file per distribution and
 //! hour, and hands finished files to a [`LogSink`] every `interval`, when a file grows past
 //! [`MAX_FILE_BYTES`], and at shutdown. As on CloudFront, delivery is best effort: a file the
 //! sink refuses is counted and dropped.
 
 use std::collections::HashMap;
 use std::io::Write as _;
-use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -29,6 +30,10 @@ pub trait LogSink: Send + Sync + std::fmt::Debug {
 /// A file is delivered early once its compressed size passes this.
 pub const MAX_FILE_BYTES: usize = 32 << 20;
 
+/// How often the delivery thread takes the queued records. Waking it for each record would
+/// cost a context switch per request.
+pub const DRAIN_INTERVAL: Duration = Duration::from_millis(100);
+
 #[derive(Debug, Clone)]
 pub struct DeliveryConfig {
     /// How often open files are delivered (CloudFront: "up to several times an hour").
@@ -40,14 +45,32 @@ pub struct DeliveryConfig {
 }
 
 enum Message {
-    Record(Box<LogRecord>),
     /// Deliver every open file, then answer.
     Flush(SyncSender<()>),
     Shutdown,
 }
 
+/// Records waiting for the delivery thread.
+struct Queue {
+    records: Mutex<Vec<LogRecord>>,
+    capacity: usize,
+    stopped: std::sync::atomic::AtomicBool,
+}
+
+impl Queue {
+    fn take(&self) -> Vec<LogRecord> {
+        let mut q = self
+            .records
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let next = Vec::with_capacity(q.len());
+        std::mem::replace(&mut *q, next)
+    }
+}
+
 /// The queue and its delivery thread.
 pub struct AccessLogs {
+    queue: Arc<Queue>,
     tx: SyncSender<Message>,
     thread: Mutex<Option<JoinHandle<()>>>,
 }
@@ -65,8 +88,14 @@ impl AccessLogs {
         cfg: DeliveryConfig,
         metrics: Arc<EdgeMetrics>,
     ) -> std::io::Result<Self> {
-        let (tx, rx) = std::sync::mpsc::sync_channel(cfg.queue.max(1));
+        let queue = Arc::new(Queue {
+            records: Mutex::new(Vec::new()),
+            capacity: cfg.queue.max(1),
+            stopped: false.into(),
+        });
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
         let writer = Writer {
+            queue: queue.clone(),
             sink,
             metrics,
             edge_location: cfg.edge_location,
@@ -78,17 +107,30 @@ impl AccessLogs {
             .name("wharf-access-logs".into())
             .spawn(move || writer.run(&rx, interval))?;
         Ok(Self {
+            queue,
             tx,
             thread: Mutex::new(Some(thread)),
         })
     }
 
-    /// Queues a record without waiting; `false` when the queue is full and it was dropped.
+    /// Queues a record without waiting; `false` when the queue is full (or delivery has
+    /// stopped) and it was dropped.
     pub fn submit(&self, record: Box<LogRecord>) -> bool {
-        match self.tx.try_send(Message::Record(record)) {
-            Ok(()) => true,
-            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => false,
+        let mut q = self
+            .queue
+            .records
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if q.len() >= self.queue.capacity
+            || self
+                .queue
+                .stopped
+                .load(std::sync::atomic::Ordering::Relaxed)
+        {
+            return false;
         }
+        q.push(*record);
+        true
     }
 
     /// Delivers every open file now; returns once they are delivered. Blocks: not for an
@@ -103,6 +145,9 @@ impl AccessLogs {
     /// Delivers every open file and stops the thread; records submitted later are dropped.
     /// Blocks like [`Self::flush`].
     pub fn shutdown(&self) {
+        self.queue
+            .stopped
+            .store(true, std::sync::atomic::Ordering::Relaxed);
         let _ = self.tx.send(Message::Shutdown);
         let thread = self.thread.lock().ok().and_then(|mut t| t.take());
         if let Some(t) = thread {
@@ -118,6 +163,7 @@ struct FileKey {
 }
 
 struct Writer {
+    queue: Arc<Queue>,
     sink: Arc<dyn LogSink>,
     metrics: Arc<EdgeMetrics>,
     edge_location: String,
@@ -129,9 +175,12 @@ impl Writer {
     fn run(mut self, rx: &Receiver<Message>, interval: Duration) {
         let mut due = Instant::now() + interval;
         loop {
-            let wait = due.saturating_duration_since(Instant::now());
-            match rx.recv_timeout(wait) {
-                Ok(Message::Record(r)) => self.write(&r),
+            let wait = DRAIN_INTERVAL.min(due.saturating_duration_since(Instant::now()));
+            let message = rx.recv_timeout(wait);
+            for r in self.queue.take() {
+                self.write(&r);
+            }
+            match message {
                 Ok(Message::Flush(done)) => {
                     self.deliver_all();
                     let _ = done.send(());
