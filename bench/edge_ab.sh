@@ -6,6 +6,9 @@
 #
 #   BEFORE=/path/to/older/wharf bench/edge_ab.sh
 #   BEFORE=... AFTER=target/release/wharf BENCH_SECONDS=8 BENCH_ROUNDS=5 bench/edge_ab.sh
+#   BEFORE=target/release/wharf AFTER_LOGS=1 bench/edge_ab.sh
+#                     # "after" with the distribution's access logs on (into its demo bucket):
+#                     # the cost of logging, with the same build on both sides
 set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${BEFORE:?BEFORE=path to the older wharf binary}"
@@ -33,15 +36,25 @@ cat > "$work/dists/EAB.json" <<EOF
    "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6", "Compress": false}}
 EOF
 printf '[edge]\ndistributions_dir = "%s"\ndefault_distribution = "EAB"\nmemory_cache_mb = 256\n' \
-  "$work/dists" > "$work/wharf.toml"
-start() { # binary, name, edge port
+  "$work/dists" > "$work/wharf-before.toml"
+cp "$work/wharf-before.toml" "$work/wharf-after.toml"
+extra=()
+if [[ ${AFTER_LOGS:-0} == 1 ]]; then
+  mkdir -p "$work/dists-after"
+  python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); d["Logging"] = {"Enabled": True, "IncludeCookies": False, "Bucket": "demo.s3.amazonaws.com", "Prefix": "ab/"}; json.dump(d, open(sys.argv[2], "w"))' \
+    "$work/dists/EAB.json" "$work/dists-after/EAB.json"
+  printf '[edge]\ndistributions_dir = "%s"\ndefault_distribution = "EAB"\nmemory_cache_mb = 256\n' \
+    "$work/dists-after" > "$work/wharf-after.toml"
+  extra=(--demo)
+fi
+start() { # binary, name, edge port, extra arguments
   WHARF_ROOT_ACCESS_KEY=AKIABENCH0000000001 WHARF_ROOT_SECRET_KEY=benchsecretbenchsecret WHARF_LOG=warn \
-    "$1" serve --config "$work/wharf.toml" --data-dir "$work/$2" --api-listen 127.0.0.1:0 \
-    --edge-listen "127.0.0.1:$3" > "$work/$2.out" 2>&1 &
+    "$1" serve --config "$work/wharf-$2.toml" --data-dir "$work/$2" --api-listen 127.0.0.1:0 \
+    --edge-listen "127.0.0.1:$3" "${@:4}" > "$work/$2.out" 2>&1 &
   pids+=($!)
 }
 start "$BEFORE" before $A
-start "$after" after $B
+start "$after" after $B "${extra[@]}"
 sleep 2
 printf '| edge hits (wrk, 64 connections, %ss, median of %s rounds) | before | after | after / before |\n|---|---|---|---|\n' "$secs" "$rounds"
 for f in 1k 100k; do

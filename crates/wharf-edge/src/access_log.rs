@@ -98,11 +98,11 @@ pub struct LogRecord {
 
 impl LogRecord {
     /// Appends the record's line (and its line end) to `out`, with `edge_location` as its
-    /// `x-edge-location`.
-    pub fn write_line(&self, edge_location: &str, out: &mut String) {
-        let (date, time) = utc(self.finished);
+    /// `x-edge-location`; `stamp` keeps the date and time of the last second written.
+    pub fn write_line(&self, edge_location: &str, stamp: &mut Stamp, out: &mut String) {
         let tab = |out: &mut String| out.push('\t');
-        let _ = write!(out, "{date}\t{time}\t");
+        out.push_str(stamp.of(self.finished));
+        tab(out);
         value(out, edge_location.as_bytes());
         let _ = write!(out, "\t{}\t", self.response_bytes);
         match self.client {
@@ -190,6 +190,26 @@ impl LogRecord {
     }
 }
 
+/// The `date` and `time` fields of one second, kept while lines of that second are written.
+#[derive(Debug, Default)]
+pub struct Stamp {
+    second: Option<u64>,
+    text: String,
+}
+
+impl Stamp {
+    /// `YYYY-MM-DD<tab>HH:MM:SS` of `t`, UTC.
+    pub fn of(&mut self, t: SystemTime) -> &str {
+        let second = t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        if self.second != Some(second) {
+            let (date, time) = utc(t);
+            self.text = format!("{date}\t{time}");
+            self.second = Some(second);
+        }
+        &self.text
+    }
+}
+
 /// The key of a log file: `PREFIX` + `ID.YYYY-MM-DD-HH.UNIQUE.gz`, the hour (UTC) being the
 /// one its requests were served in.
 pub fn object_key(prefix: &str, distribution_id: &str, hour: SystemTime, unique: &str) -> String {
@@ -216,13 +236,19 @@ fn value(out: &mut String, v: &[u8]) {
         out.push('-');
         return;
     }
-    for &b in v {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    // Runs of bytes that need no escape are copied whole.
+    let mut run = 0;
+    for (i, &b) in v.iter().enumerate() {
         if b <= b' ' || b >= 0x7f || matches!(b, b'"' | b'\\' | b'%') {
-            let _ = write!(out, "%{b:02X}");
-        } else {
-            out.push(char::from(b));
+            out.push_str(std::str::from_utf8(&v[run..i]).unwrap_or_default());
+            out.push('%');
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 15)]));
+            run = i + 1;
         }
     }
+    out.push_str(std::str::from_utf8(&v[run..]).unwrap_or_default());
 }
 
 /// `YYYY-MM-DD` and `HH:MM:SS` of `t` in UTC (cut from SigV4's `YYYYMMDDTHHMMSSZ`).

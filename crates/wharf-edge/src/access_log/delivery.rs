@@ -16,7 +16,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use flate2::Compression;
 use flate2::write::GzEncoder;
 
-use super::{FIELDS_LINE, LogRecord, VERSION_LINE, hour_of, object_key};
+use super::{FIELDS_LINE, LogRecord, Stamp, VERSION_LINE, hour_of, object_key};
 use crate::distribution::Logging;
 use crate::metrics::EdgeMetrics;
 
@@ -101,6 +101,7 @@ impl AccessLogs {
             edge_location: cfg.edge_location,
             files: HashMap::new(),
             line: String::with_capacity(1024),
+            stamp: Stamp::default(),
         };
         let interval = cfg.interval;
         let thread = std::thread::Builder::new()
@@ -169,6 +170,7 @@ struct Writer {
     edge_location: String,
     files: HashMap<FileKey, GzEncoder<Vec<u8>>>,
     line: String,
+    stamp: Stamp,
 }
 
 impl Writer {
@@ -204,9 +206,9 @@ impl Writer {
             hour: hour_of(r.finished),
         };
         self.line.clear();
-        r.write_line(&self.edge_location, &mut self.line);
+        r.write_line(&self.edge_location, &mut self.stamp, &mut self.line);
         let file = self.files.entry(key.clone()).or_insert_with(|| {
-            let mut gz = GzEncoder::new(Vec::new(), Compression::fast());
+            let mut gz = GzEncoder::new(Vec::with_capacity(256 << 10), Compression::fast());
             let _ = writeln!(gz, "{VERSION_LINE}\n{FIELDS_LINE}");
             gz
         });

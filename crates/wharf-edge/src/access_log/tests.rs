@@ -56,7 +56,7 @@ fn record() -> LogRecord {
 
 fn fields(r: &LogRecord) -> Vec<String> {
     let mut line = String::new();
-    r.write_line("IAD89-C1", &mut line);
+    r.write_line("IAD89-C1", &mut Stamp::default(), &mut line);
     assert!(line.ends_with('\n') && line.matches('\n').count() == 1);
     line.trim_end_matches('\n')
         .split('\t')
@@ -254,7 +254,7 @@ fn files_per_distribution_and_hour_are_delivered_on_flush() {
     assert_eq!(lines[0], VERSION_LINE);
     assert_eq!(lines[1], FIELDS_LINE);
     let mut expected = String::new();
-    record().write_line("IAD89-C1", &mut expected);
+    record().write_line("IAD89-C1", &mut Stamp::default(), &mut expected);
     assert_eq!(lines[2], expected.trim_end());
     // Nothing is left open: a second flush delivers nothing.
     logs.flush();
