@@ -50,15 +50,23 @@ enum Message {
     Shutdown,
 }
 
-/// Records waiting for the delivery thread.
+/// A line made by the thread that served its request (so what the record held is freed where
+/// it was allocated), waiting for the delivery thread.
+struct Line {
+    logging: Arc<Logging>,
+    hour: u64,
+    text: String,
+}
+
+/// Lines waiting for the delivery thread.
 struct Queue {
-    records: Mutex<Vec<LogRecord>>,
+    records: Mutex<Vec<Line>>,
     capacity: usize,
     stopped: std::sync::atomic::AtomicBool,
 }
 
 impl Queue {
-    fn take(&self) -> Vec<LogRecord> {
+    fn take(&self) -> Vec<Line> {
         let mut q = self
             .records
             .lock()
@@ -71,6 +79,8 @@ impl Queue {
 /// The queue and its delivery thread.
 pub struct AccessLogs {
     queue: Arc<Queue>,
+    /// The lines' `x-edge-location`.
+    edge_location: String,
     tx: SyncSender<Message>,
     thread: Mutex<Option<JoinHandle<()>>>,
 }
@@ -98,10 +108,7 @@ impl AccessLogs {
             queue: queue.clone(),
             sink,
             metrics,
-            edge_location: cfg.edge_location,
             files: HashMap::new(),
-            line: String::with_capacity(1024),
-            stamp: Stamp::default(),
         };
         let interval = cfg.interval;
         let thread = std::thread::Builder::new()
@@ -109,28 +116,42 @@ impl AccessLogs {
             .spawn(move || writer.run(&rx, interval))?;
         Ok(Self {
             queue,
+            edge_location: cfg.edge_location,
             tx,
             thread: Mutex::new(Some(thread)),
         })
     }
 
-    /// Queues a record without waiting; `false` when the queue is full (or delivery has
-    /// stopped) and it was dropped.
+    /// Makes the record's line and queues it without waiting; `false` when the queue is full
+    /// (or delivery has stopped) and it was dropped.
     pub fn submit(&self, record: Box<LogRecord>) -> bool {
+        thread_local! {
+            static STAMP: std::cell::RefCell<Stamp> = std::cell::RefCell::default();
+        }
+        if self
+            .queue
+            .stopped
+            .load(std::sync::atomic::Ordering::Relaxed)
+        {
+            return false;
+        }
+        let mut text = String::with_capacity(512);
+        STAMP.with_borrow_mut(|stamp| record.write_line(&self.edge_location, stamp, &mut text));
+        let line = Line {
+            hour: hour_of(record.finished),
+            logging: record.logging.clone(),
+            text,
+        };
+        drop(record);
         let mut q = self
             .queue
             .records
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if q.len() >= self.queue.capacity
-            || self
-                .queue
-                .stopped
-                .load(std::sync::atomic::Ordering::Relaxed)
-        {
+        if q.len() >= self.queue.capacity {
             return false;
         }
-        q.push(*record);
+        q.push(line);
         true
     }
 
@@ -167,10 +188,7 @@ struct Writer {
     queue: Arc<Queue>,
     sink: Arc<dyn LogSink>,
     metrics: Arc<EdgeMetrics>,
-    edge_location: String,
     files: HashMap<FileKey, GzEncoder<Vec<u8>>>,
-    line: String,
-    stamp: Stamp,
 }
 
 impl Writer {
@@ -179,8 +197,8 @@ impl Writer {
         loop {
             let wait = DRAIN_INTERVAL.min(due.saturating_duration_since(Instant::now()));
             let message = rx.recv_timeout(wait);
-            for r in self.queue.take() {
-                self.write(&r);
+            for line in self.queue.take() {
+                self.write(line);
             }
             match message {
                 Ok(Message::Flush(done)) => {
@@ -200,20 +218,18 @@ impl Writer {
         }
     }
 
-    fn write(&mut self, r: &LogRecord) {
+    fn write(&mut self, line: Line) {
         let key = FileKey {
-            logging: r.logging.clone(),
-            hour: hour_of(r.finished),
+            logging: line.logging,
+            hour: line.hour,
         };
-        self.line.clear();
-        r.write_line(&self.edge_location, &mut self.stamp, &mut self.line);
         let file = self.files.entry(key.clone()).or_insert_with(|| {
             let mut gz = GzEncoder::new(Vec::with_capacity(256 << 10), Compression::fast());
             let _ = writeln!(gz, "{VERSION_LINE}\n{FIELDS_LINE}");
             gz
         });
         // Writing into memory cannot fail.
-        let _ = file.write_all(self.line.as_bytes());
+        let _ = file.write_all(line.text.as_bytes());
         if file.get_ref().len() >= MAX_FILE_BYTES
             && let Some(gz) = self.files.remove(&key)
         {
