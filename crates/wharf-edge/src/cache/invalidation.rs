@@ -69,6 +69,11 @@ struct Journal {
     writing: Mutex<()>,
 }
 
+/// A journal lock; a panic elsewhere leaves the lines intact, so poisoning is ignored.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// CloudFront: an invalidation path is at most 4,000 characters.
 pub const MAX_INVALIDATION_PATH_LEN: usize = 4000;
 
@@ -146,10 +151,7 @@ impl Invalidations {
         self.since_compaction
             .fetch_add(paths.len(), Ordering::Relaxed);
         if let Some(j) = &self.journal {
-            j.pending
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .push_str(&lines);
+            lock(&j.pending).push_str(&lines);
         }
     }
 
@@ -159,16 +161,8 @@ impl Invalidations {
         let Some(j) = &self.journal else {
             return Ok(());
         };
-        let _writing = j
-            .writing
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let lines = std::mem::take(
-            &mut *j
-                .pending
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner),
-        );
+        let _writing = lock(&j.writing);
+        let lines = std::mem::take(&mut *lock(&j.pending));
         if lines.is_empty() {
             return Ok(());
         }
@@ -283,16 +277,10 @@ impl Invalidations {
         let Some(j) = &self.journal else {
             return Ok(());
         };
-        let _writing = j
-            .writing
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let _writing = lock(&j.writing);
         // Lines recorded from here on are in the snapshot or appended after it (or both:
         // replaying a line twice changes nothing).
-        j.pending
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clear();
+        lock(&j.pending).clear();
         let mut text = String::new();
         {
             let map = self
