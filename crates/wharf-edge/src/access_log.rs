@@ -3,8 +3,8 @@
 //! `PREFIX` + `DISTRIBUTION-ID.YYYY-MM-DD-HH.UNIQUE.gz`.
 //!
 //! A [`LogRecord`] is made by the pipeline's logging phase when the response's last byte is
-//! sent (or the viewer goes away) and formatted here, on the delivery thread
-//! ([`delivery`]), never on a thread that serves viewers.
+//! sent (or the viewer goes away), formatted by [`LogRecord::write_line`] on that thread, and
+//! queued for [`delivery`], whose thread gzips and delivers the files.
 //!
 //! Values are written as CloudFront writes them: an absent or empty value is `-`; bytes that
 //! are not printable ASCII, the space, `"`, `\` and `%` are percent-encoded (`%20`), so a

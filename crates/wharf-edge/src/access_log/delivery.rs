@@ -1,8 +1,8 @@
-//! Delivery of access logs. Viewer requests append their records to a bounded queue and never
-//! wait, nor wake anyone: when it is full the line is dropped and counted
+//! Delivery of access logs. The thread that served a request formats its line (and frees the
+//! record where it was allocated) and appends it to a bounded queue, never waiting nor waking
+//! anyone: when the queue is full the line is dropped and counted
 //! (`wharf_edge_log_lines_dropped`). One thread of its own takes the whole queue every
-//! [`DRAIN_INTERVAL`], formats the lines and gzips them into a file per distribution and
-//! hour, and hands finished files to a [`LogSink`] every `interval`, when a file grows past
+//! [`DRAIN_INTERVAL`], gzips the lines into a file per distribution and hour, and hands finished files to a [`LogSink`] every `interval`, when a file grows past
 //! [`MAX_FILE_BYTES`], and at shutdown. As on CloudFront, delivery is best effort: a file the
 //! sink refuses is counted and dropped.
 
