@@ -2,8 +2,9 @@
 //! record where it was allocated) and appends it to a bounded queue, never waiting nor waking
 //! anyone: when the queue is full the line is dropped and counted
 //! (`wharf_edge_log_lines_dropped`). One thread of its own takes the whole queue every
-//! [`DRAIN_INTERVAL`], gzips the lines into a file per distribution and hour, and hands finished files to a [`LogSink`] every `interval`, when a file grows past
-//! [`MAX_FILE_BYTES`], and at shutdown. As on CloudFront, delivery is best effort: a file the
+//! [`DRAIN_INTERVAL`], gzips the lines into a file per distribution and hour, and hands
+//! finished files to a [`LogSink`] every `interval`, when a file grows past [`MAX_FILE_BYTES`],
+//! and at shutdown. As on CloudFront, delivery is best effort: a file the
 //! sink refuses is counted and dropped.
 
 use std::collections::HashMap;
