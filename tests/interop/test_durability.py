@@ -86,7 +86,11 @@ def multipart_writer(w, bucket, prefix, attempted, acked, stop, rng):
         i += 1
 
 
-def verify(w, bucket, attempted, acked):
+def verify(w, bucket, attempted, acked, recent=None):
+    """Checks the store against what was attempted and acknowledged. Keys in `recent` (all keys
+    if None) are read back byte for byte; the others, which an earlier round read back already,
+    must still list with their acknowledged ETag and size (reading every key back after every
+    round made this test quadratic; the last verification reads everything)."""
     s3 = w.client()
     listed = {}
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
@@ -96,6 +100,9 @@ def verify(w, bucket, attempted, acked):
     # attempted after it whose acknowledgement the crash cut off.
     for key, (body, etag) in acked.items():
         assert key in listed, f"acknowledged {key} is missing after restart"
+        if recent is not None and key not in recent:
+            assert (listed[key]["ETag"].strip('"'), listed[key]["Size"]) == (etag, len(body)), f"{key} changed since it was verified"
+            continue
         got = s3.get_object(Bucket=bucket, Key=key)
         data = got["Body"].read()
         later = attempted[key][attempted[key].index(body):] if body in attempted[key] else [body]
@@ -146,6 +153,7 @@ def test_kill_9_under_write_load(tmp_path):
     data = tmp_path / "data"
     rng = random.Random(1234)
     attempted, acked = {}, {}
+    verified = {}  # key -> how many attempts of it the last verification had seen
     bucket = "crash-test"
     rounds = int(os.environ.get("WHARF_CRASH_ROUNDS", "20"))
     for rnd in range(rounds):
@@ -154,7 +162,9 @@ def test_kill_9_under_write_load(tmp_path):
             w.client().create_bucket(Bucket=bucket)
         else:
             assert not list((data / "tmp").iterdir()), "staging files survived the start-up sweep"
-            named = verify(w, bucket, attempted, acked)
+            recent = {k for k, tries in attempted.items() if verified.get(k) != len(tries) or k.startswith("hot")}
+            named = verify(w, bucket, attempted, acked, recent)
+            verified = {k: len(tries) for k, tries in attempted.items()}
             on_disk = {p.name for p in blob_files(data)}
             assert named <= on_disk, f"round {rnd}: rows name missing blobs {sorted(named - on_disk)[:3]}"
             assert on_disk == named, f"round {rnd}: {len(on_disk - named)} blob files no row names"
