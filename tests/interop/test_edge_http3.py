@@ -1,18 +1,25 @@
 """HTTP/3: the edge answers QUIC on the UDP port of its HTTPS listener, with the same
 certificates by SNI, for distributions whose `HttpVersion` is `http3` or `http2and3`, and
 advertises it to their HTTPS viewers with `Alt-Svc`. Driven with aioquic's HTTP/3 client (PyPI)
-for hits, ranges, a streamed fill, a request body, compression and signed URLs; curl checks
-the advertisement over HTTP/2."""
+for hits, ranges, a streamed fill, a request body, compression and signed URLs; headless
+Chromium, with QUIC forced to the test edge and the test certificate's key pinned, loads a page
+and fetches over HTTP/3; curl checks the advertisement over HTTP/2."""
 
+import base64
 import gzip
+import hashlib
+import json
 import os
+import re
+import shutil
 import subprocess
 import uuid
 
 import pytest
 import trustme
 from botocore.signers import CloudFrontSigner
-from cryptography.hazmat.primitives import hashes
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from conftest import Wharf
@@ -33,7 +40,8 @@ def node(tmp_path_factory):
         (dists / sub).mkdir(exist_ok=True)
     ca = trustme.CA()
     ca.cert_pem.write_to_path(str(base / "ca.pem"))
-    ca.issue_cert("*.h3.test").private_key_and_cert_chain_pem.write_to_path(str(base / "viewer.pem"))
+    leaf = ca.issue_cert("*.h3.test")
+    leaf.private_key_and_cert_chain_pem.write_to_path(str(base / "viewer.pem"))
     conf = base / "wharf.toml"
     conf.write_text(f'[edge]\ndistributions_dir = "{dists}"\nmemory_cache_mb = 64\ndisk_cache_mb = 0\n'
                     f'tls_cert_file = "{base / "viewer.pem"}"\ntls_key_file = "{base / "viewer.pem"}"\n')
@@ -41,6 +49,10 @@ def node(tmp_path_factory):
     banner = "".join(w.banner)
     assert f"edge HTTP/3 listening on udp://127.0.0.1:{w.edge_tls_port}" in banner, banner
     w.dists, w.ca_file = dists, base / "ca.pem"
+    # What Chromium's --ignore-certificate-errors-spki-list pins: base64(SHA-256(SPKI)).
+    spki = x509.load_pem_x509_certificate(leaf.cert_chain_pems[0].bytes()).public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    w.spki_pin = base64.b64encode(hashlib.sha256(spki).digest()).decode()
     yield w
     w.stop()
 
@@ -136,3 +148,65 @@ def test_http_version_decides_who_gets_http3(node, origin):  # noqa: F811
     r = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-D", "-", "-H", f"Host: {only3}",
                         f"http://127.0.0.1:{node.edge_port}{p}"], capture_output=True, text=True, check=True)
     assert "alt-svc" not in r.stdout.lower()
+
+
+CHROMIUM_PAGE = """<!doctype html><html><body><pre id="out"></pre><script>
+(async () => {
+  const out = {page: performance.getEntriesByType("navigation")[0].nextHopProtocol};
+  // no-store: the browser's own cache must not answer the second fetch.
+  const get = async (url, init) => {
+    const r = await fetch(url, {cache: "no-store", ...init});
+    return {status: r.status, body: await r.text(), cache: r.headers.get("x-cache"),
+            range: r.headers.get("content-range")};
+  };
+  try {
+    out.miss = await get("DATA");
+    out.hit = await get("DATA");
+    out.range = await get("DATA", {headers: {Range: "bytes=6-9"}});
+    out.signed = await get("SIGNED");
+    out.unsigned = await get("PRIVATE");
+    out.fetches = performance.getEntriesByType("resource").map(e => e.nextHopProtocol);
+  } catch (e) {
+    out.error = String(e);
+  }
+  document.getElementById("out").textContent = JSON.stringify(out);
+})();
+</script></body></html>"""
+
+
+def test_chromium_over_quic(node, origin, tmp_path):  # noqa: F811
+    chromium = shutil.which("chromium")
+    assert chromium, "scripts/install-test-deps installs chromium"
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    kid = add_public_key(node, key)
+    trusted = {"Enabled": True, "Quantity": 1, "Items": [add_key_group(node, [kid])]}
+    private = behavior("o", CACHING_OPTIMIZED, pattern="/private/*", TrustedKeyGroups=trusted)
+    name = site(node, origin, "http3", behaviors=[private])
+    page, data, secret = path(), path(), f"/private/{uuid.uuid4().hex}"
+    origin.routes[data] = Route(b"hello over quic", headers={"Cache-Control": "max-age=600"})
+    origin.routes[secret] = Route(b"secret")
+    signer = CloudFrontSigner(kid, lambda m: key.sign(m, padding.PKCS1v15(), hashes.SHA1()))
+    port = node.edge_tls_port
+    # A browser's Host names the port, so the signed URL does too.
+    signed = signer.generate_presigned_url(f"https://{name}:{port}{secret}", date_less_than=in_an_hour())
+    html = CHROMIUM_PAGE.replace("DATA", data).replace("SIGNED", signed.split(f"{name}:{port}", 1)[1]).replace("PRIVATE", secret)
+    origin.routes[page] = Route(html.encode(), headers={"Content-Type": "text/html"})
+    out = subprocess.run(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=10000",
+         "--enable-quic", f"--origin-to-force-quic-on={name}:{port}",
+         f"--host-resolver-rules=MAP {name} 127.0.0.1", f"--ignore-certificate-errors-spki-list={node.spki_pin}",
+         "--dump-dom", f"https://{name}:{port}{page}"],
+        capture_output=True, text=True, timeout=120)
+    m = re.search(r'<pre id="out">(.*?)</pre>', out.stdout)
+    assert m and m.group(1), out.stdout[-2000:] + out.stderr[-2000:]
+    got = json.loads(m.group(1).replace("&quot;", '"'))
+    assert "error" not in got, got
+    # The page and every fetch came over HTTP/3 (an `http3` distribution offers no HTTP/2, and
+    # QUIC is forced, so nothing else would do).
+    assert got["page"] == "h3" and got["fetches"] and set(got["fetches"]) == {"h3"}, got
+    assert (got["miss"]["status"], got["miss"]["body"], got["miss"]["cache"]) == (200, "hello over quic", "Miss from cloudfront")
+    assert (got["hit"]["status"], got["hit"]["cache"]) == (200, "Hit from cloudfront")
+    assert (got["range"]["status"], got["range"]["body"], got["range"]["range"]) == (206, "over", "bytes 6-9/15")
+    assert (got["signed"]["status"], got["signed"]["body"]) == (200, "secret")
+    assert got["unsigned"]["status"] == 403
