@@ -243,6 +243,45 @@ def test_https_redirects_and_edge_errors(node, origin):  # noqa: F811
     assert (line["x-edge-result-type"], line["x-edge-detailed-result-type"]) == ("Error", "InvalidRequestMethod")
 
 
+def test_viewers_that_leave_early(node, origin):  # noqa: F811
+    """A viewer that goes away before the response head is logged with status 000; one that
+    goes away mid-body keeps its status, with `Error`/`ClientCommError` as its result and the
+    response's own result in x-edge-response-result-type, as CloudFront logs them."""
+    s3 = node.client()
+    bucket = f"cf-logs-{uuid.uuid4().hex[:10]}"
+    s3.create_bucket(Bucket=bucket)
+    did, host = new_site(node, origin, bucket)
+    slow, big = f"/slow/{uuid.uuid4().hex}", f"/big/{uuid.uuid4().hex}"
+    origin.routes[slow] = Route(b"late", delay=2.0)
+    origin.routes[big] = Route(b"b" * (8 << 20), headers={"Cache-Control": "max-age=600"}, chunk_delay=0.05)
+    for p in (slow, big):
+        sock = socket.create_connection(("127.0.0.1", node.edge_port), timeout=10)
+        sock.sendall(f"GET {p} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+        if p == big:
+            assert sock.recv(4096).startswith(b"HTTP/1.1 200")
+        time.sleep(0.5)
+        sock.close()
+    deadline = time.time() + 20
+    while True:
+        lines = {}
+        for line in read_lines(s3, bucket, log_objects(s3, bucket)):
+            f = dict(zip(FIELDS, line.split("\t")))
+            lines[f["cs-uri-stem"]] = f
+        if slow in lines and big in lines:
+            break
+        assert time.time() < deadline, f"log lines missing; have {sorted(lines)}"
+        time.sleep(0.3)
+    gone = lines[slow]
+    assert (gone["sc-status"], gone["sc-bytes"], gone["x-edge-result-type"], gone["x-edge-response-result-type"],
+            gone["x-edge-detailed-result-type"]) == ("000", "0", "Error", "Error", "ClientCommError")
+    assert (gone["sc-content-type"], gone["sc-content-len"], gone["x-host-header"]) == ("-", "-", host)
+    assert 0.3 < float(gone["time-taken"]) < 2.0
+    cut = lines[big]
+    assert (cut["sc-status"], cut["x-edge-result-type"], cut["x-edge-response-result-type"],
+            cut["x-edge-detailed-result-type"]) == ("200", "Error", "Miss", "ClientCommError")
+    assert 0 < int(cut["sc-bytes"]) < 8 << 20
+
+
 def test_goaccess_reads_the_files(node, origin, tmp_path):  # noqa: F811
     s3 = node.client()
     bucket = f"cf-logs-{uuid.uuid4().hex[:10]}"

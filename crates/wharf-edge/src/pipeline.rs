@@ -156,7 +156,7 @@ impl Edge {
         let received = std::time::Instant::now();
         let request_id = headers::new_request_id();
         let (parts, body) = req.into_parts();
-        let mut ctx = match self.viewer_request(parts, &request_id, client) {
+        let ctx = match self.viewer_request(parts, &request_id, client) {
             Ok(ctx) => ctx,
             Err(refused) => {
                 let mut refused = *refused;
@@ -166,18 +166,21 @@ impl Edge {
                 return refused;
             }
         };
-        let mut resp = match self.access(&mut ctx) {
+        let mut unanswered = logging::Unanswered::new(self.access_logs.as_ref(), ctx, received);
+        let ctx = unanswered.ctx();
+        let mut resp = match self.access(ctx) {
             // Refused requests are answered as they are.
             Err(refused) => *refused,
             Ok(()) => {
                 let resp = if ctx.cacheable() {
-                    self.cache_lookup(&mut ctx).await
+                    self.cache_lookup(ctx).await
                 } else {
-                    self.pass(&mut ctx, upstream::body_stream(body)).await
+                    self.pass(ctx, upstream::body_stream(body)).await
                 };
-                self.viewer_response(&mut ctx, resp).await
+                self.viewer_response(ctx, resp).await
             }
         };
+        let ctx = unanswered.answered();
         self.decorate(&mut resp, ctx.outcome.cache_status, &request_id);
         if ctx.https
             && ctx.dist.http3

@@ -36,62 +36,18 @@ impl Edge {
             ResultType::Error => ctx.outcome.error_detail.unwrap_or("Error"),
             r => r.as_str(),
         };
-        let RequestCtx {
-            request_id,
-            dist,
-            method,
-            uri,
-            version,
-            mut headers,
-            client,
-            tls,
-            request_bytes,
-            ..
-        } = ctx;
-        let viewer = ViewerFields {
-            // HTTP/2 and HTTP/3 name the host in `:authority`.
-            host: headers.remove(header::HOST).or_else(|| {
-                uri.authority()
-                    .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
-            }),
-            referer: headers.remove(header::REFERER),
-            user_agent: headers.remove(header::USER_AGENT),
-            cookie: if logging.include_cookies {
-                cookie(&headers)
-            } else {
-                None
-            },
-            x_forwarded_for: headers.remove(&crate::headers::X_FORWARDED_FOR),
-        };
         // What hyper declares on the wire: the header, else the body's known length.
         let exact = resp.body().size_hint().exact();
         let h = resp.headers();
         let declared = crate::cache::content_length(h);
-        let record = Box::new(LogRecord {
-            logging,
-            finished: SystemTime::UNIX_EPOCH,
-            request_id,
-            client,
-            method,
-            uri,
-            version,
-            tls,
-            viewer,
-            request_bytes,
-            status: status.as_u16(),
-            response_bytes: head_size(status, h),
-            result,
-            response_result: result,
-            detailed_result,
-            time_taken: Duration::ZERO,
-            time_to_first_byte: Duration::ZERO,
-            content_type: h.get(header::CONTENT_TYPE).cloned(),
-            content_length: h
-                .get(header::CONTENT_LENGTH)
-                .cloned()
-                .or_else(|| exact.map(HeaderValue::from)),
-            range: crate::cache::parse_content_range(h).map(|(start, end, _)| (start, end)),
-        });
+        let (dist, mut record) = record(logging, ctx, status.as_u16(), result, detailed_result);
+        record.response_bytes = head_size(status, h);
+        record.content_type = h.get(header::CONTENT_TYPE).cloned();
+        record.content_length = h
+            .get(header::CONTENT_LENGTH)
+            .cloned()
+            .or_else(|| exact.map(HeaderValue::from));
+        record.range = crate::cache::parse_content_range(h).map(|(start, end, _)| (start, end));
         let inner = std::mem::take(resp.body_mut());
         // hyper stops reading a body once it has sent the length it declared.
         let length = exact.or(declared);
@@ -107,6 +63,125 @@ impl Edge {
             ended: false,
             failed: false,
         });
+    }
+}
+
+/// The record of `ctx`'s request, with what its response head says still to be filled in.
+fn record(
+    logging: Arc<Logging>,
+    ctx: RequestCtx,
+    status: u16,
+    result: ResultType,
+    detailed_result: &'static str,
+) -> (Arc<Distribution>, Box<LogRecord>) {
+    let RequestCtx {
+        request_id,
+        dist,
+        method,
+        uri,
+        version,
+        mut headers,
+        client,
+        tls,
+        request_bytes,
+        ..
+    } = ctx;
+    let viewer = ViewerFields {
+        // HTTP/2 and HTTP/3 name the host in `:authority`.
+        host: headers.remove(header::HOST).or_else(|| {
+            uri.authority()
+                .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
+        }),
+        referer: headers.remove(header::REFERER),
+        user_agent: headers.remove(header::USER_AGENT),
+        cookie: if logging.include_cookies {
+            cookie(&headers)
+        } else {
+            None
+        },
+        x_forwarded_for: headers.remove(&crate::headers::X_FORWARDED_FOR),
+    };
+    let record = Box::new(LogRecord {
+        logging,
+        finished: SystemTime::UNIX_EPOCH,
+        request_id,
+        client,
+        method,
+        uri,
+        version,
+        tls,
+        viewer,
+        request_bytes,
+        status,
+        response_bytes: 0,
+        result,
+        response_result: result,
+        detailed_result,
+        time_taken: Duration::ZERO,
+        time_to_first_byte: Duration::ZERO,
+        content_type: None,
+        content_length: None,
+        range: None,
+    });
+    (dist, record)
+}
+
+/// Hands a finished record to the delivery queue, counting it when the queue is full.
+fn submit(logs: &AccessLogs, dist: &Distribution, record: Box<LogRecord>) {
+    if !logs.submit(record)
+        && let Some(m) = dist.metrics.get()
+    {
+        m.log_line_dropped();
+    }
+}
+
+/// A request of a logging distribution that has no response yet. Should its future be dropped
+/// first (the viewer went away before the response head: hyper drops a request's future when
+/// its connection closes, h2 and h3 when its stream is reset), it is logged as CloudFront
+/// logs it: `sc-status` 000, an `Error` of kind `ClientCommError`.
+pub(super) struct Unanswered<'e> {
+    logs: Option<&'e Arc<AccessLogs>>,
+    ctx: Option<RequestCtx>,
+    received: Instant,
+}
+
+impl<'e> Unanswered<'e> {
+    /// `logs` is the edge's delivery, when it has one; nothing is logged unless `ctx`'s
+    /// distribution logs.
+    pub fn new(logs: Option<&'e Arc<AccessLogs>>, ctx: RequestCtx, received: Instant) -> Self {
+        Self {
+            logs: logs.filter(|_| ctx.dist.logging.is_some()),
+            ctx: Some(ctx),
+            received,
+        }
+    }
+
+    pub fn ctx(&mut self) -> &mut RequestCtx {
+        self.ctx
+            .as_mut()
+            .expect("the context is taken only by `answered`")
+    }
+
+    /// The response head is ready: the request is logged with its response from now on.
+    pub fn answered(mut self) -> RequestCtx {
+        self.ctx.take().expect("the context is taken only once")
+    }
+}
+
+impl Drop for Unanswered<'_> {
+    fn drop(&mut self) {
+        let (Some(logs), Some(ctx)) = (self.logs, self.ctx.take()) else {
+            return;
+        };
+        let Some(logging) = ctx.dist.logging.clone() else {
+            return;
+        };
+        let (dist, mut r) = record(logging, ctx, 0, ResultType::Error, "ClientCommError");
+        let took = self.received.elapsed();
+        r.finished = SystemTime::now();
+        r.time_taken = took;
+        r.time_to_first_byte = took;
+        submit(logs, &dist, r);
     }
 }
 
@@ -222,10 +297,6 @@ impl Drop for LoggedBody {
             r.result = ResultType::Error;
             r.detailed_result = "ClientCommError";
         }
-        if !self.logs.submit(r)
-            && let Some(m) = self.dist.metrics.get()
-        {
-            m.log_line_dropped();
-        }
+        submit(&self.logs, &self.dist, r);
     }
 }
