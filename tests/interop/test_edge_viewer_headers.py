@@ -1,6 +1,6 @@
 """CloudFront's own request headers (CloudFront-Viewer-*, CloudFront-Forwarded-Proto,
-CloudFront-Is-*-Viewer): the edge makes them from the connection, MaxMind's City test database
-and the User-Agent, adds them to origin requests exactly when a policy names them, and never
+CloudFront-Is-*-Viewer): the edge makes them from the connection, MaxMind's City and ASN test
+databases and the User-Agent, adds them to origin requests exactly when a policy names them, and never
 passes on a viewer's own copy."""
 import json
 import uuid
@@ -13,10 +13,13 @@ from edge_helpers import ALL_VIEWER, CACHING_DISABLED, behavior, custom_origin, 
 from origin import Origin, Route
 
 CITY_DB = Path(__file__).resolve().parents[1] / "data" / "geo" / "GeoIP2-City-Test.mmdb"
-US, GB = "216.160.83.56", "81.2.69.142"  # Milton, WA, US and London, GB in the test database
+ASN_DB = CITY_DB.parent / "GeoLite2-ASN-Test.mmdb"
+# Milton, WA, US (autonomous system 209) and London, GB (no autonomous system) in the test databases
+US, GB = "216.160.83.56", "81.2.69.142"
 ALL_VIEWER_AND_CLOUDFRONT = "33f36d7e-f396-46d9-90e0-52428a34d9dc"
 IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148"
-FORGED = {"CloudFront-Viewer-Country": "XX", "CloudFront-Viewer-ASN": "1", "CloudFront-Is-Desktop-Viewer": "true"}
+FORGED = {"CloudFront-Viewer-Country": "XX", "CloudFront-Viewer-ASN": "1", "CloudFront-Viewer-Latitude": "0",
+          "CloudFront-Is-Desktop-Viewer": "true"}
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +30,7 @@ def edge(tmp_path_factory):
         (dists / sub).mkdir(exist_ok=True)
     conf = base / "wharf.toml"
     conf.write_text(f'[edge]\ndistributions_dir = "{dists}"\nmemory_cache_mb = 16\ndisk_cache_mb = 0\n'
-                    f'geo_database = "{CITY_DB}"\ntrusted_proxies = ["127.0.0.1/32"]\n')
+                    f'geo_database = "{CITY_DB}"\nasn_database = "{ASN_DB}"\ntrusted_proxies = ["127.0.0.1/32"]\n')
     w = Wharf(base / "data").start("--config", str(conf))
     w.dists = dists
     yield w
@@ -74,7 +77,7 @@ def seen(edge, origin, host, headers):
 
 def test_named_headers_are_made_and_forged_ones_replaced(edge, origin):
     names = ["CloudFront-Viewer-Country", "CloudFront-Viewer-Country-Name", "CloudFront-Viewer-Country-Region",
-             "CloudFront-Viewer-City", "CloudFront-Viewer-Time-Zone", "CloudFront-Viewer-Metro-Code",
+             "CloudFront-Viewer-City", "CloudFront-Viewer-Time-Zone", "CloudFront-Viewer-Metro-Code", "CloudFront-Viewer-ASN",
              "CloudFront-Forwarded-Proto", "CloudFront-Viewer-Address", "CloudFront-Viewer-Http-Version",
              "CloudFront-Is-Mobile-Viewer", "CloudFront-Is-Desktop-Viewer", "CloudFront-Is-IOS-Viewer"]
     host = site(edge, origin, origin_policy=headers_policy(edge, names))
@@ -85,14 +88,15 @@ def test_named_headers_are_made_and_forged_ones_replaced(edge, origin):
     assert h["cloudfront-viewer-city"] == "Milton"
     assert h["cloudfront-viewer-time-zone"] == "America/Los_Angeles"
     assert h["cloudfront-viewer-metro-code"] == "819"
+    assert h["cloudfront-viewer-asn"] == "209"
     assert h["cloudfront-forwarded-proto"] == "http"
     host_part, port = h["cloudfront-viewer-address"].rsplit(":", 1)
     assert host_part == "127.0.0.1" and port.isdigit()
     assert h["cloudfront-viewer-http-version"] == "1.1"
     assert (h["cloudfront-is-mobile-viewer"], h["cloudfront-is-desktop-viewer"], h["cloudfront-is-ios-viewer"]) == \
         ("true", "false", "true")
-    # Not named (and not made): the viewer's copy is gone all the same.
-    assert "cloudfront-viewer-asn" not in h
+    # Not named: the viewer's copy is gone all the same.
+    assert "cloudfront-viewer-latitude" not in h
 
 
 def test_a_viewers_cloudfront_headers_never_reach_the_origin(edge, origin):
@@ -109,7 +113,10 @@ def test_managed_all_viewer_and_cloudfront_headers(edge, origin):
     assert h["x-other"] == "kept"
     assert h["cloudfront-viewer-country"] == "GB"
     assert h["cloudfront-is-desktop-viewer"] == "true"
-    assert "cloudfront-viewer-asn" not in h  # needs an ASN database
+    # The ASN database does not know this address: no header, and the viewer's forged one is gone.
+    assert "cloudfront-viewer-asn" not in h
+    h = seen(edge, origin, host, {"X-Forwarded-For": US, **FORGED})
+    assert (h["cloudfront-viewer-country"], h["cloudfront-viewer-asn"]) == ("US", "209")
 
 
 def test_a_cache_key_on_the_viewers_country_uses_the_made_value(edge, origin):

@@ -40,6 +40,14 @@ impl GeoDatabase {
             .or(record.registered_country.iso_code)
             .map(str::to_owned)
     }
+
+    /// The number of the autonomous system `ip` is announced from (a GeoLite2-ASN or
+    /// GeoIP2-ISP database); `None` when the database does not know the address.
+    pub fn asn(&self, ip: IpAddr) -> Option<u32> {
+        let found = self.reader.lookup(ip).ok()?;
+        let record: maxminddb::geoip2::Asn<'_> = found.decode().ok()??;
+        record.autonomous_system_number
+    }
 }
 
 /// Where the geo database places an address (for the `CloudFront-Viewer-*` headers).
@@ -91,6 +99,8 @@ pub struct ViewerLocator {
     /// Peers whose `X-Forwarded-For` is believed (load balancers in front of the edge).
     pub trusted_proxies: Vec<SourceIp>,
     pub geo: Option<GeoDatabase>,
+    /// A MaxMind ASN database, for `CloudFront-Viewer-ASN`.
+    pub asn: Option<GeoDatabase>,
 }
 
 impl ViewerLocator {
@@ -143,6 +153,7 @@ mod tests {
                 .map(|t| SourceIp::parse(t).unwrap())
                 .collect(),
             geo: None,
+            asn: None,
         }
     }
 
@@ -212,5 +223,24 @@ mod tests {
         assert_eq!(p.time_zone.as_deref(), Some("America/Los_Angeles"));
         assert_eq!(p.metro_code, Some(819));
         assert!(db.place("127.0.0.1".parse().unwrap()).is_none());
+    }
+
+    #[test]
+    fn autonomous_systems_from_maxmind_asn_test_database() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/data/geo/GeoLite2-ASN-Test.mmdb");
+        let db = GeoDatabase::open(&path).unwrap();
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert_eq!(db.asn(ip("1.0.0.1")), Some(15169));
+        assert_eq!(db.asn(ip("12.81.92.7")), Some(7018));
+        assert_eq!(db.asn(ip("18.1.2.3")), Some(3));
+        assert_eq!(db.asn(ip("127.0.0.1")), None);
+        // A Country database has no autonomous systems.
+        let country = GeoDatabase::open(
+            &Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../tests/data/geo/GeoIP2-Country-Test.mmdb"),
+        )
+        .unwrap();
+        assert_eq!(country.asn(ip("81.2.69.142")), None);
     }
 }

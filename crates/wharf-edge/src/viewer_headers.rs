@@ -28,6 +28,8 @@ pub struct Viewer<'a> {
     /// The viewer's address (behind trusted proxies, the one they name).
     pub address: Option<IpAddr>,
     pub geo: Option<&'a GeoDatabase>,
+    /// The ASN database.
+    pub asn: Option<&'a GeoDatabase>,
 }
 
 /// Removes the viewer's `CloudFront-*` headers from `h`, then adds the `wanted` ones (lower
@@ -84,6 +86,11 @@ pub fn apply(h: &mut HeaderMap, wanted: &[HeaderName], v: &Viewer<'_>) {
                 };
                 format!("{}:{}:{handshake}", t.protocol, t.cipher)
             }),
+            "cloudfront-viewer-asn" => v
+                .asn
+                .zip(v.address)
+                .and_then(|(db, ip)| db.asn(ip))
+                .map(|n| n.to_string()),
             "cloudfront-viewer-header-count" => Some(h.keys_len().to_string()),
             "cloudfront-viewer-header-order" => Some(
                 h.keys()
@@ -115,6 +122,7 @@ fn is_place(name: &str) -> bool {
         && !matches!(
             name,
             "cloudfront-viewer-address"
+                | "cloudfront-viewer-asn"
                 | "cloudfront-viewer-tls"
                 | "cloudfront-viewer-http-version"
                 | "cloudfront-viewer-header-count"
@@ -219,6 +227,7 @@ mod tests {
             peer: Some("192.0.2.1:4242".parse().unwrap()),
             address: None,
             geo: None,
+            asn: None,
         };
         apply(&mut h, &[], &v);
         assert_eq!(h.len(), 1);

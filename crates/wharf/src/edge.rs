@@ -70,6 +70,13 @@ pub fn build(
                     .transpose()
                     .map_err(anyhow::Error::msg)
                     .context("opening the geo database")?,
+                asn: e
+                    .asn_database
+                    .as_deref()
+                    .map(GeoDatabase::open)
+                    .transpose()
+                    .map_err(anyhow::Error::msg)
+                    .context("opening the ASN database")?,
             }),
             access_logs: Some((
                 Arc::new(BucketLogSink {

@@ -85,6 +85,7 @@ impl Edge {
             peer: ctx.client,
             address: viewer_ip,
             geo: self.viewers.geo.as_ref(),
+            asn: self.viewers.asn.as_ref(),
         };
         viewer_headers::apply(&mut ctx.headers, &b.cloudfront_headers, &viewer);
         Ok(())

@@ -142,6 +142,8 @@ pub struct EdgeSection {
     pub origin_access: OriginAccessSection,
     /// A MaxMind GeoIP2/GeoLite2 Country database (`.mmdb`) for `GeoRestriction`.
     pub geo_database: Option<PathBuf>,
+    /// A MaxMind GeoLite2-ASN (or GeoIP2-ISP) database for `CloudFront-Viewer-ASN`.
+    pub asn_database: Option<PathBuf>,
     /// Addresses or CIDR blocks of proxies in front of the edge whose `X-Forwarded-For`
     /// names the viewer.
     pub trusted_proxies: Option<Vec<String>>,

@@ -91,6 +91,7 @@ pub struct EdgeConfig {
     /// The HTTPS listener for viewers, if any.
     pub tls: Option<EdgeTls>,
     pub geo_database: Option<PathBuf>,
+    pub asn_database: Option<PathBuf>,
     pub trusted_proxies: Vec<SourceIp>,
     /// How often access log files are delivered to their buckets.
     pub log_delivery_interval: Duration,
@@ -240,6 +241,9 @@ impl Config {
             geo_database: env("WHARF_GEO_DATABASE")
                 .map(PathBuf::from)
                 .or(file.edge.geo_database),
+            asn_database: env("WHARF_ASN_DATABASE")
+                .map(PathBuf::from)
+                .or(file.edge.asn_database),
             trusted_proxies: file
                 .edge
                 .trusted_proxies
