@@ -14,8 +14,8 @@
 
 pub mod delivery;
 
-use std::fmt::Write as _;
-use std::net::SocketAddr;
+use std::io::Write as _;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -99,17 +99,28 @@ pub struct LogRecord {
 impl LogRecord {
     /// Appends the record's line (and its line end) to `out`, with `edge_location` as its
     /// `x-edge-location`; `stamp` keeps the date and time of the last second written.
-    pub fn write_line(&self, edge_location: &str, stamp: &mut Stamp, out: &mut String) {
-        let tab = |out: &mut String| out.push('\t');
-        out.push_str(stamp.of(self.finished));
+    pub fn write_line(&self, edge_location: &str, stamp: &mut Stamp, out: &mut Vec<u8>) {
+        let tab = |out: &mut Vec<u8>| out.push(b'\t');
+        out.extend_from_slice(stamp.of(self.finished).as_bytes());
         tab(out);
         value(out, edge_location.as_bytes());
-        let _ = write!(out, "\t{}\t", self.response_bytes);
-        match self.client {
-            Some(c) => {
-                let _ = write!(out, "{}", c.ip());
+        tab(out);
+        number(out, self.response_bytes);
+        tab(out);
+        match self.client.map(|c| c.ip()) {
+            Some(IpAddr::V4(ip)) => {
+                let [a, b, c, d] = ip.octets();
+                for (i, octet) in [a, b, c, d].into_iter().enumerate() {
+                    if i > 0 {
+                        out.push(b'.');
+                    }
+                    number(out, octet.into());
+                }
             }
-            None => out.push('-'),
+            Some(ip) => {
+                let _ = write!(out, "{ip}");
+            }
+            None => out.push(b'-'),
         }
         tab(out);
         value(out, self.method.as_str().as_bytes());
@@ -117,7 +128,15 @@ impl LogRecord {
         value(out, self.logging.domain_name.as_bytes());
         tab(out);
         value(out, self.uri.path().as_bytes());
-        let _ = write!(out, "\t{:03}\t", self.status);
+        tab(out);
+        // Three digits: `000` when no response was sent.
+        let status = self.status.min(999);
+        out.extend_from_slice(&[
+            b'0' + (status / 100) as u8,
+            b'0' + (status / 10 % 10) as u8,
+            b'0' + (status % 10) as u8,
+        ]);
+        tab(out);
         header(out, self.viewer.referer.as_ref());
         tab(out);
         header(out, self.viewer.user_agent.as_ref());
@@ -132,62 +151,96 @@ impl LogRecord {
                 .filter(|_| self.logging.include_cookies),
         );
         tab(out);
-        out.push_str(self.result.as_str());
+        out.extend_from_slice(self.result.as_str().as_bytes());
         tab(out);
         value(out, self.request_id.as_bytes());
         tab(out);
         header(out, self.viewer.host.as_ref());
         tab(out);
-        out.push_str(if self.tls.is_some() { "https" } else { "http" });
-        let _ = write!(
-            out,
-            "\t{}\t{:.3}\t",
-            self.request_bytes,
-            self.time_taken.as_secs_f64()
-        );
+        out.extend_from_slice(if self.tls.is_some() {
+            b"https"
+        } else {
+            b"http"
+        });
+        tab(out);
+        number(out, self.request_bytes);
+        tab(out);
+        seconds(out, self.time_taken);
+        tab(out);
         header(out, self.viewer.x_forwarded_for.as_ref());
         tab(out);
         match &self.tls {
             Some(t) => {
-                let _ = write!(out, "{}\t{}", t.protocol, t.cipher);
+                out.extend_from_slice(t.protocol.as_bytes());
+                tab(out);
+                out.extend_from_slice(t.cipher.as_bytes());
             }
-            None => out.push_str("-\t-"),
+            None => out.extend_from_slice(b"-\t-"),
         }
         tab(out);
-        out.push_str(self.response_result.as_str());
+        out.extend_from_slice(self.response_result.as_str().as_bytes());
         tab(out);
-        out.push_str(match self.version {
-            Version::HTTP_09 => "HTTP/0.9",
-            Version::HTTP_10 => "HTTP/1.0",
-            Version::HTTP_2 => "HTTP/2.0",
-            Version::HTTP_3 => "HTTP/3.0",
-            _ => "HTTP/1.1",
+        out.extend_from_slice(match self.version {
+            Version::HTTP_09 => b"HTTP/0.9",
+            Version::HTTP_10 => b"HTTP/1.0",
+            Version::HTTP_2 => b"HTTP/2.0",
+            Version::HTTP_3 => b"HTTP/3.0",
+            _ => b"HTTP/1.1",
         });
         // fle-status, fle-encrypted-fields: field-level encryption is not offered.
-        out.push_str("\t-\t-\t");
+        out.extend_from_slice(b"\t-\t-\t");
         match self.client {
-            Some(c) => {
-                let _ = write!(out, "{}", c.port());
-            }
-            None => out.push('-'),
+            Some(c) => number(out, c.port().into()),
+            None => out.push(b'-'),
         }
-        let _ = write!(
-            out,
-            "\t{:.3}\t{}\t",
-            self.time_to_first_byte.as_secs_f64(),
-            self.detailed_result
-        );
+        tab(out);
+        seconds(out, self.time_to_first_byte);
+        tab(out);
+        out.extend_from_slice(self.detailed_result.as_bytes());
+        tab(out);
         header(out, self.content_type.as_ref());
         tab(out);
         header(out, self.content_length.as_ref());
         match self.range {
             Some((start, end)) => {
-                let _ = write!(out, "\t{start}\t{end}");
+                tab(out);
+                number(out, start);
+                tab(out);
+                number(out, end);
             }
-            None => out.push_str("\t-\t-"),
+            None => out.extend_from_slice(b"\t-\t-"),
         }
-        out.push('\n');
+        out.push(b'\n');
     }
+}
+
+/// `n` in decimal.
+fn number(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[i..]);
+}
+
+/// `d` in seconds with three decimals (rounded to the millisecond), as CloudFront writes
+/// `time-taken`.
+fn seconds(out: &mut Vec<u8>, d: Duration) {
+    let ms = (d.as_nanos() + 500_000) / 1_000_000;
+    number(out, u64::try_from(ms / 1000).unwrap_or(u64::MAX));
+    let frac = (ms % 1000) as u16;
+    out.extend_from_slice(&[
+        b'.',
+        b'0' + (frac / 100) as u8,
+        b'0' + (frac / 10 % 10) as u8,
+        b'0' + (frac % 10) as u8,
+    ]);
 }
 
 /// The `date` and `time` fields of one second, kept while lines of that second are written.
@@ -226,29 +279,43 @@ pub fn hour_of(t: SystemTime) -> u64 {
     secs - secs % 3600
 }
 
-fn header(out: &mut String, v: Option<&HeaderValue>) {
+fn header(out: &mut Vec<u8>, v: Option<&HeaderValue>) {
     value(out, v.map_or(&[][..], HeaderValue::as_bytes));
 }
 
+/// The bytes CloudFront percent-encodes in a field: controls, the space, `"`, `\`, `%` and
+/// everything outside ASCII.
+const ESCAPED: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = b <= 0x20
+            || b >= 0x7f
+            || b == b'"' as usize
+            || b == b'\\' as usize
+            || b == b'%' as usize;
+        b += 1;
+    }
+    t
+};
+
 /// Writes `v` percent-encoded as CloudFront does; `-` when empty.
-fn value(out: &mut String, v: &[u8]) {
+fn value(out: &mut Vec<u8>, v: &[u8]) {
     if v.is_empty() {
-        out.push('-');
+        out.push(b'-');
         return;
     }
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     // Runs of bytes that need no escape are copied whole.
     let mut run = 0;
     for (i, &b) in v.iter().enumerate() {
-        if b <= b' ' || b >= 0x7f || matches!(b, b'"' | b'\\' | b'%') {
-            out.push_str(std::str::from_utf8(&v[run..i]).unwrap_or_default());
-            out.push('%');
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 15)]));
+        if ESCAPED[usize::from(b)] {
+            out.extend_from_slice(&v[run..i]);
+            out.extend_from_slice(&[b'%', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
             run = i + 1;
         }
     }
-    out.push_str(std::str::from_utf8(&v[run..]).unwrap_or_default());
+    out.extend_from_slice(&v[run..]);
 }
 
 /// `YYYY-MM-DD` and `HH:MM:SS` of `t` in UTC (cut from SigV4's `YYYYMMDDTHHMMSSZ`).

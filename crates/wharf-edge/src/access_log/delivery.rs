@@ -1,10 +1,10 @@
 //! Delivery of access logs. The thread that served a request formats its line (and frees the
-//! record where it was allocated) and appends it to a bounded queue, never waiting nor waking
-//! anyone: when the queue is full the line is dropped and counted
+//! record where it was allocated) and appends its bytes to a bounded queue, never waiting nor
+//! waking anyone: when the queue is full the line is dropped and counted
 //! (`wharf_edge_log_lines_dropped`). One thread of its own takes the whole queue every
-//! [`DRAIN_INTERVAL`], gzips the lines into a file per distribution and hour, and hands
-//! finished files to a [`LogSink`] every `interval`, when a file grows past [`MAX_FILE_BYTES`],
-//! and at shutdown. As on CloudFront, delivery is best effort: a file the
+//! [`DRAIN_INTERVAL`], gzips the lines into a file per distribution and hour (one write per
+//! run of lines of one file, not per line), and hands finished files to a [`LogSink`] every
+//! `interval`, when a file grows past [`MAX_FILE_BYTES`], and at shutdown. As on CloudFront, delivery is best effort: a file the
 //! sink refuses is counted and dropped.
 
 use std::collections::HashMap;
@@ -51,29 +51,57 @@ enum Message {
     Shutdown,
 }
 
-/// A line made by the thread that served its request (so what the record held is freed where
-/// it was allocated), waiting for the delivery thread.
-struct Line {
-    logging: Arc<Logging>,
-    hour: u64,
-    text: String,
+/// Lines made by the threads that served their requests (so what the records held is freed
+/// where it was allocated), back to back, waiting for the delivery thread: no allocation per
+/// line, and the two buffers are swapped rather than reallocated at each drain.
+#[derive(Default)]
+struct Pending {
+    text: Vec<u8>,
+    /// Runs of consecutive lines of one file: the file, and where the run ends in `text`.
+    runs: Vec<(FileKey, usize)>,
+    lines: usize,
+}
+
+impl Pending {
+    fn push(&mut self, logging: &Arc<Logging>, hour: u64, line: &[u8]) {
+        self.text.extend_from_slice(line);
+        self.lines += 1;
+        let end = self.text.len();
+        match self.runs.last_mut() {
+            Some((k, e)) if Arc::ptr_eq(&k.logging, logging) && k.hour == hour => *e = end,
+            _ => self.runs.push((
+                FileKey {
+                    logging: logging.clone(),
+                    hour,
+                },
+                end,
+            )),
+        }
+    }
+
+    fn clear(&mut self) {
+        self.text.clear();
+        self.runs.clear();
+        self.lines = 0;
+    }
 }
 
 /// Lines waiting for the delivery thread.
 struct Queue {
-    records: Mutex<Vec<Line>>,
+    pending: Mutex<Pending>,
+    /// Lines waiting, at most.
     capacity: usize,
     stopped: std::sync::atomic::AtomicBool,
 }
 
 impl Queue {
-    fn take(&self) -> Vec<Line> {
+    /// Swaps the waiting lines into `into` (which must be empty).
+    fn take(&self, into: &mut Pending) {
         let mut q = self
-            .records
+            .pending
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let next = Vec::with_capacity(q.len());
-        std::mem::replace(&mut *q, next)
+        std::mem::swap(&mut *q, into);
     }
 }
 
@@ -100,7 +128,7 @@ impl AccessLogs {
         metrics: Arc<EdgeMetrics>,
     ) -> std::io::Result<Self> {
         let queue = Arc::new(Queue {
-            records: Mutex::new(Vec::new()),
+            pending: Mutex::new(Pending::default()),
             capacity: cfg.queue.max(1),
             stopped: false.into(),
         });
@@ -110,6 +138,7 @@ impl AccessLogs {
             sink,
             metrics,
             files: HashMap::new(),
+            taken: Pending::default(),
         };
         let interval = cfg.interval;
         let thread = std::thread::Builder::new()
@@ -136,24 +165,25 @@ impl AccessLogs {
         {
             return false;
         }
-        let mut text = String::with_capacity(512);
-        STAMP.with_borrow_mut(|stamp| record.write_line(&self.edge_location, stamp, &mut text));
-        let line = Line {
-            hour: hour_of(record.finished),
-            logging: record.logging.clone(),
-            text,
-        };
-        drop(record);
-        let mut q = self
-            .queue
-            .records
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if q.len() >= self.queue.capacity {
-            return false;
+        thread_local! {
+            static LINE: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::default();
         }
-        q.push(line);
-        true
+        LINE.with_borrow_mut(|line| {
+            line.clear();
+            STAMP.with_borrow_mut(|stamp| record.write_line(&self.edge_location, stamp, line));
+            let hour = hour_of(record.finished);
+            let logging = &record.logging;
+            let mut q = self
+                .queue
+                .pending
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if q.lines >= self.queue.capacity {
+                return false;
+            }
+            q.push(logging, hour, line);
+            true
+        })
     }
 
     /// Delivers every open file now; returns once they are delivered. Blocks: not for an
@@ -190,6 +220,8 @@ struct Writer {
     sink: Arc<dyn LogSink>,
     metrics: Arc<EdgeMetrics>,
     files: HashMap<FileKey, GzEncoder<Vec<u8>>>,
+    /// The lines taken from the queue (kept to be swapped back in, empty).
+    taken: Pending,
 }
 
 impl Writer {
@@ -198,9 +230,8 @@ impl Writer {
         loop {
             let wait = DRAIN_INTERVAL.min(due.saturating_duration_since(Instant::now()));
             let message = rx.recv_timeout(wait);
-            for line in self.queue.take() {
-                self.write(line);
-            }
+            self.queue.take(&mut self.taken);
+            self.write_taken();
             match message {
                 Ok(Message::Flush(done)) => {
                     self.deliver_all();
@@ -219,18 +250,26 @@ impl Writer {
         }
     }
 
-    fn write(&mut self, line: Line) {
-        let key = FileKey {
-            logging: line.logging,
-            hour: line.hour,
-        };
+    /// Writes the lines taken from the queue into their files, a run at a time.
+    fn write_taken(&mut self) {
+        let mut taken = std::mem::take(&mut self.taken);
+        let mut start = 0;
+        for (key, end) in taken.runs.drain(..) {
+            self.write(key, &taken.text[start..end]);
+            start = end;
+        }
+        taken.clear();
+        self.taken = taken;
+    }
+
+    fn write(&mut self, key: FileKey, lines: &[u8]) {
         let file = self.files.entry(key.clone()).or_insert_with(|| {
-            let mut gz = GzEncoder::new(Vec::with_capacity(256 << 10), Compression::fast());
+            let mut gz = GzEncoder::new(Vec::new(), Compression::fast());
             let _ = writeln!(gz, "{VERSION_LINE}\n{FIELDS_LINE}");
             gz
         });
         // Writing into memory cannot fail.
-        let _ = file.write_all(line.text.as_bytes());
+        let _ = file.write_all(lines);
         if file.get_ref().len() >= MAX_FILE_BYTES
             && let Some(gz) = self.files.remove(&key)
         {

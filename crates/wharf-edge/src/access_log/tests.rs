@@ -55,8 +55,9 @@ fn record() -> LogRecord {
 }
 
 fn fields(r: &LogRecord) -> Vec<String> {
-    let mut line = String::new();
+    let mut line = Vec::new();
     r.write_line("IAD89-C1", &mut Stamp::default(), &mut line);
+    let line = String::from_utf8(line).unwrap();
     assert!(line.ends_with('\n') && line.matches('\n').count() == 1);
     line.trim_end_matches('\n')
         .split('\t')
@@ -134,6 +135,14 @@ fn absent_values_are_hyphens_and_cookies_need_include_cookies() {
     let f = fields(&r);
     assert_eq!(f[4], "-", "c-ip");
     assert_eq!(f[8], "000", "sc-status");
+    // An IPv6 viewer, and the ends of the IPv4 octets.
+    r.client = Some("[2001:db8::7]:443".parse().unwrap());
+    assert_eq!(
+        (fields(&r)[4].as_str(), fields(&r)[26].as_str()),
+        ("2001:db8::7", "443")
+    );
+    r.client = Some("0.10.255.100:1".parse().unwrap());
+    assert_eq!(fields(&r)[4], "0.10.255.100");
     assert_eq!(
         &f[9..13],
         ["-", "-", "-", "-"],
@@ -253,9 +262,9 @@ fn files_per_distribution_and_hour_are_delivered_on_flush() {
     assert_eq!(lines.len(), 4);
     assert_eq!(lines[0], VERSION_LINE);
     assert_eq!(lines[1], FIELDS_LINE);
-    let mut expected = String::new();
+    let mut expected = Vec::new();
     record().write_line("IAD89-C1", &mut Stamp::default(), &mut expected);
-    assert_eq!(lines[2], expected.trim_end());
+    assert_eq!(lines[2], String::from_utf8(expected).unwrap().trim_end());
     // Nothing is left open: a second flush delivers nothing.
     logs.flush();
     assert_eq!(sink.files.lock().unwrap().len(), 3);
@@ -264,6 +273,35 @@ fn files_per_distribution_and_hour_are_delivered_on_flush() {
     logs.shutdown();
     assert_eq!(sink.files.lock().unwrap().len(), 4);
     assert!(!logs.submit(Box::new(record())), "stopped");
+}
+
+#[test]
+fn interleaved_distributions_keep_each_files_lines_in_order() {
+    let sink = Arc::new(Kept::default());
+    let logs = start(sink.clone(), 16);
+    let (a, b) = (logging("EAAAA", false), logging("EBBBB", false));
+    for (logging, id) in [(&a, "a1"), (&b, "b1"), (&a, "a2"), (&a, "a3"), (&b, "b2")] {
+        let mut r = record();
+        r.logging = logging.clone();
+        r.request_id = id.into();
+        assert!(logs.submit(Box::new(r)));
+    }
+    logs.flush();
+    let files = sink.files.lock().unwrap().clone();
+    assert_eq!(files.len(), 2);
+    for (prefix, ids) in [
+        ("cf/EAAAA.", vec!["a1", "a2", "a3"]),
+        ("cf/EBBBB.", vec!["b1", "b2"]),
+    ] {
+        let file = files.iter().find(|f| f.1.starts_with(prefix)).unwrap();
+        let text = gunzip(&file.2);
+        let got: Vec<&str> = text
+            .lines()
+            .skip(2)
+            .map(|l| l.split('\t').nth(14).unwrap())
+            .collect();
+        assert_eq!(got, ids);
+    }
 }
 
 #[test]
