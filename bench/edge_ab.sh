@@ -23,30 +23,7 @@ command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk 
 [[ -n ${AFTER:-} ]] || cargo build --quiet --release --bin wharf
 
 ORIGIN=19200 A=19201 B=19202
-mkdir -p "$work/www" "$work/dists"
-head -c 1024 /dev/urandom > "$work/www/1k"
-head -c 102400 /dev/urandom > "$work/www/100k"
-(cd "$work/www" && exec python3 -m http.server --bind 127.0.0.1 $ORIGIN >/dev/null 2>&1) &
-pids+=($!)
-cat > "$work/dists/EAB.json" <<EOF
-{"CallerReference": "ab", "Comment": "", "Enabled": true,
- "Origins": {"Quantity": 1, "Items": [{"Id": "o", "DomainName": "127.0.0.1",
-   "CustomOriginConfig": {"HTTPPort": $ORIGIN, "HTTPSPort": 443, "OriginProtocolPolicy": "http-only"}}]},
- "DefaultCacheBehavior": {"TargetOriginId": "o", "ViewerProtocolPolicy": "allow-all",
-   "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6", "Compress": false}}
-EOF
-printf '[edge]\ndistributions_dir = "%s"\ndefault_distribution = "EAB"\nmemory_cache_mb = 256\n' \
-  "$work/dists" > "$work/wharf-before.toml"
-cp "$work/wharf-before.toml" "$work/wharf-after.toml"
-extra=()
-if [[ ${AFTER_LOGS:-0} == 1 ]]; then
-  mkdir -p "$work/dists-after"
-  python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); d["Logging"] = {"Enabled": True, "IncludeCookies": False, "Bucket": "demo.s3.amazonaws.com", "Prefix": "ab/"}; json.dump(d, open(sys.argv[2], "w"))' \
-    "$work/dists/EAB.json" "$work/dists-after/EAB.json"
-  printf '[edge]\ndistributions_dir = "%s"\ndefault_distribution = "EAB"\nmemory_cache_mb = 256\n' \
-    "$work/dists-after" > "$work/wharf-after.toml"
-  extra=(--demo)
-fi
+source bench/edge_ab_fixture.sh
 start() { # binary, name, edge port, extra arguments
   WHARF_ROOT_ACCESS_KEY=AKIABENCH0000000001 WHARF_ROOT_SECRET_KEY=benchsecretbenchsecret WHARF_LOG=warn \
     "$1" serve --config "$work/wharf-$2.toml" --data-dir "$work/$2" --api-listen 127.0.0.1:0 \

@@ -25,30 +25,7 @@ command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk 
 mkdir -p bench/out
 
 ORIGIN=19210 PORT=19211
-mkdir -p "$work/www" "$work/dists"
-head -c 1024 /dev/urandom > "$work/www/1k"
-head -c 102400 /dev/urandom > "$work/www/100k"
-(cd "$work/www" && exec python3 -m http.server --bind 127.0.0.1 $ORIGIN >/dev/null 2>&1) &
-pids+=($!)
-cat > "$work/dists/ECG.json" <<EOF
-{"CallerReference": "cg", "Comment": "", "Enabled": true,
- "Origins": {"Quantity": 1, "Items": [{"Id": "o", "DomainName": "127.0.0.1",
-   "CustomOriginConfig": {"HTTPPort": $ORIGIN, "HTTPSPort": 443, "OriginProtocolPolicy": "http-only"}}]},
- "DefaultCacheBehavior": {"TargetOriginId": "o", "ViewerProtocolPolicy": "allow-all",
-   "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6", "Compress": false}}
-EOF
-printf '[edge]\ndistributions_dir = "%s"\ndefault_distribution = "ECG"\nmemory_cache_mb = 256\n' \
-  "$work/dists" > "$work/wharf-before.toml"
-cp "$work/wharf-before.toml" "$work/wharf-after.toml"
-extra=()
-if [[ ${AFTER_LOGS:-0} == 1 ]]; then
-  mkdir -p "$work/dists-after"
-  python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); d["Logging"] = {"Enabled": True, "IncludeCookies": False, "Bucket": "demo.s3.amazonaws.com", "Prefix": "cg/"}; json.dump(d, open(sys.argv[2], "w"))' \
-    "$work/dists/ECG.json" "$work/dists-after/ECG.json"
-  printf '[edge]\ndistributions_dir = "%s"\ndefault_distribution = "ECG"\nmemory_cache_mb = 256\n' \
-    "$work/dists-after" > "$work/wharf-after.toml"
-  extra=(--demo)
-fi
+source bench/edge_ab_fixture.sh
 
 measure() { # binary, name, extra arguments
   local out="bench/out/callgrind.$2.$size.out"

@@ -193,11 +193,19 @@ mod tests {
         assert_eq!(l.address(None, &xff(&["1.2.3.4"])), None);
     }
 
+    /// One of MaxMind's test databases in `tests/data/geo`.
+    fn test_database(name: &str) -> GeoDatabase {
+        GeoDatabase::open(
+            &Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../tests/data/geo")
+                .join(name),
+        )
+        .unwrap()
+    }
+
     #[test]
     fn countries_from_maxmind_test_database() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../tests/data/geo/GeoIP2-Country-Test.mmdb");
-        let db = GeoDatabase::open(&path).unwrap();
+        let db = test_database("GeoIP2-Country-Test.mmdb");
         let ip = |s: &str| s.parse::<IpAddr>().unwrap();
         assert_eq!(db.country(ip("81.2.69.142")).as_deref(), Some("GB"));
         assert_eq!(db.country(ip("216.160.83.56")).as_deref(), Some("US"));
@@ -212,9 +220,7 @@ mod tests {
 
     #[test]
     fn places_from_maxmind_city_test_database() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../tests/data/geo/GeoIP2-City-Test.mmdb");
-        let db = GeoDatabase::open(&path).unwrap();
+        let db = test_database("GeoIP2-City-Test.mmdb");
         let p = db.place("216.160.83.56".parse().unwrap()).unwrap();
         assert_eq!(p.country.as_deref(), Some("US"));
         assert_eq!(p.country_name.as_deref(), Some("United States"));
@@ -227,20 +233,14 @@ mod tests {
 
     #[test]
     fn autonomous_systems_from_maxmind_asn_test_database() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../tests/data/geo/GeoLite2-ASN-Test.mmdb");
-        let db = GeoDatabase::open(&path).unwrap();
+        let db = test_database("GeoLite2-ASN-Test.mmdb");
         let ip = |s: &str| s.parse::<IpAddr>().unwrap();
         assert_eq!(db.asn(ip("1.0.0.1")), Some(15169));
         assert_eq!(db.asn(ip("12.81.92.7")), Some(7018));
         assert_eq!(db.asn(ip("18.1.2.3")), Some(3));
         assert_eq!(db.asn(ip("127.0.0.1")), None);
         // A Country database has no autonomous systems.
-        let country = GeoDatabase::open(
-            &Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("../../tests/data/geo/GeoIP2-Country-Test.mmdb"),
-        )
-        .unwrap();
+        let country = test_database("GeoIP2-Country-Test.mmdb");
         assert_eq!(country.asn(ip("81.2.69.142")), None);
     }
 }

@@ -63,20 +63,8 @@ pub fn build(
             http3_port,
             viewers: Arc::new(ViewerLocator {
                 trusted_proxies: e.trusted_proxies.clone(),
-                geo: e
-                    .geo_database
-                    .as_deref()
-                    .map(GeoDatabase::open)
-                    .transpose()
-                    .map_err(anyhow::Error::msg)
-                    .context("opening the geo database")?,
-                asn: e
-                    .asn_database
-                    .as_deref()
-                    .map(GeoDatabase::open)
-                    .transpose()
-                    .map_err(anyhow::Error::msg)
-                    .context("opening the ASN database")?,
+                geo: open_database(e.geo_database.as_deref(), "geo")?,
+                asn: open_database(e.asn_database.as_deref(), "ASN")?,
             }),
             access_logs: Some((
                 Arc::new(BucketLogSink {
@@ -107,4 +95,12 @@ pub fn build(
         }
     });
     Ok(edge)
+}
+
+/// A MaxMind database the configuration names, if it names one.
+fn open_database(path: Option<&std::path::Path>, what: &str) -> Result<Option<GeoDatabase>> {
+    path.map(GeoDatabase::open)
+        .transpose()
+        .map_err(anyhow::Error::msg)
+        .with_context(|| format!("opening the {what} database"))
 }
