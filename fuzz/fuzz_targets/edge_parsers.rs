@@ -1,7 +1,7 @@
 //! The edge's parsers of viewer and origin header values must never panic: Cache-Control and
 //! CDN-Cache-Control, viewer Range (and its arithmetic against a size), path patterns,
 //! Content-Range (to the last u64; seeds in fuzz/seeds), Vary, Accept-Encoding and Accept-Language normalisation, Age, invalidation
-//! paths.
+//! paths, HTTP dates (the fast reading against httpdate's).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -26,6 +26,12 @@ fuzz_target!(|data: &[u8]| {
         let _ = p.matches(path);
     }
     let _ = wharf_edge::cache::invalidation::valid_path(s);
+    // The fast reading of HTTP dates answers as httpdate does.
+    let slow = httpdate::parse_http_date(s)
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .and_then(|d| i64::try_from(d.as_secs()).ok());
+    assert_eq!(wharf_edge::freshness::parse_http_date(s), slow, "{s:?}");
     if let Ok(v) = http::HeaderValue::from_str(s) {
         let mut h = http::HeaderMap::new();
         h.insert(http::header::CONTENT_RANGE, v.clone());

@@ -105,10 +105,91 @@ fn error_honours_no_store(status: StatusCode) -> bool {
 /// Seconds since the epoch from an HTTP date; `None` when it does not parse (RFC 9111 §5.3:
 /// an invalid `Expires` means "already expired", which callers treat as such).
 pub fn http_date(headers: &HeaderMap, name: &HeaderName) -> Option<i64> {
-    let v = headers.get(name)?.to_str().ok()?;
-    let t = httpdate::parse_http_date(v.trim()).ok()?;
-    let secs = t.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
-    i64::try_from(secs).ok()
+    parse_http_date(headers.get(name)?.to_str().ok()?.trim())
+}
+
+/// Seconds since the epoch from an HTTP date (RFC 9110 §5.6.7), with the answers of the
+/// `httpdate` crate. Every hit reads its stored `Date`, so the form senders must use,
+/// IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), is read here directly (`httpdate` checks a
+/// date by formatting it again, ten times the work); the obsolete forms go to `httpdate`.
+pub fn parse_http_date(s: &str) -> Option<i64> {
+    match imf_fixdate(s.as_bytes()) {
+        Some(parsed) => parsed,
+        None => {
+            let t = httpdate::parse_http_date(s).ok()?;
+            i64::try_from(t.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs()).ok()
+        }
+    }
+}
+
+/// `Some(answer)` when `b` has IMF-fixdate's shape (`None` inside when the date is not a real
+/// one: a day past the month's end, a weekday that is not the date's, a year before 1970 or
+/// after 9999, as `httpdate` refuses them); `None` for any other shape.
+fn imf_fixdate(b: &[u8]) -> Option<Option<i64>> {
+    const DAYS: [&[u8; 3]; 7] = [b"Thu", b"Fri", b"Sat", b"Sun", b"Mon", b"Tue", b"Wed"];
+    const MONTHS: [&[u8; 3]; 12] = [
+        b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov",
+        b"Dec",
+    ];
+    let b: &[u8; 29] = b.try_into().ok()?;
+    if &b[3..5] != b", "
+        || b[7] != b' '
+        || b[11] != b' '
+        || b[16] != b' '
+        || b[19] != b':'
+        || b[22] != b':'
+        || &b[25..] != b" GMT"
+    {
+        return None;
+    }
+    let digits = |r: std::ops::Range<usize>| -> Option<i64> {
+        b[r].iter().try_fold(0i64, |n, &c| {
+            c.is_ascii_digit().then(|| n * 10 + i64::from(c - b'0'))
+        })
+    };
+    let (Some(day), Some(year), Some(hour), Some(min), Some(sec)) = (
+        digits(5..7),
+        digits(12..16),
+        digits(17..19),
+        digits(20..22),
+        digits(23..25),
+    ) else {
+        return None;
+    };
+    let month = MONTHS.iter().position(|m| m[..] == b[8..11])? as i64 + 1;
+    let weekday = DAYS.iter().position(|d| d[..] == b[0..3])? as i64;
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let month_days = match month {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    if !(1970..=9999).contains(&year)
+        || day < 1
+        || day > month_days
+        || hour > 23
+        || min > 59
+        || sec > 59
+    {
+        return Some(None);
+    }
+    // Howard Hinnant's days_from_civil.
+    let (y, m) = if month <= 2 {
+        (year - 1, month + 9)
+    } else {
+        (year, month - 3)
+    };
+    let era = y / 400;
+    let yoe = y - era * 400;
+    let doy = (153 * m + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    // 1970-01-01 was a Thursday.
+    if days.rem_euclid(7) != weekday {
+        return Some(None);
+    }
+    Some(Some(days * 86_400 + hour * 3600 + min * 60 + sec))
 }
 
 /// Whether a response may be stored at all, before any TTL arithmetic (RFC 9111 §3).

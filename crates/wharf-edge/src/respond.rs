@@ -278,12 +278,10 @@ fn if_range_holds(req: &HeaderMap, stored: &HeaderMap) -> bool {
             .is_some_and(|e| e == v);
     }
     match (
-        httpdate::parse_http_date(v).ok(),
+        crate::freshness::parse_http_date(v),
         date(stored, &header::LAST_MODIFIED),
     ) {
-        (Some(d), Some(lm)) => d
-            .duration_since(std::time::UNIX_EPOCH)
-            .is_ok_and(|d| i64::try_from(d.as_secs()).ok() == Some(lm)),
+        (Some(d), Some(lm)) => d == lm,
         _ => false,
     }
 }

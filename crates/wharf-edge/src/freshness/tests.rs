@@ -388,3 +388,50 @@ fn errors_are_cached_as_cloudfront_documents() {
         300
     );
 }
+
+/// `httpdate`'s answer, which `parse_http_date` must give for every input.
+fn httpdate_answer(s: &str) -> Option<i64> {
+    let t = httpdate::parse_http_date(s).ok()?;
+    i64::try_from(t.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs()).ok()
+}
+
+#[test]
+fn http_dates_read_as_httpdate_reads_them() {
+    // Every 7,919th day from 1970 to 9999, at a time of day that moves with it.
+    let mut t: i64 = 0;
+    while t < 253_402_300_800 {
+        let s = date(t);
+        assert_eq!(parse_http_date(&s), Some(t), "{s}");
+        t += 7_919 * 86_400 + 3_541;
+    }
+    for s in [
+        "Sun, 06 Nov 1994 08:49:37 GMT",
+        "Sunday, 06-Nov-94 08:49:37 GMT",
+        "Sun Nov  6 08:49:37 1994",
+        "Mon, 06 Nov 1994 08:49:37 GMT",
+        "Thu, 29 Feb 2024 00:00:00 GMT",
+        "Tue, 29 Feb 2100 00:00:00 GMT",
+        "Wed, 31 Apr 2026 00:00:00 GMT",
+        "Wed, 31 Dec 1969 23:59:59 GMT",
+        "Thu, 01 Jan 1970 00:00:00 GMT",
+        "Fri, 31 Dec 9999 23:59:59 GMT",
+        "Sat, 01 Jan 10000 00:00:00 GMT",
+        "Sun, 06 Nov 1994 24:00:00 GMT",
+        "Sun, 06 Nov 1994 08:60:37 GMT",
+        "Sun, 06 Nov 1994 08:49:60 GMT",
+        "Sun, 06 nov 1994 08:49:37 GMT",
+        "Sun, 06 Nov 1994 08:49:37 UTC",
+        "Sun, 6 Nov 1994 08:49:37 GMT",
+        "Sun, 00 Nov 1994 08:49:37 GMT",
+        "Sun, 06 Nov 1994 08:49:3x GMT",
+        "Sun, +6 Nov 1994 08:49:37 GMT",
+        "",
+        "0",
+    ] {
+        assert_eq!(parse_http_date(s), httpdate_answer(s), "{s:?}");
+    }
+    assert_eq!(
+        parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"),
+        Some(784_111_777)
+    );
+}
