@@ -55,7 +55,9 @@ impl RangeSpec {
                 start: a,
                 end: b.map_or(size, |b| b.saturating_add(1).min(size)),
             }),
+            // RFC 9110 §14.1.3: a suffix of an empty representation is unsatisfiable.
             Self::Suffix(0) => Err(Unsatisfiable),
+            Self::Suffix(_) if size == 0 => Err(Unsatisfiable),
             Self::Suffix(n) => Ok(ByteRange {
                 start: size.saturating_sub(n),
                 end: size,
@@ -129,6 +131,9 @@ mod tests {
         );
         assert_eq!(r("bytes=100-", 100), Some(Err(Unsatisfiable)));
         assert_eq!(r("bytes=-0", 100), Some(Err(Unsatisfiable)));
+        // An empty body has no byte to send (found by the edge_parsers fuzz target).
+        assert_eq!(r("bytes=-737", 0), Some(Err(Unsatisfiable)));
+        assert_eq!(r("bytes=0-", 0), Some(Err(Unsatisfiable)));
         assert_eq!(r("bytes=0-1,5-6", 100), None);
         assert_eq!(r("bytes=5-1", 100), None);
         assert_eq!(r("items=0-1", 100), None);
