@@ -33,16 +33,5 @@ start() { # binary, name, edge port, extra arguments
 start "$BEFORE" before $A
 start "$after" after $B "${extra[@]}"
 sleep 2
-printf '| edge hits (wrk, 64 connections, %ss, median of %s rounds) | before | after | after / before |\n|---|---|---|---|\n' "$secs" "$rounds"
-for f in 1k 100k; do
-  for port in $A $B; do curl -sf -o /dev/null "http://127.0.0.1:$port/$f"; done
-  : > "$work/ab-$f"
-  for ((r = 1; r <= rounds; r++)); do
-    for p in before after; do
-      port=$A; [[ $p == after ]] && port=$B
-      out=$(wrk -t2 -c64 -d"${secs}s" --latency "http://127.0.0.1:$port/$f")
-      echo "$p $(awk '/Requests\/sec/ {print $2}' <<<"$out") $(awk '$1=="99%" {print $2}' <<<"$out")" >> "$work/ab-$f"
-    done
-  done
-  python3 bench/wrk_rounds.py "$f" "$work/ab-$f" before after -- after/before
-done
+source bench/ab_rounds.sh
+ab_rounds "edge hits" before $A after $B

@@ -45,16 +45,5 @@ EOF
   nginx -c "$work/nginx-$side.conf" & pids+=($!)
 done
 sleep 1
-printf '| nginx hits (wrk, 64 connections, %ss, median of %s rounds) | access_log off | access_log on | on / off |\n|---|---|---|---|\n' "$secs" "$rounds"
-for f in 1k 100k; do
-  for port in $OFF $ON; do curl -sf -o /dev/null "http://127.0.0.1:$port/$f"; done
-  : > "$work/ab-$f"
-  for ((r = 1; r <= rounds; r++)); do
-    for side in off on; do
-      port=$OFF; [[ $side == on ]] && port=$ON
-      out=$(wrk -t2 -c64 -d"${secs}s" --latency "http://127.0.0.1:$port/$f")
-      echo "$side $(awk '/Requests\/sec/ {print $2}' <<<"$out") $(awk '$1=="99%" {print $2}' <<<"$out")" >> "$work/ab-$f"
-    done
-  done
-  python3 bench/wrk_rounds.py "$f" "$work/ab-$f" off on -- on/off
-done
+source bench/ab_rounds.sh
+ab_rounds "nginx hits" off $OFF on $ON

@@ -109,8 +109,7 @@ impl LogRecord {
         tab(out);
         match self.client.map(|c| c.ip()) {
             Some(IpAddr::V4(ip)) => {
-                let [a, b, c, d] = ip.octets();
-                for (i, octet) in [a, b, c, d].into_iter().enumerate() {
+                for (i, octet) in ip.octets().into_iter().enumerate() {
                     if i > 0 {
                         out.push(b'.');
                     }
@@ -129,13 +128,8 @@ impl LogRecord {
         tab(out);
         value(out, self.uri.path().as_bytes());
         tab(out);
-        // Three digits: `000` when no response was sent.
-        let status = self.status.min(999);
-        out.extend_from_slice(&[
-            b'0' + (status / 100) as u8,
-            b'0' + (status / 10 % 10) as u8,
-            b'0' + (status % 10) as u8,
-        ]);
+        // `000` when no response was sent.
+        three_digits(out, self.status);
         tab(out);
         header(out, self.viewer.referer.as_ref());
         tab(out);
@@ -234,12 +228,17 @@ fn number(out: &mut Vec<u8>, mut n: u64) {
 fn seconds(out: &mut Vec<u8>, d: Duration) {
     let ms = (d.as_nanos() + 500_000) / 1_000_000;
     number(out, u64::try_from(ms / 1000).unwrap_or(u64::MAX));
-    let frac = (ms % 1000) as u16;
+    out.push(b'.');
+    three_digits(out, (ms % 1000) as u16);
+}
+
+/// `n` (at most 999) as three digits, zeros in front.
+fn three_digits(out: &mut Vec<u8>, n: u16) {
+    let n = n.min(999);
     out.extend_from_slice(&[
-        b'.',
-        b'0' + (frac / 100) as u8,
-        b'0' + (frac / 10 % 10) as u8,
-        b'0' + (frac % 10) as u8,
+        b'0' + (n / 100) as u8,
+        b'0' + (n / 10 % 10) as u8,
+        b'0' + (n % 10) as u8,
     ]);
 }
 

@@ -47,7 +47,8 @@ pub fn parse(value: &str) -> Option<RangeSpec> {
 }
 
 impl RangeSpec {
-    /// The range within a body of `size` bytes.
+    /// The range within a body of `size` bytes; never empty (callers write its last byte as
+    /// `end - 1`), so an empty body satisfies no range.
     pub fn resolve(self, size: u64) -> Result<ByteRange, Unsatisfiable> {
         match self {
             Self::From(a, _) if a >= size => Err(Unsatisfiable),
@@ -56,8 +57,7 @@ impl RangeSpec {
                 end: b.map_or(size, |b| b.saturating_add(1).min(size)),
             }),
             // RFC 9110 §14.1.3: a suffix of an empty representation is unsatisfiable.
-            Self::Suffix(0) => Err(Unsatisfiable),
-            Self::Suffix(_) if size == 0 => Err(Unsatisfiable),
+            Self::Suffix(n) if n == 0 || size == 0 => Err(Unsatisfiable),
             Self::Suffix(n) => Ok(ByteRange {
                 start: size.saturating_sub(n),
                 end: size,

@@ -4,8 +4,8 @@
 //! (`wharf_edge_log_lines_dropped`). One thread of its own takes the whole queue every
 //! [`DRAIN_INTERVAL`], gzips the lines into a file per distribution and hour (one write per
 //! run of lines of one file, not per line), and hands finished files to a [`LogSink`] every
-//! `interval`, when a file grows past [`MAX_FILE_BYTES`], and at shutdown. As on CloudFront, delivery is best effort: a file the
-//! sink refuses is counted and dropped.
+//! `interval`, when a file grows past [`MAX_FILE_BYTES`], and at shutdown. As on CloudFront,
+//! delivery is best effort: a file the sink refuses is counted and dropped.
 
 use std::collections::HashMap;
 use std::io::Write as _;

@@ -150,7 +150,7 @@ impl<'e> Unanswered<'e> {
     /// distribution logs.
     pub fn new(logs: Option<&'e Arc<AccessLogs>>, ctx: RequestCtx, received: Instant) -> Self {
         Self {
-            logs: logs.filter(|_| ctx.dist.logging.is_some()),
+            logs,
             ctx: Some(ctx),
             received,
         }
