@@ -2,8 +2,11 @@
 with curl as a viewer would: the viewer protocol policies, one cache for both schemes, and
 `match-viewer` origins reached with the viewer's scheme."""
 
+import re
 import signal
+import socket
 import subprocess
+import threading
 import time
 import uuid
 
@@ -278,7 +281,6 @@ def test_wildcard_alias_answers_one_label_and_an_exact_alias_wins(edge, origin):
 def test_graceful_shutdown_finishes_https_and_http2_requests_in_flight(tmp_path, origin):  # noqa: F811
     """SIGTERM closes the listeners at once; a slow HTTPS response already under way (HTTP/1.1
     and HTTP/2) still completes, and the process then exits 0."""
-    import threading
 
     import trustme
     from conftest import Wharf
@@ -354,3 +356,130 @@ def test_signed_url_over_https_and_http2(edge, origin):  # noqa: F811
     assert r.version == "HTTP/2" and r.status == 200 and r.body == b"signed over h2", r.body
     r = curl(edge, name, target, https=False)
     assert r.status == 403 and b"<Code>AccessDenied</Code>" in r.body
+
+
+class HelloTap:
+    """A TCP relay in front of the edge's HTTPS listener that keeps what the client sends
+    first (its ClientHello), so the test can fingerprint it with independent implementations."""
+
+    def __init__(self, target_port):
+        self.target = target_port
+        self.sent = b""
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.server.accept()
+            except OSError:
+                return
+            self.sent = b""
+            upstream = socket.create_connection(("127.0.0.1", self.target))
+            threading.Thread(target=self._pipe, args=(client, upstream, True), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(upstream, client, False), daemon=True).start()
+
+    def _pipe(self, src, dst, keep):
+        try:
+            while data := src.recv(65536):
+                if keep and len(self.sent) < 65536:
+                    self.sent += data
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            try:
+                dst.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
+
+    def close(self):
+        self.server.close()
+
+
+def ja3_by_salesforce(sent):
+    """JA3 as Salesforce's reference (pyja3) reads it from a capture: the ClientHello's record
+    as one TCP segment of a one-packet pcap."""
+    import io
+
+    import dpkt
+    from ja3.ja3 import process_pcap
+
+    record = sent[:5 + int.from_bytes(sent[3:5], "big")]
+    tcp = dpkt.tcp.TCP(sport=40000, dport=443, flags=dpkt.tcp.TH_ACK | dpkt.tcp.TH_PUSH, data=record)
+    ip = dpkt.ip.IP(src=socket.inet_aton("127.0.0.1"), dst=socket.inet_aton("127.0.0.1"),
+                    p=dpkt.ip.IP_PROTO_TCP, data=tcp)
+    eth = dpkt.ethernet.Ethernet(type=dpkt.ethernet.ETH_TYPE_IP, data=ip)
+    pcap = io.BytesIO()
+    dpkt.pcap.Writer(pcap).writepkt(bytes(eth), ts=0)
+    pcap.seek(0)
+    [found] = process_pcap(dpkt.pcap.Reader(pcap), any_port=True)
+    return found["ja3_digest"]
+
+
+def ja4_by_ja4plus(sent):
+    from ja4plus import generate_ja4
+    from ja4plus.utils.tls_utils import parse_tls_handshake
+
+    return generate_ja4(parse_tls_handshake(sent))
+
+
+def test_viewer_tls_and_ja3_ja4_fingerprints_reach_the_origin(edge, origin):  # noqa: F811
+    """`CloudFront-Viewer-TLS`, `-JA3-Fingerprint` and `-JA4-Fingerprint`, when an origin
+    request policy names them: made from the viewer's own ClientHello (curl's over HTTP/1.1 and
+    HTTP/2, Python's ssl module's), as the JA3 reference and a JA4 library read the same bytes;
+    none over plain HTTP, and a viewer's forged ones never pass."""
+    import json
+    import ssl
+
+    names = ["CloudFront-Viewer-TLS", "CloudFront-Viewer-JA3-Fingerprint", "CloudFront-Viewer-JA4-Fingerprint"]
+    pid = uuid.uuid4().hex
+    (edge.dists / "origin-request-policies").mkdir(exist_ok=True)
+    (edge.dists / "origin-request-policies" / f"{pid}.json").write_text(json.dumps({
+        "Name": "tls", "HeadersConfig": {"HeaderBehavior": "whitelist",
+                                         "Headers": {"Quantity": len(names), "Items": names}},
+        "CookiesConfig": {"CookieBehavior": "none"}, "QueryStringsConfig": {"QueryStringBehavior": "none"}}))
+    did = "S" + uuid.uuid4().hex[:10].upper()
+    name = f"{did.lower()}.edge.test"
+    deploy(edge.dists, edge.edge_port, did, distribution(
+        [custom_origin("o", origin.port)], behavior("o", CACHING_DISABLED, OriginRequestPolicyId=pid),
+        Aliases={"Quantity": 1, "Items": [name]}))
+    forged = ["-H", "CloudFront-Viewer-JA3-Fingerprint: forged", "-H", "CloudFront-Viewer-TLS: forged"]
+    tap = HelloTap(edge.edge_tls_port)
+    try:
+        seen = {}
+        for client in ("--http1.1", "--http2", "python"):
+            p = path()
+            origin.routes[p] = Route(b"fingerprinted")
+            if client == "python":
+                ctx = ssl.create_default_context(cafile=str(edge.ca_file))
+                with socket.create_connection(("127.0.0.1", tap.port)) as raw, \
+                        ctx.wrap_socket(raw, server_hostname=name) as s:
+                    s.sendall(f"GET {p} HTTP/1.1\r\nHost: {name}\r\nConnection: close\r\n\r\n".encode())
+                    assert s.recv(65536).startswith(b"HTTP/1.1 200")
+            else:
+                r = subprocess.run(
+                    ["curl", "-sS", client, "--cacert", str(edge.ca_file), *forged,
+                     "--resolve", f"{name}:{tap.port}:127.0.0.1", f"https://{name}:{tap.port}{p}"],
+                    capture_output=True, timeout=30, check=True)
+                assert r.stdout == b"fingerprinted"
+            h = origin.last(p)[2]
+            assert re.fullmatch(r"TLSv1\.3:TLS_[A-Z0-9_]+:fullHandshake", h["cloudfront-viewer-tls"]), h
+            ja3, ja4 = h["cloudfront-viewer-ja3-fingerprint"], h["cloudfront-viewer-ja4-fingerprint"]
+            assert ja3 == ja3_by_salesforce(tap.sent), client
+            assert ja4 == ja4_by_ja4plus(tap.sent), client
+            assert re.fullmatch(r"[0-9a-f]{32}", ja3) and re.fullmatch(r"t13d\d{4}[0-9a-z]{2}_[0-9a-f]{12}_[0-9a-f]{12}", ja4)
+            seen[client] = (ja3, ja4)
+        # The ALPN the client offered is in JA4's first part: h2 for curl's HTTP/2, http/1.1 otherwise.
+        assert seen["--http2"][1][8:10] == "h2" and seen["--http1.1"][1][8:10] == "h1"
+        assert seen["python"][1][8:10] == "00"
+    finally:
+        tap.close()
+    # Plain HTTP has no ClientHello and no TLS: none of the three, the forged ones removed.
+    p = path()
+    origin.routes[p] = Route(b"plain")
+    r = curl(edge, name, p, https=False, extra=forged)
+    assert r.status == 200
+    h = origin.last(p)[2]
+    assert not [k for k in h if k.startswith("cloudfront-")], h

@@ -27,6 +27,7 @@ pub mod registry;
 pub mod respond;
 pub mod response_headers;
 pub mod signed_request;
+pub mod tls_fingerprint;
 pub mod viewer;
 pub mod viewer_certificate;
 pub mod viewer_headers;

@@ -93,6 +93,9 @@ pub struct ViewerHttps {
     pub cipher: &'static str,
     /// The session was resumed rather than fully negotiated.
     pub resumed: bool,
+    /// The JA3 and JA4 fingerprints of the viewer's ClientHello (over TCP; none over QUIC,
+    /// whose ClientHello the QUIC stack does not show).
+    pub fingerprints: Option<crate::tls_fingerprint::Fingerprints>,
 }
 
 fn now() -> i64 {

@@ -86,6 +86,12 @@ pub fn apply(h: &mut HeaderMap, wanted: &[HeaderName], v: &Viewer<'_>) {
                 };
                 format!("{}:{}:{handshake}", t.protocol, t.cipher)
             }),
+            "cloudfront-viewer-ja3-fingerprint" => {
+                v.tls.and_then(|t| t.fingerprints).map(|f| f.ja3().into())
+            }
+            "cloudfront-viewer-ja4-fingerprint" => {
+                v.tls.and_then(|t| t.fingerprints).map(|f| f.ja4().into())
+            }
             "cloudfront-viewer-asn" => v
                 .asn
                 .zip(v.address)
@@ -124,6 +130,8 @@ fn is_place(name: &str) -> bool {
             "cloudfront-viewer-address"
                 | "cloudfront-viewer-asn"
                 | "cloudfront-viewer-tls"
+                | "cloudfront-viewer-ja3-fingerprint"
+                | "cloudfront-viewer-ja4-fingerprint"
                 | "cloudfront-viewer-http-version"
                 | "cloudfront-viewer-header-count"
                 | "cloudfront-viewer-header-order"
@@ -222,6 +230,13 @@ mod tests {
                 protocol: "TLSv1.3",
                 cipher: "TLS_AES_128_GCM_SHA256",
                 resumed: false,
+                fingerprints: Some(crate::tls_fingerprint::Fingerprints::of(
+                    &crate::tls_fingerprint::ClientHello {
+                        version: 0x0303,
+                        ciphers: vec![0x1301],
+                        ..Default::default()
+                    },
+                )),
             }),
             version: Version::HTTP_2,
             peer: Some("192.0.2.1:4242".parse().unwrap()),
@@ -240,9 +255,15 @@ mod tests {
                 "cloudfront-viewer-http-version",
                 "cloudfront-viewer-tls",
                 "cloudfront-is-desktop-viewer",
+                "cloudfront-viewer-ja3-fingerprint",
+                "cloudfront-viewer-ja4-fingerprint",
             ]),
             &v,
         );
+        let f = v.tls.unwrap().fingerprints.unwrap();
+        assert_eq!(h["cloudfront-viewer-ja3-fingerprint"], f.ja3());
+        assert_eq!(h["cloudfront-viewer-ja4-fingerprint"], f.ja4());
+        assert!(f.ja4().starts_with("t12i0100"), "{f:?}");
         assert_eq!(
             h["cloudfront-viewer-tls"],
             "TLSv1.3:TLS_AES_128_GCM_SHA256:fullHandshake"

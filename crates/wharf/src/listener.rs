@@ -310,10 +310,10 @@ pub async fn accept_loop<H, F, B, E>(
                     match tokio::time::timeout(limits.tls_handshake_timeout, tls.accept(stream))
                         .await
                     {
-                        Ok(Ok(s)) => {
+                        Ok(Ok((s, fingerprints))) => {
                             let conn = s.get_ref().1;
                             let http2 = conn.alpn_protocol() == Some(b"h2");
-                            let session = tls::session(conn);
+                            let session = tls::session(conn, fingerprints);
                             (Box::new(s), http2, Some(session))
                         }
                         Ok(Err(e)) => {

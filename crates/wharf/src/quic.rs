@@ -120,6 +120,7 @@ async fn connection(
         protocol: "TLSv1.3",
         cipher: CIPHER,
         resumed: false,
+        fingerprints: None,
     };
     // No GREASE frames: aioquic's client never reports the end of a stream whose last frame
     // is one, and nothing is lost without them.

@@ -8,16 +8,20 @@
 //! TLSv1.3_2025`, else 1.2 and 1.3.
 
 use std::path::Path;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
-use anyhow::{Context, Result};
+use anyhow::{Context as _, Result};
 use rustls::ServerConfig;
 use rustls::server::{ClientHello, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_rustls::LazyConfigAcceptor;
 use tokio_rustls::server::TlsStream;
 use wharf_edge::registry::Registry;
+use wharf_edge::tls_fingerprint::{Fingerprints, MAX_CLIENT_HELLO};
 use wharf_edge::viewer_certificate;
 
 /// Reads the listener's default certificate; fails on a missing file or a key that does not
@@ -70,9 +74,15 @@ impl ViewerTls {
     }
 
     /// Reads the ClientHello, picks the configuration for the distribution it names, and
-    /// completes the handshake.
-    pub async fn accept(&self, stream: TcpStream) -> std::io::Result<TlsStream<TcpStream>> {
-        let start = LazyConfigAcceptor::new(rustls::server::Acceptor::default(), stream).await?;
+    /// completes the handshake; with the ClientHello's JA3 and JA4 fingerprints.
+    pub async fn accept(
+        &self,
+        stream: TcpStream,
+    ) -> std::io::Result<(TlsStream<HelloTap<TcpStream>>, Option<Fingerprints>)> {
+        let mut start =
+            LazyConfigAcceptor::new(rustls::server::Acceptor::default(), HelloTap::new(stream))
+                .await?;
+        let fingerprints = Fingerprints::of_records(&start.io.take());
         let (http2, tls13_only) = {
             let hello = start.client_hello();
             let snap = self.registry.snapshot();
@@ -83,7 +93,77 @@ impl ViewerTls {
             )
         };
         let config = &self.configs[usize::from(http2)][usize::from(tls13_only)];
-        start.into_stream(config.clone()).await
+        Ok((start.into_stream(config.clone()).await?, fingerprints))
+    }
+}
+
+/// A viewer's TCP stream that keeps a copy of what the viewer sends until its ClientHello
+/// has been read (for the JA3 and JA4 fingerprints), then only passes reads and writes on.
+pub struct HelloTap<S> {
+    inner: S,
+    seen: Option<Vec<u8>>,
+}
+
+impl<S> HelloTap<S> {
+    fn new(inner: S) -> Self {
+        Self {
+            inner,
+            seen: Some(Vec::with_capacity(2048)),
+        }
+    }
+
+    /// Stops copying; what was read until now.
+    fn take(&mut self) -> Vec<u8> {
+        self.seen.take().unwrap_or_default()
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for HelloTap<S> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        let read = Pin::new(&mut this.inner).poll_read(cx, buf);
+        if let Some(seen) = &mut this.seen {
+            // A ClientHello's records (headers included) fit in twice its largest size.
+            let new = &buf.filled()[before..];
+            let room = (2 * MAX_CLIENT_HELLO).saturating_sub(seen.len());
+            seen.extend_from_slice(&new[..new.len().min(room)]);
+        }
+        read
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for HelloTap<S> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
     }
 }
 
@@ -115,8 +195,12 @@ impl ResolvesServerCert for BySni {
 }
 
 /// A viewer's TLS session as CloudFront names it in logs and `CloudFront-Viewer-TLS`: the
-/// protocol (`TLSv1.3`) and the cipher suite (IANA's names for TLS 1.3, OpenSSL's for 1.2).
-pub fn session(conn: &rustls::ServerConnection) -> wharf_edge::ViewerHttps {
+/// protocol (`TLSv1.3`) and the cipher suite (IANA's names for TLS 1.3, OpenSSL's for 1.2);
+/// and its ClientHello's fingerprints.
+pub fn session(
+    conn: &rustls::ServerConnection,
+    fingerprints: Option<Fingerprints>,
+) -> wharf_edge::ViewerHttps {
     use rustls::{CipherSuite as C, HandshakeKind, ProtocolVersion};
     let protocol = match conn.protocol_version() {
         Some(ProtocolVersion::TLSv1_3) => "TLSv1.3",
@@ -139,5 +223,6 @@ pub fn session(conn: &rustls::ServerConnection) -> wharf_edge::ViewerHttps {
         protocol,
         cipher,
         resumed: conn.handshake_kind() == Some(HandshakeKind::Resumed),
+        fingerprints,
     }
 }

@@ -32,6 +32,7 @@ fn record() -> LogRecord {
             protocol: "TLSv1.3",
             cipher: "TLS_AES_128_GCM_SHA256",
             resumed: false,
+            fingerprints: None,
         }),
         viewer: ViewerFields {
             host: Some(HeaderValue::from_static("www.example.com")),
