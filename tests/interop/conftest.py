@@ -183,7 +183,8 @@ def empty_and_delete(s3, name):
     """Empties a bucket the way clients do (ListObjectVersions + DeleteObjects), then deletes it."""
     try:
         for page in s3.get_paginator("list_object_versions").paginate(Bucket=name):
-            objs = [{"Key": v["Key"], "VersionId": v["VersionId"]} for v in page.get("Versions", [])]
+            objs = [{"Key": v["Key"], "VersionId": v["VersionId"]}
+                    for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
             if objs:
                 s3.delete_objects(Bucket=name, Delete={"Objects": objs, "Quiet": True})
         for page in s3.get_paginator("list_multipart_uploads").paginate(Bucket=name):

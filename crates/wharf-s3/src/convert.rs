@@ -13,6 +13,13 @@ pub fn timestamp(ms: i64) -> Timestamp {
     Timestamp::from(t)
 }
 
+/// An HTTP date (`Last-Modified`), to the second.
+pub fn http_date(ms: i64) -> String {
+    httpdate::fmt_http_date(
+        UNIX_EPOCH + Duration::from_secs(u64::try_from(seconds_of_ms(ms)).unwrap_or(0)),
+    )
+}
+
 pub fn ms_of(ts: &Timestamp) -> i64 {
     let t: time::OffsetDateTime = ts.clone().into();
     i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(0)

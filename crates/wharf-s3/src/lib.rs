@@ -71,6 +71,8 @@ delegate! {
     head_bucket: HeadBucketInput => HeadBucketOutput = ops::bucket::head_bucket;
     delete_bucket: DeleteBucketInput => DeleteBucketOutput = ops::bucket::delete_bucket;
     get_bucket_location: GetBucketLocationInput => GetBucketLocationOutput = ops::bucket::get_bucket_location;
+    put_bucket_versioning: PutBucketVersioningInput => PutBucketVersioningOutput = ops::versioning::put_bucket_versioning;
+    get_bucket_versioning: GetBucketVersioningInput => GetBucketVersioningOutput = ops::versioning::get_bucket_versioning;
     put_object: PutObjectInput => PutObjectOutput = ops::object::put_object;
     get_object: GetObjectInput => GetObjectOutput = ops::object::get_object;
     head_object: HeadObjectInput => HeadObjectOutput = ops::object::head_object;

@@ -9,7 +9,10 @@ use futures::{Stream, StreamExt, TryStreamExt};
 use crate::blob::BlobId;
 use crate::checksum::{Checksum, ChecksumAlgorithm, etag_of_md5};
 use crate::error::{StoreError, StoreResult};
-use crate::meta::{BlobRef, BodyLayout, ObjectAttrs, ObjectRecord, SourceVersion, WriteCondition};
+use crate::meta::{
+    BlobRef, BodyLayout, DeleteMarker, Deletion, ObjectAttrs, ObjectRecord, RemovedVersion,
+    SourceVersion, Versioning, WriteCondition,
+};
 use crate::staging::{BodyLimits, StagedBody, StagedContent, stage_body};
 use crate::{Store, now_ms};
 
@@ -167,18 +170,48 @@ impl Store {
         self.meta.get_version(bucket, key, version_id).await
     }
 
-    /// Deletes `bucket/key` if `cond` holds (checked atomically with the delete); `Ok(false)`
-    /// if it did not exist (S3 answers 204 either way). Allowed while the disk is full.
+    /// A simple DELETE of `bucket/key` if `cond` holds (checked atomically with the delete):
+    /// removes the null version, or adds a delete marker owned by `owner` when the bucket is
+    /// versioned (see [`MetaStore::delete_object`]). Allowed while the disk is full.
     pub async fn delete_object(
         &self,
         bucket: &str,
         key: &str,
+        owner: &str,
         cond: WriteCondition,
-    ) -> StoreResult<bool> {
-        let deleted = self
-            .capacity
-            .watch(self.meta.delete_object(bucket, key, cond).await)?;
-        Ok(deleted.is_some())
+    ) -> StoreResult<Deletion> {
+        self.capacity
+            .watch(self.meta.delete_object(bucket, key, owner, cond).await)
+    }
+
+    /// Removes the version S3 names `version_id` (an object or a delete marker) for good.
+    pub async fn delete_version(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: &str,
+        cond: WriteCondition,
+    ) -> StoreResult<Option<RemovedVersion>> {
+        self.capacity.watch(
+            self.meta
+                .delete_version(bucket, key, version_id, cond)
+                .await,
+        )
+    }
+
+    /// The delete marker that is the key's current version (or its version `version_id`).
+    pub async fn get_delete_marker(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+    ) -> StoreResult<Option<DeleteMarker>> {
+        self.meta.get_delete_marker(bucket, key, version_id).await
+    }
+
+    /// Sets a bucket's versioning (`Enabled` or `Suspended`).
+    pub async fn set_versioning(&self, bucket: &str, state: Versioning) -> StoreResult<()> {
+        self.meta.set_versioning(bucket, state).await
     }
 
     /// Streams `range` (end exclusive, within the object) of an object's body.

@@ -54,6 +54,7 @@ pub async fn run(
         owner: root.canonical_id.clone(),
         created_ms: now_ms(),
         region: cfg.region.clone(),
+        versioning: Default::default(),
     };
     match store.create_bucket(bucket).await {
         Ok(()) => {

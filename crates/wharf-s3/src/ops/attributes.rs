@@ -1,7 +1,7 @@
 //! GetObjectAttributes.
 
 use s3s::dto::*;
-use s3s::{S3Request, S3Response, S3Result, s3_error};
+use s3s::{S3Request, S3Response, S3Result};
 
 use super::object::readable_object;
 use crate::access::BucketRole;
@@ -14,13 +14,15 @@ pub async fn get_object_attributes(
 ) -> S3Result<S3Response<GetObjectAttributesOutput>> {
     let caller = s3.caller(&req).await?;
     let input = req.input;
-    if input.version_id.as_deref().is_some_and(|v| v != "null") {
-        return Err(s3_error!(
-            NoSuchVersion,
-            "The specified version does not exist."
-        ));
-    }
-    let obj = readable_object(s3, &caller, &input.bucket, &input.key, BucketRole::Target).await?;
+    let (obj, bucket) = readable_object(
+        s3,
+        &caller,
+        &input.bucket,
+        &input.key,
+        input.version_id.as_deref(),
+        BucketRole::Target,
+    )
+    .await?;
     // SDKs send one comma-separated x-amz-object-attributes header; s3s keeps it whole.
     let wants = |name: &str| {
         input
@@ -31,6 +33,7 @@ pub async fn get_object_attributes(
     };
     let mut out = GetObjectAttributesOutput {
         last_modified: Some(timestamp(obj.last_modified_ms)),
+        version_id: super::object::version_header(&bucket, &obj),
         ..Default::default()
     };
     if wants(ObjectAttributes::ETAG) {

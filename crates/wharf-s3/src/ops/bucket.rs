@@ -90,6 +90,7 @@ pub async fn create_bucket(
             owner: user.canonical_id.clone(),
             created_ms: now_ms(),
             region,
+            versioning: Default::default(),
         })
         .await;
     match created {

@@ -82,13 +82,15 @@ pub async fn copy_source(
             "Access point copy sources are not supported"
         ));
     };
-    if version_id.as_deref().is_some_and(|v| v != "null") {
-        return Err(s3_error!(
-            NoSuchVersion,
-            "The specified version does not exist."
-        ));
-    }
-    let obj = readable_object(s3, caller, bucket, key, BucketRole::CopySource).await?;
+    let (obj, _) = readable_object(
+        s3,
+        caller,
+        bucket,
+        key,
+        version_id.as_deref(),
+        BucketRole::CopySource,
+    )
+    .await?;
     match pre.evaluate(&obj.etag, obj.last_modified_ms) {
         Outcome::Proceed => Ok(obj),
         Outcome::NotModified | Outcome::PreconditionFailed => Err(precondition_failed()),
@@ -103,7 +105,7 @@ pub async fn copy_object(
     let etags = EtagHeaders::of(&req);
     let headers = req.headers;
     let input = req.input;
-    let (user, _) = s3
+    let (user, bucket) = s3
         .owned_bucket(&caller, &input.bucket, BucketRole::Target)
         .await?;
     validate_key(&input.key)?;
@@ -111,7 +113,7 @@ pub async fn copy_object(
     // A source overwritten between our read and the copy's commit is read again: the copy then
     // takes place after that overwrite, as if it had started later.
     let mut attempts = 0;
-    let record = loop {
+    let (record, source_version) = loop {
         attempts += 1;
         let src = copy_source(
             s3,
@@ -145,7 +147,13 @@ pub async fn copy_object(
             .await
         {
             Err(StoreError::SourceChanged) if attempts < MAX_COPY_ATTEMPTS => continue,
-            other => break other.s3()?,
+            // The version copied, as S3 names it when the source is versioned.
+            other => {
+                break (
+                    other.s3()?,
+                    (!src.null_version).then(|| src.s3_version_id().to_owned()),
+                );
+            }
         }
     };
     let mut result = CopyObjectResult {
@@ -158,6 +166,8 @@ pub async fn copy_object(
     set_checksums!(result, fields);
     Ok(S3Response::new(CopyObjectOutput {
         copy_object_result: Some(result),
+        version_id: super::object::version_header(&bucket, &record),
+        copy_source_version_id: source_version,
         ..Default::default()
     }))
 }

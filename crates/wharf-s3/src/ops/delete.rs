@@ -5,8 +5,7 @@ use s3s::{S3Request, S3Response, S3Result, s3_error};
 
 use crate::WharfS3;
 use crate::access::BucketRole;
-use crate::error::store_error;
-use crate::ops::object::validate_key;
+use crate::ops::object::delete_key;
 
 /// S3: one DeleteObjects request names at most 1,000 keys.
 const MAX_DELETE_KEYS: usize = 1000;
@@ -17,7 +16,8 @@ pub async fn delete_objects(
 ) -> S3Result<S3Response<DeleteObjectsOutput>> {
     let caller = s3.caller(&req).await?;
     let input = req.input;
-    s3.owned_bucket(&caller, &input.bucket, BucketRole::Target)
+    let (user, bucket) = s3
+        .owned_bucket(&caller, &input.bucket, BucketRole::Target)
         .await?;
     let objects = input.delete.objects;
     if objects.is_empty() || objects.len() > MAX_DELETE_KEYS {
@@ -30,46 +30,30 @@ pub async fn delete_objects(
     let mut deleted = Vec::new();
     let mut errors = Vec::new();
     for o in objects {
-        let fail = |code: &str, message: String| Error {
-            code: Some(code.to_owned()),
-            key: Some(o.key.clone()),
-            message: Some(message),
-            version_id: o.version_id.clone(),
-        };
-        if let Err(e) = validate_key(&o.key) {
-            errors.push(fail(
-                e.code().as_str(),
-                e.message().unwrap_or_default().to_owned(),
-            ));
-            continue;
-        }
-        // Without versioning, only the "null" version exists; deleting any other is a no-op.
-        let result = match o.version_id.as_deref() {
-            None | Some("null") => s3
-                .store
-                .delete_object(
-                    &input.bucket,
-                    &o.key,
-                    wharf_store::WriteCondition::default(),
-                )
-                .await
-                .map(|_| ()),
-            Some(_) => Ok(()),
-        };
+        let result = delete_key(
+            s3,
+            &bucket,
+            &user.canonical_id,
+            &o.key,
+            o.version_id.as_deref(),
+            wharf_store::WriteCondition::default(),
+        )
+        .await;
         match result {
-            Ok(()) if !quiet => deleted.push(DeletedObject {
+            Ok(d) if !quiet => deleted.push(DeletedObject {
                 key: Some(o.key.clone()),
                 version_id: o.version_id.clone(),
-                ..Default::default()
+                delete_marker: d.delete_marker.then_some(true),
+                // The marker a simple DELETE added, or the one a DELETE by id removed.
+                delete_marker_version_id: d.version_id.filter(|_| d.delete_marker),
             }),
-            Ok(()) => {}
-            Err(e) => {
-                let e = store_error(e);
-                errors.push(fail(
-                    e.code().as_str(),
-                    e.message().unwrap_or_default().to_owned(),
-                ));
-            }
+            Ok(_) => {}
+            Err(e) => errors.push(Error {
+                code: Some(e.code().as_str().to_owned()),
+                key: Some(o.key.clone()),
+                message: Some(e.message().unwrap_or_default().to_owned()),
+                version_id: o.version_id.clone(),
+            }),
         }
     }
     Ok(S3Response::new(DeleteObjectsOutput {

@@ -10,4 +10,5 @@ pub mod list;
 pub mod multipart;
 pub mod object;
 pub mod post;
+pub mod versioning;
 pub mod versions;

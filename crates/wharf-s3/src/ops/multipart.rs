@@ -5,8 +5,8 @@ use s3s::dto::*;
 use s3s::{S3Request, S3Response, S3Result, s3_error};
 use wharf_auth::User;
 use wharf_store::{
-    BodyLimits, ChecksumAlgorithm, ChecksumType as StoreChecksumType, CompletedPart as StorePart,
-    MAX_OBJECT_SIZE, UploadRecord,
+    BodyLimits, BucketRecord, ChecksumAlgorithm, ChecksumType as StoreChecksumType,
+    CompletedPart as StorePart, MAX_OBJECT_SIZE, UploadRecord,
 };
 
 use super::conditional::EtagHeaders;
@@ -32,18 +32,19 @@ fn no_such_upload() -> s3s::S3Error {
     )
 }
 
-/// The upload named by `upload_id`, which must belong to `bucket/key`.
+/// The upload named by `upload_id`, which must belong to `bucket/key`, with the caller and
+/// the bucket.
 async fn upload_of(
     s3: &WharfS3,
     caller: &Caller,
     bucket: &str,
     key: &str,
     upload_id: &str,
-) -> S3Result<(User, UploadRecord)> {
-    let (user, _) = s3.owned_bucket(caller, bucket, BucketRole::Target).await?;
+) -> S3Result<(User, BucketRecord, UploadRecord)> {
+    let (user, b) = s3.owned_bucket(caller, bucket, BucketRole::Target).await?;
     validate_key(key)?;
     match s3.store.get_upload(upload_id).await.s3()? {
-        Some(u) if u.bucket == bucket && u.key == key => Ok((user, u)),
+        Some(u) if u.bucket == bucket && u.key == key => Ok((user, b, u)),
         _ => Err(no_such_upload()),
     }
 }
@@ -155,7 +156,8 @@ pub async fn upload_part(
     let input = req.input;
     refuse_unbuilt(&headers, Writes::Part)?;
     let part_number = check_part_number(input.part_number)?;
-    let (_, upload) = upload_of(s3, &caller, &input.bucket, &input.key, &input.upload_id).await?;
+    let (_, _, upload) =
+        upload_of(s3, &caller, &input.bucket, &input.key, &input.upload_id).await?;
     let md5 = content_md5(input.content_md5.as_deref())?;
     let given = header_checksum(
         &input.checksum_crc32,
@@ -239,7 +241,8 @@ pub async fn upload_part_copy(
     refuse_unbuilt(&req.headers, Writes::Part)?;
     let input = req.input;
     let part_number = check_part_number(input.part_number)?;
-    let (_, upload) = upload_of(s3, &caller, &input.bucket, &input.key, &input.upload_id).await?;
+    let (_, _, upload) =
+        upload_of(s3, &caller, &input.bucket, &input.key, &input.upload_id).await?;
     let src = copy_source(
         s3,
         &caller,
@@ -304,13 +307,18 @@ pub async fn complete_multipart_upload(
     let caller = s3.caller(&req).await?;
     let etags = EtagHeaders::of(&req);
     let input = req.input;
-    let upload = match upload_of(s3, &caller, &input.bucket, &input.key, &input.upload_id).await {
-        Ok((_, u)) => u,
-        Err(e) if *e.code() == s3s::S3ErrorCode::NoSuchUpload => {
-            return completed_again(s3, &input, e).await;
-        }
-        Err(e) => return Err(e),
-    };
+    let (bucket, upload) =
+        match upload_of(s3, &caller, &input.bucket, &input.key, &input.upload_id).await {
+            Ok((_, b, u)) => (b, u),
+            Err(e) if *e.code() == s3s::S3ErrorCode::NoSuchUpload => {
+                // The bucket was found and is the caller's: only the upload is gone (a retry).
+                let (_, bucket) = s3
+                    .owned_bucket(&caller, &input.bucket, BucketRole::Target)
+                    .await?;
+                return completed_again(s3, &bucket, &input, e).await;
+            }
+            Err(e) => return Err(e),
+        };
     let cond = etags.write_condition();
     let parts = input
         .multipart_upload
@@ -363,11 +371,12 @@ pub async fn complete_multipart_upload(
         .complete_upload(&upload.upload_id, requested, full, cond)
         .await
     {
-        Ok(record) => Ok(S3Response::new(completion_output(&record))),
+        Ok(record) => Ok(S3Response::new(completion_output(&bucket, &record))),
         // Completed by a concurrent request meanwhile: answer as for a retry.
         Err(wharf_store::StoreError::NoSuchUpload) => {
             completed_again(
                 s3,
+                &bucket,
                 &input,
                 crate::error::store_error(wharf_store::StoreError::NoSuchUpload),
             )
@@ -381,6 +390,7 @@ pub async fn complete_multipart_upload(
 /// same result while the object it made is current, and `NoSuchUpload` after that.
 async fn completed_again(
     s3: &WharfS3,
+    b: &BucketRecord,
     input: &CompleteMultipartUploadInput,
     no_such_upload: s3s::S3Error,
 ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
@@ -390,17 +400,21 @@ async fn completed_again(
         .await
         .s3()?
     {
-        Some(record) => Ok(S3Response::new(completion_output(&record))),
+        Some(record) => Ok(S3Response::new(completion_output(b, &record))),
         None => Err(no_such_upload),
     }
 }
 
-fn completion_output(record: &wharf_store::ObjectRecord) -> CompleteMultipartUploadOutput {
+fn completion_output(
+    bucket: &BucketRecord,
+    record: &wharf_store::ObjectRecord,
+) -> CompleteMultipartUploadOutput {
     let mut out = CompleteMultipartUploadOutput {
         location: Some(format!("/{}/{}", record.bucket, record.key)),
         bucket: Some(record.bucket.clone()),
         key: Some(record.key.clone()),
         e_tag: Some(etag(&record.etag)),
+        version_id: super::object::version_header(bucket, record),
         ..Default::default()
     };
     let fields = ChecksumFields::of(record.checksum.as_ref());
@@ -415,7 +429,8 @@ pub async fn abort_multipart_upload(
 ) -> S3Result<S3Response<AbortMultipartUploadOutput>> {
     let caller = s3.caller(&req).await?;
     let input = req.input;
-    let (_, upload) = upload_of(s3, &caller, &input.bucket, &input.key, &input.upload_id).await?;
+    let (_, _, upload) =
+        upload_of(s3, &caller, &input.bucket, &input.key, &input.upload_id).await?;
     s3.store.abort_upload(&upload.upload_id).await.s3()?;
     Ok(S3Response::with_status(
         AbortMultipartUploadOutput::default(),
@@ -429,7 +444,7 @@ pub async fn list_parts(
 ) -> S3Result<S3Response<ListPartsOutput>> {
     let caller = s3.caller(&req).await?;
     let input = req.input;
-    let (user, upload) =
+    let (user, _, upload) =
         upload_of(s3, &caller, &input.bucket, &input.key, &input.upload_id).await?;
     let max = page_size(input.max_parts)?;
     let marker = input

@@ -8,8 +8,8 @@ use s3s::dto::*;
 use s3s::{S3Request, S3Response, S3Result, TrailingHeaders, s3_error};
 use wharf_model::ObjectKey;
 use wharf_store::{
-    BodyLimits, ChecksumAlgorithm, MAX_OBJECT_SIZE, ObjectRecord, PartSummary, StagedBody,
-    WriteCondition,
+    BodyLimits, BucketRecord, ChecksumAlgorithm, DeleteMarker, MAX_OBJECT_SIZE, ObjectRecord,
+    PartSummary, RemovedVersion, StagedBody, WriteCondition,
 };
 
 use super::conditional::{EtagHeaders, read_error};
@@ -171,7 +171,7 @@ pub async fn put_object(
     if let Some(key) = &form_key {
         input.key.clone_from(key);
     }
-    let (user, _) = s3
+    let (user, bucket) = s3
         .owned_bucket(&caller, &input.bucket, BucketRole::Target)
         .await?;
     validate_key(&input.key)?;
@@ -217,6 +217,7 @@ pub async fn put_object(
     let mut out = PutObjectOutput {
         e_tag: Some(etag(&record.etag)),
         size: i64::try_from(record.size).ok(),
+        version_id: version_header(&bucket, &record),
         ..Default::default()
     };
     let fields = ChecksumFields::of(record.checksum.as_ref());
@@ -231,21 +232,83 @@ pub async fn put_object(
     Ok(resp)
 }
 
-/// Loads an object the requester may read, or the right error.
+/// Checks the form of a `versionId` (`null`, or an id this store issues): S3 answers 400
+/// `InvalidArgument` to one it could never have issued.
+pub fn valid_version_id(version_id: Option<&str>) -> S3Result<()> {
+    match version_id {
+        Some(v) if v != wharf_model::NULL_VERSION && wharf_model::VersionId::parse(v).is_none() => {
+            Err(s3_error!(InvalidArgument, "Invalid version id specified"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The answer to a read that found a delete marker: 404 `NoSuchKey` when the marker is the
+/// key's current version, 405 `MethodNotAllowed` when the request named it, both with
+/// `x-amz-delete-marker: true` and the marker's version id (and, for 405, `Last-Modified`).
+fn delete_marker_error(marker: &DeleteMarker, named: bool) -> s3s::S3Error {
+    let mut e = if named {
+        let mut e = s3_error!(
+            MethodNotAllowed,
+            "The specified method is not allowed against this resource."
+        );
+        e.set_status_code(http::StatusCode::METHOD_NOT_ALLOWED);
+        e
+    } else {
+        s3_error!(NoSuchKey, "The specified key does not exist.")
+    };
+    let mut h = HeaderMap::new();
+    h.insert(
+        "x-amz-delete-marker",
+        http::HeaderValue::from_static("true"),
+    );
+    if let Ok(v) = http::HeaderValue::from_str(marker.s3_version_id()) {
+        h.insert("x-amz-version-id", v);
+    }
+    if named
+        && let Ok(v) =
+            http::HeaderValue::from_str(&crate::convert::http_date(marker.last_modified_ms))
+    {
+        h.insert(http::header::LAST_MODIFIED, v);
+    }
+    e.set_headers(h);
+    e
+}
+
+/// Loads the object (its current version, or the version `version_id` names) the requester may
+/// read, with its bucket, or the right error.
 pub async fn readable_object(
     s3: &WharfS3,
     caller: &Caller,
     bucket: &str,
     key: &str,
+    version_id: Option<&str>,
     role: BucketRole,
-) -> S3Result<ObjectRecord> {
-    s3.owned_bucket(caller, bucket, role).await?;
+) -> S3Result<(ObjectRecord, BucketRecord)> {
+    let (_, b) = s3.owned_bucket(caller, bucket, role).await?;
     validate_key(key)?;
-    s3.store
-        .get_object(bucket, key)
-        .await
-        .s3()?
-        .ok_or_else(|| s3_error!(NoSuchKey, "The specified key does not exist."))
+    valid_version_id(version_id)?;
+    let found = match version_id {
+        Some(v) => s3.store.get_version(bucket, key, v).await.s3()?,
+        None => s3.store.get_object(bucket, key).await.s3()?,
+    };
+    if let Some(obj) = found {
+        return Ok((obj, b));
+    }
+    // Only a versioned bucket holds delete markers.
+    if b.versioning.names_versions()
+        && let Some(m) = s3
+            .store
+            .get_delete_marker(bucket, key, version_id)
+            .await
+            .s3()?
+    {
+        return Err(delete_marker_error(&m, version_id.is_some()));
+    }
+    Err(match version_id {
+        Some(_) => s3_error!(NoSuchVersion, "The specified version does not exist."),
+        None => s3_error!(NoSuchKey, "The specified key does not exist."),
+    })
 }
 
 fn invalid_part_number() -> s3s::S3Error {
@@ -255,17 +318,6 @@ fn invalid_part_number() -> s3s::S3Error {
     );
     e.set_status_code(http::StatusCode::RANGE_NOT_SATISFIABLE);
     e
-}
-
-fn check_version(version_id: Option<&str>) -> S3Result<()> {
-    // Without versioning every object is version "null".
-    match version_id {
-        None | Some("null") => Ok(()),
-        Some(_) => Err(s3_error!(
-            NoSuchVersion,
-            "The specified version does not exist."
-        )),
-    }
 }
 
 /// What a GET or HEAD reads of an object: a byte range (by `partNumber` or `Range`), the
@@ -454,9 +506,15 @@ macro_rules! read_object {
         let etags = EtagHeaders::of(&$req);
         refuse_customer_key_on_read(&$req.headers)?;
         let input = $req.input;
-        check_version(input.version_id.as_deref())?;
-        let obj =
-            readable_object($s3, &caller, &input.bucket, &input.key, BucketRole::Target).await?;
+        let (obj, bucket) = readable_object(
+            $s3,
+            &caller,
+            &input.bucket,
+            &input.key,
+            input.version_id.as_deref(),
+            BucketRole::Target,
+        )
+        .await?;
         let pre = etags.read(
             input.if_modified_since.as_ref(),
             input.if_unmodified_since.as_ref(),
@@ -468,6 +526,7 @@ macro_rules! read_object {
         let mut out = <$Output>::default();
         object_headers!(out, &obj, input.checksum_mode, &sel);
         response_overrides!(out, input, caller);
+        out.version_id = version_header(&bucket, &obj);
         (obj, sel, out)
     }};
 }
@@ -492,6 +551,62 @@ pub async fn head_object(
     Ok(S3Response::new(out))
 }
 
+/// The `x-amz-version-id` of a response about `obj`: once the bucket has been versioned.
+pub fn version_header(bucket: &BucketRecord, obj: &ObjectRecord) -> Option<String> {
+    bucket
+        .versioning
+        .names_versions()
+        .then(|| obj.s3_version_id().to_owned())
+}
+
+/// What a DELETE did, as DeleteObject and DeleteObjects report it.
+pub struct Deleted {
+    /// `x-amz-version-id` / `VersionId`: the version removed, or the marker added.
+    pub version_id: Option<String>,
+    /// A delete marker was added or removed.
+    pub delete_marker: bool,
+}
+
+/// A DELETE of `key` (of its version `version_id`, for good), if `cond` holds.
+pub async fn delete_key(
+    s3: &WharfS3,
+    bucket: &BucketRecord,
+    owner: &str,
+    key: &str,
+    version_id: Option<&str>,
+    cond: WriteCondition,
+) -> S3Result<Deleted> {
+    validate_key(key)?;
+    valid_version_id(version_id)?;
+    if let Some(v) = version_id {
+        // Deleting a version that does not exist succeeds in S3.
+        let removed = s3
+            .store
+            .delete_version(&bucket.name, key, v, cond)
+            .await
+            .s3()?;
+        return Ok(Deleted {
+            version_id: Some(v.to_owned()),
+            delete_marker: matches!(removed, Some(RemovedVersion::Marker(_))),
+        });
+    }
+    let d = s3
+        .store
+        .delete_object(&bucket.name, key, owner, cond)
+        .await
+        .s3()?;
+    Ok(match d.marker {
+        Some(m) => Deleted {
+            version_id: Some(m.s3_version_id().to_owned()),
+            delete_marker: true,
+        },
+        None => Deleted {
+            version_id: None,
+            delete_marker: false,
+        },
+    })
+}
+
 pub async fn delete_object(
     s3: &WharfS3,
     req: S3Request<DeleteObjectInput>,
@@ -499,27 +614,29 @@ pub async fn delete_object(
     let caller = s3.caller(&req).await?;
     let etags = EtagHeaders::of(&req);
     let input = req.input;
-    s3.owned_bucket(&caller, &input.bucket, BucketRole::Target)
+    let (user, bucket) = s3
+        .owned_bucket(&caller, &input.bucket, BucketRole::Target)
         .await?;
-    validate_key(&input.key)?;
-    if input.version_id.as_deref().is_some_and(|v| v != "null") {
-        // Deleting a version that does not exist succeeds in S3.
-        return Ok(S3Response::with_status(
-            DeleteObjectOutput::default(),
-            http::StatusCode::NO_CONTENT,
-        ));
-    }
     // If-Match is checked inside the delete's transaction, like conditional PUTs.
     let cond = WriteCondition {
         if_match: etags.if_match,
         ..Default::default()
     };
-    s3.store
-        .delete_object(&input.bucket, &input.key, cond)
-        .await
-        .s3()?;
+    let d = delete_key(
+        s3,
+        &bucket,
+        &user.canonical_id,
+        &input.key,
+        input.version_id.as_deref(),
+        cond,
+    )
+    .await?;
     Ok(S3Response::with_status(
-        DeleteObjectOutput::default(),
+        DeleteObjectOutput {
+            version_id: d.version_id,
+            delete_marker: d.delete_marker.then_some(true),
+            ..Default::default()
+        },
         http::StatusCode::NO_CONTENT,
     ))
 }

@@ -1,6 +1,6 @@
-//! ListObjectVersions. Every version in key order, newest first per key, with `KeyMarker` and
-//! `VersionIdMarker` pagination. Without versioning each key has one version, `null`; clients use
-//! this call to empty buckets even so, so it must exist and paginate exactly.
+//! ListObjectVersions. Every version and delete marker in key order, newest first per key, with
+//! `KeyMarker` and `VersionIdMarker` pagination. Without versioning each key has one version,
+//! `null`; clients use this call to empty buckets even so, so it must exist and paginate exactly.
 
 use s3s::dto::*;
 use s3s::{S3Request, S3Response, S3Result, s3_error};
@@ -47,16 +47,20 @@ pub async fn list_object_versions(
     let page = s3.store.list_versions(&input.bucket, &q).await.s3()?;
     let owner = owner_of(&user);
     let mut versions = Vec::new();
+    let mut markers = Vec::new();
     let mut prefixes = Vec::new();
     for e in &page.entries {
         match e {
+            ListEntry::Object(o) if o.delete_marker => markers.push(DeleteMarkerEntry {
+                key: Some(enc(url, &o.key)),
+                version_id: Some(o.s3_version_id().to_owned()),
+                is_latest: Some(o.is_latest),
+                last_modified: Some(timestamp(o.last_modified_ms)),
+                owner: Some(owner.clone()),
+            }),
             ListEntry::Object(o) => versions.push(ObjectVersion {
                 key: Some(enc(url, &o.key)),
-                version_id: Some(if o.null_version {
-                    wharf_model::NULL_VERSION.to_owned()
-                } else {
-                    o.version_id.to_string()
-                }),
+                version_id: Some(o.s3_version_id().to_owned()),
                 is_latest: Some(o.is_latest),
                 size: i64::try_from(o.size).ok(),
                 e_tag: Some(etag(&o.etag)),
@@ -83,8 +87,7 @@ pub async fn list_object_versions(
     let last = page.entries.last().filter(|_| page.is_truncated);
     let next_key_marker = last.map(|e| enc(url, e.sort_key()));
     let next_version_id_marker = match last {
-        Some(ListEntry::Object(o)) if o.null_version => Some(wharf_model::NULL_VERSION.to_owned()),
-        Some(ListEntry::Object(o)) => Some(o.version_id.to_string()),
+        Some(ListEntry::Object(o)) => Some(o.s3_version_id().to_owned()),
         _ => None,
     };
     Ok(S3Response::new(ListObjectVersionsOutput {
@@ -98,6 +101,7 @@ pub async fn list_object_versions(
         next_version_id_marker,
         next_key_marker,
         versions: (!versions.is_empty()).then_some(versions),
+        delete_markers: (!markers.is_empty()).then_some(markers),
         common_prefixes: (!prefixes.is_empty()).then_some(prefixes),
         encoding_type: input.encoding_type,
         ..Default::default()

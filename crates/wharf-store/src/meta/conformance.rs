@@ -21,6 +21,8 @@ where
     settings(new_store().await.as_ref()).await;
     buckets(new_store().await.as_ref()).await;
     versions_and_overwrites(new_store().await.as_ref()).await;
+    versioning_and_delete_markers(new_store().await.as_ref()).await;
+    suspended_versioning(new_store().await.as_ref()).await;
     write_conditions(new_store().await.as_ref()).await;
     blob_references(new_store().await.as_ref()).await;
     shared_blobs_and_failed_copies(new_store().await.as_ref()).await;
@@ -82,6 +84,7 @@ async fn bucket(m: &dyn MetaStore, name: &str) {
         owner: OWNER.into(),
         created_ms: 1,
         region: "us-east-1".into(),
+        versioning: Default::default(),
     })
     .await
     .unwrap();
@@ -158,6 +161,7 @@ async fn buckets(m: &dyn MetaStore) {
         owner: OWNER.into(),
         created_ms: 2,
         region: "us-east-1".into(),
+        versioning: Default::default(),
     };
     assert!(matches!(
         m.create_bucket(again.clone()).await,
@@ -187,7 +191,7 @@ async fn buckets(m: &dyn MetaStore) {
         m.delete_bucket("b1").await,
         Err(StoreError::BucketNotEmpty)
     ));
-    m.delete_object("b1", "k", WriteCondition::default())
+    m.delete_object("b1", "k", OWNER, WriteCondition::default())
         .await
         .unwrap();
     m.delete_bucket("b1").await.unwrap();
@@ -273,17 +277,260 @@ async fn versions_and_overwrites(m: &dyn MetaStore) {
     assert!(all[0].is_latest && all[0].null_version);
     // Deleting returns the version removed; a second delete finds nothing.
     let gone = m
-        .delete_object("b", "key", WriteCondition::default())
+        .delete_object("b", "key", OWNER, WriteCondition::default())
         .await
         .unwrap();
-    assert_eq!(gone, Some(second));
+    assert_eq!(gone.removed, Some(second));
+    assert_eq!(gone.marker, None, "no delete markers without versioning");
     assert_eq!(
-        m.delete_object("b", "key", WriteCondition::default())
+        m.delete_object("b", "key", OWNER, WriteCondition::default())
             .await
             .unwrap(),
-        None
+        Deletion::default()
     );
     assert_eq!(m.get_object("b", "key").await.unwrap(), None);
+}
+
+/// The ids S3 shows of every version of `b`, newest first per key, markers as `M:id`, the
+/// current one with a `*`.
+async fn version_list(m: &dyn MetaStore) -> Vec<String> {
+    m.list_versions("b", "", VersionBound::Keys(KeyBound::Unbounded), 100)
+        .await
+        .unwrap()
+        .iter()
+        .map(|v| {
+            format!(
+                "{}{}{}",
+                if v.delete_marker { "M:" } else { "" },
+                v.s3_version_id(),
+                if v.is_latest { "*" } else { "" }
+            )
+        })
+        .collect()
+}
+
+async fn versioning_and_delete_markers(m: &dyn MetaStore) {
+    bucket(m, "b").await;
+    // Unversioned stays unversioned; the first write is the null version.
+    m.set_versioning("b", Versioning::Unversioned)
+        .await
+        .unwrap();
+    let null = m
+        .put_object(inline("b", "k", b"null"), WriteCondition::default())
+        .await
+        .unwrap();
+    assert!(null.null_version);
+    m.set_versioning("b", Versioning::Enabled).await.unwrap();
+    assert_eq!(
+        m.get_bucket("b").await.unwrap().unwrap().versioning,
+        Versioning::Enabled
+    );
+    assert!(matches!(
+        m.set_versioning("b", Versioning::Unversioned).await,
+        Err(StoreError::InvalidRequest(_))
+    ));
+    assert!(matches!(
+        m.set_versioning("nope", Versioning::Enabled).await,
+        Err(StoreError::NoSuchBucket)
+    ));
+    // Each write adds a version; the null version stays.
+    let v1 = m
+        .put_object(in_blobs("b", "k", &[blob(1)]), WriteCondition::default())
+        .await
+        .unwrap();
+    let v2 = m
+        .put_object(inline("b", "k", b"two"), WriteCondition::default())
+        .await
+        .unwrap();
+    assert!(!v1.null_version && !v2.null_version);
+    assert!(v2.version_id < v1.version_id && v1.version_id < null.version_id);
+    assert_eq!(m.get_object("b", "k").await.unwrap(), Some(v2.clone()));
+    let get = |id: String| async move { m.get_version("b", "k", &id).await.unwrap() };
+    assert_eq!(get(v1.version_id.to_string()).await, Some(v1.clone()));
+    assert_eq!(get("null".into()).await, Some(null.clone()));
+    let (id1, id2) = (v1.version_id.to_string(), v2.version_id.to_string());
+    assert_eq!(
+        version_list(m).await,
+        [format!("{id2}*"), id1.clone(), "null".into()]
+    );
+    // A simple DELETE adds a delete marker: the key is gone from reads and the listing of
+    // current objects, and every version is still there.
+    let d = m
+        .delete_object("b", "k", OWNER, WriteCondition::default())
+        .await
+        .unwrap();
+    assert_eq!(d.removed, None);
+    let mk = d.marker.unwrap();
+    assert!(!mk.null_version && mk.is_latest && mk.version_id < v2.version_id);
+    let idm = mk.version_id.to_string();
+    assert_eq!(m.get_object("b", "k").await.unwrap(), None);
+    assert_eq!(get(idm.clone()).await, None, "a marker is no object");
+    assert_eq!(
+        m.get_delete_marker("b", "k", None).await.unwrap(),
+        Some(mk.clone())
+    );
+    assert_eq!(
+        m.get_delete_marker("b", "k", Some(&idm)).await.unwrap(),
+        Some(mk.clone())
+    );
+    assert_eq!(
+        m.get_delete_marker("b", "k", Some(&id2)).await.unwrap(),
+        None
+    );
+    assert!(
+        m.list_objects("b", "", KeyBound::Unbounded, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        version_list(m).await,
+        [format!("M:{idm}*"), id2.clone(), id1.clone(), "null".into()]
+    );
+    // A DELETE of a current marker adds another; removing a marker by id undeletes.
+    let d2 = m
+        .delete_object("b", "k", OWNER, WriteCondition::default())
+        .await
+        .unwrap()
+        .marker
+        .unwrap();
+    let idm2 = d2.version_id.to_string();
+    let removed = m
+        .delete_version("b", "k", &idm2, WriteCondition::default())
+        .await
+        .unwrap();
+    assert_eq!(removed, Some(RemovedVersion::Marker(d2)));
+    assert_eq!(
+        m.get_delete_marker("b", "k", None).await.unwrap(),
+        Some(mk.clone()),
+        "the older marker is current again"
+    );
+    let removed = m
+        .delete_version("b", "k", &idm, WriteCondition::default())
+        .await
+        .unwrap();
+    assert!(matches!(removed, Some(RemovedVersion::Marker(_))));
+    assert_eq!(m.get_object("b", "k").await.unwrap(), Some(v2.clone()));
+    assert_eq!(
+        version_list(m).await,
+        [format!("{id2}*"), id1.clone(), "null".into()]
+    );
+    // Removing a version for good: an older one is current again, and its blobs are released
+    // only when the version naming them goes.
+    let removed = m
+        .delete_version("b", "k", &id2, WriteCondition::default())
+        .await
+        .unwrap();
+    assert_eq!(removed, Some(RemovedVersion::Object(Box::new(v2))));
+    assert_eq!(m.get_object("b", "k").await.unwrap(), Some(v1.clone()));
+    assert!(garbage(m).await.is_empty());
+    // A condition on the version named.
+    let wrong = WriteCondition {
+        if_match: Some(EtagCondition::parse("\"other\"")),
+        ..Default::default()
+    };
+    assert!(matches!(
+        m.delete_version("b", "k", &id1, wrong).await,
+        Err(StoreError::PreconditionFailed)
+    ));
+    let removed = m
+        .delete_version("b", "k", &id1, WriteCondition::default())
+        .await
+        .unwrap();
+    assert_eq!(removed, Some(RemovedVersion::Object(Box::new(v1))));
+    assert_eq!(garbage(m).await, vec![blob(1)]);
+    assert_eq!(m.get_object("b", "k").await.unwrap(), Some(null));
+    // Versions that do not exist, or ids that are none.
+    for id in [id1.as_str(), "not-an-id", ""] {
+        assert_eq!(
+            m.delete_version("b", "k", id, WriteCondition::default())
+                .await
+                .unwrap(),
+            None
+        );
+    }
+    // A bucket keeps refusing deletion while any version or marker remains.
+    m.delete_object("b", "k", OWNER, WriteCondition::default())
+        .await
+        .unwrap();
+    m.delete_version("b", "k", "null", WriteCondition::default())
+        .await
+        .unwrap();
+    assert!(matches!(
+        m.delete_bucket("b").await,
+        Err(StoreError::BucketNotEmpty)
+    ));
+    let left = m
+        .list_versions("b", "", VersionBound::Keys(KeyBound::Unbounded), 10)
+        .await
+        .unwrap();
+    assert_eq!(left.len(), 1);
+    assert!(left[0].delete_marker);
+    let id = left[0].version_id.to_string();
+    m.delete_version("b", "k", &id, WriteCondition::default())
+        .await
+        .unwrap();
+    m.delete_bucket("b").await.unwrap();
+}
+
+async fn suspended_versioning(m: &dyn MetaStore) {
+    bucket(m, "b").await;
+    m.set_versioning("b", Versioning::Enabled).await.unwrap();
+    let v1 = m
+        .put_object(inline("b", "k", b"one"), WriteCondition::default())
+        .await
+        .unwrap();
+    m.set_versioning("b", Versioning::Suspended).await.unwrap();
+    // A write while suspended is the null version, on top of the others.
+    let s1 = m
+        .put_object(in_blobs("b", "k", &[blob(2)]), WriteCondition::default())
+        .await
+        .unwrap();
+    assert!(s1.null_version && s1.version_id < v1.version_id);
+    let id1 = v1.version_id.to_string();
+    assert_eq!(version_list(m).await, ["null*".to_string(), id1.clone()]);
+    // The next replaces it (its blobs released) and leaves the others.
+    let s2 = m
+        .put_object(inline("b", "k", b"s2"), WriteCondition::default())
+        .await
+        .unwrap();
+    assert_eq!(garbage(m).await, vec![blob(2)]);
+    assert_eq!(
+        m.get_version("b", "k", "null").await.unwrap(),
+        Some(s2.clone())
+    );
+    assert_eq!(version_list(m).await, ["null*".to_string(), id1.clone()]);
+    // A simple DELETE removes the null version and adds a marker that is the null version.
+    let d = m
+        .delete_object("b", "k", OWNER, WriteCondition::default())
+        .await
+        .unwrap();
+    assert_eq!(d.removed, Some(s2));
+    let mk = d.marker.unwrap();
+    assert!(mk.null_version && mk.is_latest);
+    assert_eq!(m.get_version("b", "k", "null").await.unwrap(), None);
+    assert_eq!(
+        m.get_delete_marker("b", "k", Some("null")).await.unwrap(),
+        Some(mk)
+    );
+    assert_eq!(version_list(m).await, ["M:null*".to_string(), id1.clone()]);
+    // A write replaces the null marker; the enabled-era version stays.
+    let s3 = m
+        .put_object(inline("b", "k", b"s3"), WriteCondition::default())
+        .await
+        .unwrap();
+    assert_eq!(m.get_object("b", "k").await.unwrap(), Some(s3));
+    assert_eq!(version_list(m).await, ["null*".to_string(), id1.clone()]);
+    // Enabled again: new versions pile up on the null one.
+    m.set_versioning("b", Versioning::Enabled).await.unwrap();
+    let v2 = m
+        .put_object(inline("b", "k", b"two"), WriteCondition::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        version_list(m).await,
+        [format!("{}*", v2.version_id), "null".into(), id1]
+    );
 }
 
 async fn write_conditions(m: &dyn MetaStore) {
@@ -316,7 +563,7 @@ async fn write_conditions(m: &dyn MetaStore) {
         Err(StoreError::PreconditionFailed)
     ));
     assert!(matches!(
-        m.delete_object("b", "k", wrong).await,
+        m.delete_object("b", "k", OWNER, wrong).await,
         Err(StoreError::PreconditionFailed)
     ));
     assert_eq!(m.get_object("b", "k").await.unwrap(), Some(v1.clone()));
@@ -379,7 +626,7 @@ async fn blob_references(m: &dyn MetaStore) {
     assert_eq!(forgotten, vec![a.clone()]);
     assert!(!m.known_blobs("a").await.unwrap().contains(&a));
     assert_eq!(garbage(m).await, vec![b.clone()]);
-    m.delete_object("b", "k", WriteCondition::default())
+    m.delete_object("b", "k", OWNER, WriteCondition::default())
         .await
         .unwrap();
     assert_eq!(garbage(m).await, vec![b, c]);
@@ -407,7 +654,7 @@ async fn shared_blobs_and_failed_copies(m: &dyn MetaStore) {
     m.put_object(in_blobs("b", "dst", std::slice::from_ref(&x)), shares(&src))
         .await
         .unwrap();
-    m.delete_object("b", "src", WriteCondition::default())
+    m.delete_object("b", "src", OWNER, WriteCondition::default())
         .await
         .unwrap();
     assert!(garbage(m).await.is_empty(), "the copy still names the blob");
@@ -424,7 +671,7 @@ async fn shared_blobs_and_failed_copies(m: &dyn MetaStore) {
     assert!(matches!(stale, Err(StoreError::SourceChanged)));
     assert_eq!(m.get_object("b", "dst").await.unwrap(), Some(replaced));
     assert!(garbage(m).await.is_empty());
-    m.delete_object("b", "dst", WriteCondition::default())
+    m.delete_object("b", "dst", OWNER, WriteCondition::default())
         .await
         .unwrap();
     assert_eq!(garbage(m).await, vec![x]);
@@ -617,7 +864,7 @@ async fn multipart(m: &dyn MetaStore) {
         m.abort_upload("u2").await,
         Err(StoreError::NoSuchUpload)
     ));
-    m.delete_object("b", "k", WriteCondition::default())
+    m.delete_object("b", "k", OWNER, WriteCondition::default())
         .await
         .unwrap();
     assert_eq!(garbage(m).await, vec![p1, p1b, p2, p3, q]);

@@ -9,9 +9,9 @@
 //! - **Atomic writes.** Each write is one transaction; its [`WriteCondition`] is checked inside
 //!   it, so two racing writers can never both win.
 //! - **Versions.** An object is a set of version rows per key, each with a unique
-//!   [`VersionId`] assigned at commit (newer ids sort first). One of them is the key's current
-//!   version. Without versioning (all this store does yet) a write replaces the key's *null
-//!   version*, the one S3 names `null`.
+//!   [`VersionId`] assigned at commit (newer ids sort first). The newest is the key's current
+//!   version; it may be a delete marker. Unless the bucket's versioning is enabled, a write
+//!   replaces the key's *null version*, the one S3 names `null`.
 //! - **Blob references are counted in the same transaction** as the rows that name them: every
 //!   object version and every stored part holds one reference per blob it names. A blob whose
 //!   count falls to zero is not deleted by the write; the garbage collector removes it after a
@@ -43,8 +43,8 @@ use crate::error::StoreResult;
 pub use condition::{EntityTag, EtagCondition, SourceVersion, WriteCondition};
 
 /// Version of the row formats written by this build (stored as SQLite's `user_version`).
-/// 1: one row per key. 2: version rows and counted blob references.
-pub const FORMAT_VERSION: i64 = 2;
+/// 1: one row per key. 2: version rows and counted blob references. 3: buckets' versioning.
+pub const FORMAT_VERSION: i64 = 3;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BucketRecord {
@@ -53,6 +53,35 @@ pub struct BucketRecord {
     pub owner: String,
     pub created_ms: i64,
     pub region: String,
+    pub versioning: Versioning,
+}
+
+/// A bucket's versioning state. A bucket starts unversioned; once versioning has been enabled
+/// it is only ever enabled or suspended.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Versioning {
+    #[default]
+    Unversioned,
+    /// Every write adds a version; a simple DELETE adds a delete marker.
+    Enabled,
+    /// Writes replace the null version; a simple DELETE makes the null version a delete marker.
+    Suspended,
+}
+
+impl Versioning {
+    /// As S3 spells it (`Status` of a VersioningConfiguration), none when never enabled.
+    pub fn as_status(self) -> Option<&'static str> {
+        match self {
+            Self::Unversioned => None,
+            Self::Enabled => Some("Enabled"),
+            Self::Suspended => Some("Suspended"),
+        }
+    }
+
+    /// Whether responses name versions (`x-amz-version-id`): once versioning has been on.
+    pub fn names_versions(self) -> bool {
+        self != Self::Unversioned
+    }
 }
 
 /// System headers and user metadata stored with an object, returned as S3 returns them.
@@ -161,12 +190,64 @@ pub struct ObjectSummary {
     pub null_version: bool,
     /// Whether this is the key's current version.
     pub is_latest: bool,
+    /// A delete marker (size 0, no ETag), only ever listed among versions.
+    pub delete_marker: bool,
     pub size: u64,
     pub etag: String,
     pub last_modified_ms: i64,
     pub owner: String,
     pub storage_class: Option<String>,
     pub checksum: Option<Checksum>,
+}
+
+impl ObjectSummary {
+    /// The version id S3 shows: `null` for the null version.
+    pub fn s3_version_id(&self) -> &str {
+        if self.null_version {
+            wharf_model::NULL_VERSION
+        } else {
+            self.version_id.as_str()
+        }
+    }
+}
+
+/// A delete marker: the version a simple DELETE adds to a versioned key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeleteMarker {
+    pub version_id: VersionId,
+    /// The marker a DELETE made while versioning was suspended is the key's null version.
+    pub null_version: bool,
+    pub last_modified_ms: i64,
+    /// Whether it is the key's current version (a GET of the key then answers 404).
+    pub is_latest: bool,
+}
+
+impl DeleteMarker {
+    /// The version id S3 shows: `null` for the null version.
+    pub fn s3_version_id(&self) -> &str {
+        if self.null_version {
+            wharf_model::NULL_VERSION
+        } else {
+            self.version_id.as_str()
+        }
+    }
+}
+
+/// What a simple DELETE (no version id) did to a key.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Deletion {
+    /// The version it removed for good: the null version, unless versioning is enabled.
+    pub removed: Option<ObjectRecord>,
+    /// The delete marker it added (versioning enabled or suspended).
+    pub marker: Option<DeleteMarker>,
+}
+
+/// One version removed for good by a DELETE that named it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RemovedVersion {
+    Object(Box<ObjectRecord>),
+    /// Removing the current marker makes the key's previous version current again.
+    Marker(DeleteMarker),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -241,6 +322,8 @@ pub trait MetaStore: Send + Sync + 'static {
     async fn list_buckets(&self, owner: &str) -> StoreResult<Vec<BucketRecord>>;
     /// Fails with `BucketNotEmpty` while any version remains; aborts the bucket's uploads.
     async fn delete_bucket(&self, name: &str) -> StoreResult<()>;
+    /// Sets the bucket's versioning state (never back to `Unversioned`: `InvalidBucketState`).
+    async fn set_versioning(&self, bucket: &str, state: Versioning) -> StoreResult<()>;
 
     // Objects.
     /// The key's current version.
@@ -252,21 +335,42 @@ pub trait MetaStore: Send + Sync + 'static {
         key: &str,
         version_id: &str,
     ) -> StoreResult<Option<ObjectRecord>>;
-    /// Commits `object` as the key's current version if `cond` holds and the bucket exists,
-    /// replacing its null version; returns the record as committed (with its version id).
+    /// The delete marker that is the key's current version (`version_id` none) or the version
+    /// S3 names `version_id`, if that is one.
+    async fn get_delete_marker(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+    ) -> StoreResult<Option<DeleteMarker>>;
+    /// Commits `object` as the key's current version if `cond` holds and the bucket exists;
+    /// unless versioning is enabled it replaces the key's null version (and is the new null
+    /// version). Returns the record as committed (with its version id).
     async fn put_object(
         &self,
         object: ObjectRecord,
         cond: WriteCondition,
     ) -> StoreResult<ObjectRecord>;
-    /// Removes the key's current (null) version if `cond` holds; returns it, or `None` if the
-    /// key had none.
+    /// A simple DELETE, if `cond` holds: unversioned, removes the key's (null) version;
+    /// versioning enabled, adds a delete marker; suspended, removes the null version and adds
+    /// a delete marker as the new null version. `owner` owns the marker.
     async fn delete_object(
         &self,
         bucket: &str,
         key: &str,
+        owner: &str,
         cond: WriteCondition,
-    ) -> StoreResult<Option<ObjectRecord>>;
+    ) -> StoreResult<Deletion>;
+    /// Removes the version (object or delete marker) S3 names `version_id` for good, if `cond`
+    /// holds for it; the key's next newest version becomes current if it was. `None` if the
+    /// key has no such version.
+    async fn delete_version(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: &str,
+        cond: WriteCondition,
+    ) -> StoreResult<Option<RemovedVersion>>;
     /// Up to `limit` current versions with `prefix` from `from`, in key order.
     async fn list_objects(
         &self,

@@ -33,7 +33,7 @@ async fn blob_bodies_round_trip_and_overwrites_are_collected_after_the_grace_per
     assert_eq!(store.collect_garbage(Duration::ZERO).await.unwrap(), 1);
     assert_eq!(blob_files(dir.path()), 1);
     store
-        .delete_object("b", "k", WriteCondition::default())
+        .delete_object("b", "k", "owner", WriteCondition::default())
         .await
         .unwrap();
     tokio::time::sleep(Duration::from_millis(5)).await;
@@ -53,7 +53,7 @@ async fn a_read_that_raced_an_overwrite_finishes_with_its_bytes() {
     // grace at all: the lease keeps the old blob.
     put(&store, "k", &body(4, BLOB_SIZE)).await;
     store
-        .delete_object("b", "k", WriteCondition::default())
+        .delete_object("b", "k", "owner", WriteCondition::default())
         .await
         .unwrap();
     tokio::time::sleep(Duration::from_millis(5)).await;

@@ -107,7 +107,7 @@ async fn a_copy_whose_source_was_overwritten_meanwhile_is_refused_and_loses_noth
         .unwrap();
     assert_eq!(copy.body, current.body);
     store
-        .delete_object("b", "k", WriteCondition::default())
+        .delete_object("b", "k", "owner", WriteCondition::default())
         .await
         .unwrap();
     tokio::time::sleep(Duration::from_millis(5)).await;
@@ -149,9 +149,11 @@ async fn in_full_mode_writes_are_refused_and_deletes_served() {
     assert_eq!(read_all(&store, &v).await, body(1, BLOB_SIZE));
     assert!(
         store
-            .delete_object("b", "k", WriteCondition::default())
+            .delete_object("b", "k", "owner", WriteCondition::default())
             .await
             .unwrap()
+            .removed
+            .is_some()
     );
     let _: Option<Capacity> = None;
 }

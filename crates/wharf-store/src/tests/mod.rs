@@ -29,6 +29,7 @@ async fn store_with_bucket(dir: &Path) -> Store {
             owner: OWNER.into(),
             created_ms: 0,
             region: "us-east-1".into(),
+            versioning: Default::default(),
         })
         .await
         .unwrap();

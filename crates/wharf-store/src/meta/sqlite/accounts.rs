@@ -5,7 +5,7 @@ use wharf_model::{AccessKey, User};
 
 use super::{uploads, versions};
 use crate::error::{StoreError, StoreResult};
-use crate::meta::BucketRecord;
+use crate::meta::{BucketRecord, Versioning};
 
 fn user_from_row(r: &Row<'_>) -> rusqlite::Result<User> {
     Ok(User {
@@ -16,11 +16,17 @@ fn user_from_row(r: &Row<'_>) -> rusqlite::Result<User> {
 }
 
 fn bucket_from_row(r: &Row<'_>) -> rusqlite::Result<BucketRecord> {
+    let versioning: String = r.get(4)?;
     Ok(BucketRecord {
         name: r.get(0)?,
         owner: r.get(1)?,
         created_ms: r.get(2)?,
         region: r.get(3)?,
+        versioning: match versioning.as_str() {
+            "Enabled" => Versioning::Enabled,
+            "Suspended" => Versioning::Suspended,
+            _ => Versioning::Unversioned,
+        },
     })
 }
 
@@ -141,28 +147,54 @@ pub fn create_bucket(c: &Connection, b: &BucketRecord) -> StoreResult<()> {
         Some(_) => Err(StoreError::BucketAlreadyExists),
         None => {
             c.prepare_cached(
-                "INSERT INTO buckets (name, owner, created_ms, region) VALUES (?1, ?2, ?3, ?4)",
+                "INSERT INTO buckets (name, owner, created_ms, region, versioning) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
             )?
-            .execute(params![b.name, b.owner, b.created_ms, b.region])?;
+            .execute(params![
+                b.name,
+                b.owner,
+                b.created_ms,
+                b.region,
+                b.versioning.as_status().unwrap_or("")
+            ])?;
             Ok(())
         }
     }
 }
 
 pub fn get_bucket(c: &Connection, name: &str) -> StoreResult<Option<BucketRecord>> {
-    Ok(
-        c.prepare_cached("SELECT name, owner, created_ms, region FROM buckets WHERE name = ?1")?
-            .query_row([name], bucket_from_row)
-            .optional()?,
-    )
+    Ok(c.prepare_cached(
+        "SELECT name, owner, created_ms, region, versioning FROM buckets WHERE name = ?1",
+    )?
+    .query_row([name], bucket_from_row)
+    .optional()?)
 }
 
 pub fn list_buckets(c: &Connection, owner: &str) -> StoreResult<Vec<BucketRecord>> {
     Ok(c.prepare_cached(
-        "SELECT name, owner, created_ms, region FROM buckets WHERE owner = ?1 ORDER BY name",
+        "SELECT name, owner, created_ms, region, versioning FROM buckets WHERE owner = ?1 \
+         ORDER BY name",
     )?
     .query_map([owner], bucket_from_row)?
     .collect::<Result<_, _>>()?)
+}
+
+/// Sets a bucket's versioning state; a bucket once versioned is never unversioned again.
+pub fn set_versioning(c: &Connection, name: &str, state: Versioning) -> StoreResult<()> {
+    let Some(bucket) = get_bucket(c, name)? else {
+        return Err(StoreError::NoSuchBucket);
+    };
+    let Some(status) = state.as_status() else {
+        if bucket.versioning == Versioning::Unversioned {
+            return Ok(());
+        }
+        return Err(StoreError::InvalidRequest(
+            "a bucket once versioned cannot be made unversioned".into(),
+        ));
+    };
+    c.prepare_cached("UPDATE buckets SET versioning = ?2 WHERE name = ?1")?
+        .execute(params![name, status])?;
+    Ok(())
 }
 
 /// Refuses while any version remains; aborts the bucket's uploads.

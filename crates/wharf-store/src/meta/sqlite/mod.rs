@@ -166,6 +166,13 @@ impl MetaStore for SqliteMeta {
             .await
     }
 
+    async fn set_versioning(&self, bucket: &str, state: Versioning) -> StoreResult<()> {
+        let bucket = bucket.to_owned();
+        self.writer
+            .write(move |c| accounts::set_versioning(c, &bucket, state))
+            .await
+    }
+
     async fn get_object(&self, bucket: &str, key: &str) -> StoreResult<Option<ObjectRecord>> {
         let (bucket, key) = (bucket.to_owned(), key.to_owned());
         self.read(move |c| versions::current(c, &bucket, &key))
@@ -194,15 +201,42 @@ impl MetaStore for SqliteMeta {
             .await
     }
 
+    async fn get_delete_marker(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+    ) -> StoreResult<Option<DeleteMarker>> {
+        let (bucket, key) = (bucket.to_owned(), key.to_owned());
+        let id = version_id.map(str::to_owned);
+        self.read(move |c| versions::marker(c, &bucket, &key, id.as_deref()))
+            .await
+    }
+
     async fn delete_object(
         &self,
         bucket: &str,
         key: &str,
+        owner: &str,
         cond: WriteCondition,
-    ) -> StoreResult<Option<ObjectRecord>> {
-        let (bucket, key) = (bucket.to_owned(), key.to_owned());
+    ) -> StoreResult<Deletion> {
+        let (bucket, key, owner) = (bucket.to_owned(), key.to_owned(), owner.to_owned());
+        let clock = self.clock.clone();
         self.writer
-            .write(move |c| versions::delete(c, &bucket, &key, &cond))
+            .write(move |c| versions::delete(c, &clock, &bucket, &key, &owner, &cond))
+            .await
+    }
+
+    async fn delete_version(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: &str,
+        cond: WriteCondition,
+    ) -> StoreResult<Option<RemovedVersion>> {
+        let (bucket, key, id) = (bucket.to_owned(), key.to_owned(), version_id.to_owned());
+        self.writer
+            .write(move |c| versions::delete_version(c, &bucket, &key, &id, &cond))
             .await
     }
 

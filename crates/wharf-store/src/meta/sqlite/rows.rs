@@ -23,7 +23,7 @@ macro_rules! object_columns {
     };
 }
 pub(crate) use object_columns;
-pub const SUMMARY_COLUMNS: &str = "key, version_id, null_version, is_latest, size, etag, last_modified_ms, owner, attrs, checksum";
+pub const SUMMARY_COLUMNS: &str = "key, version_id, null_version, is_latest, size, etag, last_modified_ms, owner, attrs, checksum, delete_marker";
 pub const UPLOAD_COLUMNS: &str =
     "upload_id, bucket, key, initiated_ms, owner, attrs, checksum_algorithm, checksum_type";
 pub const PART_COLUMNS: &str =
@@ -108,7 +108,7 @@ pub fn limit(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-fn version_id(s: String) -> StoreResult<VersionId> {
+pub fn version_id(s: String) -> StoreResult<VersionId> {
     VersionId::parse(&s).ok_or_else(|| StoreError::Corrupt(format!("bad version id {s:?}")))
 }
 
@@ -150,6 +150,7 @@ pub fn summary_from_row(r: &Row<'_>) -> StoreResult<ObjectSummary> {
         owner: r.get(7)?,
         storage_class: attrs.storage_class,
         checksum: parse_json(r.get(9)?)?,
+        delete_marker: r.get(10)?,
     })
 }
 

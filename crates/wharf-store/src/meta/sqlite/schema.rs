@@ -11,12 +11,13 @@ use super::rows::{VersionClock, key_string, parse_json};
 use crate::error::{StoreError, StoreResult};
 use crate::meta::{BlobRef, FORMAT_VERSION};
 
-/// Format 2.
+/// Format 3.
 ///
+/// `buckets.versioning` is `''` (never versioned), `Enabled` or `Suspended`.
 /// `versions` holds every version of every object: `version_id` is unique and sorts newest
 /// first; `null_version` marks the version S3 calls `null`; `is_latest` the key's current
-/// version, which is always its newest row; `delete_marker` is reserved for versioning (always
-/// 0 yet). A key's versions are adjacent in the primary key's order, newest first, so its
+/// version, which is always its newest row; `delete_marker` a version that is a delete marker
+/// (no body, size 0, empty ETag). A key's versions are adjacent in the primary key's order, newest first, so its
 /// current version is the first (reads and listings need no index of their own, and a write
 /// changes only the table and its key's index).
 /// `blobs` counts how many rows (versions and parts) name each blob file; a blob whose count is
@@ -37,7 +38,8 @@ CREATE TABLE IF NOT EXISTS buckets (
     name TEXT PRIMARY KEY,
     owner TEXT NOT NULL,
     created_ms INTEGER NOT NULL,
-    region TEXT NOT NULL
+    region TEXT NOT NULL,
+    versioning TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS versions (
     bucket TEXT NOT NULL,
@@ -109,6 +111,12 @@ pub fn migrate(conn: &Connection, clock: &VersionClock) -> StoreResult<()> {
         conn.execute_batch(SCHEMA)?;
         if has_v1_objects {
             v1_to_v2(conn, clock)?;
+        }
+        if version == 1 || version == 2 {
+            // Format 3: the buckets' versioning state (every older bucket is unversioned).
+            conn.execute_batch(
+                "ALTER TABLE buckets ADD COLUMN versioning TEXT NOT NULL DEFAULT ''",
+            )?;
         }
         conn.execute_batch(&format!("PRAGMA user_version = {FORMAT_VERSION}"))?;
         Ok(())

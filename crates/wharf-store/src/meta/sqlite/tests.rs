@@ -53,7 +53,7 @@ async fn format_1_is_migrated_with_its_reference_counts() {
     assert_eq!(known("aa").await + known("bb").await + known("cc").await, 3);
     assert!(m.unreferenced_blobs(i64::MAX, 10).await.unwrap().is_empty());
     // The counts are right: removing the rows releases each blob.
-    m.delete_object("b", "big", WriteCondition::default())
+    m.delete_object("b", "big", "owner", WriteCondition::default())
         .await
         .unwrap();
     m.abort_upload("u").await.unwrap();

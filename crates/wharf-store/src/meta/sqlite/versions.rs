@@ -6,12 +6,13 @@ use wharf_model::VersionId;
 
 use super::refs;
 use super::rows::{
-    SUMMARY_COLUMNS, VersionClock, json, limit, object_columns, object_from_row, opt_json,
+    self, SUMMARY_COLUMNS, VersionClock, json, limit, object_columns, object_from_row, opt_json,
     parse_json, query_all, summary_from_row, to_i64,
 };
 use crate::error::{StoreError, StoreResult};
 use crate::meta::{
-    BlobRef, BodyLayout, KeyBound, ObjectRecord, ObjectSummary, VersionBound, WriteCondition,
+    BlobRef, BodyLayout, DeleteMarker, Deletion, KeyBound, ObjectRecord, ObjectSummary,
+    RemovedVersion, VersionBound, Versioning, WriteCondition,
 };
 
 pub fn bucket_exists(c: &Connection, bucket: &str) -> StoreResult<bool> {
@@ -150,16 +151,68 @@ fn version_exists(c: &Connection, bucket: &str, key: &str, id: &VersionId) -> St
     .exists(params![bucket, key.as_bytes(), id.as_str()])?)
 }
 
-/// Commits `object` as the key's current version, replacing its null version.
+/// The bucket's versioning state; `NoSuchBucket` if there is no such bucket.
+fn versioning_of(c: &Connection, bucket: &str) -> StoreResult<Versioning> {
+    let state: Option<String> = c
+        .prepare_cached("SELECT versioning FROM buckets WHERE name = ?1")?
+        .query_row([bucket], |r| r.get(0))
+        .optional()?;
+    match state.as_deref() {
+        None => Err(StoreError::NoSuchBucket),
+        Some("Enabled") => Ok(Versioning::Enabled),
+        Some("Suspended") => Ok(Versioning::Suspended),
+        Some(_) => Ok(Versioning::Unversioned),
+    }
+}
+
+/// Makes a version no longer the key's current one.
+fn demote(c: &Connection, bucket: &str, key: &str, id: &VersionId) -> StoreResult<()> {
+    c.prepare_cached(
+        "UPDATE versions SET is_latest = 0 WHERE bucket = ?1 AND key = ?2 AND version_id = ?3",
+    )?
+    .execute(params![bucket, key.as_bytes(), id.as_str()])?;
+    Ok(())
+}
+
+/// Makes room for a new current version: without versioning enabled, the null version goes
+/// (the new one replaces it); the current version, if it stays, is current no more. Returns
+/// the sequence the new version's id must follow.
+fn make_room(
+    c: &Connection,
+    bucket: &str,
+    key: &str,
+    versions: &KeyVersions,
+    replaces_null: bool,
+) -> StoreResult<u64> {
+    let newest = versions
+        .latest
+        .as_ref()
+        .map_or(0, |h| h.version_id.sequence());
+    let mut latest_gone = false;
+    if replaces_null && let Some(null) = &versions.null {
+        remove_version(c, bucket, key, null, crate::now_ms())?;
+        latest_gone = versions
+            .latest
+            .as_ref()
+            .is_some_and(|l| l.version_id == null.version_id);
+    }
+    if let Some(latest) = &versions.latest
+        && !latest_gone
+    {
+        demote(c, bucket, key, &latest.version_id)?;
+    }
+    Ok(newest)
+}
+
+/// Commits `object` as the key's current version: a new version when versioning is enabled,
+/// else the key's new null version, replacing the old one.
 pub fn put(
     c: &Connection,
     clock: &VersionClock,
     mut object: ObjectRecord,
     cond: &WriteCondition,
 ) -> StoreResult<ObjectRecord> {
-    if !bucket_exists(c, &object.bucket)? {
-        return Err(StoreError::NoSuchBucket);
-    }
+    let versioning = versioning_of(c, &object.bucket)?;
     let versions = KeyVersions::read(c, &object.bucket, &object.key)?;
     if !cond.client_conditions_hold(versions.current_etag()) {
         return Err(StoreError::PreconditionFailed);
@@ -169,13 +222,10 @@ pub fn put(
     {
         return Err(StoreError::SourceChanged);
     }
-    if let Some(null) = &versions.null {
-        remove_version(c, &object.bucket, &object.key, null, crate::now_ms())?;
-    }
-    // Without versioning, the null version was the current one; nothing else is to be demoted.
-    let newest = versions.latest.map_or(0, |h| h.version_id.sequence());
+    let null_version = versioning != Versioning::Enabled;
+    let newest = make_room(c, &object.bucket, &object.key, &versions, null_version)?;
     object.version_id = clock.next_id(newest);
-    object.null_version = true;
+    object.null_version = null_version;
     insert(c, &object)?;
     refs::add(c, object.body.blob_ids())?;
     Ok(object)
@@ -215,26 +265,180 @@ fn insert(c: &Connection, o: &ObjectRecord) -> StoreResult<()> {
     Ok(())
 }
 
-/// Removes the key's current (null) version if `cond` holds.
+/// A simple DELETE if `cond` holds (see [`crate::meta::MetaStore::delete_object`]).
 pub fn delete(
     c: &Connection,
+    clock: &VersionClock,
     bucket: &str,
     key: &str,
+    owner: &str,
     cond: &WriteCondition,
-) -> StoreResult<Option<ObjectRecord>> {
-    if !bucket_exists(c, bucket)? {
-        return Err(StoreError::NoSuchBucket);
-    }
+) -> StoreResult<Deletion> {
+    let versioning = versioning_of(c, bucket)?;
     let versions = KeyVersions::read(c, bucket, key)?;
     if !cond.client_conditions_hold(versions.current_etag()) {
         return Err(StoreError::PreconditionFailed);
     }
-    let Some(null) = versions.null else {
+    let removed = match &versions.null {
+        Some(null) if versioning != Versioning::Enabled && !null.delete_marker => {
+            by_id(c, bucket, key, null.version_id.as_str())?
+        }
+        _ => None,
+    };
+    if versioning == Versioning::Unversioned {
+        if let Some(null) = &versions.null {
+            remove_version(c, bucket, key, null, crate::now_ms())?;
+        }
+        return Ok(Deletion {
+            removed,
+            marker: None,
+        });
+    }
+    let null_version = versioning == Versioning::Suspended;
+    let newest = make_room(c, bucket, key, &versions, null_version)?;
+    let marker = DeleteMarker {
+        version_id: clock.next_id(newest),
+        null_version,
+        last_modified_ms: crate::now_ms(),
+        is_latest: true,
+    };
+    c.prepare_cached(
+        "INSERT INTO versions (bucket, key, version_id, null_version, is_latest, delete_marker, \
+         size, etag, last_modified_ms, owner, attrs) \
+         VALUES (?1, ?2, ?3, ?4, 1, 1, 0, '', ?5, ?6, '{}')",
+    )?
+    .execute(params![
+        bucket,
+        key.as_bytes(),
+        marker.version_id.as_str(),
+        null_version,
+        marker.last_modified_ms,
+        owner,
+    ])?;
+    Ok(Deletion {
+        removed,
+        marker: Some(marker),
+    })
+}
+
+/// One version of a key as a DELETE by version id needs it (never its body).
+struct Named {
+    head: Head,
+    null_version: bool,
+    is_latest: bool,
+    last_modified_ms: i64,
+}
+
+impl Named {
+    fn marker(&self) -> DeleteMarker {
+        DeleteMarker {
+            version_id: self.head.version_id.clone(),
+            null_version: self.null_version,
+            last_modified_ms: self.last_modified_ms,
+            is_latest: self.is_latest,
+        }
+    }
+}
+
+/// The version S3 names `id` (`null`: the null version), read lightly.
+fn named_version(c: &Connection, bucket: &str, key: &str, id: &str) -> StoreResult<Option<Named>> {
+    let id = if id == wharf_model::NULL_VERSION {
+        None
+    } else {
+        match VersionId::parse(id) {
+            Some(v) => Some(v),
+            None => return Ok(None),
+        }
+    };
+    let mut stmt = c.prepare_cached(
+        "SELECT version_id, etag, blobs, delete_marker, is_latest, last_modified_ms, null_version \
+         FROM versions WHERE bucket = ?1 AND key = ?2 \
+         AND (version_id = ?3 OR (?3 IS NULL AND null_version = 1))",
+    )?;
+    let mut rows = stmt.query(params![
+        bucket,
+        key.as_bytes(),
+        id.as_ref().map(VersionId::as_str)
+    ])?;
+    let Some(r) = rows.next()? else {
         return Ok(None);
     };
-    let removed = by_id(c, bucket, key, null.version_id.as_str())?;
-    remove_version(c, bucket, key, &null, crate::now_ms())?;
-    Ok(removed)
+    Ok(Some(Named {
+        head: Head {
+            version_id: rows::version_id(r.get(0)?)?,
+            etag: r.get(1)?,
+            blobs: r.get(2)?,
+            delete_marker: r.get(3)?,
+        },
+        is_latest: r.get(4)?,
+        last_modified_ms: r.get(5)?,
+        null_version: r.get(6)?,
+    }))
+}
+
+/// The delete marker that is the key's current version (`id` none) or version `id`.
+pub fn marker(
+    c: &Connection,
+    bucket: &str,
+    key: &str,
+    id: Option<&str>,
+) -> StoreResult<Option<DeleteMarker>> {
+    let id = match id {
+        Some(id) => id.to_owned(),
+        None => {
+            let latest: Option<String> = c
+                .prepare_cached(
+                    "SELECT version_id FROM versions WHERE bucket = ?1 AND key = ?2 \
+                     AND is_latest = 1 AND delete_marker = 1",
+                )?
+                .query_row(params![bucket, key.as_bytes()], |r| r.get(0))
+                .optional()?;
+            match latest {
+                Some(v) => v,
+                None => return Ok(None),
+            }
+        }
+    };
+    Ok(named_version(c, bucket, key, &id)?
+        .filter(|n| n.head.delete_marker)
+        .map(|n| n.marker()))
+}
+
+/// Removes version `id` of the key for good if `cond` holds for it; the next newest becomes
+/// current if it was.
+pub fn delete_version(
+    c: &Connection,
+    bucket: &str,
+    key: &str,
+    id: &str,
+    cond: &WriteCondition,
+) -> StoreResult<Option<RemovedVersion>> {
+    versioning_of(c, bucket)?;
+    let Some(named) = named_version(c, bucket, key, id)? else {
+        return Ok(None);
+    };
+    let etag = (!named.head.delete_marker).then_some(named.head.etag.as_str());
+    if !cond.client_conditions_hold(etag) {
+        return Err(StoreError::PreconditionFailed);
+    }
+    let removed = if named.head.delete_marker {
+        RemovedVersion::Marker(named.marker())
+    } else {
+        let Some(o) = by_id(c, bucket, key, named.head.version_id.as_str())? else {
+            return Ok(None);
+        };
+        RemovedVersion::Object(Box::new(o))
+    };
+    remove_version(c, bucket, key, &named.head, crate::now_ms())?;
+    if named.is_latest {
+        c.prepare_cached(
+            "UPDATE versions SET is_latest = 1 WHERE bucket = ?1 AND key = ?2 AND version_id = \
+             (SELECT version_id FROM versions WHERE bucket = ?1 AND key = ?2 \
+              ORDER BY version_id LIMIT 1)",
+        )?
+        .execute(params![bucket, key.as_bytes()])?;
+    }
+    Ok(Some(removed))
 }
 
 /// Where a listing starts: the later of the bound and the prefix, and whether it is inclusive.
