@@ -2,11 +2,15 @@
 //! (UNSIGNED-PAYLOAD) PUTs or GETs of one object size for a fixed time, over keep-alive
 //! connections with TCP_NODELAY. Prints one JSON line: requests/s, MiB/s, p50/p99 latency.
 //!
-//! usage: wharf-loadgen OP ENDPOINT BUCKET SIZE CONCURRENCY SECONDS [KEYS]
-//!   OP = put | get | fill | get-unsigned | put-stream | get-stream | mkbucket
-//!   fill: PUT KEYS objects once (for a GET run); get-unsigned: plain GET (nginx);
+//! usage: wharf-loadgen OP ENDPOINT BUCKET SIZE CONCURRENCY SECONDS [KEYS [VERSIONS]]
+//!   OP = put | put-over | get | fill | get-unsigned | put-stream | get-stream | mkbucket |
+//!        versioning | list-versions
+//!   fill: PUT KEYS objects VERSIONS times (default once; for a GET run); put-over: overwrite
+//!   those KEYS objects; get-unsigned: plain GET (nginx);
 //!   put-stream: one streaming PUT of SIZE bytes from a generator (no buffering);
-//!   get-stream: one GET of that object, counting bytes; mkbucket: CreateBucket.
+//!   get-stream: one GET of that object, counting bytes; mkbucket: CreateBucket;
+//!   versioning: PutBucketVersioning Enabled; list-versions: page through ListObjectVersions
+//!   1,000 entries a page, timing each page.
 //! Credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY.
 
 use std::sync::Arc;
@@ -38,10 +42,28 @@ fn hmac(key: &[u8], data: &str) -> Vec<u8> {
     m.finalize().into_bytes().to_vec()
 }
 
+/// A query string as SigV4 canonicalises it: names and values percent-encoded, sorted.
+fn canonical_query(query: &[(&str, &str)]) -> String {
+    let enc = |s: &str| {
+        s.bytes()
+            .map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+            .collect::<String>()
+    };
+    let mut pairs: Vec<(String, String)> = query.iter().map(|(k, v)| (enc(k), enc(v))).collect();
+    pairs.sort();
+    pairs.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&")
+}
+
 impl Target {
     fn request(&self, method: &str, key: &str, len: Option<u64>, body: Body) -> http::Request<Body> {
+        self.request_q(method, key, &[], len, body)
+    }
+
+    fn request_q(&self, method: &str, key: &str, query: &[(&str, &str)], len: Option<u64>, body: Body) -> http::Request<Body> {
         let path = if key.is_empty() { format!("/{}", self.bucket) } else { format!("/{}/{}", self.bucket, key) };
-        let mut b = http::Request::builder().method(method).uri(format!("{}{}", self.endpoint, path)).header("host", &self.host);
+        let q = canonical_query(query);
+        let uri = if q.is_empty() { format!("{}{}", self.endpoint, path) } else { format!("{}{}?{q}", self.endpoint, path) };
+        let mut b = http::Request::builder().method(method).uri(uri).header("host", &self.host);
         if let Some(n) = len {
             b = b.header("content-length", n);
         }
@@ -50,7 +72,7 @@ impl Target {
             let amz_date = now.format(time::macros::format_description!("[year][month][day]T[hour][minute][second]Z")).expect("format");
             let date = &amz_date[..8];
             let canonical = format!(
-                "{method}\n{path}\n\nhost:{}\nx-amz-content-sha256:UNSIGNED-PAYLOAD\nx-amz-date:{amz_date}\n\nhost;x-amz-content-sha256;x-amz-date\nUNSIGNED-PAYLOAD",
+                "{method}\n{path}\n{q}\nhost:{}\nx-amz-content-sha256:UNSIGNED-PAYLOAD\nx-amz-date:{amz_date}\n\nhost;x-amz-content-sha256;x-amz-date\nUNSIGNED-PAYLOAD",
                 self.host
             );
             let scope = format!("{date}/us-east-1/s3/aws4_request");
@@ -121,7 +143,7 @@ fn empty() -> Body {
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.len() < 7 {
-        eprintln!("usage: wharf-loadgen OP ENDPOINT BUCKET SIZE CONCURRENCY SECONDS [KEYS]");
+        eprintln!("usage: wharf-loadgen OP ENDPOINT BUCKET SIZE CONCURRENCY SECONDS [KEYS [VERSIONS]]");
         std::process::exit(2);
     }
     let (op, endpoint, bucket) = (args[1].clone(), args[2].trim_end_matches('/').to_owned(), args[3].clone());
@@ -147,6 +169,44 @@ async fn main() {
     let pool = Bytes::from(random_bytes(usize::try_from(size).unwrap_or(0) + POOL_SLACK));
     let payload = pool.slice(..usize::try_from(size).unwrap_or(0));
 
+    if op == "versioning" {
+        let xml = Bytes::from_static(b"<VersioningConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Status>Enabled</Status></VersioningConfiguration>");
+        let resp = client.request(target.request_q("PUT", "", &[("versioning", "")], Some(xml.len() as u64), full(xml))).await.expect("request");
+        println!("{{\"op\":\"versioning\",\"status\":{}}}", resp.status().as_u16());
+        return;
+    }
+    if op == "list-versions" {
+        // Pages through ListObjectVersions 1,000 entries at a time, timing each page.
+        let mut pages = Vec::new();
+        let (mut key_marker, mut version_marker) = (String::new(), String::new());
+        let mut entries = 0usize;
+        let started = Instant::now();
+        loop {
+            let mut q = vec![("versions", ""), ("max-keys", "1000")];
+            if !key_marker.is_empty() {
+                q.push(("key-marker", &key_marker));
+                q.push(("version-id-marker", &version_marker));
+            }
+            let t0 = Instant::now();
+            let resp = client.request(target.request_q("GET", "", &q, None, empty())).await.expect("request");
+            assert!(resp.status().is_success(), "ListObjectVersions: {}", resp.status());
+            let body = resp.into_body().collect().await.expect("body").to_bytes();
+            pages.push(t0.elapsed());
+            let text = String::from_utf8_lossy(&body);
+            entries += text.matches("<Version>").count() + text.matches("<DeleteMarker>").count();
+            let tag = |name: &str| text.split(&format!("<{name}>")).nth(1).and_then(|r| r.split(&format!("</{name}>")).next()).map(str::to_owned);
+            if tag("IsTruncated").as_deref() != Some("true") {
+                break;
+            }
+            key_marker = tag("NextKeyMarker").unwrap_or_default();
+            version_marker = tag("NextVersionIdMarker").unwrap_or_default();
+        }
+        let secs = started.elapsed().as_secs_f64();
+        pages.sort();
+        let pct = |p: f64| pages.get(((pages.len() as f64 * p) as usize).min(pages.len().saturating_sub(1))).map_or(0.0, |d| d.as_secs_f64() * 1000.0);
+        println!("{{\"op\":\"list-versions\",\"entries\":{entries},\"pages\":{},\"seconds\":{secs:.3},\"page_p50_ms\":{:.3},\"page_p99_ms\":{:.3}}}", pages.len(), pct(0.5), pct(0.99));
+        return;
+    }
     if op == "mkbucket" {
         let resp = client.request(target.request("PUT", "", Some(0), empty())).await.expect("request");
         println!("{{\"op\":\"mkbucket\",\"status\":{}}}", resp.status().as_u16());
@@ -188,15 +248,20 @@ async fn main() {
             println!("{{\"op\":\"put-stream\",\"size\":{size},\"status\":{},\"seconds\":{secs:.3},\"mib_per_s\":{:.1}}}", status.as_u16(), size as f64 / secs / (1 << 20) as f64);
             return;
         }
+        // Each key is written VERSIONS times (default once), one write after the other.
+        let versions: usize = args.get(8).map_or(1, |v| v.parse().expect("VERSIONS"));
         let sem = Arc::new(tokio::sync::Semaphore::new(concurrency));
         let mut tasks = Vec::new();
         for k in 0..keys {
-            let (client, target, body, sem) = (client.clone(), target.clone(), unique_body(&pool, payload.len(), usize::MAX, k), sem.clone());
+            let (client, target, pool, len, sem) = (client.clone(), target.clone(), pool.clone(), payload.len(), sem.clone());
             tasks.push(tokio::spawn(async move {
                 let _permit = sem.acquire().await;
-                let resp = client.request(target.request("PUT", &format!("obj-{k}"), Some(body.len() as u64), full(body))).await.expect("fill");
-                assert!(resp.status().is_success(), "fill PUT: {}", resp.status());
-                let _ = resp.into_body().collect().await;
+                for v in 0..versions {
+                    let body = unique_body(&pool, len, usize::MAX - v, k);
+                    let resp = client.request(target.request("PUT", &format!("obj-{k}"), Some(body.len() as u64), full(body))).await.expect("fill");
+                    assert!(resp.status().is_success(), "fill PUT: {}", resp.status());
+                    let _ = resp.into_body().collect().await;
+                }
             }));
         }
         for t in tasks {
@@ -220,6 +285,8 @@ async fn main() {
                 let t0 = Instant::now();
                 let req = match op.as_str() {
                     "put" => target.request("PUT", &format!("put-{c}-{i}"), Some(payload.len() as u64), full(unique_body(&pool, payload.len(), c, i))),
+                    // Overwrites of the KEYS objects a fill wrote (new versions in a versioned bucket).
+                    "put-over" => target.request("PUT", &format!("obj-{}", (c + i * concurrency) % keys), Some(payload.len() as u64), full(unique_body(&pool, payload.len(), c, i))),
                     _ => target.request("GET", &format!("obj-{}", (c + i * concurrency) % keys), None, empty()),
                 };
                 i += 1;
@@ -235,7 +302,7 @@ async fn main() {
                             }
                         }
                         if ok {
-                            bytes.fetch_add(if op == "put" { payload.len() as u64 } else { n }, Ordering::Relaxed);
+                            bytes.fetch_add(if op.starts_with("put") { payload.len() as u64 } else { n }, Ordering::Relaxed);
                             lat.push(t0.elapsed());
                         } else {
                             errors.fetch_add(1, Ordering::Relaxed);

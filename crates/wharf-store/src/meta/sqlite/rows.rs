@@ -23,7 +23,9 @@ macro_rules! object_columns {
     };
 }
 pub(crate) use object_columns;
-pub const SUMMARY_COLUMNS: &str = "key, version_id, null_version, is_latest, size, etag, last_modified_ms, owner, attrs, checksum, delete_marker";
+/// Read from `versions v JOIN keys k` (the key's row says which version is current).
+pub const SUMMARY_COLUMNS: &str = "v.key, v.version_id, v.null_version, v.version_id = k.current, \
+     v.size, v.etag, v.last_modified_ms, v.owner, v.attrs, v.checksum, v.delete_marker";
 pub const UPLOAD_COLUMNS: &str =
     "upload_id, bucket, key, initiated_ms, owner, attrs, checksum_algorithm, checksum_type";
 pub const PART_COLUMNS: &str =

@@ -15,11 +15,13 @@ use crate::meta::{BlobRef, FORMAT_VERSION};
 ///
 /// `buckets.versioning` is `''` (never versioned), `Enabled` or `Suspended`.
 /// `versions` holds every version of every object: `version_id` is unique and sorts newest
-/// first; `null_version` marks the version S3 calls `null`; `is_latest` the key's current
-/// version, which is always its newest row; `delete_marker` a version that is a delete marker
-/// (no body, size 0, empty ETag). A key's versions are adjacent in the primary key's order, newest first, so its
-/// current version is the first (reads and listings need no index of their own, and a write
-/// changes only the table and its key's index).
+/// first; `null_version` marks the version S3 calls `null`; `delete_marker` a version that is a
+/// delete marker (no body, size 0, empty ETag). A key's versions are adjacent in the primary
+/// key's order, newest first.
+/// `keys` has one row per key that has versions: its current (newest) version, whether that is
+/// a delete marker, and its null version. Reads, writes and listings of current objects go
+/// through it, so a write never rewrites an older version's row and a key with a thousand
+/// versions costs what a key with one does.
 /// `blobs` counts how many rows (versions and parts) name each blob file; a blob whose count is
 /// 0 since `unreferenced_ms` is garbage once its grace period has passed. `settings` holds
 /// values fixed when the store is made (its account ID).
@@ -46,7 +48,6 @@ CREATE TABLE IF NOT EXISTS versions (
     key BLOB NOT NULL,
     version_id TEXT NOT NULL,
     null_version INTEGER NOT NULL,
-    is_latest INTEGER NOT NULL,
     delete_marker INTEGER NOT NULL DEFAULT 0,
     size INTEGER NOT NULL,
     etag TEXT NOT NULL,
@@ -60,6 +61,14 @@ CREATE TABLE IF NOT EXISTS versions (
     upload_id TEXT,
     PRIMARY KEY (bucket, key, version_id)
 );
+CREATE TABLE IF NOT EXISTS keys (
+    bucket TEXT NOT NULL,
+    key BLOB NOT NULL,
+    current TEXT NOT NULL,
+    current_is_marker INTEGER NOT NULL,
+    null_version TEXT,
+    PRIMARY KEY (bucket, key)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS uploads (
     upload_id TEXT PRIMARY KEY,
     bucket TEXT NOT NULL,
@@ -107,15 +116,21 @@ pub fn migrate(conn: &Connection, clock: &VersionClock) -> StoreResult<()> {
     }
     conn.execute_batch("BEGIN IMMEDIATE")?;
     let res = (|| {
-        let has_v1_objects = version == 1;
         conn.execute_batch(SCHEMA)?;
-        if has_v1_objects {
+        if version == 1 {
             v1_to_v2(conn, clock)?;
         }
+        if version == 2 {
+            // Format 2 marked current versions in their rows; format 3 keeps them in `keys`.
+            conn.execute_batch("ALTER TABLE versions DROP COLUMN is_latest")?;
+        }
         if version == 1 || version == 2 {
-            // Format 3: the buckets' versioning state (every older bucket is unversioned).
+            // Format 3: the buckets' versioning state (every older bucket is unversioned), and
+            // `keys`: older formats have one version per key, its null version.
             conn.execute_batch(
-                "ALTER TABLE buckets ADD COLUMN versioning TEXT NOT NULL DEFAULT ''",
+                "ALTER TABLE buckets ADD COLUMN versioning TEXT NOT NULL DEFAULT '';
+                 INSERT INTO keys (bucket, key, current, current_is_marker, null_version)
+                     SELECT bucket, key, version_id, delete_marker, version_id FROM versions;",
             )?;
         }
         conn.execute_batch(&format!("PRAGMA user_version = {FORMAT_VERSION}"))?;
@@ -143,9 +158,9 @@ fn v1_to_v2(conn: &Connection, clock: &VersionClock) -> StoreResult<()> {
              inline_body, blobs, parts FROM objects ORDER BY rowid",
         )?;
         let mut insert = conn.prepare(
-            "INSERT INTO versions (bucket, key, version_id, null_version, is_latest, size, etag, \
+            "INSERT INTO versions (bucket, key, version_id, null_version, size, etag, \
              last_modified_ms, owner, attrs, checksum, inline_body, blobs, parts) \
-             VALUES (?1, ?2, ?3, 1, 1, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+             VALUES (?1, ?2, ?3, 1, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         )?;
         let mut rows = read.query([])?;
         while let Some(r) = rows.next()? {
@@ -186,6 +201,21 @@ fn v1_to_v2(conn: &Connection, clock: &VersionClock) -> StoreResult<()> {
 
 #[cfg(test)]
 pub mod tests {
+    /// Format 2's schema (version rows marked `is_latest`), for migration tests.
+    pub const SCHEMA_V2: &str = "
+CREATE TABLE users (name TEXT PRIMARY KEY, canonical_id TEXT NOT NULL UNIQUE, display_name TEXT NOT NULL);
+CREATE TABLE access_keys (access_key_id TEXT PRIMARY KEY, secret TEXT NOT NULL, user_name TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE);
+CREATE TABLE buckets (name TEXT PRIMARY KEY, owner TEXT NOT NULL, created_ms INTEGER NOT NULL, region TEXT NOT NULL);
+CREATE TABLE versions (bucket TEXT NOT NULL, key BLOB NOT NULL, version_id TEXT NOT NULL, null_version INTEGER NOT NULL, is_latest INTEGER NOT NULL, delete_marker INTEGER NOT NULL DEFAULT 0, size INTEGER NOT NULL, etag TEXT NOT NULL, last_modified_ms INTEGER NOT NULL, owner TEXT NOT NULL, attrs TEXT NOT NULL, checksum TEXT, inline_body BLOB, blobs TEXT, parts TEXT, upload_id TEXT, PRIMARY KEY (bucket, key, version_id));
+CREATE TABLE uploads (upload_id TEXT PRIMARY KEY, bucket TEXT NOT NULL, key BLOB NOT NULL, initiated_ms INTEGER NOT NULL, owner TEXT NOT NULL, attrs TEXT NOT NULL, checksum_algorithm TEXT, checksum_type TEXT);
+CREATE INDEX uploads_by_key ON uploads(bucket, key, upload_id);
+CREATE TABLE parts (upload_id TEXT NOT NULL REFERENCES uploads(upload_id) ON DELETE CASCADE, part_number INTEGER NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL, last_modified_ms INTEGER NOT NULL, blob TEXT NOT NULL, checksum TEXT, PRIMARY KEY (upload_id, part_number));
+CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE blobs (id TEXT PRIMARY KEY, refs INTEGER NOT NULL, unreferenced_ms INTEGER) WITHOUT ROWID;
+CREATE INDEX blobs_unreferenced ON blobs(unreferenced_ms) WHERE refs = 0;
+PRAGMA user_version = 2;
+";
+
     /// Format 1's schema, for migration tests.
     pub const SCHEMA_V1: &str = "
 CREATE TABLE users (name TEXT PRIMARY KEY, canonical_id TEXT NOT NULL UNIQUE, display_name TEXT NOT NULL);

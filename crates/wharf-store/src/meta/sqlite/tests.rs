@@ -64,6 +64,49 @@ async fn format_1_is_migrated_with_its_reference_counts() {
     assert!(again.get_object("b", "small").await.unwrap().is_some());
 }
 
+#[tokio::test]
+async fn format_2_is_migrated_to_keys_and_unversioned_buckets() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("meta.sqlite3");
+    let id = wharf_model::VersionId::from_sequence(5, 7);
+    {
+        let c = Connection::open(&path).unwrap();
+        c.execute_batch(super::schema::tests::SCHEMA_V2).unwrap();
+        c.execute(
+            "INSERT INTO buckets VALUES ('b', 'owner', 1, 'us-east-1')",
+            [],
+        )
+        .unwrap();
+        c.execute(
+            "INSERT INTO versions (bucket, key, version_id, null_version, is_latest, size, etag, \
+             last_modified_ms, owner, attrs, inline_body) \
+             VALUES ('b', CAST('k' AS BLOB), ?1, 1, 1, 2, 'e', 5, 'owner', '{}', CAST('hi' AS BLOB))",
+            [id.as_str()],
+        )
+        .unwrap();
+    }
+    let m = SqliteMeta::open(&path).unwrap();
+    let b = m.get_bucket("b").await.unwrap().unwrap();
+    assert_eq!(b.versioning, Versioning::Unversioned);
+    let k = m.get_object("b", "k").await.unwrap().unwrap();
+    assert_eq!((k.version_id.clone(), k.null_version), (id, true));
+    assert_eq!(m.get_version("b", "k", "null").await.unwrap(), Some(k));
+    let listed = m
+        .list_objects("b", "", KeyBound::Unbounded, 10)
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 1);
+    assert!(listed[0].is_latest);
+    // Versioning works on a migrated bucket.
+    m.set_versioning("b", Versioning::Enabled).await.unwrap();
+    let d = m
+        .delete_object("b", "k", "owner", WriteCondition::default())
+        .await
+        .unwrap();
+    assert!(d.marker.is_some() && d.removed.is_none());
+    assert!(m.get_version("b", "k", "null").await.unwrap().is_some());
+}
+
 #[test]
 fn a_newer_format_is_refused() {
     let dir = tempfile::tempdir().unwrap();

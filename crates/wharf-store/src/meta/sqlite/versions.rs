@@ -1,5 +1,10 @@
 //! Object versions inside a transaction: the key's current version, committing a new one,
 //! removing one, and the listings.
+//!
+//! A key's versions are rows of `versions`; its row in `keys` names its current (newest)
+//! version and its null version. Every lookup of one version is a primary-key lookup, and a
+//! write inserts or deletes version rows and updates the key's small row: it never rewrites an
+//! older version's row, however many the key has.
 
 use rusqlite::{Connection, OptionalExtension, params};
 use wharf_model::VersionId;
@@ -22,13 +27,121 @@ pub fn bucket_exists(c: &Connection, bucket: &str) -> StoreResult<bool> {
         .is_some())
 }
 
+/// The bucket's versioning state; `NoSuchBucket` if there is no such bucket.
+fn versioning_of(c: &Connection, bucket: &str) -> StoreResult<Versioning> {
+    let state: Option<String> = c
+        .prepare_cached("SELECT versioning FROM buckets WHERE name = ?1")?
+        .query_row([bucket], |r| r.get(0))
+        .optional()?;
+    match state.as_deref() {
+        None => Err(StoreError::NoSuchBucket),
+        Some("Enabled") => Ok(Versioning::Enabled),
+        Some("Suspended") => Ok(Versioning::Suspended),
+        Some(_) => Ok(Versioning::Unversioned),
+    }
+}
+
+/// A key's row in `keys`.
+#[derive(Debug, Clone)]
+struct KeyRow {
+    current: VersionId,
+    current_is_marker: bool,
+    null: Option<VersionId>,
+}
+
+impl KeyRow {
+    fn read(c: &Connection, bucket: &str, key: &str) -> StoreResult<Option<Self>> {
+        let row: Option<(String, bool, Option<String>)> = c
+            .prepare_cached(
+                "SELECT current, current_is_marker, null_version FROM keys \
+                 WHERE bucket = ?1 AND key = ?2",
+            )?
+            .query_row(params![bucket, key.as_bytes()], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .optional()?;
+        let Some((current, current_is_marker, null)) = row else {
+            return Ok(None);
+        };
+        Ok(Some(Self {
+            current: rows::version_id(current)?,
+            current_is_marker,
+            null: null.map(rows::version_id).transpose()?,
+        }))
+    }
+
+    fn write(&self, c: &Connection, bucket: &str, key: &str) -> StoreResult<()> {
+        c.prepare_cached(
+            "INSERT OR REPLACE INTO keys (bucket, key, current, current_is_marker, null_version) \
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?
+        .execute(params![
+            bucket,
+            key.as_bytes(),
+            self.current.as_str(),
+            self.current_is_marker,
+            self.null.as_ref().map(VersionId::as_str)
+        ])?;
+        Ok(())
+    }
+
+    /// The id S3 names `id` by (`null`: the null version), if the key has such a version id.
+    fn resolve(&self, id: &str) -> Option<VersionId> {
+        if id == wharf_model::NULL_VERSION {
+            self.null.clone()
+        } else {
+            VersionId::parse(id)
+        }
+    }
+
+    fn marker(&self, head: &Head) -> DeleteMarker {
+        DeleteMarker {
+            version_id: head.version_id.clone(),
+            null_version: self.null.as_ref() == Some(&head.version_id),
+            last_modified_ms: head.last_modified_ms,
+            is_latest: self.current == head.version_id,
+        }
+    }
+}
+
+/// What a write needs to know of one version (never its body).
+struct Head {
+    version_id: VersionId,
+    etag: String,
+    blobs: Option<String>,
+    delete_marker: bool,
+    last_modified_ms: i64,
+}
+
+fn head(c: &Connection, bucket: &str, key: &str, id: &VersionId) -> StoreResult<Option<Head>> {
+    let row: Option<(String, Option<String>, bool, i64)> = c
+        .prepare_cached(
+            "SELECT etag, blobs, delete_marker, last_modified_ms FROM versions \
+             WHERE bucket = ?1 AND key = ?2 AND version_id = ?3",
+        )?
+        .query_row(params![bucket, key.as_bytes(), id.as_str()], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
+        .optional()?;
+    Ok(
+        row.map(|(etag, blobs, delete_marker, last_modified_ms)| Head {
+            version_id: id.clone(),
+            etag,
+            blobs,
+            delete_marker,
+            last_modified_ms,
+        }),
+    )
+}
+
 /// The version reads and listings show for the key: its current one, unless that is a delete
 /// marker.
 pub fn current(c: &Connection, bucket: &str, key: &str) -> StoreResult<Option<ObjectRecord>> {
     let sql = concat!(
         "SELECT ",
         object_columns!(),
-        " FROM versions WHERE bucket = ?1 AND key = ?2 AND is_latest = 1 AND delete_marker = 0"
+        " FROM versions WHERE bucket = ?1 AND key = ?2 AND version_id = \
+         (SELECT current FROM keys WHERE bucket = ?1 AND key = ?2 AND current_is_marker = 0)"
     );
     Ok(query_all(c, sql, params![bucket, key.as_bytes()], object_from_row)?.pop())
 }
@@ -44,8 +157,8 @@ pub fn by_id(
         let sql = concat!(
             "SELECT ",
             object_columns!(),
-            " FROM versions WHERE bucket = ?1 AND key = ?2 AND null_version = 1 \
-             AND delete_marker = 0"
+            " FROM versions WHERE bucket = ?1 AND key = ?2 AND delete_marker = 0 \
+             AND version_id = (SELECT null_version FROM keys WHERE bucket = ?1 AND key = ?2)"
         );
         query_all(c, sql, params![bucket, key.as_bytes()], object_from_row)?
     } else {
@@ -68,80 +181,36 @@ pub fn by_id(
     Ok(rows.into_iter().next())
 }
 
-/// What a write needs to know of one of a key's versions (never its body).
-struct Head {
-    version_id: VersionId,
-    etag: String,
-    blobs: Option<String>,
-    delete_marker: bool,
-}
-
-/// The key's current version and its null version (often the same row), read lightly.
-#[derive(Default)]
-struct KeyVersions {
-    latest: Option<Head>,
-    null: Option<Head>,
-}
-
-impl KeyVersions {
-    fn read(c: &Connection, bucket: &str, key: &str) -> StoreResult<Self> {
-        // Newest first: the first row is the current version and, without versioning, the
-        // null version too, so only versioned keys read further.
-        let mut stmt = c.prepare_cached(
-            "SELECT version_id, null_version, is_latest, delete_marker, etag, blobs \
-             FROM versions WHERE bucket = ?1 AND key = ?2 ORDER BY version_id",
-        )?;
-        let mut rows = stmt.query(params![bucket, key.as_bytes()])?;
-        let mut out = Self::default();
-        while out.null.is_none()
-            && let Some(r) = rows.next()?
-        {
-            let id: String = r.get(0)?;
-            let head = Head {
-                version_id: VersionId::parse(&id)
-                    .ok_or_else(|| StoreError::Corrupt(format!("bad version id {id:?}")))?,
-                etag: r.get(4)?,
-                blobs: r.get(5)?,
-                delete_marker: r.get(3)?,
-            };
-            let (null, latest): (bool, bool) = (r.get(1)?, r.get(2)?);
-            if latest {
-                out.latest = Some(Head {
-                    version_id: head.version_id.clone(),
-                    etag: head.etag.clone(),
-                    blobs: None,
-                    delete_marker: head.delete_marker,
-                });
-            }
-            if null {
-                out.null = Some(head);
-            }
-        }
-        Ok(out)
-    }
-
-    /// The ETag client conditions are evaluated against: the current version's, unless it is
-    /// a delete marker (then the key has no current object).
-    fn current_etag(&self) -> Option<&str> {
-        self.latest
-            .as_ref()
-            .filter(|h| !h.delete_marker)
-            .map(|h| h.etag.as_str())
-    }
-}
-
-/// Deletes one of the key's versions and releases its blobs.
-fn remove_version(
+/// Checks the client's conditions against the key's current version (none if it is a delete
+/// marker).
+fn conditions_hold(
     c: &Connection,
     bucket: &str,
     key: &str,
-    head: &Head,
-    now_ms: i64,
+    row: Option<&KeyRow>,
+    cond: &WriteCondition,
 ) -> StoreResult<()> {
+    let current = match row {
+        Some(r) if !r.current_is_marker => head(c, bucket, key, &r.current)?,
+        _ => None,
+    };
+    if cond.client_conditions_hold(current.as_ref().map(|h| h.etag.as_str())) {
+        Ok(())
+    } else {
+        Err(StoreError::PreconditionFailed)
+    }
+}
+
+/// Deletes one of the key's versions and releases its blobs (its row in `keys` is the
+/// caller's to update).
+fn remove_version(c: &Connection, bucket: &str, key: &str, id: &VersionId) -> StoreResult<()> {
+    let Some(h) = head(c, bucket, key, id)? else {
+        return Ok(());
+    };
     c.prepare_cached("DELETE FROM versions WHERE bucket = ?1 AND key = ?2 AND version_id = ?3")?
-        .execute(params![bucket, key.as_bytes(), head.version_id.as_str()])?;
-    let blobs: Vec<BlobRef> = parse_json(head.blobs.clone())?.unwrap_or_default();
-    refs::remove(c, blobs.into_iter().map(|b| b.id), now_ms)
+        .execute(params![bucket, key.as_bytes(), id.as_str()])?;
+    let blobs: Vec<BlobRef> = parse_json(h.blobs)?.unwrap_or_default();
+    refs::remove(c, blobs.into_iter().map(|b| b.id), crate::now_ms())
 }
 
 fn version_exists(c: &Connection, bucket: &str, key: &str, id: &VersionId) -> StoreResult<bool> {
@@ -151,57 +220,25 @@ fn version_exists(c: &Connection, bucket: &str, key: &str, id: &VersionId) -> St
     .exists(params![bucket, key.as_bytes(), id.as_str()])?)
 }
 
-/// The bucket's versioning state; `NoSuchBucket` if there is no such bucket.
-fn versioning_of(c: &Connection, bucket: &str) -> StoreResult<Versioning> {
-    let state: Option<String> = c
-        .prepare_cached("SELECT versioning FROM buckets WHERE name = ?1")?
-        .query_row([bucket], |r| r.get(0))
-        .optional()?;
-    match state.as_deref() {
-        None => Err(StoreError::NoSuchBucket),
-        Some("Enabled") => Ok(Versioning::Enabled),
-        Some("Suspended") => Ok(Versioning::Suspended),
-        Some(_) => Ok(Versioning::Unversioned),
-    }
-}
-
-/// Makes a version no longer the key's current one.
-fn demote(c: &Connection, bucket: &str, key: &str, id: &VersionId) -> StoreResult<()> {
-    c.prepare_cached(
-        "UPDATE versions SET is_latest = 0 WHERE bucket = ?1 AND key = ?2 AND version_id = ?3",
-    )?
-    .execute(params![bucket, key.as_bytes(), id.as_str()])?;
-    Ok(())
-}
-
-/// Makes room for a new current version: without versioning enabled, the null version goes
-/// (the new one replaces it); the current version, if it stays, is current no more. Returns
-/// the sequence the new version's id must follow.
+/// Makes room for a new current version: unless versioning is enabled, it replaces the null
+/// version, which goes. Returns the null version that stays (if any) and the sequence the new
+/// version's id must follow.
 fn make_room(
     c: &Connection,
     bucket: &str,
     key: &str,
-    versions: &KeyVersions,
+    row: Option<&KeyRow>,
     replaces_null: bool,
-) -> StoreResult<u64> {
-    let newest = versions
-        .latest
-        .as_ref()
-        .map_or(0, |h| h.version_id.sequence());
-    let mut latest_gone = false;
-    if replaces_null && let Some(null) = &versions.null {
-        remove_version(c, bucket, key, null, crate::now_ms())?;
-        latest_gone = versions
-            .latest
-            .as_ref()
-            .is_some_and(|l| l.version_id == null.version_id);
+) -> StoreResult<(Option<VersionId>, u64)> {
+    let newest = row.map_or(0, |r| r.current.sequence());
+    let null = row.and_then(|r| r.null.clone());
+    match null {
+        Some(id) if replaces_null => {
+            remove_version(c, bucket, key, &id)?;
+            Ok((None, newest))
+        }
+        other => Ok((other, newest)),
     }
-    if let Some(latest) = &versions.latest
-        && !latest_gone
-    {
-        demote(c, bucket, key, &latest.version_id)?;
-    }
-    Ok(newest)
 }
 
 /// Commits `object` as the key's current version: a new version when versioning is enabled,
@@ -213,21 +250,30 @@ pub fn put(
     cond: &WriteCondition,
 ) -> StoreResult<ObjectRecord> {
     let versioning = versioning_of(c, &object.bucket)?;
-    let versions = KeyVersions::read(c, &object.bucket, &object.key)?;
-    if !cond.client_conditions_hold(versions.current_etag()) {
-        return Err(StoreError::PreconditionFailed);
-    }
+    let (bucket, key) = (object.bucket.clone(), object.key.clone());
+    let row = KeyRow::read(c, &bucket, &key)?;
+    conditions_hold(c, &bucket, &key, row.as_ref(), cond)?;
     if let Some(src) = &cond.source
         && !version_exists(c, &src.bucket, &src.key, &src.version_id)?
     {
         return Err(StoreError::SourceChanged);
     }
     let null_version = versioning != Versioning::Enabled;
-    let newest = make_room(c, &object.bucket, &object.key, &versions, null_version)?;
+    let (null, newest) = make_room(c, &bucket, &key, row.as_ref(), null_version)?;
     object.version_id = clock.next_id(newest);
     object.null_version = null_version;
     insert(c, &object)?;
     refs::add(c, object.body.blob_ids())?;
+    KeyRow {
+        current: object.version_id.clone(),
+        current_is_marker: false,
+        null: if null_version {
+            Some(object.version_id.clone())
+        } else {
+            null
+        },
+    }
+    .write(c, &bucket, &key)?;
     Ok(object)
 }
 
@@ -244,7 +290,7 @@ fn insert(c: &Connection, o: &ObjectRecord) -> StoreResult<()> {
     c.prepare_cached(concat!(
         "INSERT INTO versions (",
         object_columns!(),
-        ", is_latest) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, 1)"
+        ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
     ))?
     .execute(params![
         o.bucket,
@@ -265,6 +311,38 @@ fn insert(c: &Connection, o: &ObjectRecord) -> StoreResult<()> {
     Ok(())
 }
 
+/// After the key's current version went: the newest remaining becomes current, or the key
+/// has no versions left.
+fn refresh_key(
+    c: &Connection,
+    bucket: &str,
+    key: &str,
+    null: Option<VersionId>,
+) -> StoreResult<()> {
+    let newest: Option<(String, bool)> = c
+        .prepare_cached(
+            "SELECT version_id, delete_marker FROM versions WHERE bucket = ?1 AND key = ?2 \
+             ORDER BY version_id LIMIT 1",
+        )?
+        .query_row(params![bucket, key.as_bytes()], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?;
+    match newest {
+        Some((id, current_is_marker)) => KeyRow {
+            current: rows::version_id(id)?,
+            current_is_marker,
+            null,
+        }
+        .write(c, bucket, key),
+        None => {
+            c.prepare_cached("DELETE FROM keys WHERE bucket = ?1 AND key = ?2")?
+                .execute(params![bucket, key.as_bytes()])?;
+            Ok(())
+        }
+    }
+}
+
 /// A simple DELETE if `cond` holds (see [`crate::meta::MetaStore::delete_object`]).
 pub fn delete(
     c: &Connection,
@@ -275,19 +353,17 @@ pub fn delete(
     cond: &WriteCondition,
 ) -> StoreResult<Deletion> {
     let versioning = versioning_of(c, bucket)?;
-    let versions = KeyVersions::read(c, bucket, key)?;
-    if !cond.client_conditions_hold(versions.current_etag()) {
-        return Err(StoreError::PreconditionFailed);
-    }
-    let removed = match &versions.null {
-        Some(null) if versioning != Versioning::Enabled && !null.delete_marker => {
-            by_id(c, bucket, key, null.version_id.as_str())?
-        }
+    let row = KeyRow::read(c, bucket, key)?;
+    conditions_hold(c, bucket, key, row.as_ref(), cond)?;
+    let null = row.as_ref().and_then(|r| r.null.clone());
+    let removed = match &null {
+        Some(id) if versioning != Versioning::Enabled => by_id(c, bucket, key, id.as_str())?,
         _ => None,
     };
     if versioning == Versioning::Unversioned {
-        if let Some(null) = &versions.null {
-            remove_version(c, bucket, key, null, crate::now_ms())?;
+        if let Some(id) = null {
+            remove_version(c, bucket, key, &id)?;
+            refresh_key(c, bucket, key, None)?;
         }
         return Ok(Deletion {
             removed,
@@ -295,7 +371,7 @@ pub fn delete(
         });
     }
     let null_version = versioning == Versioning::Suspended;
-    let newest = make_room(c, bucket, key, &versions, null_version)?;
+    let (null, newest) = make_room(c, bucket, key, row.as_ref(), null_version)?;
     let marker = DeleteMarker {
         version_id: clock.next_id(newest),
         null_version,
@@ -303,9 +379,8 @@ pub fn delete(
         is_latest: true,
     };
     c.prepare_cached(
-        "INSERT INTO versions (bucket, key, version_id, null_version, is_latest, delete_marker, \
-         size, etag, last_modified_ms, owner, attrs) \
-         VALUES (?1, ?2, ?3, ?4, 1, 1, 0, '', ?5, ?6, '{}')",
+        "INSERT INTO versions (bucket, key, version_id, null_version, delete_marker, size, \
+         etag, last_modified_ms, owner, attrs) VALUES (?1, ?2, ?3, ?4, 1, 0, '', ?5, ?6, '{}')",
     )?
     .execute(params![
         bucket,
@@ -315,65 +390,20 @@ pub fn delete(
         marker.last_modified_ms,
         owner,
     ])?;
+    KeyRow {
+        current: marker.version_id.clone(),
+        current_is_marker: true,
+        null: if null_version {
+            Some(marker.version_id.clone())
+        } else {
+            null
+        },
+    }
+    .write(c, bucket, key)?;
     Ok(Deletion {
         removed,
         marker: Some(marker),
     })
-}
-
-/// One version of a key as a DELETE by version id needs it (never its body).
-struct Named {
-    head: Head,
-    null_version: bool,
-    is_latest: bool,
-    last_modified_ms: i64,
-}
-
-impl Named {
-    fn marker(&self) -> DeleteMarker {
-        DeleteMarker {
-            version_id: self.head.version_id.clone(),
-            null_version: self.null_version,
-            last_modified_ms: self.last_modified_ms,
-            is_latest: self.is_latest,
-        }
-    }
-}
-
-/// The version S3 names `id` (`null`: the null version), read lightly.
-fn named_version(c: &Connection, bucket: &str, key: &str, id: &str) -> StoreResult<Option<Named>> {
-    let id = if id == wharf_model::NULL_VERSION {
-        None
-    } else {
-        match VersionId::parse(id) {
-            Some(v) => Some(v),
-            None => return Ok(None),
-        }
-    };
-    let mut stmt = c.prepare_cached(
-        "SELECT version_id, etag, blobs, delete_marker, is_latest, last_modified_ms, null_version \
-         FROM versions WHERE bucket = ?1 AND key = ?2 \
-         AND (version_id = ?3 OR (?3 IS NULL AND null_version = 1))",
-    )?;
-    let mut rows = stmt.query(params![
-        bucket,
-        key.as_bytes(),
-        id.as_ref().map(VersionId::as_str)
-    ])?;
-    let Some(r) = rows.next()? else {
-        return Ok(None);
-    };
-    Ok(Some(Named {
-        head: Head {
-            version_id: rows::version_id(r.get(0)?)?,
-            etag: r.get(1)?,
-            blobs: r.get(2)?,
-            delete_marker: r.get(3)?,
-        },
-        is_latest: r.get(4)?,
-        last_modified_ms: r.get(5)?,
-        null_version: r.get(6)?,
-    }))
 }
 
 /// The delete marker that is the key's current version (`id` none) or version `id`.
@@ -383,25 +413,20 @@ pub fn marker(
     key: &str,
     id: Option<&str>,
 ) -> StoreResult<Option<DeleteMarker>> {
-    let id = match id {
-        Some(id) => id.to_owned(),
-        None => {
-            let latest: Option<String> = c
-                .prepare_cached(
-                    "SELECT version_id FROM versions WHERE bucket = ?1 AND key = ?2 \
-                     AND is_latest = 1 AND delete_marker = 1",
-                )?
-                .query_row(params![bucket, key.as_bytes()], |r| r.get(0))
-                .optional()?;
-            match latest {
-                Some(v) => v,
-                None => return Ok(None),
-            }
-        }
+    let Some(row) = KeyRow::read(c, bucket, key)? else {
+        return Ok(None);
     };
-    Ok(named_version(c, bucket, key, &id)?
-        .filter(|n| n.head.delete_marker)
-        .map(|n| n.marker()))
+    let vid = match id {
+        None if row.current_is_marker => row.current.clone(),
+        None => return Ok(None),
+        Some(id) => match row.resolve(id) {
+            Some(v) => v,
+            None => return Ok(None),
+        },
+    };
+    Ok(head(c, bucket, key, &vid)?
+        .filter(|h| h.delete_marker)
+        .map(|h| row.marker(&h)))
 }
 
 /// Removes version `id` of the key for good if `cond` holds for it; the next newest becomes
@@ -414,29 +439,33 @@ pub fn delete_version(
     cond: &WriteCondition,
 ) -> StoreResult<Option<RemovedVersion>> {
     versioning_of(c, bucket)?;
-    let Some(named) = named_version(c, bucket, key, id)? else {
+    let Some(row) = KeyRow::read(c, bucket, key)? else {
         return Ok(None);
     };
-    let etag = (!named.head.delete_marker).then_some(named.head.etag.as_str());
+    let Some(vid) = row.resolve(id) else {
+        return Ok(None);
+    };
+    let Some(h) = head(c, bucket, key, &vid)? else {
+        return Ok(None);
+    };
+    let etag = (!h.delete_marker).then_some(h.etag.as_str());
     if !cond.client_conditions_hold(etag) {
         return Err(StoreError::PreconditionFailed);
     }
-    let removed = if named.head.delete_marker {
-        RemovedVersion::Marker(named.marker())
+    let removed = if h.delete_marker {
+        RemovedVersion::Marker(row.marker(&h))
     } else {
-        let Some(o) = by_id(c, bucket, key, named.head.version_id.as_str())? else {
-            return Ok(None);
-        };
-        RemovedVersion::Object(Box::new(o))
+        match by_id(c, bucket, key, vid.as_str())? {
+            Some(o) => RemovedVersion::Object(Box::new(o)),
+            None => return Ok(None),
+        }
     };
-    remove_version(c, bucket, key, &named.head, crate::now_ms())?;
-    if named.is_latest {
-        c.prepare_cached(
-            "UPDATE versions SET is_latest = 1 WHERE bucket = ?1 AND key = ?2 AND version_id = \
-             (SELECT version_id FROM versions WHERE bucket = ?1 AND key = ?2 \
-              ORDER BY version_id LIMIT 1)",
-        )?
-        .execute(params![bucket, key.as_bytes()])?;
+    remove_version(c, bucket, key, &vid)?;
+    let null = row.null.clone().filter(|n| *n != vid);
+    if row.current == vid {
+        refresh_key(c, bucket, key, null)?;
+    } else if null != row.null {
+        KeyRow { null, ..row }.write(c, bucket, key)?;
     }
     Ok(Some(removed))
 }
@@ -470,8 +499,10 @@ pub fn list_current(
     let (start, inclusive) = start_of(prefix, from);
     let op = if inclusive { ">=" } else { ">" };
     let sql = format!(
-        "SELECT {SUMMARY_COLUMNS} FROM versions WHERE bucket = ?1 AND key {op} ?2 \
-         AND is_latest = 1 AND delete_marker = 0 ORDER BY key LIMIT ?3"
+        "SELECT {SUMMARY_COLUMNS} FROM keys k JOIN versions v \
+         ON v.bucket = k.bucket AND v.key = k.key AND v.version_id = k.current \
+         WHERE k.bucket = ?1 AND k.key {op} ?2 AND k.current_is_marker = 0 \
+         ORDER BY k.key LIMIT ?3"
     );
     let rows = query_all(
         c,
@@ -494,8 +525,9 @@ pub fn list_all(
             let (start, inclusive) = start_of(prefix, bound);
             let op = if inclusive { ">=" } else { ">" };
             let sql = format!(
-                "SELECT {SUMMARY_COLUMNS} FROM versions WHERE bucket = ?1 AND key {op} ?2 \
-                 ORDER BY key, version_id LIMIT ?3"
+                "SELECT {SUMMARY_COLUMNS} FROM versions v \
+                 JOIN keys k ON k.bucket = v.bucket AND k.key = v.key \
+                 WHERE v.bucket = ?1 AND v.key {op} ?2 ORDER BY v.key, v.version_id LIMIT ?3"
             );
             query_all(
                 c,
@@ -506,8 +538,10 @@ pub fn list_all(
         }
         VersionBound::AfterVersion(key, id) if key.as_slice() >= prefix.as_bytes() => {
             let sql = format!(
-                "SELECT {SUMMARY_COLUMNS} FROM versions WHERE bucket = ?1 \
-                 AND (key, version_id) > (?2, ?3) ORDER BY key, version_id LIMIT ?4"
+                "SELECT {SUMMARY_COLUMNS} FROM versions v \
+                 JOIN keys k ON k.bucket = v.bucket AND k.key = v.key \
+                 WHERE v.bucket = ?1 AND (v.key, v.version_id) > (?2, ?3) \
+                 ORDER BY v.key, v.version_id LIMIT ?4"
             );
             query_all(
                 c,
