@@ -282,3 +282,110 @@ def test_first_start_generates_credentials_and_demo(tmp_path):
         assert w.client(access_key=ak, secret_key=sk).list_buckets()["Buckets"][0]["Name"] == "demo-site"
     finally:
         w.stop()
+
+
+def versioned_writer(w, bucket, keys, state, pending, stop, rng):
+    """Adds versions of its own keys, deletes them (delete markers) and removes versions by id,
+    appending each acknowledged step to `state[key]` (oldest first: ("put", id, etag, size),
+    ("marker", id)); `pending[key]` holds the step in flight, which a crash may or may not
+    have committed."""
+    s3 = w.client(connect_timeout=2, read_timeout=10)
+    while not stop.is_set():
+        key = rng.choice(keys)
+        live = [e[1] for e in state[key]]
+        r = rng.random()
+        try:
+            if r < 0.6 or not live:
+                body = rng.randbytes(rng.choice([0, 100, 4096, INLINE_MAX + 1, 300_000]))
+                pending[key] = ("put", None)
+                resp = s3.put_object(Bucket=bucket, Key=key, Body=body)
+                state[key].append(("put", resp["VersionId"], resp["ETag"].strip('"'), len(body)))
+            elif r < 0.8:
+                pending[key] = ("marker", None)
+                resp = s3.delete_object(Bucket=bucket, Key=key)
+                assert resp["DeleteMarker"] is True
+                state[key].append(("marker", resp["VersionId"]))
+            else:
+                vid = rng.choice(live)
+                pending[key] = ("remove", vid)
+                s3.delete_object(Bucket=bucket, Key=key, VersionId=vid)
+                state[key] = [e for e in state[key] if e[1] != vid]
+            pending.pop(key, None)
+        except (ClientError, BotoCoreError, OSError):
+            return
+
+
+def verify_versions(w, bucket, state, pending):
+    """After a restart, every acknowledged version and marker of every key is listed, newest
+    first, in the order the acknowledgements came, with its ETag and size; only the step each
+    writer had in flight may differ (a version or marker added on top, or a version gone).
+    Then `state` becomes what is listed."""
+    s3 = w.client()
+    listed = {k: [] for k in state}
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+        entries = [(v, "put") for v in page.get("Versions", [])] + [(m, "marker") for m in page.get("DeleteMarkers", [])]
+        for e, kind in entries:
+            listed[e["Key"]].append((e["VersionId"], kind, e))
+    for key, acked in state.items():
+        # Newest first; versions and markers come in two lists, so order them by id (ids sort
+        # newest first).
+        got = sorted(listed[key], key=lambda x: x[0])
+        assert all(g[2]["IsLatest"] == (i == 0) for i, g in enumerate(got)), f"{key}: IsLatest wrong"
+        ids = [g[0] for g in got]
+        want = [e[1] for e in reversed(acked)]
+        flight = pending.get(key)
+        if flight and flight[0] == "remove" and flight[1] not in ids:
+            want.remove(flight[1])
+        extra = [i for i in ids if i not in want]
+        assert len(extra) <= 1 and (not extra or (flight and flight[0] in ("put", "marker") and ids[0] == extra[0])), \
+            f"{key}: versions nobody acknowledged: {extra}"
+        assert [i for i in ids if i in want] == want, f"{key}: acknowledged versions missing or out of order"
+        for e in acked:
+            g = next((g for g in got if g[0] == e[1]), None)
+            if g is None:
+                continue
+            assert g[1] == e[0], f"{key}: {e[1]} changed kind"
+            if e[0] == "put":
+                assert (g[2]["ETag"].strip('"'), g[2]["Size"]) == (e[2], e[3]), f"{key}: {e[1]} changed"
+        state[key] = [("put", g[0], g[2]["ETag"].strip('"'), g[2]["Size"]) if g[1] == "put" else ("marker", g[0])
+                      for g in reversed(got)]
+    pending.clear()
+
+
+def test_kill_9_on_a_versioned_bucket(tmp_path):
+    """The crash test on a versioned bucket: PUTs (new versions), simple DELETEs (markers) and
+    DELETEs by version id, killed with SIGKILL at random moments, six times."""
+    data = tmp_path / "data"
+    rng = random.Random(4321)
+    bucket = "versioned-crash"
+    keys = {t: [f"k{t}-{i}" for i in range(3)] for t in range(4)}
+    state = {k: [] for ks in keys.values() for k in ks}
+    pending = {}
+    rounds = int(os.environ.get("WHARF_VERSIONED_CRASH_ROUNDS", "6"))
+    for rnd in range(rounds):
+        w = Wharf(data).start()
+        if rnd == 0:
+            s3 = w.client()
+            s3.create_bucket(Bucket=bucket)
+            s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+        else:
+            verify_versions(w, bucket, state, pending)
+        stop = threading.Event()
+        threads = [threading.Thread(target=versioned_writer, args=(w, bucket, keys[t], state, pending, stop, random.Random(rng.random())))
+                   for t in keys]
+        for t in threads:
+            t.start()
+        time.sleep(rng.uniform(0.5, 1.5))
+        w.proc.send_signal(signal.SIGKILL)
+        w.proc.wait()
+        stop.set()
+        for t in threads:
+            t.join()
+        w.stop()
+    w = Wharf(data).start()
+    try:
+        verify_versions(w, bucket, state, pending)
+        assert sum(len(v) for v in state.values()) > rounds * 5, "too few versions to mean anything"
+        assert any(e[0] == "marker" for v in state.values() for e in v)
+    finally:
+        w.stop()

@@ -1,9 +1,10 @@
-"""rclone and s3cmd against Wharf: copy, sync, check."""
+"""rclone and s3cmd against Wharf: copy, sync, check; rclone's view of old versions."""
 
 import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -92,3 +93,22 @@ def test_s3cmd_put_sync_get(wharf, tmp_path):
     assert "MD5 sum" in info
     s3cmd(wharf, cfg, "del", "-r", "--force", f"s3://{b}/")
     s3cmd(wharf, cfg, "rb", f"s3://{b}")
+
+
+@pytest.mark.skipif(shutil.which("rclone") is None, reason="rclone is installed by scripts/install-test-deps")
+def test_rclone_lists_and_reads_old_versions(wharf, s3, tmp_path):
+    """`rclone --s3-versions` shows a versioned bucket's old versions as `NAME-vTIMESTAMP`
+    files and reads them; without the flag only current objects are listed."""
+    b = new_bucket_name("rclone-v")
+    s3.create_bucket(Bucket=b)
+    s3.put_bucket_versioning(Bucket=b, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_object(Bucket=b, Key="notes.txt", Body=b"first draft")
+    time.sleep(1.1)  # rclone names versions by their Last-Modified second
+    s3.put_object(Bucket=b, Key="notes.txt", Body=b"second draft, longer")
+    plain = rclone(wharf, "lsf", f"wharf:{b}").stdout.split()
+    assert plain == ["notes.txt"]
+    listed = rclone(wharf, "lsl", "--s3-versions", f"wharf:{b}").stdout.splitlines()
+    names = sorted(line.split()[-1] for line in listed)
+    assert len(names) == 2 and names[0].startswith("notes-v") and names[1] == "notes.txt", listed
+    assert rclone(wharf, "cat", "--s3-versions", f"wharf:{b}/{names[0]}").stdout == "first draft"
+    rclone(wharf, "purge", f"wharf:{b}")

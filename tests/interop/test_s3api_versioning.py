@@ -179,3 +179,53 @@ def test_boto3_pages_1500_versions_and_empties_the_bucket(wharf, s3):
     session.resource("s3", endpoint_url=wharf.endpoint).Bucket(name).object_versions.delete()
     assert s3.list_object_versions(Bucket=name).get("Versions") is None
     s3.delete_bucket(Bucket=name)
+
+
+def test_list_object_versions_under_concurrent_writes(wharf, s3, bucket):
+    """Pages of ListObjectVersions taken while other clients add versions, add delete markers
+    and remove versions by id: every version that exists throughout is listed exactly once,
+    and nothing is listed twice."""
+    import random
+    import threading
+
+    versioned(s3, bucket)
+    keys = [f"k{i:02d}" for i in range(12)]
+    stable = set()
+    for k in keys:
+        for _ in range(6):
+            stable.add((k, s3.put_object(Bucket=bucket, Key=k, Body=b"s")["VersionId"]))
+    stop = threading.Event()
+    errors = []
+
+    def churn(seed):
+        c, rng, mine = wharf.client(), random.Random(seed), []
+        try:
+            while not stop.is_set():
+                k = rng.choice(keys)
+                r = rng.random()
+                if r < 0.5:
+                    mine.append((k, c.put_object(Bucket=bucket, Key=k, Body=b"churn")["VersionId"]))
+                elif r < 0.7:
+                    mine.append((k, c.delete_object(Bucket=bucket, Key=k)["VersionId"]))
+                elif mine:
+                    k2, v = mine.pop(rng.randrange(len(mine)))
+                    c.delete_object(Bucket=bucket, Key=k2, VersionId=v)
+        except Exception as e:  # noqa: BLE001  (reported below)
+            errors.append(e)
+
+    threads = [threading.Thread(target=churn, args=(s,)) for s in range(3)]
+    for t in threads:
+        t.start()
+    try:
+        for _ in range(3):
+            seen = []
+            for page in s3.get_paginator("list_object_versions").paginate(
+                    Bucket=bucket, PaginationConfig={"PageSize": 7}):
+                seen += [(v["Key"], v["VersionId"]) for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
+            assert len(seen) == len(set(seen)), "an entry was listed twice"
+            assert stable <= set(seen), f"{len(stable - set(seen))} stable versions were not listed"
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    assert not errors, errors
