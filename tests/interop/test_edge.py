@@ -690,3 +690,33 @@ def test_collapsed_viewers_share_the_leaders_timeout(edge, origin):
     assert all(r.x_cache == "Error from cloudfront" for r in results)
     assert origin.count(p) == 1
     assert took < 3.5, took
+
+
+def test_a_local_bucket_origin_serves_versions(edge):
+    """A distribution in front of this node's versioned bucket serves the current version, the
+    version a forwarded `versionId` names (with `x-amz-version-id`), and S3's answers for delete
+    markers: 404 for a deleted key, 405 for a named marker."""
+    from edge_helpers import ALL_VIEWER
+
+    s3 = edge.client()
+    bucket = f"ver-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    v1 = s3.put_object(Bucket=bucket, Key="page", Body=b"one")["VersionId"]
+    v2 = s3.put_object(Bucket=bucket, Key="page", Body=b"two")["VersionId"]
+    s3.put_object(Bucket=bucket, Key="gone", Body=b"x")
+    marker = s3.delete_object(Bucket=bucket, Key="gone")["VersionId"]
+    origin = {"Id": "s3", "DomainName": f"{bucket}.s3.localhost", "OriginPath": "",
+              "CustomHeaders": {"Quantity": 0}, "S3OriginConfig": {"OriginAccessIdentity": ""}}
+    host = deploy(edge.dists, edge.edge_port, new_id(), distribution(
+        [origin], behavior("s3", CACHING_DISABLED, OriginRequestPolicyId=ALL_VIEWER)))
+    r = request(edge.edge_port, "/page", host=host)
+    assert (r.status, r.body, r.h("x-amz-version-id")) == (200, b"two", v2)
+    r = request(edge.edge_port, f"/page?versionId={v1}", host=host)
+    assert (r.status, r.body, r.h("x-amz-version-id")) == (200, b"one", v1)
+    r = request(edge.edge_port, "/gone", host=host)
+    assert r.status == 404 and b"NoSuchKey" in r.body and r.h("x-amz-delete-marker") == "true"
+    r = request(edge.edge_port, f"/gone?versionId={marker}", host=host)
+    assert r.status == 405 and r.h("x-amz-delete-marker") == "true"
+    r = request(edge.edge_port, "/page?versionId=nonsense", host=host)
+    assert r.status == 400 and b"InvalidArgument" in r.body

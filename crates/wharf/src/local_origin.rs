@@ -111,7 +111,25 @@ async fn get(store: &Store, bucket: &str, req: OriginRequest) -> OriginResponse 
             "The specified method is not allowed against this resource.",
         );
     }
-    let path = req.path_and_query.split('?').next().unwrap_or("");
+    let (path, query) = req
+        .path_and_query
+        .split_once('?')
+        .unwrap_or((&req.path_and_query, ""));
+    // An origin request may name a version (the cache policy forwarding `versionId`).
+    let version_id = query
+        .split('&')
+        .find_map(|p| p.strip_prefix("versionId="))
+        .and_then(percent_decode);
+    if let Some(v) = &version_id
+        && v != wharf_model::NULL_VERSION
+        && wharf_model::VersionId::parse(v).is_none()
+    {
+        return s3_error(
+            StatusCode::BAD_REQUEST,
+            "InvalidArgument",
+            "Invalid version id specified",
+        );
+    }
     let Some(key) = percent_decode(path.trim_start_matches('/')) else {
         return s3_error(
             StatusCode::BAD_REQUEST,
@@ -126,11 +144,51 @@ async fn get(store: &Store, bucket: &str, req: OriginRequest) -> OriginResponse 
             "The specified key does not exist.",
         );
     }
-    let object = match store.get_object(bucket, &key).await {
+    let found = match &version_id {
+        Some(v) => store.get_version(bucket, &key, v).await,
+        None => store.get_object(bucket, &key).await,
+    };
+    let object = match found {
         Ok(Some(o)) => o,
         Ok(None) => {
             let exists = matches!(store.meta().get_bucket(bucket).await, Ok(Some(_)));
-            return if exists {
+            let marker = match exists {
+                true => store
+                    .get_delete_marker(bucket, &key, version_id.as_deref())
+                    .await
+                    .ok()
+                    .flatten(),
+                false => None,
+            };
+            return if let Some(m) = marker {
+                // As S3 answers: 404 for a key whose current version is a delete marker,
+                // 405 for a request that names one.
+                let mut r = if version_id.is_some() {
+                    s3_error(
+                        StatusCode::METHOD_NOT_ALLOWED,
+                        "MethodNotAllowed",
+                        "The specified method is not allowed against this resource.",
+                    )
+                } else {
+                    s3_error(
+                        StatusCode::NOT_FOUND,
+                        "NoSuchKey",
+                        "The specified key does not exist.",
+                    )
+                };
+                r.headers
+                    .insert("x-amz-delete-marker", HeaderValue::from_static("true"));
+                if let Ok(v) = HeaderValue::from_str(m.s3_version_id()) {
+                    r.headers.insert("x-amz-version-id", v);
+                }
+                r
+            } else if exists && version_id.is_some() {
+                s3_error(
+                    StatusCode::NOT_FOUND,
+                    "NoSuchVersion",
+                    "The specified version does not exist.",
+                )
+            } else if exists {
                 s3_error(
                     StatusCode::NOT_FOUND,
                     "NoSuchKey",
@@ -160,6 +218,13 @@ async fn get(store: &Store, bucket: &str, req: OriginRequest) -> OriginResponse 
         }
     };
     set(&mut h, header::ETAG, &format!("\"{}\"", object.etag));
+    if version_id.is_some() || !object.null_version {
+        set(
+            &mut h,
+            header::HeaderName::from_static("x-amz-version-id"),
+            object.s3_version_id(),
+        );
+    }
     set(
         &mut h,
         header::LAST_MODIFIED,
