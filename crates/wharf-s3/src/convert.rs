@@ -223,6 +223,7 @@ impl AttrInput {
             website_redirect_location: self.website_redirect_location,
             storage_class,
             user_metadata,
+            tags: Vec::new(),
         })
     }
 }

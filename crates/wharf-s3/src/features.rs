@@ -53,7 +53,6 @@ pub fn refuse_unbuilt(headers: &HeaderMap, op: Writes) -> S3Result<()> {
             }
             "x-amz-acl" if !ACLS_WITHOUT_GRANTS.contains(&value) => Some("access control lists"),
             n if n.starts_with("x-amz-grant-") => Some("access control lists"),
-            "x-amz-tagging" if op != Writes::Bucket => Some("object tagging"),
             "x-amz-object-lock-mode"
             | "x-amz-object-lock-retain-until-date"
             | "x-amz-object-lock-legal-hold" => Some("Object Lock"),
@@ -72,12 +71,6 @@ pub fn refuse_unbuilt(headers: &HeaderMap, op: Writes) -> S3Result<()> {
                 Some("storage classes other than STANDARD")
             }
             "x-amz-write-offset-bytes" => Some("appending to objects"),
-            "x-amz-tagging-directive" if value.eq_ignore_ascii_case("REPLACE") => {
-                // REPLACE with no tags is what an untagged copy is anyway.
-                headers
-                    .contains_key("x-amz-tagging")
-                    .then_some("object tagging")
-            }
             _ => None,
         };
         if let Some(feature) = feature {
@@ -190,7 +183,6 @@ mod tests {
                 "x-amz-grant-read",
                 "uri=\"http://acs.amazonaws.com/groups/global/AllUsers\"",
             ),
-            ("x-amz-tagging", "a=b"),
             ("x-amz-object-lock-mode", "GOVERNANCE"),
             ("x-amz-object-lock-legal-hold", "ON"),
             ("x-amz-storage-class", "GLACIER"),
@@ -247,15 +239,16 @@ mod tests {
             )
             .is_some()
         );
-        assert!(
+        // Tagging is built: its headers pass to the operations.
+        assert_eq!(
             refused(
                 &[
                     ("x-amz-tagging-directive", "REPLACE"),
                     ("x-amz-tagging", "a=b")
                 ],
                 Writes::Object
-            )
-            .is_some()
+            ),
+            None
         );
     }
 }

@@ -73,6 +73,12 @@ delegate! {
     get_bucket_location: GetBucketLocationInput => GetBucketLocationOutput = ops::bucket::get_bucket_location;
     put_bucket_versioning: PutBucketVersioningInput => PutBucketVersioningOutput = ops::versioning::put_bucket_versioning;
     get_bucket_versioning: GetBucketVersioningInput => GetBucketVersioningOutput = ops::versioning::get_bucket_versioning;
+    put_bucket_tagging: PutBucketTaggingInput => PutBucketTaggingOutput = ops::tagging::put_bucket_tagging;
+    get_bucket_tagging: GetBucketTaggingInput => GetBucketTaggingOutput = ops::tagging::get_bucket_tagging;
+    delete_bucket_tagging: DeleteBucketTaggingInput => DeleteBucketTaggingOutput = ops::tagging::delete_bucket_tagging;
+    put_object_tagging: PutObjectTaggingInput => PutObjectTaggingOutput = ops::tagging::put_object_tagging;
+    get_object_tagging: GetObjectTaggingInput => GetObjectTaggingOutput = ops::tagging::get_object_tagging;
+    delete_object_tagging: DeleteObjectTaggingInput => DeleteObjectTaggingOutput = ops::tagging::delete_object_tagging;
     put_object: PutObjectInput => PutObjectOutput = ops::object::put_object;
     get_object: GetObjectInput => GetObjectOutput = ops::object::get_object;
     head_object: HeadObjectInput => HeadObjectOutput = ops::object::head_object;

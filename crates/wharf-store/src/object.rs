@@ -15,6 +15,7 @@ use crate::meta::{
 };
 use crate::staging::{BodyLimits, StagedBody, StagedContent, stage_body};
 use crate::{Store, now_ms};
+use wharf_model::VersionId;
 
 /// S3: a single PUT (or copy) is at most 5 GiB.
 pub const MAX_OBJECT_SIZE: u64 = 5 * 1024 * 1024 * 1024;
@@ -211,7 +212,37 @@ impl Store {
 
     /// Sets a bucket's versioning (`Enabled` or `Suspended`).
     pub async fn set_versioning(&self, bucket: &str, state: Versioning) -> StoreResult<()> {
-        self.meta.set_versioning(bucket, state).await
+        self.capacity.check_writable()?;
+        self.capacity
+            .watch(self.meta.set_versioning(bucket, state).await)
+    }
+
+    /// Replaces the tag set of one version; `false` if it is gone.
+    pub async fn set_tags(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: &VersionId,
+        tags: Vec<(String, String)>,
+    ) -> StoreResult<bool> {
+        self.capacity.check_writable()?;
+        self.capacity
+            .watch(self.meta.set_tags(bucket, key, version_id, tags).await)
+    }
+
+    /// Sets (`None`: removes) a bucket's configuration of `kind` (refused while the disk is
+    /// full, except removals).
+    pub async fn set_bucket_config(
+        &self,
+        bucket: &str,
+        kind: &str,
+        value: Option<String>,
+    ) -> StoreResult<()> {
+        if value.is_some() {
+            self.capacity.check_writable()?;
+        }
+        self.capacity
+            .watch(self.meta.set_bucket_config(bucket, kind, value).await)
     }
 
     /// Streams `range` (end exclusive, within the object) of an object's body.

@@ -51,10 +51,24 @@ fn copy_attrs(input: &CopyObjectInput, src: &ObjectRecord) -> S3Result<wharf_sto
             "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes."
         ));
     }
+    // The tagging directive is independent of the metadata directive: COPY (the default) keeps
+    // the source's tags, REPLACE takes `x-amz-tagging`.
+    let tags = match input
+        .tagging_directive
+        .as_ref()
+        .map(TaggingDirective::as_str)
+    {
+        None | Some(TaggingDirective::COPY) => src.attrs.tags.clone(),
+        Some(TaggingDirective::REPLACE) => super::tagging::from_header(input.tagging.as_deref())?,
+        Some(_) => return Err(s3_error!(InvalidArgument, "Unknown tagging directive.")),
+    };
     if replace {
-        return crate::attr_input!(input.clone()).into_attrs();
+        let mut a = crate::attr_input!(input.clone()).into_attrs()?;
+        a.tags = tags;
+        return Ok(a);
     }
     let mut a = src.attrs.clone();
+    a.tags = tags;
     if let Some(sc) = &input.storage_class {
         a.storage_class = Some(sc.as_str().to_owned()).filter(|s| s != "STANDARD");
     }

@@ -10,5 +10,6 @@ pub mod list;
 pub mod multipart;
 pub mod object;
 pub mod post;
+pub mod tagging;
 pub mod versioning;
 pub mod versions;

@@ -122,7 +122,9 @@ pub async fn create_multipart_upload(
         (None, Some(_)) => Some(StoreChecksumType::Composite),
         (None, None) => None,
     };
-    let attrs = crate::attr_input!(input).into_attrs()?;
+    let tags = super::tagging::from_header(input.tagging.as_deref())?;
+    let mut attrs = crate::attr_input!(input).into_attrs()?;
+    attrs.tags = tags;
     let upload = s3
         .store
         .create_upload(

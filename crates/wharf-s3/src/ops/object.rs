@@ -192,7 +192,16 @@ pub async fn put_object(
         input.checksum_algorithm.as_ref(),
         Some(ChecksumAlgorithm::Crc64Nvme),
     )?;
-    let attrs = crate::attr_input!(input).into_attrs()?;
+    if form_key.is_some() && input.tagging.is_some() {
+        // A browser form's `tagging` field is XML, which is not read yet: refused, not ignored.
+        return Err(s3_error!(
+            NotImplemented,
+            "A header you provided implies functionality that is not implemented: tagging in a POST form. Wharf refuses it rather than ignore it."
+        ));
+    }
+    let tags = super::tagging::from_header(input.tagging.as_deref())?;
+    let mut attrs = crate::attr_input!(input).into_attrs()?;
+    attrs.tags = tags;
     let expected_len = input.content_length.map(|n| u64::try_from(n).unwrap_or(0));
     let limits = BodyLimits {
         expected_len,
@@ -531,11 +540,17 @@ macro_rules! read_object {
     }};
 }
 
+/// `x-amz-tagging-count`: the number of tags, when the object has any.
+fn tag_count(obj: &ObjectRecord) -> Option<i32> {
+    (!obj.attrs.tags.is_empty()).then(|| i32::try_from(obj.attrs.tags.len()).unwrap_or(0))
+}
+
 pub async fn get_object(
     s3: &WharfS3,
     req: S3Request<GetObjectInput>,
 ) -> S3Result<S3Response<GetObjectOutput>> {
     let (obj, sel, mut out) = read_object!(s3, req, GetObjectOutput);
+    out.tag_count = tag_count(&obj);
     // A partNumber read answers 206 with Content-Range, as S3 does.
     let byte_range = sel.range.clone().unwrap_or(0..obj.size);
     let stream = s3.store.read_body(&obj, byte_range).await.s3()?;
@@ -547,8 +562,14 @@ pub async fn head_object(
     s3: &WharfS3,
     req: S3Request<HeadObjectInput>,
 ) -> S3Result<S3Response<HeadObjectOutput>> {
-    let (_, _, out) = read_object!(s3, req, HeadObjectOutput);
-    Ok(S3Response::new(out))
+    let (obj, _, out) = read_object!(s3, req, HeadObjectOutput);
+    let mut resp = S3Response::new(out);
+    // S3 sends it on HEAD too, though its API model only names it for GET.
+    if let Some(n) = tag_count(&obj) {
+        resp.headers
+            .insert("x-amz-tagging-count", http::HeaderValue::from(n));
+    }
+    Ok(resp)
 }
 
 /// The `x-amz-version-id` of a response about `obj`: once the bucket has been versioned.

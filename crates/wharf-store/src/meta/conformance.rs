@@ -23,6 +23,7 @@ where
     versions_and_overwrites(new_store().await.as_ref()).await;
     versioning_and_delete_markers(new_store().await.as_ref()).await;
     suspended_versioning(new_store().await.as_ref()).await;
+    tags_and_bucket_configs(new_store().await.as_ref()).await;
     write_conditions(new_store().await.as_ref()).await;
     blob_references(new_store().await.as_ref()).await;
     shared_blobs_and_failed_copies(new_store().await.as_ref()).await;
@@ -531,6 +532,77 @@ async fn suspended_versioning(m: &dyn MetaStore) {
         version_list(m).await,
         [format!("{}*", v2.version_id), "null".into(), id1]
     );
+}
+
+async fn tags_and_bucket_configs(m: &dyn MetaStore) {
+    bucket(m, "b").await;
+    m.set_versioning("b", Versioning::Enabled).await.unwrap();
+    let mut rec = inline("b", "k", b"one");
+    rec.attrs.tags = vec![("a".into(), "1".into())];
+    let v1 = m.put_object(rec, WriteCondition::default()).await.unwrap();
+    let v2 = m
+        .put_object(inline("b", "k", b"two"), WriteCondition::default())
+        .await
+        .unwrap();
+    assert!(v2.attrs.tags.is_empty());
+    // Tags belong to one version; the others keep theirs.
+    let tags = vec![("x".into(), "y z".into()), ("a".into(), String::new())];
+    assert!(
+        m.set_tags("b", "k", &v2.version_id, tags.clone())
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        m.get_object("b", "k").await.unwrap().unwrap().attrs.tags,
+        tags
+    );
+    let old = m
+        .get_version("b", "k", v1.version_id.as_str())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(old.attrs.tags, vec![("a".to_string(), "1".to_string())]);
+    assert_eq!(old.body, v1.body, "tagging leaves the body alone");
+    // A marker or a missing version has no tags to set.
+    let marker = m
+        .delete_object("b", "k", OWNER, WriteCondition::default())
+        .await
+        .unwrap()
+        .marker
+        .unwrap();
+    assert!(
+        !m.set_tags("b", "k", &marker.version_id, tags.clone())
+            .await
+            .unwrap()
+    );
+    assert!(!m.set_tags("b", "nope", &v1.version_id, tags).await.unwrap());
+    // Bucket configurations by kind.
+    assert_eq!(m.bucket_config("b", "tagging").await.unwrap(), None);
+    m.set_bucket_config("b", "tagging", Some("[1]".into()))
+        .await
+        .unwrap();
+    m.set_bucket_config("b", "other", Some("x".into()))
+        .await
+        .unwrap();
+    assert_eq!(
+        m.bucket_config("b", "tagging").await.unwrap().as_deref(),
+        Some("[1]")
+    );
+    m.set_bucket_config("b", "tagging", None).await.unwrap();
+    assert_eq!(m.bucket_config("b", "tagging").await.unwrap(), None);
+    assert_eq!(
+        m.bucket_config("b", "other").await.unwrap().as_deref(),
+        Some("x")
+    );
+    assert!(matches!(
+        m.bucket_config("nope", "tagging").await,
+        Err(StoreError::NoSuchBucket)
+    ));
+    assert!(matches!(
+        m.set_bucket_config("nope", "tagging", Some("x".into()))
+            .await,
+        Err(StoreError::NoSuchBucket)
+    ));
 }
 
 async fn write_conditions(m: &dyn MetaStore) {

@@ -107,6 +107,9 @@ pub struct ObjectAttrs {
     /// `x-amz-meta-*` pairs, names lower-cased.
     #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
     pub user_metadata: BTreeMap<String, String>,
+    /// The object's tag set (key, value), in the order given.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub tags: Vec<(String, String)>,
 }
 
 /// One blob file of an object's body.
@@ -322,8 +325,17 @@ pub trait MetaStore: Send + Sync + 'static {
     async fn list_buckets(&self, owner: &str) -> StoreResult<Vec<BucketRecord>>;
     /// Fails with `BucketNotEmpty` while any version remains; aborts the bucket's uploads.
     async fn delete_bucket(&self, name: &str) -> StoreResult<()>;
-    /// Sets the bucket's versioning state (never back to `Unversioned`: `InvalidBucketState`).
+    /// Sets the bucket's versioning state (never back to `Unversioned`: `InvalidRequest`).
     async fn set_versioning(&self, bucket: &str, state: Versioning) -> StoreResult<()>;
+    /// The bucket's configuration of `kind` (its tag set, …) as the S3 layer stored it.
+    async fn bucket_config(&self, bucket: &str, kind: &str) -> StoreResult<Option<String>>;
+    /// Sets (`None`: removes) the bucket's configuration of `kind`.
+    async fn set_bucket_config(
+        &self,
+        bucket: &str,
+        kind: &str,
+        value: Option<String>,
+    ) -> StoreResult<()>;
 
     // Objects.
     /// The key's current version.
@@ -351,6 +363,15 @@ pub trait MetaStore: Send + Sync + 'static {
         object: ObjectRecord,
         cond: WriteCondition,
     ) -> StoreResult<ObjectRecord>;
+    /// Replaces the tag set of version `version_id` of the key; `false` if that version is
+    /// gone (or is a delete marker).
+    async fn set_tags(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: &VersionId,
+        tags: Vec<(String, String)>,
+    ) -> StoreResult<bool>;
     /// A simple DELETE, if `cond` holds: unversioned, removes the key's (null) version;
     /// versioning enabled, adds a delete marker; suspended, removes the null version and adds
     /// a delete marker as the new null version. `owner` owns the marker.

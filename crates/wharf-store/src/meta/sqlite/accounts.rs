@@ -214,7 +214,44 @@ pub fn delete_bucket(c: &Connection, name: &str) -> StoreResult<()> {
     for id in ids {
         uploads::delete(c, &id)?;
     }
+    c.prepare_cached("DELETE FROM bucket_configs WHERE bucket = ?1")?
+        .execute([name])?;
     c.prepare_cached("DELETE FROM buckets WHERE name = ?1")?
         .execute([name])?;
+    Ok(())
+}
+
+/// A bucket's configuration of `kind`, if it has one.
+pub fn bucket_config(c: &Connection, bucket: &str, kind: &str) -> StoreResult<Option<String>> {
+    if !versions::bucket_exists(c, bucket)? {
+        return Err(StoreError::NoSuchBucket);
+    }
+    Ok(
+        c.prepare_cached("SELECT value FROM bucket_configs WHERE bucket = ?1 AND kind = ?2")?
+            .query_row([bucket, kind], |r| r.get(0))
+            .optional()?,
+    )
+}
+
+/// Sets (or, with `None`, removes) a bucket's configuration of `kind`.
+pub fn set_bucket_config(
+    c: &Connection,
+    bucket: &str,
+    kind: &str,
+    value: Option<&str>,
+) -> StoreResult<()> {
+    if !versions::bucket_exists(c, bucket)? {
+        return Err(StoreError::NoSuchBucket);
+    }
+    match value {
+        Some(v) => c
+            .prepare_cached(
+                "INSERT OR REPLACE INTO bucket_configs (bucket, kind, value) VALUES (?1, ?2, ?3)",
+            )?
+            .execute([bucket, kind, v])?,
+        None => c
+            .prepare_cached("DELETE FROM bucket_configs WHERE bucket = ?1 AND kind = ?2")?
+            .execute([bucket, kind])?,
+    };
     Ok(())
 }

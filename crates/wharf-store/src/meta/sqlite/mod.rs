@@ -173,6 +173,37 @@ impl MetaStore for SqliteMeta {
             .await
     }
 
+    async fn bucket_config(&self, bucket: &str, kind: &str) -> StoreResult<Option<String>> {
+        let (bucket, kind) = (bucket.to_owned(), kind.to_owned());
+        self.read(move |c| accounts::bucket_config(c, &bucket, &kind))
+            .await
+    }
+
+    async fn set_bucket_config(
+        &self,
+        bucket: &str,
+        kind: &str,
+        value: Option<String>,
+    ) -> StoreResult<()> {
+        let (bucket, kind) = (bucket.to_owned(), kind.to_owned());
+        self.writer
+            .write(move |c| accounts::set_bucket_config(c, &bucket, &kind, value.as_deref()))
+            .await
+    }
+
+    async fn set_tags(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: &VersionId,
+        tags: Vec<(String, String)>,
+    ) -> StoreResult<bool> {
+        let (bucket, key, id) = (bucket.to_owned(), key.to_owned(), version_id.clone());
+        self.writer
+            .write(move |c| versions::set_tags(c, &bucket, &key, &id, tags))
+            .await
+    }
+
     async fn get_object(&self, bucket: &str, key: &str) -> StoreResult<Option<ObjectRecord>> {
         let (bucket, key) = (bucket.to_owned(), key.to_owned());
         self.read(move |c| versions::current(c, &bucket, &key))

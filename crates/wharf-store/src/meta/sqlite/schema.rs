@@ -13,7 +13,8 @@ use crate::meta::{BlobRef, FORMAT_VERSION};
 
 /// Format 3.
 ///
-/// `buckets.versioning` is `''` (never versioned), `Enabled` or `Suspended`.
+/// `buckets.versioning` is `''` (never versioned), `Enabled` or `Suspended`; `bucket_configs`
+/// holds a bucket's other configurations (its tag set, …) as the S3 layer writes them, by kind.
 /// `versions` holds every version of every object: `version_id` is unique and sorts newest
 /// first; `null_version` marks the version S3 calls `null`; `delete_marker` a version that is a
 /// delete marker (no body, size 0, empty ETag). A key's versions are adjacent in the primary
@@ -61,6 +62,12 @@ CREATE TABLE IF NOT EXISTS versions (
     upload_id TEXT,
     PRIMARY KEY (bucket, key, version_id)
 );
+CREATE TABLE IF NOT EXISTS bucket_configs (
+    bucket TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (bucket, kind)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS keys (
     bucket TEXT NOT NULL,
     key BLOB NOT NULL,

@@ -16,8 +16,8 @@ use super::rows::{
 };
 use crate::error::{StoreError, StoreResult};
 use crate::meta::{
-    BlobRef, BodyLayout, DeleteMarker, Deletion, KeyBound, ObjectRecord, ObjectSummary,
-    RemovedVersion, VersionBound, Versioning, WriteCondition,
+    BlobRef, BodyLayout, DeleteMarker, Deletion, KeyBound, ObjectAttrs, ObjectRecord,
+    ObjectSummary, RemovedVersion, VersionBound, Versioning, WriteCondition,
 };
 
 pub fn bucket_exists(c: &Connection, bucket: &str) -> StoreResult<bool> {
@@ -468,6 +468,33 @@ pub fn delete_version(
         KeyRow { null, ..row }.write(c, bucket, key)?;
     }
     Ok(Some(removed))
+}
+
+/// Replaces the tag set of version `id` (not a delete marker); `false` if there is none.
+pub fn set_tags(
+    c: &Connection,
+    bucket: &str,
+    key: &str,
+    id: &VersionId,
+    tags: Vec<(String, String)>,
+) -> StoreResult<bool> {
+    let attrs: Option<String> = c
+        .prepare_cached(
+            "SELECT attrs FROM versions WHERE bucket = ?1 AND key = ?2 AND version_id = ?3 \
+             AND delete_marker = 0",
+        )?
+        .query_row(params![bucket, key.as_bytes(), id.as_str()], |r| r.get(0))
+        .optional()?;
+    let Some(attrs) = attrs else {
+        return Ok(false);
+    };
+    let mut attrs: ObjectAttrs = parse_json(Some(attrs))?.unwrap_or_default();
+    attrs.tags = tags;
+    c.prepare_cached(
+        "UPDATE versions SET attrs = ?4 WHERE bucket = ?1 AND key = ?2 AND version_id = ?3",
+    )?
+    .execute(params![bucket, key.as_bytes(), id.as_str(), json(&attrs)?])?;
+    Ok(true)
 }
 
 /// Where a listing starts: the later of the bound and the prefix, and whether it is inclusive.
