@@ -161,7 +161,8 @@ macro_rules! attr_input {
 /// S3 limits user-defined metadata to 2 KB (names and values, as UTF-8).
 const MAX_USER_METADATA: usize = 2 * 1024;
 
-/// Storage classes S3 accepts on upload; all are stored alike here.
+/// Storage classes S3 accepts on a general-purpose bucket; all keep their bytes alike here,
+/// and GLACIER and DEEP_ARCHIVE objects are archived: read only once restored.
 pub const STORAGE_CLASSES: &[&str] = &[
     "STANDARD",
     "REDUCED_REDUNDANCY",
@@ -171,10 +172,37 @@ pub const STORAGE_CLASSES: &[&str] = &[
     "GLACIER",
     "DEEP_ARCHIVE",
     "GLACIER_IR",
-    "OUTPOSTS",
-    "SNOW",
-    "EXPRESS_ONEZONE",
 ];
+
+/// Classes that need a RestoreObject before a read.
+pub const ARCHIVED_CLASSES: &[&str] = &["GLACIER", "DEEP_ARCHIVE"];
+
+/// Whether `obj` can be read now: not archived, or restored and not expired again.
+pub fn readable_now(attrs: &ObjectAttrs, now_ms: i64) -> bool {
+    let archived = attrs
+        .storage_class
+        .as_deref()
+        .is_some_and(|c| ARCHIVED_CLASSES.contains(&c));
+    !archived
+        || attrs
+            .restore
+            .is_some_and(|r| r.ready_ms <= now_ms && now_ms < r.expiry_ms())
+}
+
+/// `x-amz-restore` of an archived object with a restore requested, as S3 shows it:
+/// `ongoing-request="true"`, or `ongoing-request="false", expiry-date="…"` once ready.
+pub fn restore_header(attrs: &ObjectAttrs, now_ms: i64) -> Option<String> {
+    let r = attrs.restore?;
+    if now_ms < r.ready_ms {
+        return Some("ongoing-request=\"true\"".to_owned());
+    }
+    (now_ms < r.expiry_ms()).then(|| {
+        format!(
+            "ongoing-request=\"false\", expiry-date=\"{}\"",
+            http_date(r.expiry_ms())
+        )
+    })
+}
 
 /// `Content-Encoding` as stored: `aws-chunked` describes how the request body was sent, not
 /// the object, so S3 drops it (`gzip, aws-chunked` is stored as `gzip`).
@@ -224,6 +252,7 @@ impl AttrInput {
             storage_class,
             user_metadata,
             tags: Vec::new(),
+            restore: None,
         })
     }
 }

@@ -39,6 +39,20 @@ fn note_post_file_name(req: s3s::HttpRequest) -> s3s::HttpRequest {
     http::Request::from_parts(parts, s3s::Body::http_body_unsync(sniffer))
 }
 
+/// A status an operation answers with that s3s would not (it answers each operation's usual
+/// one, e.g. 200 for a RestoreObject that S3 answers 202): set in the response's extensions.
+#[derive(Debug, Clone, Copy)]
+pub struct StatusOverride(pub http::StatusCode);
+
+impl StatusOverride {
+    /// `output` answered with `status`.
+    pub fn answer<T>(output: T, status: http::StatusCode) -> s3s::S3Response<T> {
+        let mut r = s3s::S3Response::new(output);
+        r.extensions.insert(Self(status));
+        r
+    }
+}
+
 /// How the endpoint is set up.
 #[derive(Debug, Clone)]
 pub struct EndpointConfig {
@@ -50,6 +64,8 @@ pub struct EndpointConfig {
     pub domains: Vec<String>,
     /// Accept SigV2 signatures (as S3 does for existing buckets).
     pub allow_sigv2: bool,
+    /// How long a RestoreObject of an archived object takes.
+    pub restore_delay: std::time::Duration,
 }
 
 /// The S3 API over one store.
@@ -67,7 +83,8 @@ impl S3Endpoint {
         metrics: &mut prometheus_client::registry::Registry,
     ) -> Self {
         let identities = Identities::new(store.clone());
-        let s3 = WharfS3::new(store, identities.clone(), cfg.region, cfg.regions);
+        let mut s3 = WharfS3::new(store, identities.clone(), cfg.region, cfg.regions);
+        s3.restore_delay = cfg.restore_delay;
         let mut config = S3Config::default();
         config.post_object_max_file_size = MAX_POST_OBJECT_SIZE;
         let config = Arc::new(StaticConfigProvider::new(Arc::new(config)));
@@ -116,6 +133,10 @@ impl S3Endpoint {
                 }
             },
         };
+        let mut resp = resp;
+        if let Some(StatusOverride(status)) = resp.extensions().get::<StatusOverride>().copied() {
+            *resp.status_mut() = status;
+        }
         log_answer(resp.status(), &method, &uri, &ids.request_id);
         let resp = finish(resp, &ids, answering);
         self.count(resp, operation.get(), started, received)

@@ -7,17 +7,6 @@
 use http::HeaderMap;
 use s3s::{S3Error, S3ErrorCode, S3Result};
 
-/// Which operation the headers came with (each takes a different set of headers).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Writes {
-    /// PutObject, CopyObject, CreateMultipartUpload, POST object: a new object's headers.
-    Object,
-    /// UploadPart, UploadPartCopy.
-    Part,
-    /// CreateBucket.
-    Bucket,
-}
-
 /// The canned ACLs S3 accepts on a bucket whose ACLs are disabled (the default since 2023):
 /// they grant nothing beyond the owner's own access.
 const ACLS_WITHOUT_GRANTS: &[&str] = &["private", "bucket-owner-full-control"];
@@ -31,8 +20,8 @@ fn not_implemented(feature: &str, header: &str) -> S3Error {
     )
 }
 
-/// Refuses the headers of `op` that name a feature not built yet.
-pub fn refuse_unbuilt(headers: &HeaderMap, op: Writes) -> S3Result<()> {
+/// Refuses the headers of a write (object, part, bucket) that name a feature not built yet.
+pub fn refuse_unbuilt(headers: &HeaderMap) -> S3Result<()> {
     for (name, value) in headers {
         let name = name.as_str();
         let value = value.to_str().unwrap_or("").trim();
@@ -61,14 +50,6 @@ pub fn refuse_unbuilt(headers: &HeaderMap, op: Writes) -> S3Result<()> {
             }
             "x-amz-object-ownership" if value != "BucketOwnerEnforced" => {
                 Some("object ownership other than BucketOwnerEnforced (ACLs)")
-            }
-            // An unknown class is S3's InvalidStorageClass, answered when the attributes are read.
-            "x-amz-storage-class"
-                if op == Writes::Object
-                    && value != "STANDARD"
-                    && crate::convert::STORAGE_CLASSES.contains(&value) =>
-            {
-                Some("storage classes other than STANDARD")
             }
             "x-amz-write-offset-bytes" => Some("appending to objects"),
             _ => None,
@@ -157,7 +138,7 @@ pub fn refuse_customer_key_on_read(headers: &HeaderMap) -> S3Result<()> {
 mod tests {
     use super::*;
 
-    fn refused(headers: &[(&str, &str)], op: Writes) -> Option<String> {
+    fn refused(headers: &[(&str, &str)]) -> Option<String> {
         let mut h = HeaderMap::new();
         for (k, v) in headers {
             h.append(
@@ -165,7 +146,7 @@ mod tests {
                 v.parse().unwrap(),
             );
         }
-        refuse_unbuilt(&h, op)
+        refuse_unbuilt(&h)
             .err()
             .map(|e| format!("{} {}", e.code().as_str(), e.message().unwrap_or("")))
     }
@@ -185,11 +166,9 @@ mod tests {
             ),
             ("x-amz-object-lock-mode", "GOVERNANCE"),
             ("x-amz-object-lock-legal-hold", "ON"),
-            ("x-amz-storage-class", "GLACIER"),
-            ("x-amz-storage-class", "STANDARD_IA"),
             ("x-amz-write-offset-bytes", "0"),
         ] {
-            let got = refused(&[(h, v)], Writes::Object);
+            let got = refused(&[(h, v)]);
             assert!(
                 got.as_deref()
                     .is_some_and(|m| m.starts_with("NotImplemented") && m.contains(h)),
@@ -204,50 +183,31 @@ mod tests {
             ("x-amz-acl", "private"),
             ("x-amz-acl", "bucket-owner-full-control"),
             ("x-amz-storage-class", "STANDARD"),
+            ("x-amz-storage-class", "GLACIER"),
+            ("x-amz-storage-class", "STANDARD_IA"),
             ("x-amz-tagging-directive", "COPY"),
             ("x-amz-tagging-directive", "REPLACE"),
             ("content-type", "text/plain"),
             ("x-amz-meta-color", "blue"),
         ] {
-            assert_eq!(refused(&[(h, v)], Writes::Object), None, "{h}: {v}");
+            assert_eq!(refused(&[(h, v)]), None, "{h}: {v}");
         }
         assert_eq!(
-            refused(
-                &[("x-amz-object-ownership", "BucketOwnerEnforced")],
-                Writes::Bucket
-            ),
+            refused(&[("x-amz-object-ownership", "BucketOwnerEnforced")]),
             None
         );
         assert_eq!(
-            refused(
-                &[("x-amz-bucket-object-lock-enabled", "false")],
-                Writes::Bucket
-            ),
+            refused(&[("x-amz-bucket-object-lock-enabled", "false")]),
             None
         );
-        assert!(
-            refused(
-                &[("x-amz-bucket-object-lock-enabled", "true")],
-                Writes::Bucket
-            )
-            .is_some()
-        );
-        assert!(
-            refused(
-                &[("x-amz-object-ownership", "ObjectWriter")],
-                Writes::Bucket
-            )
-            .is_some()
-        );
+        assert!(refused(&[("x-amz-bucket-object-lock-enabled", "true")]).is_some());
+        assert!(refused(&[("x-amz-object-ownership", "ObjectWriter")]).is_some());
         // Tagging is built: its headers pass to the operations.
         assert_eq!(
-            refused(
-                &[
-                    ("x-amz-tagging-directive", "REPLACE"),
-                    ("x-amz-tagging", "a=b")
-                ],
-                Writes::Object
-            ),
+            refused(&[
+                ("x-amz-tagging-directive", "REPLACE"),
+                ("x-amz-tagging", "a=b")
+            ]),
             None
         );
     }

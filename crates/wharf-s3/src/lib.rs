@@ -39,6 +39,8 @@ pub struct WharfS3 {
     pub(crate) region: String,
     /// The regions a LocationConstraint may name.
     pub(crate) regions: Vec<String>,
+    /// How long a RestoreObject of an archived object takes.
+    pub restore_delay: std::time::Duration,
 }
 
 impl WharfS3 {
@@ -48,6 +50,7 @@ impl WharfS3 {
             identities,
             region,
             regions,
+            restore_delay: std::time::Duration::from_secs(5),
         }
     }
 }
@@ -79,6 +82,7 @@ delegate! {
     put_object_tagging: PutObjectTaggingInput => PutObjectTaggingOutput = ops::tagging::put_object_tagging;
     get_object_tagging: GetObjectTaggingInput => GetObjectTaggingOutput = ops::tagging::get_object_tagging;
     delete_object_tagging: DeleteObjectTaggingInput => DeleteObjectTaggingOutput = ops::tagging::delete_object_tagging;
+    restore_object: RestoreObjectInput => RestoreObjectOutput = ops::restore::restore_object;
     put_object: PutObjectInput => PutObjectOutput = ops::object::put_object;
     get_object: GetObjectInput => GetObjectOutput = ops::object::get_object;
     head_object: HeadObjectInput => HeadObjectOutput = ops::object::head_object;

@@ -10,8 +10,8 @@ use crate::blob::BlobId;
 use crate::checksum::{Checksum, ChecksumAlgorithm, etag_of_md5};
 use crate::error::{StoreError, StoreResult};
 use crate::meta::{
-    BlobRef, BodyLayout, DeleteMarker, Deletion, ObjectAttrs, ObjectRecord, RemovedVersion,
-    SourceVersion, Versioning, WriteCondition,
+    AttrsUpdate, BlobRef, BodyLayout, DeleteMarker, Deletion, ObjectAttrs, ObjectRecord,
+    RemovedVersion, SourceVersion, Versioning, WriteCondition,
 };
 use crate::staging::{BodyLimits, StagedBody, StagedContent, stage_body};
 use crate::{Store, now_ms};
@@ -217,17 +217,21 @@ impl Store {
             .watch(self.meta.set_versioning(bucket, state).await)
     }
 
-    /// Replaces the tag set of one version; `false` if it is gone.
-    pub async fn set_tags(
+    /// Changes one version's attributes (its tags, a restore) in one transaction; `false` if
+    /// the version is gone.
+    pub async fn update_attrs(
         &self,
         bucket: &str,
         key: &str,
         version_id: &VersionId,
-        tags: Vec<(String, String)>,
+        update: AttrsUpdate,
     ) -> StoreResult<bool> {
         self.capacity.check_writable()?;
-        self.capacity
-            .watch(self.meta.set_tags(bucket, key, version_id, tags).await)
+        self.capacity.watch(
+            self.meta
+                .update_attrs(bucket, key, version_id, update)
+                .await,
+        )
     }
 
     /// Sets (`None`: removes) a bucket's configuration of `kind` (refused while the disk is

@@ -136,6 +136,7 @@ pub async fn serve(mut cfg: Config, demo_mode: bool) -> Result<()> {
             regions: cfg.regions.clone(),
             domains: cfg.domains.clone(),
             allow_sigv2: cfg.allow_sigv2,
+            restore_delay: cfg.restore_delay,
         },
         &mut metrics,
     ));

@@ -5,7 +5,7 @@ use s3s::{S3Request, S3Response, S3Result, s3_error};
 use wharf_model::BucketName;
 use wharf_store::{BucketRecord, StoreError, now_ms};
 
-use crate::features::{Writes, refuse_unbuilt};
+use crate::features::refuse_unbuilt;
 
 use crate::WharfS3;
 use crate::access::BucketRole;
@@ -65,7 +65,7 @@ pub async fn create_bucket(
 ) -> S3Result<S3Response<CreateBucketOutput>> {
     let caller = s3.caller(&req).await?;
     let user = caller.signed_in()?;
-    refuse_unbuilt(&req.headers, Writes::Bucket)?;
+    refuse_unbuilt(&req.headers)?;
     let input = req.input;
     let name = BucketName::new(&input.bucket).map_err(name_error)?;
     let region = match input

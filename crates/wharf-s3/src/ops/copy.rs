@@ -10,7 +10,7 @@ use super::object::{readable_object, validate_key};
 use crate::access::{BucketRole, Caller};
 use crate::convert::{ChecksumFields, etag, parse_algorithm, timestamp};
 use crate::error::StoreResultExt;
-use crate::features::{Writes, refuse_unbuilt};
+use crate::features::refuse_unbuilt;
 use crate::{WharfS3, set_checksums};
 
 /// How often a copy reads its source again when the source changed under it.
@@ -69,7 +69,16 @@ fn copy_attrs(input: &CopyObjectInput, src: &ObjectRecord) -> S3Result<wharf_sto
     }
     let mut a = src.attrs.clone();
     a.tags = tags;
+    a.restore = None;
+    // A copy is STANDARD unless the request names a class, as in S3.
+    a.storage_class = None;
     if let Some(sc) = &input.storage_class {
+        if !crate::convert::STORAGE_CLASSES.contains(&sc.as_str()) {
+            return Err(s3_error!(
+                InvalidStorageClass,
+                "The storage class you specified is not valid"
+            ));
+        }
         a.storage_class = Some(sc.as_str().to_owned()).filter(|s| s != "STANDARD");
     }
     if input.website_redirect_location.is_some() {
@@ -105,6 +114,12 @@ pub async fn copy_source(
         BucketRole::CopySource,
     )
     .await?;
+    if !crate::convert::readable_now(&obj.attrs, wharf_store::now_ms()) {
+        return Err(s3_error!(
+            InvalidObjectState,
+            "The source object of the COPY action is not in the active tier and is only stored in Amazon S3 Glacier."
+        ));
+    }
     match pre.evaluate(&obj.etag, obj.last_modified_ms) {
         Outcome::Proceed => Ok(obj),
         Outcome::NotModified | Outcome::PreconditionFailed => Err(precondition_failed()),
@@ -123,7 +138,7 @@ pub async fn copy_object(
         .owned_bucket(&caller, &input.bucket, BucketRole::Target)
         .await?;
     validate_key(&input.key)?;
-    refuse_unbuilt(&headers, Writes::Object)?;
+    refuse_unbuilt(&headers)?;
     // A source overwritten between our read and the copy's commit is read again: the copy then
     // takes place after that overwrite, as if it had started later.
     let mut attempts = 0;

@@ -18,7 +18,7 @@ use crate::convert::{
     ChecksumFields, etag, header_checksum, owner_of, parse_algorithm, storage_class, timestamp,
 };
 use crate::error::StoreResultExt;
-use crate::features::{Writes, refuse_unbuilt};
+use crate::features::refuse_unbuilt;
 use crate::normalize::trailers_of;
 use crate::{WharfS3, set_checksums};
 
@@ -79,7 +79,7 @@ pub async fn create_multipart_upload(
         .owned_bucket(&caller, &input.bucket, BucketRole::Target)
         .await?;
     validate_key(&input.key)?;
-    refuse_unbuilt(&headers, Writes::Object)?;
+    refuse_unbuilt(&headers)?;
     let algorithm = input
         .checksum_algorithm
         .as_ref()
@@ -156,7 +156,7 @@ pub async fn upload_part(
     let trailers = trailers_of(&req);
     let headers = req.headers;
     let input = req.input;
-    refuse_unbuilt(&headers, Writes::Part)?;
+    refuse_unbuilt(&headers)?;
     let part_number = check_part_number(input.part_number)?;
     let (_, _, upload) =
         upload_of(s3, &caller, &input.bucket, &input.key, &input.upload_id).await?;
@@ -240,7 +240,7 @@ pub async fn upload_part_copy(
 ) -> S3Result<S3Response<UploadPartCopyOutput>> {
     let caller = s3.caller(&req).await?;
     let etags = EtagHeaders::of(&req);
-    refuse_unbuilt(&req.headers, Writes::Part)?;
+    refuse_unbuilt(&req.headers)?;
     let input = req.input;
     let part_number = check_part_number(input.part_number)?;
     let (_, _, upload) =

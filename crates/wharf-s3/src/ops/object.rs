@@ -19,7 +19,7 @@ use crate::convert::{
     ChecksumFields, etag, header_checksum, metadata_map, parse_algorithm, storage_class, timestamp,
 };
 use crate::error::{StoreResultExt, name_error};
-use crate::features::{Writes, put_object_fields, refuse_customer_key_on_read, refuse_unbuilt};
+use crate::features::{put_object_fields, refuse_customer_key_on_read, refuse_unbuilt};
 use crate::normalize::trailers_of;
 use crate::{WharfS3, set_checksums};
 
@@ -175,8 +175,8 @@ pub async fn put_object(
         .owned_bucket(&caller, &input.bucket, BucketRole::Target)
         .await?;
     validate_key(&input.key)?;
-    refuse_unbuilt(&headers, Writes::Object)?;
-    refuse_unbuilt(&put_object_fields(&input), Writes::Object)?;
+    refuse_unbuilt(&headers)?;
+    refuse_unbuilt(&put_object_fields(&input))?;
     let cond = etags.write_condition();
     let md5 = content_md5(input.content_md5.as_deref())?;
     let given = header_checksum(
@@ -536,8 +536,17 @@ macro_rules! read_object {
         object_headers!(out, &obj, input.checksum_mode, &sel);
         response_overrides!(out, input, caller);
         out.version_id = version_header(&bucket, &obj);
+        out.restore = crate::convert::restore_header(&obj.attrs, wharf_store::now_ms());
         (obj, sel, out)
     }};
+}
+
+/// A read of a GLACIER or DEEP_ARCHIVE object that is not restored.
+pub fn archived() -> s3s::S3Error {
+    s3_error!(
+        InvalidObjectState,
+        "The operation is not valid for the object's storage class"
+    )
 }
 
 /// `x-amz-tagging-count`: the number of tags, when the object has any.
@@ -550,6 +559,9 @@ pub async fn get_object(
     req: S3Request<GetObjectInput>,
 ) -> S3Result<S3Response<GetObjectOutput>> {
     let (obj, sel, mut out) = read_object!(s3, req, GetObjectOutput);
+    if !crate::convert::readable_now(&obj.attrs, wharf_store::now_ms()) {
+        return Err(archived());
+    }
     out.tag_count = tag_count(&obj);
     // A partNumber read answers 206 with Content-Range, as S3 does.
     let byte_range = sel.range.clone().unwrap_or(0..obj.size);

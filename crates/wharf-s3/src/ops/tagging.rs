@@ -10,6 +10,7 @@ use s3s::{S3Request, S3Response, S3Result, s3_error};
 use super::object::{readable_object, version_header};
 use crate::WharfS3;
 use crate::access::BucketRole;
+use crate::endpoint::StatusOverride;
 use crate::error::StoreResultExt;
 
 /// A tag set: (key, value) pairs in the order given.
@@ -168,7 +169,15 @@ async fn set_object_tags(
     let (obj, b) = readable_object(s3, caller, bucket, key, version_id, BucketRole::Target).await?;
     let set = s3
         .store
-        .set_tags(bucket, key, &obj.version_id, tags)
+        .update_attrs(
+            bucket,
+            key,
+            &obj.version_id,
+            Box::new(move |a| {
+                a.tags = tags;
+                true
+            }),
+        )
         .await
         .s3()?;
     if !set {
@@ -236,7 +245,7 @@ pub async fn delete_object_tagging(
         Vec::new(),
     )
     .await?;
-    Ok(S3Response::with_status(
+    Ok(StatusOverride::answer(
         DeleteObjectTaggingOutput { version_id },
         http::StatusCode::NO_CONTENT,
     ))
@@ -257,7 +266,7 @@ pub async fn put_bucket_tagging(
         .set_bucket_config(&input.bucket, BUCKET_TAGS, Some(json))
         .await
         .s3()?;
-    Ok(S3Response::with_status(
+    Ok(StatusOverride::answer(
         PutBucketTaggingOutput::default(),
         http::StatusCode::NO_CONTENT,
     ))
@@ -305,7 +314,7 @@ pub async fn delete_bucket_tagging(
         .set_bucket_config(&bucket, BUCKET_TAGS, None)
         .await
         .s3()?;
-    Ok(S3Response::with_status(
+    Ok(StatusOverride::answer(
         DeleteBucketTaggingOutput::default(),
         http::StatusCode::NO_CONTENT,
     ))

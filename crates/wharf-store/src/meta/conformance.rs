@@ -534,6 +534,13 @@ async fn suspended_versioning(m: &dyn MetaStore) {
     );
 }
 
+fn set_tags(tags: Vec<(String, String)>) -> AttrsUpdate {
+    Box::new(move |a: &mut ObjectAttrs| {
+        a.tags = tags;
+        true
+    })
+}
+
 async fn tags_and_bucket_configs(m: &dyn MetaStore) {
     bucket(m, "b").await;
     m.set_versioning("b", Versioning::Enabled).await.unwrap();
@@ -548,7 +555,7 @@ async fn tags_and_bucket_configs(m: &dyn MetaStore) {
     // Tags belong to one version; the others keep theirs.
     let tags = vec![("x".into(), "y z".into()), ("a".into(), String::new())];
     assert!(
-        m.set_tags("b", "k", &v2.version_id, tags.clone())
+        m.update_attrs("b", "k", &v2.version_id, set_tags(tags.clone()))
             .await
             .unwrap()
     );
@@ -571,11 +578,15 @@ async fn tags_and_bucket_configs(m: &dyn MetaStore) {
         .marker
         .unwrap();
     assert!(
-        !m.set_tags("b", "k", &marker.version_id, tags.clone())
+        !m.update_attrs("b", "k", &marker.version_id, set_tags(tags.clone()))
             .await
             .unwrap()
     );
-    assert!(!m.set_tags("b", "nope", &v1.version_id, tags).await.unwrap());
+    assert!(
+        !m.update_attrs("b", "nope", &v1.version_id, set_tags(tags))
+            .await
+            .unwrap()
+    );
     // Bucket configurations by kind.
     assert_eq!(m.bucket_config("b", "tagging").await.unwrap(), None);
     m.set_bucket_config("b", "tagging", Some("[1]".into()))

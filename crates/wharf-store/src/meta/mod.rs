@@ -110,6 +110,26 @@ pub struct ObjectAttrs {
     /// The object's tag set (key, value), in the order given.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub tags: Vec<(String, String)>,
+    /// A restore of an archived object (storage class GLACIER or DEEP_ARCHIVE) requested.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub restore: Option<Restore>,
+}
+
+/// A RestoreObject of an archived version: its copy is readable from `ready_ms` for `days`
+/// days (until the UTC midnight after them), then the version is archived again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Restore {
+    pub ready_ms: i64,
+    pub days: u32,
+}
+
+impl Restore {
+    /// When the restored copy goes: `days` after it was ready, rounded up to UTC midnight.
+    pub fn expiry_ms(&self) -> i64 {
+        const DAY: i64 = 86_400_000;
+        let end = self.ready_ms + i64::from(self.days) * DAY;
+        end.div_euclid(DAY) * DAY + if end.rem_euclid(DAY) == 0 { 0 } else { DAY }
+    }
 }
 
 /// One blob file of an object's body.
@@ -295,6 +315,9 @@ pub enum VersionBound {
     AfterVersion(Vec<u8>, VersionId),
 }
 
+/// Changes a version's attributes inside the writing transaction; returns whether it did.
+pub type AttrsUpdate = Box<dyn FnOnce(&mut ObjectAttrs) -> bool + Send>;
+
 /// Builds the completed object from the upload and its stored parts, inside the completing
 /// transaction.
 pub type CompleteFn =
@@ -363,14 +386,15 @@ pub trait MetaStore: Send + Sync + 'static {
         object: ObjectRecord,
         cond: WriteCondition,
     ) -> StoreResult<ObjectRecord>;
-    /// Replaces the tag set of version `version_id` of the key; `false` if that version is
-    /// gone (or is a delete marker).
-    async fn set_tags(
+    /// Changes the attributes of version `version_id` of the key in one transaction (`update`
+    /// returns whether it changed them); `false` if that version is gone (or is a delete
+    /// marker).
+    async fn update_attrs(
         &self,
         bucket: &str,
         key: &str,
         version_id: &VersionId,
-        tags: Vec<(String, String)>,
+        update: AttrsUpdate,
     ) -> StoreResult<bool>;
     /// A simple DELETE, if `cond` holds: unversioned, removes the key's (null) version;
     /// versioning enabled, adds a delete marker; suspended, removes the null version and adds

@@ -9,6 +9,8 @@
 //! listen = "127.0.0.1:9000"      # the AWS API endpoint (S3)
 //! domains = ["localhost"]        # base domains for bucket.<domain> virtual-hosted addressing
 //! allow_sigv2 = true             # accept SigV2 signatures, as S3 does (false refuses them)
+//! restore_secs = 5               # how long a RestoreObject of a GLACIER or DEEP_ARCHIVE
+//!                                # object takes (WHARF_RESTORE_SECS)
 //!
 //! [edge]
 //! listen = "127.0.0.1:8080"      # the CDN edge (viewer requests)
@@ -168,6 +170,8 @@ pub struct ApiSection {
     pub domains: Option<Vec<String>>,
     /// Accept SigV2 signatures (default true).
     pub allow_sigv2: Option<bool>,
+    /// Seconds a RestoreObject of a GLACIER or DEEP_ARCHIVE object takes (default 5).
+    pub restore_secs: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]

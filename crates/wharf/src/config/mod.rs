@@ -34,6 +34,8 @@ pub struct Config {
     pub server: ServerConfig,
     /// How long a blob no row names stays on disk before the garbage collector deletes it.
     pub blob_grace: Duration,
+    /// How long a RestoreObject of an archived object (GLACIER, DEEP_ARCHIVE) takes.
+    pub restore_delay: Duration,
     pub console: ConsoleListen,
 }
 
@@ -47,6 +49,10 @@ pub enum ConsoleListen {
     Given(SocketAddr),
     Off,
 }
+
+/// How long a restore of an archived object takes unless configured (S3 Glacier takes hours;
+/// an emulator that tests restore flows wants seconds).
+pub const DEFAULT_RESTORE_DELAY: Duration = Duration::from_secs(5);
 
 /// The console's default address.
 pub const DEFAULT_CONSOLE_LISTEN: &str = "127.0.0.1:9001";
@@ -289,10 +295,20 @@ impl Config {
             .store
             .blob_grace_secs
             .map_or(wharf_store::gc::GRACE, Duration::from_secs);
+        let restore_delay = match env("WHARF_RESTORE_SECS") {
+            Some(v) => Duration::from_secs(v.parse().map_err(|_| {
+                anyhow::anyhow!("WHARF_RESTORE_SECS: {v:?} is not a number of seconds")
+            })?),
+            None => file
+                .api
+                .restore_secs
+                .map_or(DEFAULT_RESTORE_DELAY, Duration::from_secs),
+        };
         Ok(Self {
             edge,
             server,
             blob_grace,
+            restore_delay,
             console,
             data_dir,
             api_listen,

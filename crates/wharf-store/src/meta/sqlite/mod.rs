@@ -191,16 +191,16 @@ impl MetaStore for SqliteMeta {
             .await
     }
 
-    async fn set_tags(
+    async fn update_attrs(
         &self,
         bucket: &str,
         key: &str,
         version_id: &VersionId,
-        tags: Vec<(String, String)>,
+        update: AttrsUpdate,
     ) -> StoreResult<bool> {
         let (bucket, key, id) = (bucket.to_owned(), key.to_owned(), version_id.clone());
         self.writer
-            .write(move |c| versions::set_tags(c, &bucket, &key, &id, tags))
+            .write(move |c| versions::update_attrs(c, &bucket, &key, &id, update))
             .await
     }
 

@@ -16,7 +16,7 @@ use super::rows::{
 };
 use crate::error::{StoreError, StoreResult};
 use crate::meta::{
-    BlobRef, BodyLayout, DeleteMarker, Deletion, KeyBound, ObjectAttrs, ObjectRecord,
+    AttrsUpdate, BlobRef, BodyLayout, DeleteMarker, Deletion, KeyBound, ObjectAttrs, ObjectRecord,
     ObjectSummary, RemovedVersion, VersionBound, Versioning, WriteCondition,
 };
 
@@ -470,13 +470,13 @@ pub fn delete_version(
     Ok(Some(removed))
 }
 
-/// Replaces the tag set of version `id` (not a delete marker); `false` if there is none.
-pub fn set_tags(
+/// Changes the attributes of version `id` (not a delete marker); `false` if there is none.
+pub fn update_attrs(
     c: &Connection,
     bucket: &str,
     key: &str,
     id: &VersionId,
-    tags: Vec<(String, String)>,
+    update: AttrsUpdate,
 ) -> StoreResult<bool> {
     let attrs: Option<String> = c
         .prepare_cached(
@@ -489,7 +489,9 @@ pub fn set_tags(
         return Ok(false);
     };
     let mut attrs: ObjectAttrs = parse_json(Some(attrs))?.unwrap_or_default();
-    attrs.tags = tags;
+    if !update(&mut attrs) {
+        return Ok(true);
+    }
     c.prepare_cached(
         "UPDATE versions SET attrs = ?4 WHERE bucket = ?1 AND key = ?2 AND version_id = ?3",
     )?
