@@ -695,7 +695,7 @@ def test_collapsed_viewers_share_the_leaders_timeout(edge, origin):
 def test_a_local_bucket_origin_serves_versions(edge):
     """A distribution in front of this node's versioned bucket serves the current version, the
     version a forwarded `versionId` names (with `x-amz-version-id`), and S3's answers for delete
-    markers: 404 for a deleted key, 405 for a named marker."""
+    markers (404 for a deleted key, 405 for a named marker) and archived objects (403)."""
     from edge_helpers import ALL_VIEWER
 
     s3 = edge.client()
@@ -720,3 +720,7 @@ def test_a_local_bucket_origin_serves_versions(edge):
     assert r.status == 405 and r.h("x-amz-delete-marker") == "true"
     r = request(edge.edge_port, "/page?versionId=nonsense", host=host)
     assert r.status == 400 and b"InvalidArgument" in r.body
+    # An archived object is not served until restored, as S3 answers.
+    s3.put_object(Bucket=bucket, Key="cold", Body=b"frozen", StorageClass="GLACIER")
+    r = request(edge.edge_port, "/cold", host=host)
+    assert r.status == 403 and b"InvalidObjectState" in r.body

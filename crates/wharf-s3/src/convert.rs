@@ -174,21 +174,6 @@ pub const STORAGE_CLASSES: &[&str] = &[
     "GLACIER_IR",
 ];
 
-/// Classes that need a RestoreObject before a read.
-pub const ARCHIVED_CLASSES: &[&str] = &["GLACIER", "DEEP_ARCHIVE"];
-
-/// Whether `obj` can be read now: not archived, or restored and not expired again.
-pub fn readable_now(attrs: &ObjectAttrs, now_ms: i64) -> bool {
-    let archived = attrs
-        .storage_class
-        .as_deref()
-        .is_some_and(|c| ARCHIVED_CLASSES.contains(&c));
-    !archived
-        || attrs
-            .restore
-            .is_some_and(|r| r.ready_ms <= now_ms && now_ms < r.expiry_ms())
-}
-
 /// `x-amz-restore` of an archived object with a restore requested, as S3 shows it:
 /// `ongoing-request="true"`, or `ongoing-request="false", expiry-date="…"` once ready.
 pub fn restore_header(attrs: &ObjectAttrs, now_ms: i64) -> Option<String> {

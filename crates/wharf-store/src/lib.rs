@@ -43,9 +43,10 @@ pub use checksum::{Checksum, ChecksumAlgorithm, ChecksumType};
 pub use error::{StoreError, StoreResult};
 pub use list::{ListEntry, ListPage, ListQuery, UploadListPage, VersionListPage, VersionListQuery};
 pub use meta::{
-    AttrsUpdate, BodyLayout, BucketRecord, DeleteMarker, Deletion, EntityTag, EtagCondition,
-    KeyBound, MetaStore, ObjectAttrs, ObjectRecord, ObjectSummary, PartRecord, PartSummary,
-    RemovedVersion, Restore, SourceVersion, UploadRecord, VersionBound, Versioning, WriteCondition,
+    ARCHIVED_CLASSES, AttrsUpdate, BodyLayout, BucketRecord, DeleteMarker, Deletion, EntityTag,
+    EtagCondition, KeyBound, MetaStore, ObjectAttrs, ObjectRecord, ObjectSummary, PartRecord,
+    PartSummary, RemovedVersion, Restore, SourceVersion, UploadRecord, VersionBound, Versioning,
+    WriteCondition,
 };
 pub use multipart::{CompletedPart, MIN_PART_SIZE};
 pub use object::{BodyStream, MAX_OBJECT_SIZE};

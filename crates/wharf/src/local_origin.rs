@@ -211,6 +211,13 @@ async fn get(store: &Store, bucket: &str, req: OriginRequest) -> OriginResponse 
             );
         }
     };
+    if !object.attrs.readable_at(wharf_store::now_ms()) {
+        return s3_error(
+            StatusCode::FORBIDDEN,
+            "InvalidObjectState",
+            "The operation is not valid for the object's storage class",
+        );
+    }
     let mut h = HeaderMap::new();
     let set = |h: &mut HeaderMap, name: header::HeaderName, v: &str| {
         if let Ok(v) = HeaderValue::from_str(v) {

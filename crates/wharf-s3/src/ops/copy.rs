@@ -114,7 +114,7 @@ pub async fn copy_source(
         BucketRole::CopySource,
     )
     .await?;
-    if !crate::convert::readable_now(&obj.attrs, wharf_store::now_ms()) {
+    if !obj.attrs.readable_at(wharf_store::now_ms()) {
         return Err(s3_error!(
             InvalidObjectState,
             "The source object of the COPY action is not in the active tier and is only stored in Amazon S3 Glacier."

@@ -559,7 +559,7 @@ pub async fn get_object(
     req: S3Request<GetObjectInput>,
 ) -> S3Result<S3Response<GetObjectOutput>> {
     let (obj, sel, mut out) = read_object!(s3, req, GetObjectOutput);
-    if !crate::convert::readable_now(&obj.attrs, wharf_store::now_ms()) {
+    if !obj.attrs.readable_at(wharf_store::now_ms()) {
         return Err(archived());
     }
     out.tag_count = tag_count(&obj);

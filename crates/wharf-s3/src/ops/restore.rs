@@ -12,9 +12,9 @@ use wharf_store::Restore as RestoreState;
 use super::object::readable_object;
 use crate::WharfS3;
 use crate::access::BucketRole;
-use crate::convert::ARCHIVED_CLASSES;
 use crate::endpoint::StatusOverride;
 use crate::error::StoreResultExt;
+use wharf_store::ARCHIVED_CLASSES;
 
 /// What the request did to the version's restore.
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -27,6 +27,36 @@
 mod condition;
 #[cfg(test)]
 mod conformance;
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_restored_copy_lasts_until_the_midnight_after_its_days() {
+        const DAY: i64 = 86_400_000;
+        let r = Restore {
+            ready_ms: 10 * DAY + 5,
+            days: 2,
+        };
+        assert_eq!(r.expiry_ms(), 13 * DAY);
+        let exact = Restore {
+            ready_ms: 10 * DAY,
+            days: 1,
+        };
+        assert_eq!(exact.expiry_ms(), 11 * DAY);
+        let mut a = ObjectAttrs {
+            storage_class: Some("GLACIER".into()),
+            ..ObjectAttrs::default()
+        };
+        assert!(!a.readable_at(0));
+        a.restore = Some(r);
+        assert!(!a.readable_at(r.ready_ms - 1));
+        assert!(a.readable_at(r.ready_ms) && a.readable_at(13 * DAY - 1));
+        assert!(!a.readable_at(13 * DAY));
+        a.storage_class = Some("GLACIER_IR".into());
+        assert!(a.readable_at(0));
+    }
+}
 mod group_commit;
 pub mod sqlite;
 
@@ -113,6 +143,24 @@ pub struct ObjectAttrs {
     /// A restore of an archived object (storage class GLACIER or DEEP_ARCHIVE) requested.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub restore: Option<Restore>,
+}
+
+/// Storage classes whose objects are archived: read only once restored.
+pub const ARCHIVED_CLASSES: &[&str] = &["GLACIER", "DEEP_ARCHIVE"];
+
+impl ObjectAttrs {
+    /// Whether the object's bytes can be read at `now_ms`: not archived, or restored and not
+    /// expired again.
+    pub fn readable_at(&self, now_ms: i64) -> bool {
+        let archived = self
+            .storage_class
+            .as_deref()
+            .is_some_and(|c| ARCHIVED_CLASSES.contains(&c));
+        !archived
+            || self
+                .restore
+                .is_some_and(|r| r.ready_ms <= now_ms && now_ms < r.expiry_ms())
+    }
 }
 
 /// A RestoreObject of an archived version: its copy is readable from `ready_ms` for `days`
