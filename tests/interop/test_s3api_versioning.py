@@ -107,11 +107,15 @@ def test_versioning_configuration_errors(wharf, s3, bucket):
         with pytest.raises(ClientError) as e:
             s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration=config)
         assert (status_of(e.value), error_code(e.value)) == (400, "MalformedXML")
-    # MFA delete is not built: refused, not ignored.
+    # MFA delete needs a code of the owner's device: none here.
     with pytest.raises(ClientError) as e:
         s3.put_bucket_versioning(Bucket=bucket, MFA="SERIAL 123456",
                                  VersioningConfiguration={"Status": "Enabled", "MFADelete": "Enabled"})
-    assert (status_of(e.value), error_code(e.value)) == (501, "NotImplemented")
+    assert (status_of(e.value), error_code(e.value)) == (403, "AccessDenied")
+    with pytest.raises(ClientError) as e:
+        s3.put_bucket_versioning(Bucket=bucket, MFA="no-space",
+                                 VersioningConfiguration={"Status": "Enabled", "MFADelete": "Enabled"})
+    assert (status_of(e.value), error_code(e.value)) == (400, "InvalidArgument")
     assert "Status" not in s3.get_bucket_versioning(Bucket=bucket)
     with pytest.raises(ClientError) as e:
         s3.get_bucket_versioning(Bucket="no-such-" + uuid.uuid4().hex[:8])

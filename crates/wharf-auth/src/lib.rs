@@ -9,6 +9,7 @@
 
 pub mod cloudfront_signature;
 pub mod sigv4;
+pub mod totp;
 
 pub use wharf_model::{AccessKey, IdentityError, User, validate_user_name};
 

@@ -12,6 +12,7 @@ mod listener;
 mod local_origin;
 mod log_sink;
 mod malloc;
+mod mfa;
 mod quic;
 mod root;
 mod server;
@@ -78,6 +79,22 @@ enum Command {
     User {
         #[command(subcommand)]
         command: UserCommand,
+    },
+    /// Manage users' virtual MFA devices (for S3's MFA delete).
+    Mfa {
+        #[command(subcommand)]
+        command: MfaCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum MfaCommand {
+    /// Register a virtual MFA device for a user: prints its serial, its secret, an otpauth://
+    /// URI and a QR code for an authenticator app.
+    Create {
+        user: String,
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
     },
 }
 
@@ -176,5 +193,8 @@ async fn run() -> Result<()> {
             UserCommand::List { data_dir: d } => users::list(&data_dir(d)?).await,
             UserCommand::Delete { name, data_dir: d } => users::delete(&data_dir(d)?, &name).await,
         },
+        Command::Mfa {
+            command: MfaCommand::Create { user, data_dir: d },
+        } => mfa::create(&data_dir(d)?, &user).await,
     }
 }

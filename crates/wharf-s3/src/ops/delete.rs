@@ -26,6 +26,14 @@ pub async fn delete_objects(
             "The XML you provided was not well-formed or did not validate against our published schema"
         ));
     }
+    // With MFA delete, a request removing any version for good needs a code, and a code given
+    // is checked whatever the request: either fails the whole request, as in S3.
+    if input.mfa.is_some()
+        || (objects.iter().any(|o| o.version_id.is_some())
+            && super::mfa::enabled(s3, &input.bucket).await?)
+    {
+        super::mfa::check(s3, &bucket, input.mfa.as_deref()).await?;
+    }
     let quiet = input.delete.quiet.unwrap_or(false);
     let mut deleted = Vec::new();
     let mut errors = Vec::new();

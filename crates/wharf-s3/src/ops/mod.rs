@@ -7,6 +7,7 @@ pub mod conditional;
 pub mod copy;
 pub mod delete;
 pub mod list;
+pub mod mfa;
 pub mod multipart;
 pub mod object;
 pub mod post;

@@ -650,6 +650,13 @@ pub async fn delete_object(
     let (user, bucket) = s3
         .owned_bucket(&caller, &input.bucket, BucketRole::Target)
         .await?;
+    // Removing a version for good from a bucket with MFA delete takes a code; a code given is
+    // checked whatever the request.
+    if input.mfa.is_some()
+        || (input.version_id.is_some() && super::mfa::enabled(s3, &bucket.name).await?)
+    {
+        super::mfa::check(s3, &bucket, input.mfa.as_deref()).await?;
+    }
     // If-Match is checked inside the delete's transaction, like conditional PUTs.
     let cond = WriteCondition {
         if_match: etags.if_match,

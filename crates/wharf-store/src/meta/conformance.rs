@@ -24,6 +24,7 @@ where
     versioning_and_delete_markers(new_store().await.as_ref()).await;
     suspended_versioning(new_store().await.as_ref()).await;
     tags_and_bucket_configs(new_store().await.as_ref()).await;
+    mfa_devices(new_store().await.as_ref()).await;
     write_conditions(new_store().await.as_ref()).await;
     blob_references(new_store().await.as_ref()).await;
     shared_blobs_and_failed_copies(new_store().await.as_ref()).await;
@@ -614,6 +615,50 @@ async fn tags_and_bucket_configs(m: &dyn MetaStore) {
             .await,
         Err(StoreError::NoSuchBucket)
     ));
+}
+
+async fn mfa_devices(m: &dyn MetaStore) {
+    let alice = User {
+        name: "alice".into(),
+        canonical_id: OWNER.into(),
+        display_name: "alice".into(),
+    };
+    let key = AccessKey::given("alice", "AKIAALICE0001", "secret-secret").unwrap();
+    m.create_user(alice, key).await.unwrap();
+    let d = MfaDevice {
+        serial: "arn:aws:iam::111:mfa/alice".into(),
+        user: "alice".into(),
+        secret: "GEZDGNBV".into(),
+        last_step: 0,
+    };
+    m.create_mfa_device(d.clone()).await.unwrap();
+    assert!(
+        m.create_mfa_device(d.clone()).await.is_err(),
+        "a serial is one device"
+    );
+    let nobody = MfaDevice {
+        serial: "x".into(),
+        user: "nobody".into(),
+        ..d.clone()
+    };
+    assert!(matches!(
+        m.create_mfa_device(nobody).await,
+        Err(StoreError::NoSuchUser(_))
+    ));
+    assert_eq!(m.mfa_device(&d.serial).await.unwrap(), Some(d.clone()));
+    assert_eq!(m.mfa_device("none").await.unwrap(), None);
+    // Each step is used once, and never one before the last used.
+    assert!(m.use_mfa_step(&d.serial, 100).await.unwrap());
+    assert!(!m.use_mfa_step(&d.serial, 100).await.unwrap());
+    assert!(!m.use_mfa_step(&d.serial, 99).await.unwrap());
+    assert!(m.use_mfa_step(&d.serial, 101).await.unwrap());
+    assert_eq!(
+        m.mfa_device(&d.serial).await.unwrap().unwrap().last_step,
+        101
+    );
+    // A deleted user's devices go with it.
+    m.delete_user("alice").await.unwrap();
+    assert_eq!(m.mfa_device(&d.serial).await.unwrap(), None);
 }
 
 async fn write_conditions(m: &dyn MetaStore) {

@@ -282,6 +282,18 @@ impl ObjectSummary {
     }
 }
 
+/// A user's virtual MFA device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MfaDevice {
+    /// As AWS names it: `arn:aws:iam::ACCOUNT:mfa/USER`.
+    pub serial: String,
+    pub user: String,
+    /// The TOTP secret, base32.
+    pub secret: String,
+    /// The last step whose code was used (0: none).
+    pub last_step: u64,
+}
+
 /// A delete marker: the version a simple DELETE adds to a versioned key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeleteMarker {
@@ -383,6 +395,14 @@ pub trait MetaStore: Send + Sync + 'static {
         &self,
         access_key_id: &str,
     ) -> StoreResult<Option<(AccessKey, User)>>;
+
+    // Virtual MFA devices.
+    /// Registers a device for user `user` (`AlreadyExists`-style error if the serial is taken).
+    async fn create_mfa_device(&self, device: MfaDevice) -> StoreResult<()>;
+    async fn mfa_device(&self, serial: &str) -> StoreResult<Option<MfaDevice>>;
+    /// Records that the code of `step` was used, if no code of that step or a later one was:
+    /// `false` otherwise (a replay, or a race with another use).
+    async fn use_mfa_step(&self, serial: &str, step: u64) -> StoreResult<bool>;
 
     // Settings fixed when the store is made.
     /// The value of setting `name`, set to `value` first if it has none.

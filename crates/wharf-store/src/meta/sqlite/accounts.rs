@@ -5,7 +5,7 @@ use wharf_model::{AccessKey, User};
 
 use super::{uploads, versions};
 use crate::error::{StoreError, StoreResult};
-use crate::meta::{BucketRecord, Versioning};
+use crate::meta::{BucketRecord, MfaDevice, Versioning};
 
 fn user_from_row(r: &Row<'_>) -> rusqlite::Result<User> {
     Ok(User {
@@ -254,4 +254,47 @@ pub fn set_bucket_config(
             .execute([bucket, kind])?,
     };
     Ok(())
+}
+
+pub fn create_mfa_device(c: &Connection, d: &MfaDevice) -> StoreResult<()> {
+    if get_user(c, &d.user)?.is_none() {
+        return Err(StoreError::NoSuchUser(d.user.clone()));
+    }
+    if c.prepare_cached("SELECT 1 FROM mfa_devices WHERE serial = ?1")?
+        .exists([&d.serial])?
+    {
+        return Err(StoreError::InvalidRequest(format!(
+            "an MFA device {} already exists",
+            d.serial
+        )));
+    }
+    c.prepare_cached(
+        "INSERT INTO mfa_devices (serial, user_name, secret, last_step) VALUES (?1, ?2, ?3, 0)",
+    )?
+    .execute([&d.serial, &d.user, &d.secret])?;
+    Ok(())
+}
+
+pub fn mfa_device(c: &Connection, serial: &str) -> StoreResult<Option<MfaDevice>> {
+    Ok(c.prepare_cached(
+        "SELECT serial, user_name, secret, last_step FROM mfa_devices WHERE serial = ?1",
+    )?
+    .query_row([serial], |r| {
+        Ok(MfaDevice {
+            serial: r.get(0)?,
+            user: r.get(1)?,
+            secret: r.get(2)?,
+            last_step: u64::try_from(r.get::<_, i64>(3)?).unwrap_or(0),
+        })
+    })
+    .optional()?)
+}
+
+pub fn use_mfa_step(c: &Connection, serial: &str, step: u64) -> StoreResult<bool> {
+    let step = i64::try_from(step).unwrap_or(i64::MAX);
+    Ok(c.prepare_cached(
+        "UPDATE mfa_devices SET last_step = ?2 WHERE serial = ?1 AND last_step < ?2",
+    )?
+    .execute(params![serial, step])?
+        == 1)
 }

@@ -131,6 +131,24 @@ impl MetaStore for SqliteMeta {
             .await
     }
 
+    async fn create_mfa_device(&self, device: MfaDevice) -> StoreResult<()> {
+        self.writer
+            .write(move |c| accounts::create_mfa_device(c, &device))
+            .await
+    }
+
+    async fn mfa_device(&self, serial: &str) -> StoreResult<Option<MfaDevice>> {
+        let serial = serial.to_owned();
+        self.read(move |c| accounts::mfa_device(c, &serial)).await
+    }
+
+    async fn use_mfa_step(&self, serial: &str, step: u64) -> StoreResult<bool> {
+        let serial = serial.to_owned();
+        self.writer
+            .write(move |c| accounts::use_mfa_step(c, &serial, step))
+            .await
+    }
+
     async fn init_setting(&self, name: &str, value: &str) -> StoreResult<String> {
         let (name, value) = (name.to_owned(), value.to_owned());
         self.writer

@@ -23,6 +23,8 @@ use crate::meta::{BlobRef, FORMAT_VERSION};
 /// a delete marker, and its null version. Reads, writes and listings of current objects go
 /// through it, so a write never rewrites an older version's row and a key with a thousand
 /// versions costs what a key with one does.
+/// `mfa_devices` are users' virtual MFA devices: their TOTP secret (base32) and the last step
+/// whose code was used, so no code is accepted twice.
 /// `blobs` counts how many rows (versions and parts) name each blob file; a blob whose count is
 /// 0 since `unreferenced_ms` is garbage once its grace period has passed. `settings` holds
 /// values fixed when the store is made (its account ID).
@@ -96,6 +98,12 @@ CREATE TABLE IF NOT EXISTS parts (
     blob TEXT NOT NULL,
     checksum TEXT,
     PRIMARY KEY (upload_id, part_number)
+);
+CREATE TABLE IF NOT EXISTS mfa_devices (
+    serial TEXT PRIMARY KEY,
+    user_name TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+    secret TEXT NOT NULL,
+    last_step INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS settings (
     name TEXT PRIMARY KEY,
