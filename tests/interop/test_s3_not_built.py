@@ -25,8 +25,6 @@ UNBUILT_OBJECT_HEADERS = [
     ({"x-amz-acl": "public-read"}, "access control lists"),
     ({"x-amz-acl": "authenticated-read"}, "access control lists"),
     ({"x-amz-grant-read": 'uri="http://acs.amazonaws.com/groups/global/AllUsers"'}, "access control lists"),
-    ({"x-amz-object-lock-mode": "GOVERNANCE", "x-amz-object-lock-retain-until-date": "2030-01-01T00:00:00Z"}, "Object Lock"),
-    ({"x-amz-object-lock-legal-hold": "ON"}, "Object Lock"),
 ]
 
 
@@ -54,7 +52,7 @@ def test_boto3_sse_c_put_is_refused_and_stores_nothing(s3, bucket):
     assert (status_of(e.value), error_code(e.value)) == (400, "InvalidRequest")
 
 
-@pytest.mark.parametrize("headers,feature", UNBUILT_OBJECT_HEADERS[:2] + UNBUILT_OBJECT_HEADERS[4:8], ids=lambda v: str(v)[:40])
+@pytest.mark.parametrize("headers,feature", UNBUILT_OBJECT_HEADERS[:2] + UNBUILT_OBJECT_HEADERS[4:7], ids=lambda v: str(v)[:40])
 def test_copy_and_multipart_refuse_unbuilt_features(wharf, s3, bucket, headers, feature):
     s3.put_object(Bucket=bucket, Key="src", Body=b"source")
     status, _, body = signed_request(wharf, "PUT", f"/{bucket}/copy", headers={"x-amz-copy-source": f"/{bucket}/src", **headers})
@@ -76,7 +74,6 @@ def test_upload_part_refuses_customer_keys(wharf, s3, bucket):
 @pytest.mark.parametrize(
     "headers",
     [
-        {"x-amz-bucket-object-lock-enabled": "true"},
         {"x-amz-object-ownership": "ObjectWriter"},
         {"x-amz-object-ownership": "BucketOwnerPreferred"},
         {"x-amz-acl": "public-read"},
@@ -88,13 +85,6 @@ def test_create_bucket_refuses_unbuilt_features(wharf, s3, headers):
     status, _, body = signed_request(wharf, "PUT", f"/{name}", headers=headers)
     assert (status, error_code_of(body)) == (501, "NotImplemented"), body
     assert name not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
-
-
-def test_object_lock_bucket_through_boto3_is_refused(s3):
-    name = new_bucket_name()
-    with pytest.raises(ClientError) as e:
-        s3.create_bucket(Bucket=name, ObjectLockEnabledForBucket=True)
-    assert (status_of(e.value), error_code(e.value)) == (501, "NotImplemented")
 
 
 def test_what_s3_accepts_without_acls_still_works(wharf, s3, bucket):

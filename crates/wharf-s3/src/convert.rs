@@ -238,6 +238,8 @@ impl AttrInput {
             user_metadata,
             tags: Vec::new(),
             restore: None,
+            retention: None,
+            legal_hold: None,
         })
     }
 }

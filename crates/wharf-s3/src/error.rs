@@ -8,6 +8,7 @@ pub fn store_error(e: StoreError) -> S3Error {
     use S3ErrorCode as C;
     let (code, msg): (S3ErrorCode, String) = match &e {
         StoreError::NoSuchBucket => (C::NoSuchBucket, e.to_string()),
+        StoreError::ObjectLocked => (C::AccessDenied, e.to_string()),
         StoreError::NoSuchKey => (C::NoSuchKey, e.to_string()),
         StoreError::NoSuchUpload => (C::NoSuchUpload, e.to_string()),
         StoreError::BucketAlreadyExists => (C::BucketAlreadyExists, e.to_string()),

@@ -42,12 +42,6 @@ pub fn refuse_unbuilt(headers: &HeaderMap) -> S3Result<()> {
             }
             "x-amz-acl" if !ACLS_WITHOUT_GRANTS.contains(&value) => Some("access control lists"),
             n if n.starts_with("x-amz-grant-") => Some("access control lists"),
-            "x-amz-object-lock-mode"
-            | "x-amz-object-lock-retain-until-date"
-            | "x-amz-object-lock-legal-hold" => Some("Object Lock"),
-            "x-amz-bucket-object-lock-enabled" if value.eq_ignore_ascii_case("true") => {
-                Some("Object Lock")
-            }
             "x-amz-object-ownership" if value != "BucketOwnerEnforced" => {
                 Some("object ownership other than BucketOwnerEnforced (ACLs)")
             }
@@ -164,8 +158,6 @@ mod tests {
                 "x-amz-grant-read",
                 "uri=\"http://acs.amazonaws.com/groups/global/AllUsers\"",
             ),
-            ("x-amz-object-lock-mode", "GOVERNANCE"),
-            ("x-amz-object-lock-legal-hold", "ON"),
             ("x-amz-write-offset-bytes", "0"),
         ] {
             let got = refused(&[(h, v)]);
@@ -178,7 +170,7 @@ mod tests {
     }
 
     #[test]
-    fn what_s3_accepts_without_acls_passes() {
+    fn what_s3_accepts_and_what_is_built_passes() {
         for (h, v) in [
             ("x-amz-acl", "private"),
             ("x-amz-acl", "bucket-owner-full-control"),
@@ -196,11 +188,14 @@ mod tests {
             refused(&[("x-amz-object-ownership", "BucketOwnerEnforced")]),
             None
         );
-        assert_eq!(
-            refused(&[("x-amz-bucket-object-lock-enabled", "false")]),
-            None
-        );
-        assert!(refused(&[("x-amz-bucket-object-lock-enabled", "true")]).is_some());
+        // Object Lock is built: its headers pass to the operations.
+        for (h, v) in [
+            ("x-amz-bucket-object-lock-enabled", "true"),
+            ("x-amz-object-lock-mode", "GOVERNANCE"),
+            ("x-amz-object-lock-legal-hold", "ON"),
+        ] {
+            assert_eq!(refused(&[(h, v)]), None, "{h}: {v}");
+        }
         assert!(refused(&[("x-amz-object-ownership", "ObjectWriter")]).is_some());
         // Tagging is built: its headers pass to the operations.
         assert_eq!(

@@ -83,6 +83,12 @@ delegate! {
     get_object_tagging: GetObjectTaggingInput => GetObjectTaggingOutput = ops::tagging::get_object_tagging;
     delete_object_tagging: DeleteObjectTaggingInput => DeleteObjectTaggingOutput = ops::tagging::delete_object_tagging;
     restore_object: RestoreObjectInput => RestoreObjectOutput = ops::restore::restore_object;
+    put_object_lock_configuration: PutObjectLockConfigurationInput => PutObjectLockConfigurationOutput = ops::object_lock::put_object_lock_configuration;
+    get_object_lock_configuration: GetObjectLockConfigurationInput => GetObjectLockConfigurationOutput = ops::object_lock::get_object_lock_configuration;
+    put_object_retention: PutObjectRetentionInput => PutObjectRetentionOutput = ops::object_lock::put_object_retention;
+    get_object_retention: GetObjectRetentionInput => GetObjectRetentionOutput = ops::object_lock::get_object_retention;
+    put_object_legal_hold: PutObjectLegalHoldInput => PutObjectLegalHoldOutput = ops::object_lock::put_object_legal_hold;
+    get_object_legal_hold: GetObjectLegalHoldInput => GetObjectLegalHoldOutput = ops::object_lock::get_object_legal_hold;
     put_object: PutObjectInput => PutObjectOutput = ops::object::put_object;
     get_object: GetObjectInput => GetObjectOutput = ops::object::get_object;
     head_object: HeadObjectInput => HeadObjectOutput = ops::object::head_object;

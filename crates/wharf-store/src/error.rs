@@ -4,6 +4,9 @@
 pub enum StoreError {
     #[error("The specified bucket does not exist")]
     NoSuchBucket,
+    /// Object Lock (a retention date not reached, or a legal hold) keeps the version.
+    #[error("Access Denied because object protected by object lock.")]
+    ObjectLocked,
     #[error("The specified key does not exist.")]
     NoSuchKey,
     #[error("The specified upload does not exist.")]

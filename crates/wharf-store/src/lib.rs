@@ -44,9 +44,9 @@ pub use error::{StoreError, StoreResult};
 pub use list::{ListEntry, ListPage, ListQuery, UploadListPage, VersionListPage, VersionListQuery};
 pub use meta::{
     ARCHIVED_CLASSES, AttrsUpdate, BodyLayout, BucketRecord, DeleteMarker, Deletion, EntityTag,
-    EtagCondition, KeyBound, MetaStore, MfaDevice, ObjectAttrs, ObjectRecord, ObjectSummary,
-    PartRecord, PartSummary, RemovedVersion, Restore, SourceVersion, UploadRecord, VersionBound,
-    Versioning, WriteCondition,
+    EtagCondition, KeyBound, LockMode, MetaStore, MfaDevice, ObjectAttrs, ObjectRecord,
+    ObjectSummary, PartRecord, PartSummary, RemovedVersion, Restore, Retention, SourceVersion,
+    UploadRecord, VersionBound, Versioning, WriteCondition,
 };
 pub use multipart::{CompletedPart, MIN_PART_SIZE};
 pub use object::{BodyStream, MAX_OBJECT_SIZE};

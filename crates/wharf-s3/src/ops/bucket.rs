@@ -68,6 +68,8 @@ pub async fn create_bucket(
     refuse_unbuilt(&req.headers)?;
     let input = req.input;
     let name = BucketName::new(&input.bucket).map_err(name_error)?;
+    // Object Lock turns versioning on for good.
+    let object_lock = input.object_lock_enabled_for_bucket == Some(true);
     let region = match input
         .create_bucket_configuration
         .and_then(|c| c.location_constraint)
@@ -90,10 +92,17 @@ pub async fn create_bucket(
             owner: user.canonical_id.clone(),
             created_ms: now_ms(),
             region,
-            versioning: Default::default(),
+            versioning: if object_lock {
+                wharf_store::Versioning::Enabled
+            } else {
+                wharf_store::Versioning::Unversioned
+            },
         })
         .await;
     match created {
+        Ok(()) if object_lock => {
+            super::object_lock::enable_on_new_bucket(s3, name.as_str()).await?;
+        }
         Ok(()) => {}
         // S3's legacy behaviour in us-east-1: creating a bucket you already own there succeeds.
         Err(StoreError::BucketAlreadyOwnedByYou)

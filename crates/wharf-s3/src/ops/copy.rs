@@ -69,7 +69,10 @@ fn copy_attrs(input: &CopyObjectInput, src: &ObjectRecord) -> S3Result<wharf_sto
     }
     let mut a = src.attrs.clone();
     a.tags = tags;
+    // The copy is a new object: the source's restore and locks are its own.
     a.restore = None;
+    a.retention = None;
+    a.legal_hold = None;
     // A copy is STANDARD unless the request names a class, as in S3.
     a.storage_class = None;
     if let Some(sc) = &input.storage_class {
@@ -154,7 +157,9 @@ pub async fn copy_object(
             ),
         )
         .await?;
-        let attrs = copy_attrs(&input, &src)?;
+        let mut attrs = copy_attrs(&input, &src)?;
+        super::object_lock::new_version_lock(s3, &input.bucket, &headers, &mut attrs, false)
+            .await?;
         let algorithm = input
             .checksum_algorithm
             .as_ref()

@@ -44,7 +44,10 @@ pub async fn delete_objects(
             &user.canonical_id,
             &o.key,
             o.version_id.as_deref(),
-            wharf_store::WriteCondition::default(),
+            wharf_store::WriteCondition {
+                bypass_governance: input.bypass_governance_retention == Some(true),
+                ..Default::default()
+            },
         )
         .await;
         match result {

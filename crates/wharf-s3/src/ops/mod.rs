@@ -10,6 +10,7 @@ pub mod list;
 pub mod mfa;
 pub mod multipart;
 pub mod object;
+pub mod object_lock;
 pub mod post;
 pub mod restore;
 pub mod tagging;

@@ -125,6 +125,7 @@ pub async fn create_multipart_upload(
     let tags = super::tagging::from_header(input.tagging.as_deref())?;
     let mut attrs = crate::attr_input!(input).into_attrs()?;
     attrs.tags = tags;
+    super::object_lock::new_version_lock(s3, &input.bucket, &headers, &mut attrs, false).await?;
     let upload = s3
         .store
         .create_upload(

@@ -192,16 +192,21 @@ pub async fn put_object(
         input.checksum_algorithm.as_ref(),
         Some(ChecksumAlgorithm::Crc64Nvme),
     )?;
-    if form_key.is_some() && input.tagging.is_some() {
-        // A browser form's `tagging` field is XML, which is not read yet: refused, not ignored.
+    let locks = input.object_lock_mode.is_some()
+        || input.object_lock_retain_until_date.is_some()
+        || input.object_lock_legal_hold_status.is_some();
+    if form_key.is_some() && (input.tagging.is_some() || locks) {
+        // A browser form's `tagging` (XML) and Object Lock fields are not read yet: refused,
+        // not ignored.
         return Err(s3_error!(
             NotImplemented,
-            "A header you provided implies functionality that is not implemented: tagging in a POST form. Wharf refuses it rather than ignore it."
+            "A header you provided implies functionality that is not implemented: tagging or Object Lock in a POST form. Wharf refuses it rather than ignore it."
         ));
     }
     let tags = super::tagging::from_header(input.tagging.as_deref())?;
     let mut attrs = crate::attr_input!(input).into_attrs()?;
     attrs.tags = tags;
+    super::object_lock::new_version_lock(s3, &input.bucket, &headers, &mut attrs, true).await?;
     let expected_len = input.content_length.map(|n| u64::try_from(n).unwrap_or(0));
     let limits = BodyLimits {
         expected_len,
@@ -537,6 +542,11 @@ macro_rules! read_object {
         response_overrides!(out, input, caller);
         out.version_id = version_header(&bucket, &obj);
         out.restore = crate::convert::restore_header(&obj.attrs, wharf_store::now_ms());
+        (
+            out.object_lock_mode,
+            out.object_lock_retain_until_date,
+            out.object_lock_legal_hold_status,
+        ) = super::object_lock::read_headers(&obj.attrs);
         (obj, sel, out)
     }};
 }
@@ -660,6 +670,7 @@ pub async fn delete_object(
     // If-Match is checked inside the delete's transaction, like conditional PUTs.
     let cond = WriteCondition {
         if_match: etags.if_match,
+        bypass_governance: input.bypass_governance_retention == Some(true),
         ..Default::default()
     };
     let d = delete_key(

@@ -43,6 +43,7 @@ pub async fn put_bucket_versioning(
     if mfa_delete.is_some() || input.mfa.is_some() || mfa::enabled(s3, &input.bucket).await? {
         mfa::check(s3, &bucket, input.mfa.as_deref()).await?;
     }
+    super::object_lock::check_versioning_change(s3, &input.bucket, state).await?;
     s3.store.set_versioning(&input.bucket, state).await.s3()?;
     if let Some(m) = mfa_delete {
         s3.store

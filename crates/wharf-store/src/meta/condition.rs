@@ -110,6 +110,9 @@ pub struct WriteCondition {
     pub if_none_match: Option<EtagCondition>,
     /// This version must still exist (its blobs are shared by the new row).
     pub source: Option<SourceVersion>,
+    /// Removing a version under GOVERNANCE retention is allowed
+    /// (`x-amz-bypass-governance-retention: true` from a caller allowed to).
+    pub bypass_governance: bool,
 }
 
 impl WriteCondition {

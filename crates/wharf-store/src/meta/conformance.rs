@@ -25,6 +25,7 @@ where
     suspended_versioning(new_store().await.as_ref()).await;
     tags_and_bucket_configs(new_store().await.as_ref()).await;
     mfa_devices(new_store().await.as_ref()).await;
+    locked_versions_stay(new_store().await.as_ref()).await;
     write_conditions(new_store().await.as_ref()).await;
     blob_references(new_store().await.as_ref()).await;
     shared_blobs_and_failed_copies(new_store().await.as_ref()).await;
@@ -659,6 +660,86 @@ async fn mfa_devices(m: &dyn MetaStore) {
     // A deleted user's devices go with it.
     m.delete_user("alice").await.unwrap();
     assert_eq!(m.mfa_device(&d.serial).await.unwrap(), None);
+}
+
+async fn locked_versions_stay(m: &dyn MetaStore) {
+    bucket(m, "b").await;
+    m.set_versioning("b", Versioning::Enabled).await.unwrap();
+    let far = crate::now_ms() + 86_400_000;
+    let put = |key: &'static str, attrs: ObjectAttrs| async move {
+        let mut r = inline("b", key, b"x");
+        r.attrs = attrs;
+        m.put_object(r, WriteCondition::default()).await.unwrap()
+    };
+    let lock = |mode, until_ms| ObjectAttrs {
+        retention: Some(Retention { mode, until_ms }),
+        ..Default::default()
+    };
+    let compliance = put("c", lock(LockMode::Compliance, far)).await;
+    let governance = put("g", lock(LockMode::Governance, far)).await;
+    let held = put(
+        "h",
+        ObjectAttrs {
+            legal_hold: Some(true),
+            ..Default::default()
+        },
+    )
+    .await;
+    let expired = put("e", lock(LockMode::Compliance, crate::now_ms() - 1)).await;
+    let bypass = WriteCondition {
+        bypass_governance: true,
+        ..Default::default()
+    };
+    for (v, key) in [(&compliance, "c"), (&held, "h")] {
+        for cond in [WriteCondition::default(), bypass.clone()] {
+            assert!(matches!(
+                m.delete_version("b", key, v.version_id.as_str(), cond)
+                    .await,
+                Err(StoreError::ObjectLocked)
+            ));
+        }
+    }
+    assert!(matches!(
+        m.delete_version(
+            "b",
+            "g",
+            governance.version_id.as_str(),
+            WriteCondition::default()
+        )
+        .await,
+        Err(StoreError::ObjectLocked)
+    ));
+    assert!(
+        m.delete_version("b", "g", governance.version_id.as_str(), bypass)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        m.delete_version(
+            "b",
+            "e",
+            expired.version_id.as_str(),
+            WriteCondition::default()
+        )
+        .await
+        .unwrap()
+        .is_some()
+    );
+    // A simple DELETE adds a marker whatever the locks.
+    assert!(
+        m.delete_object("b", "c", OWNER, WriteCondition::default())
+            .await
+            .unwrap()
+            .marker
+            .is_some()
+    );
+    assert!(
+        m.get_version("b", "c", compliance.version_id.as_str())
+            .await
+            .unwrap()
+            .is_some()
+    );
 }
 
 async fn write_conditions(m: &dyn MetaStore) {

@@ -143,6 +143,56 @@ pub struct ObjectAttrs {
     /// A restore of an archived object (storage class GLACIER or DEEP_ARCHIVE) requested.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub restore: Option<Restore>,
+    /// Object Lock retention: the version cannot be removed before `until_ms`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub retention: Option<Retention>,
+    /// Object Lock legal hold (none until one is set): the version cannot be removed while it
+    /// is on.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub legal_hold: Option<bool>,
+}
+
+/// Object Lock's two retention modes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LockMode {
+    /// Removable before its date by a caller that bypasses governance retention.
+    Governance,
+    /// Removable by nobody before its date; the date can only be extended.
+    Compliance,
+}
+
+impl LockMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Governance => "GOVERNANCE",
+            Self::Compliance => "COMPLIANCE",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "GOVERNANCE" => Some(Self::Governance),
+            "COMPLIANCE" => Some(Self::Compliance),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Retention {
+    pub mode: LockMode,
+    pub until_ms: i64,
+}
+
+impl ObjectAttrs {
+    /// Whether Object Lock keeps this version from being removed at `now_ms` (a caller that
+    /// bypasses governance retention may remove a version under GOVERNANCE alone).
+    pub fn locked_at(&self, now_ms: i64, bypass_governance: bool) -> bool {
+        self.legal_hold == Some(true)
+            || self.retention.is_some_and(|r| {
+                now_ms < r.until_ms && !(r.mode == LockMode::Governance && bypass_governance)
+            })
+    }
 }
 
 /// Storage classes whose objects are archived: read only once restored.

@@ -460,6 +460,11 @@ pub fn delete_version(
             None => return Ok(None),
         }
     };
+    if let RemovedVersion::Object(o) = &removed
+        && o.attrs.locked_at(crate::now_ms(), cond.bypass_governance)
+    {
+        return Err(StoreError::ObjectLocked);
+    }
     remove_version(c, bucket, key, &vid)?;
     let null = row.null.clone().filter(|n| *n != vid);
     if row.current == vid {
