@@ -4,6 +4,14 @@ use s3s::{S3Error, S3ErrorCode};
 use wharf_model::NameError;
 use wharf_store::StoreError;
 
+/// An error whose code s3s does not know (`InvalidTag`, `RestoreAlreadyInProgress`, …), with
+/// the status S3 answers it with (s3s would answer 500).
+pub fn custom_error(code: &'static str, message: &str, status: http::StatusCode) -> S3Error {
+    let mut e = S3Error::with_message(S3ErrorCode::Custom(code.into()), message.to_owned());
+    e.set_status_code(status);
+    e
+}
+
 pub fn store_error(e: StoreError) -> S3Error {
     use S3ErrorCode as C;
     let (code, msg): (S3ErrorCode, String) = match &e {

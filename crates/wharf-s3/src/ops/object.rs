@@ -326,12 +326,11 @@ pub async fn readable_object(
 }
 
 fn invalid_part_number() -> s3s::S3Error {
-    let mut e = s3s::S3Error::with_message(
-        s3s::S3ErrorCode::Custom("InvalidPartNumber".into()),
+    crate::error::custom_error(
+        "InvalidPartNumber",
         "The requested partnumber is not satisfiable",
-    );
-    e.set_status_code(http::StatusCode::RANGE_NOT_SATISFIABLE);
-    e
+        http::StatusCode::RANGE_NOT_SATISFIABLE,
+    )
 }
 
 /// What a GET or HEAD reads of an object: a byte range (by `partNumber` or `Range`), the

@@ -20,7 +20,7 @@ use super::object::readable_object;
 use crate::WharfS3;
 use crate::access::{BucketRole, Caller};
 use crate::convert::{ms_of, timestamp};
-use crate::error::StoreResultExt;
+use crate::error::{StoreResultExt, custom_error};
 
 /// The kind under which a bucket's Object Lock configuration is kept; its presence means
 /// Object Lock is enabled.
@@ -51,13 +51,6 @@ impl DefaultRule {
     }
 }
 
-fn status(code: &'static str, message: &str, s: http::StatusCode) -> s3s::S3Error {
-    let mut e =
-        s3s::S3Error::with_message(s3s::S3ErrorCode::Custom(code.into()), message.to_owned());
-    e.set_status_code(s);
-    e
-}
-
 fn malformed() -> s3s::S3Error {
     s3_error!(
         MalformedXML,
@@ -73,7 +66,7 @@ fn missing_configuration() -> s3s::S3Error {
 }
 
 fn no_object_configuration() -> s3s::S3Error {
-    status(
+    custom_error(
         "NoSuchObjectLockConfiguration",
         "The specified object does not have a ObjectLock configuration",
         http::StatusCode::NOT_FOUND,
@@ -232,7 +225,7 @@ pub fn read_headers(
 /// A versioned bucket with Object Lock keeps its versioning: refused otherwise.
 pub async fn check_versioning_change(s3: &WharfS3, bucket: &str, to: Versioning) -> S3Result<()> {
     if to != Versioning::Enabled && config(s3, bucket).await?.is_some() {
-        return Err(status(
+        return Err(custom_error(
             "InvalidBucketState",
             "An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.",
             http::StatusCode::CONFLICT,
@@ -287,7 +280,7 @@ pub async fn put_object_lock_configuration(
         }
     };
     if config(s3, &input.bucket).await?.is_none() && bucket.versioning != Versioning::Enabled {
-        return Err(status(
+        return Err(custom_error(
             "InvalidBucketState",
             "Versioning must be 'Enabled' on the bucket to apply a Object Lock configuration",
             http::StatusCode::CONFLICT,
@@ -306,7 +299,7 @@ pub async fn get_object_lock_configuration(
     s3.owned_bucket(&caller, &bucket, BucketRole::Target)
         .await?;
     let Some(c) = config(s3, &bucket).await? else {
-        return Err(status(
+        return Err(custom_error(
             "ObjectLockConfigurationNotFoundError",
             "Object Lock configuration does not exist for this bucket",
             http::StatusCode::NOT_FOUND,

@@ -13,7 +13,7 @@ use super::object::readable_object;
 use crate::WharfS3;
 use crate::access::BucketRole;
 use crate::endpoint::StatusOverride;
-use crate::error::StoreResultExt;
+use crate::error::{StoreResultExt, custom_error};
 use wharf_store::ARCHIVED_CLASSES;
 
 /// What the request did to the version's restore.
@@ -22,13 +22,6 @@ enum Outcome {
     Started,
     Extended,
     InProgress,
-}
-
-fn status(code: &'static str, message: &str, status: http::StatusCode) -> s3s::S3Error {
-    let mut e =
-        s3s::S3Error::with_message(s3s::S3ErrorCode::Custom(code.into()), message.to_owned());
-    e.set_status_code(status);
-    e
 }
 
 pub async fn restore_object(
@@ -120,7 +113,7 @@ pub async fn restore_object(
     }
     let outcome = outcome.lock().map(|o| *o).unwrap_or(Outcome::Started);
     match outcome {
-        Outcome::InProgress => Err(status(
+        Outcome::InProgress => Err(custom_error(
             "RestoreAlreadyInProgress",
             "Object restore is already in progress",
             http::StatusCode::CONFLICT,

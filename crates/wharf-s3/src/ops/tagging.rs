@@ -11,7 +11,7 @@ use super::object::{readable_object, version_header};
 use crate::WharfS3;
 use crate::access::BucketRole;
 use crate::endpoint::StatusOverride;
-use crate::error::StoreResultExt;
+use crate::error::{StoreResultExt, custom_error};
 
 /// A tag set: (key, value) pairs in the order given.
 pub type Tags = Vec<(String, String)>;
@@ -23,16 +23,8 @@ const MAX_VALUE_CHARS: usize = 256;
 /// The kind under which a bucket's tag set is kept (`MetaStore::bucket_config`).
 const BUCKET_TAGS: &str = "tagging";
 
-/// A 400 with a code s3s does not know.
-fn bad_request(code: &'static str, message: &str) -> s3s::S3Error {
-    let mut e =
-        s3s::S3Error::with_message(s3s::S3ErrorCode::Custom(code.into()), message.to_owned());
-    e.set_status_code(http::StatusCode::BAD_REQUEST);
-    e
-}
-
 fn invalid_tag(message: &str) -> s3s::S3Error {
-    bad_request("InvalidTag", message)
+    custom_error("InvalidTag", message, http::StatusCode::BAD_REQUEST)
 }
 
 fn allowed(s: &str) -> bool {
@@ -123,9 +115,10 @@ pub fn from_header(value: Option<&str>) -> S3Result<Tags> {
         tags.push((k, v));
     }
     if tags.len() > MAX_OBJECT_TAGS {
-        return Err(bad_request(
+        return Err(custom_error(
             "BadRequest",
             "Object tags cannot be greater than 10",
+            http::StatusCode::BAD_REQUEST,
         ));
     }
     validate(&tags, MAX_OBJECT_TAGS)?;
@@ -290,12 +283,11 @@ pub async fn get_bucket_tagging(
         .and_then(|j| serde_json::from_str(&j).ok())
         .unwrap_or_default();
     if tags.is_empty() {
-        let mut e = s3s::S3Error::with_message(
-            s3s::S3ErrorCode::Custom("NoSuchTagSet".into()),
+        return Err(custom_error(
+            "NoSuchTagSet",
             "The TagSet does not exist",
-        );
-        e.set_status_code(http::StatusCode::NOT_FOUND);
-        return Err(e);
+            http::StatusCode::NOT_FOUND,
+        ));
     }
     Ok(S3Response::new(GetBucketTaggingOutput {
         tag_set: tag_set(&tags),

@@ -295,11 +295,16 @@ impl ObjectRecord {
 
     /// The version id S3 shows: `null` for the null version.
     pub fn s3_version_id(&self) -> &str {
-        if self.null_version {
-            wharf_model::NULL_VERSION
-        } else {
-            self.version_id.as_str()
-        }
+        s3_version_id(self.null_version, &self.version_id)
+    }
+}
+
+/// The version id S3 shows: `null` for the null version.
+fn s3_version_id(null_version: bool, id: &VersionId) -> &str {
+    if null_version {
+        wharf_model::NULL_VERSION
+    } else {
+        id.as_str()
     }
 }
 
@@ -324,11 +329,7 @@ pub struct ObjectSummary {
 impl ObjectSummary {
     /// The version id S3 shows: `null` for the null version.
     pub fn s3_version_id(&self) -> &str {
-        if self.null_version {
-            wharf_model::NULL_VERSION
-        } else {
-            self.version_id.as_str()
-        }
+        s3_version_id(self.null_version, &self.version_id)
     }
 }
 
@@ -358,11 +359,7 @@ pub struct DeleteMarker {
 impl DeleteMarker {
     /// The version id S3 shows: `null` for the null version.
     pub fn s3_version_id(&self) -> &str {
-        if self.null_version {
-            wharf_model::NULL_VERSION
-        } else {
-            self.version_id.as_str()
-        }
+        s3_version_id(self.null_version, &self.version_id)
     }
 }
 
