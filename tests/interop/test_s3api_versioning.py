@@ -233,3 +233,23 @@ def test_list_object_versions_under_concurrent_writes(wharf, s3, bucket):
         for t in threads:
             t.join()
     assert not errors, errors
+
+
+def test_list_object_versions_interleaves_markers_as_s3_does(wharf, s3, bucket):
+    """In the XML itself, versions and delete markers come in listing order (key, then newest
+    first), not as two separate lists."""
+    import re
+
+    from s3_helpers import signed_request
+
+    versioned(s3, bucket)
+    s3.put_object(Bucket=bucket, Key="a", Body=b"1")
+    s3.delete_object(Bucket=bucket, Key="a")
+    s3.put_object(Bucket=bucket, Key="a", Body=b"2")
+    s3.delete_object(Bucket=bucket, Key="b")
+    status, _, body = signed_request(wharf, "GET", f"/{bucket}?versions")
+    assert status == 200, body
+    tags = re.findall(rb"<(Version|DeleteMarker)>", body)
+    assert tags == [b"Version", b"DeleteMarker", b"Version", b"DeleteMarker"], body
+    listed = s3.list_object_versions(Bucket=bucket)
+    assert len(listed["Versions"]) == 2 and len(listed["DeleteMarkers"]) == 2

@@ -53,6 +53,59 @@ impl StatusOverride {
     }
 }
 
+/// The order of a ListObjectVersions page's entries (`true`: a delete marker): s3s writes all
+/// `<DeleteMarker>` elements before all `<Version>` elements; S3 interleaves them.
+#[derive(Debug, Clone)]
+pub struct VersionOrder(pub Vec<bool>);
+
+/// Puts a ListObjectVersions body's `<Version>` and `<DeleteMarker>` elements back in listing
+/// order (where the first of them stood); `None` if the body does not hold what `order` says.
+pub fn interleave_versions(xml: &[u8], order: &[bool]) -> Option<Vec<u8>> {
+    fn blocks(xml: &[u8], open: &[u8], close: &[u8]) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        let mut at = 0;
+        while let Some(i) = find(&xml[at..], open) {
+            let start = at + i;
+            let Some(j) = find(&xml[start..], close) else {
+                break;
+            };
+            let end = start + j + close.len();
+            out.push((start, end));
+            at = end;
+        }
+        out
+    }
+    fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+        hay.windows(needle.len()).position(|w| w == needle)
+    }
+    let versions = blocks(xml, b"<Version>", b"</Version>");
+    let markers = blocks(xml, b"<DeleteMarker>", b"</DeleteMarker>");
+    let want_markers = order.iter().filter(|m| **m).count();
+    if versions.len() + markers.len() != order.len() || markers.len() != want_markers {
+        return None;
+    }
+    let mut all: Vec<(usize, usize)> = versions.iter().chain(&markers).copied().collect();
+    all.sort_unstable();
+    let first = all.first().map_or(xml.len(), |b| b.0);
+    let (mut v, mut m) = (versions.iter(), markers.iter());
+    let mut merged = Vec::with_capacity(xml.len());
+    for is_marker in order {
+        let (s, e) = if *is_marker { m.next()? } else { v.next()? };
+        merged.extend_from_slice(&xml[*s..*e]);
+    }
+    let mut out = Vec::with_capacity(xml.len());
+    let mut at = 0;
+    for (s, e) in all {
+        out.extend_from_slice(&xml[at..s]);
+        if s == first {
+            out.extend_from_slice(&merged);
+        }
+        at = e;
+    }
+    out.extend_from_slice(&xml[at..]);
+    Some(out)
+}
+
 /// How the endpoint is set up.
 #[derive(Debug, Clone)]
 pub struct EndpointConfig {
@@ -137,6 +190,9 @@ impl S3Endpoint {
         if let Some(StatusOverride(status)) = resp.extensions().get::<StatusOverride>().copied() {
             *resp.status_mut() = status;
         }
+        if let Some(VersionOrder(order)) = resp.extensions_mut().remove::<VersionOrder>() {
+            resp = in_listing_order(resp, &order).await;
+        }
         log_answer(resp.status(), &method, &uri, &ids.request_id);
         let resp = finish(resp, &ids, answering);
         self.count(resp, operation.get(), started, received)
@@ -173,6 +229,24 @@ impl S3Endpoint {
     }
 }
 
+/// A ListObjectVersions answer with its entries in listing order (a page is at most 1,000
+/// entries, so its body is small).
+async fn in_listing_order(resp: s3s::HttpResponse, order: &[bool]) -> s3s::HttpResponse {
+    use http_body_util::BodyExt as _;
+    let (mut parts, body) = resp.into_parts();
+    let Ok(collected) = body.collect().await else {
+        parts.status = http::StatusCode::INTERNAL_SERVER_ERROR;
+        return s3s::HttpResponse::from_parts(parts, s3s::Body::empty());
+    };
+    let xml = collected.to_bytes();
+    let body = interleave_versions(&xml, order).map_or(xml, bytes::Bytes::from);
+    parts.headers.insert(
+        http::header::CONTENT_LENGTH,
+        http::HeaderValue::from(body.len()),
+    );
+    s3s::HttpResponse::from_parts(parts, s3s::Body::from(body))
+}
+
 /// The request body's length as the request declares it (the decoded length of an
 /// `aws-chunked` body).
 fn declared_length(headers: &http::HeaderMap) -> u64 {
@@ -203,5 +277,29 @@ fn log_answer(status: http::StatusCode, method: &http::Method, uri: &http::Uri, 
             tracing::debug!(%status, %method, %uri, request_id = id, "S3 request refused")
         }
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::interleave_versions;
+
+    #[test]
+    fn versions_and_markers_come_back_in_listing_order() {
+        let xml = b"<R><DeleteMarker><Key>a</Key></DeleteMarker><DeleteMarker><Key>c</Key></DeleteMarker>\
+<IsTruncated>false</IsTruncated><Version><Key>a</Key><VersionId>1</VersionId></Version>\
+<Version><Key>b</Key></Version></R>";
+        let out = interleave_versions(xml, &[true, false, false, true]).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "<R><DeleteMarker><Key>a</Key></DeleteMarker>\
+<Version><Key>a</Key><VersionId>1</VersionId></Version><Version><Key>b</Key></Version>\
+<DeleteMarker><Key>c</Key></DeleteMarker><IsTruncated>false</IsTruncated></R>"
+        );
+        // Counts that do not match the order: left as it is.
+        assert_eq!(interleave_versions(xml, &[true, false]), None);
+        assert_eq!(interleave_versions(xml, &[false, false, false, true]), None);
+        let none = b"<R><IsTruncated>false</IsTruncated></R>";
+        assert_eq!(interleave_versions(none, &[]).unwrap(), none.to_vec());
     }
 }

@@ -10,6 +10,7 @@ use super::list::{enc, max_keys, url_encoding};
 use crate::WharfS3;
 use crate::access::BucketRole;
 use crate::convert::{etag, owner_of, storage_class, timestamp};
+use crate::endpoint::VersionOrder;
 use crate::error::StoreResultExt;
 
 pub async fn list_object_versions(
@@ -84,13 +85,24 @@ pub async fn list_object_versions(
             }),
         }
     }
+    // S3 interleaves versions and markers in listing order; s3s writes the two lists apart, so
+    // the endpoint puts the elements back in this order.
+    let order = VersionOrder(
+        page.entries
+            .iter()
+            .filter_map(|e| match e {
+                ListEntry::Object(o) => Some(o.delete_marker),
+                ListEntry::CommonPrefix(_) => None,
+            })
+            .collect(),
+    );
     let last = page.entries.last().filter(|_| page.is_truncated);
     let next_key_marker = last.map(|e| enc(url, e.sort_key()));
     let next_version_id_marker = match last {
         Some(ListEntry::Object(o)) => Some(o.s3_version_id().to_owned()),
         _ => None,
     };
-    Ok(S3Response::new(ListObjectVersionsOutput {
+    let mut resp = S3Response::new(ListObjectVersionsOutput {
         name: Some(input.bucket),
         prefix: Some(enc(url, &q.prefix)),
         delimiter: q.delimiter.as_deref().map(|d| enc(url, d)),
@@ -105,5 +117,7 @@ pub async fn list_object_versions(
         common_prefixes: (!prefixes.is_empty()).then_some(prefixes),
         encoding_type: input.encoding_type,
         ..Default::default()
-    }))
+    });
+    resp.extensions.insert(order);
+    Ok(resp)
 }
