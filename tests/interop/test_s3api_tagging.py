@@ -123,3 +123,28 @@ def test_bucket_tagging(wharf, s3, bucket):
     with pytest.raises(ClientError) as e:
         s3.get_bucket_tagging(Bucket=bucket)
     assert error_code(e.value) == "NoSuchTagSet"
+
+
+def test_browser_form_uploads_carry_tags_and_locks(wharf, s3):
+    """A POST form's `tagging` field (a <Tagging> document) and its Object Lock fields, as S3
+    reads them."""
+    import datetime
+
+    from conftest import new_bucket_name
+    from test_s3_answers import post_form
+
+    b = new_bucket_name("form")
+    s3.create_bucket(Bucket=b, ObjectLockEnabledForBucket=True)
+    tagging = "<Tagging><TagSet><Tag><Key>source</Key><Value>form</Value></Tag></TagSet></Tagging>"
+    until = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    fields = {"tagging": tagging, "x-amz-object-lock-mode": "GOVERNANCE",
+              "x-amz-object-lock-retain-until-date": until, "x-amz-object-lock-legal-hold": "ON"}
+    status, _, body = post_form(wharf, s3, b, "posted.txt", b"hello", fields=fields,
+                                conditions=[{k: v} for k, v in fields.items()])
+    assert status == 204, body
+    assert as_dict(s3.get_object_tagging(Bucket=b, Key="posted.txt")["TagSet"]) == {"source": "form"}
+    head = s3.head_object(Bucket=b, Key="posted.txt")
+    assert head["ObjectLockMode"] == "GOVERNANCE" and head["ObjectLockLegalHoldStatus"] == "ON"
+    status, _, body = post_form(wharf, s3, b, "bad.txt", b"x", fields={"tagging": "<Tagging><TagSet>"},
+                                conditions=[{"tagging": "<Tagging><TagSet>"}])
+    assert status == 400 and b"MalformedXML" in body, body

@@ -84,31 +84,8 @@ pub fn put_object_fields(input: &s3s::dto::PutObjectInput) -> HeaderMap {
     );
     add("x-amz-grant-read-acp", input.grant_read_acp.as_deref());
     add("x-amz-grant-write-acp", input.grant_write_acp.as_deref());
-    add("x-amz-tagging", input.tagging.as_deref());
-    add(
-        "x-amz-object-lock-mode",
-        input.object_lock_mode.as_ref().map(|v| v.as_str()),
-    );
-    add(
-        "x-amz-object-lock-legal-hold",
-        input
-            .object_lock_legal_hold_status
-            .as_ref()
-            .map(|v| v.as_str()),
-    );
-    add(
-        "x-amz-storage-class",
-        input.storage_class.as_ref().map(|v| v.as_str()),
-    );
-    if input.write_offset_bytes.is_some() || input.object_lock_retain_until_date.is_some() {
-        add(
-            "x-amz-write-offset-bytes",
-            input.write_offset_bytes.map(|_| "0"),
-        );
-        add(
-            "x-amz-object-lock-retain-until-date",
-            input.object_lock_retain_until_date.as_ref().map(|_| "set"),
-        );
+    if input.write_offset_bytes.is_some() {
+        add("x-amz-write-offset-bytes", Some("0"));
     }
     h
 }

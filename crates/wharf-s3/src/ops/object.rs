@@ -166,6 +166,7 @@ pub async fn put_object(
     let etags = EtagHeaders::of(&req);
     let trailers = trailers_of(&req);
     let form_key = post::form_key(&req, &req.input.key);
+    let form_tagging = post::form_tagging(&req);
     let headers = req.headers;
     let mut input = req.input;
     if let Some(key) = &form_key {
@@ -192,21 +193,31 @@ pub async fn put_object(
         input.checksum_algorithm.as_ref(),
         Some(ChecksumAlgorithm::Crc64Nvme),
     )?;
-    let locks = input.object_lock_mode.is_some()
-        || input.object_lock_retain_until_date.is_some()
-        || input.object_lock_legal_hold_status.is_some();
-    if form_key.is_some() && (input.tagging.is_some() || locks) {
-        // A browser form's `tagging` (XML) and Object Lock fields are not read yet: refused,
-        // not ignored.
-        return Err(s3_error!(
-            NotImplemented,
-            "A header you provided implies functionality that is not implemented: tagging or Object Lock in a POST form. Wharf refuses it rather than ignore it."
-        ));
-    }
-    let tags = super::tagging::from_header(input.tagging.as_deref())?;
+    // A browser form brings its tag set as XML and its locks as form fields.
+    let (tags, lock_headers) = match &form_key {
+        Some(_) => (
+            match form_tagging.as_deref() {
+                Some(xml) => super::tagging::from_form(Some(xml))?,
+                // s3s reads an `x-amz-tagging` field as it reads the header.
+                None => super::tagging::from_header(input.tagging.as_deref())?,
+            },
+            super::object_lock::form_fields(&input),
+        ),
+        None => (
+            super::tagging::from_header(input.tagging.as_deref())?,
+            headers.clone(),
+        ),
+    };
     let mut attrs = crate::attr_input!(input).into_attrs()?;
     attrs.tags = tags;
-    super::object_lock::new_version_lock(s3, &input.bucket, &headers, &mut attrs, true).await?;
+    super::object_lock::new_version_lock(
+        s3,
+        &input.bucket,
+        &lock_headers,
+        &mut attrs,
+        form_key.is_none(),
+    )
+    .await?;
     let expected_len = input.content_length.map(|n| u64::try_from(n).unwrap_or(0));
     let limits = BodyLimits {
         expected_len,

@@ -197,6 +197,39 @@ pub async fn new_version_lock(
     Ok(())
 }
 
+/// A browser form's Object Lock fields, as the headers a PUT would carry.
+pub fn form_fields(input: &PutObjectInput) -> HeaderMap {
+    let mut h = HeaderMap::new();
+    let mut add = |name: &'static str, value: Option<String>| {
+        if let Some(v) = value.and_then(|v| http::HeaderValue::from_str(&v).ok()) {
+            h.insert(name, v);
+        }
+    };
+    add(
+        "x-amz-object-lock-mode",
+        input
+            .object_lock_mode
+            .as_ref()
+            .map(|m| m.as_str().to_owned()),
+    );
+    add(
+        "x-amz-object-lock-retain-until-date",
+        input.object_lock_retain_until_date.as_ref().and_then(|t| {
+            time::OffsetDateTime::from(t.clone())
+                .format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        }),
+    );
+    add(
+        "x-amz-object-lock-legal-hold",
+        input
+            .object_lock_legal_hold_status
+            .as_ref()
+            .map(|s| s.as_str().to_owned()),
+    );
+    h
+}
+
 /// Milliseconds of an ISO 8601 timestamp (`2030-01-01T00:00:00Z`, fractions allowed).
 fn httpdate_or_iso(s: &str) -> Option<i64> {
     let t = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()?;

@@ -3,7 +3,8 @@
 //! s3s parses the form, checks the policy and hands the upload to PutObject
 //! ([`super::object::put_object`]); this module adds
 //! what S3 does beyond that: `${filename}` in the `key` field becomes the uploaded file's name
-//! (s3s forgets the name, so [`FileNameSniffer`] notes it as the form streams in), and the
+//! (s3s forgets the name, so [`FileNameSniffer`] notes it as the form streams in, with the
+//! `tagging` field s3s does not read), and the
 //! answer carries the ETag quoted, as S3 quotes it, in the `ETag` header, in the `etag` of a
 //! `success_action_redirect` location and in the 201 body.
 
@@ -16,20 +17,30 @@ use http_body::{Body as HttpBody, Frame};
 use s3s::S3Request;
 use s3s::dto::*;
 
-/// The name of the file a form upload carried, once seen.
+/// What a form upload carried that s3s does not keep, once seen: the name of its file, and
+/// its `tagging` field (S3's form field for the tag set, an XML document).
 #[derive(Debug, Clone, Default)]
-pub struct PostFileName(pub Arc<Mutex<Option<String>>>);
+pub struct PostForm(pub Arc<Mutex<FormSeen>>);
+
+#[derive(Debug, Clone, Default)]
+pub struct FormSeen {
+    pub file_name: Option<String>,
+    pub tagging: Option<String>,
+}
 
 /// Part headers longer than this are not looked into (browsers send a few hundred bytes).
 const MAX_PART_HEADERS: usize = 16 * 1024;
+/// A `tagging` field longer than this is not a tag set (ten tags are a few KiB).
+const MAX_TAGGING_FIELD: usize = 64 * 1024;
 
-/// Watches a multipart/form-data body go by and notes the `filename` of its `file` part.
+/// Watches a multipart/form-data body go by and notes the `filename` of its `file` part and
+/// the value of a `tagging` field before it.
 pub struct FileNameSniffer<B> {
     inner: B,
     /// `--BOUNDARY`; `None` once the file's name is known or cannot be.
     delimiter: Option<Vec<u8>>,
     window: Vec<u8>,
-    found: PostFileName,
+    found: PostForm,
 }
 
 impl<B> FileNameSniffer<B> {
@@ -46,9 +57,9 @@ impl<B> FileNameSniffer<B> {
         })
     }
 
-    /// Wraps `body`, a form with `boundary`; returns it and the slot the name will be in.
-    pub fn wrap(body: B, boundary: &str) -> (Self, PostFileName) {
-        let found = PostFileName::default();
+    /// Wraps `body`, a form with `boundary`; returns it and the slot what it sees will be in.
+    pub fn wrap(body: B, boundary: &str) -> (Self, PostForm) {
+        let found = PostForm::default();
         (
             Self {
                 inner: body,
@@ -90,15 +101,38 @@ impl<B> FileNameSniffer<B> {
                 return;
             };
             let headers = &self.window[headers_start..headers_start + end];
-            if let Some(name) = file_part_name(headers) {
-                if let Ok(mut slot) = self.found.0.lock() {
-                    *slot = Some(name);
+            let value_start = headers_start + end + 4;
+            match part_disposition(headers) {
+                Some((name, file_name)) if name == "file" => {
+                    if let Ok(mut seen) = self.found.0.lock() {
+                        seen.file_name = Some(file_name.unwrap_or_default());
+                    }
+                    self.delimiter = None;
+                    self.window = Vec::new();
+                    return;
                 }
-                self.delimiter = None;
-                self.window = Vec::new();
-                return;
+                Some((name, _)) if name == "tagging" => {
+                    // Its value runs to the next delimiter (less the CRLF before it).
+                    let Some(len) = find(&self.window[value_start..], &delim) else {
+                        if self.window.len() - at > MAX_PART_HEADERS + MAX_TAGGING_FIELD {
+                            self.delimiter = None;
+                            self.window = Vec::new();
+                        } else {
+                            self.window.drain(..at);
+                        }
+                        return;
+                    };
+                    let value = &self.window[value_start..value_start + len];
+                    let value = value.strip_suffix(b"\r\n").unwrap_or(value);
+                    if let Ok(mut seen) = self.found.0.lock() {
+                        seen.tagging = Some(String::from_utf8_lossy(value).into_owned());
+                    }
+                    self.window.drain(..value_start + len);
+                }
+                _ => {
+                    self.window.drain(..value_start);
+                }
             }
-            self.window.drain(..headers_start + end + 4);
         }
     }
 }
@@ -107,8 +141,8 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
-/// The `filename` of a part whose `Content-Disposition` names it `file`.
-fn file_part_name(headers: &[u8]) -> Option<String> {
+/// The `name` and `filename` of a part, from its `Content-Disposition`.
+fn part_disposition(headers: &[u8]) -> Option<(String, Option<String>)> {
     let text = std::str::from_utf8(headers).ok()?;
     let disposition = text.split("\r\n").find_map(|line| {
         let (k, v) = line.split_once(':')?;
@@ -122,7 +156,7 @@ fn file_part_name(headers: &[u8]) -> Option<String> {
             (k.trim() == name).then(|| v.trim().trim_matches('"').to_owned())
         })
     };
-    (param("name").as_deref() == Some("file")).then(|| param("filename").unwrap_or_default())
+    Some((param("name")?, param("filename")))
 }
 
 impl<B> HttpBody for FileNameSniffer<B>
@@ -159,14 +193,24 @@ where
 /// For PutObject reached from a POST form (s3s's POST object calls PutObject): the key with
 /// `${filename}` replaced by the uploaded file's name. `None` for a plain PutObject.
 pub fn form_key<T>(req: &S3Request<T>, key: &str) -> Option<String> {
-    let name = req.extensions.get::<PostFileName>()?;
-    let file = name
+    let form = req.extensions.get::<PostForm>()?;
+    let file = form
         .0
         .lock()
         .ok()
-        .and_then(|n| n.clone())
+        .and_then(|f| f.file_name.clone())
         .unwrap_or_default();
     Some(key.replace("${filename}", &file))
+}
+
+/// A form upload's `tagging` field, if it had one.
+pub fn form_tagging<T>(req: &S3Request<T>) -> Option<String> {
+    req.extensions
+        .get::<PostForm>()?
+        .0
+        .lock()
+        .ok()
+        .and_then(|f| f.tagging.clone())
 }
 
 /// A POST form's answer carries the ETag quoted, as S3 sends it: s3s writes this value as it
@@ -187,18 +231,20 @@ mod tests {
 
     #[test]
     fn the_file_part_name_is_found_across_chunks() {
-        let body = "--XyZ\r\nContent-Disposition: form-data; name=\"key\"\r\n\r\nuploads/${filename}\r\n--XyZ\r\nContent-Disposition: form-data; name=\"policy\"\r\n\r\nabc --XyZ-not-a-delimiter\r\n--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"photo 1.jpg\"\r\nContent-Type: image/jpeg\r\n\r\nJPEGDATA\r\n--XyZ--\r\n";
+        let body = "--XyZ\r\nContent-Disposition: form-data; name=\"key\"\r\n\r\nuploads/${filename}\r\n--XyZ\r\nContent-Disposition: form-data; name=\"tagging\"\r\n\r\n<Tagging>x</Tagging>\r\n--XyZ\r\nContent-Disposition: form-data; name=\"policy\"\r\n\r\nabc --XyZ-not-a-delimiter\r\n--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"photo 1.jpg\"\r\nContent-Type: image/jpeg\r\n\r\nJPEGDATA\r\n--XyZ--\r\n";
         for split in [1, 3, 7, 50, body.len()] {
             let boundary = FileNameSniffer::<()>::boundary("multipart/form-data; boundary=XyZ");
             let (mut s, found) = FileNameSniffer::wrap((), &boundary.unwrap());
             for chunk in body.as_bytes().chunks(split) {
                 s.scan(chunk);
             }
+            let seen = found.0.lock().unwrap().clone();
             assert_eq!(
-                found.0.lock().unwrap().as_deref(),
+                seen.file_name.as_deref(),
                 Some("photo 1.jpg"),
                 "split {split}"
             );
+            assert_eq!(seen.tagging.as_deref(), Some("<Tagging>x</Tagging>"));
         }
         assert!(FileNameSniffer::<()>::boundary("application/xml").is_none());
     }

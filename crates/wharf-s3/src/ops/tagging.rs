@@ -125,6 +125,21 @@ pub fn from_header(value: Option<&str>) -> S3Result<Tags> {
     Ok(tags)
 }
 
+/// The tag set of a browser form's `tagging` field (a `<Tagging>` document), checked.
+pub fn from_form(value: Option<&str>) -> S3Result<Tags> {
+    let Some(xml) = value.filter(|v| !v.trim().is_empty()) else {
+        return Ok(Vec::new());
+    };
+    let mut d = s3s::xml::Deserializer::new(xml.as_bytes());
+    let tagging = <Tagging as s3s::xml::Deserialize>::deserialize(&mut d).map_err(|_| {
+        s3_error!(
+            MalformedXML,
+            "The XML you provided was not well-formed or did not validate against our published schema"
+        )
+    })?;
+    from_body(tagging, MAX_OBJECT_TAGS)
+}
+
 /// The tag set of a `<Tagging>` body, checked.
 fn from_body(tagging: Tagging, max: usize) -> S3Result<Tags> {
     let mut tags = Tags::new();
