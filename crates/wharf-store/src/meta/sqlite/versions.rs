@@ -108,42 +108,45 @@ impl KeyRow {
 struct Head {
     version_id: VersionId,
     etag: String,
-    blobs: Option<String>,
     delete_marker: bool,
     last_modified_ms: i64,
 }
 
 fn head(c: &Connection, bucket: &str, key: &str, id: &VersionId) -> StoreResult<Option<Head>> {
-    let row: Option<(String, Option<String>, bool, i64)> = c
+    let row: Option<(String, bool, i64)> = c
         .prepare_cached(
-            "SELECT etag, blobs, delete_marker, last_modified_ms FROM versions \
+            "SELECT etag, delete_marker, last_modified_ms FROM versions \
              WHERE bucket = ?1 AND key = ?2 AND version_id = ?3",
         )?
         .query_row(params![bucket, key.as_bytes(), id.as_str()], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
         })
         .optional()?;
-    Ok(
-        row.map(|(etag, blobs, delete_marker, last_modified_ms)| Head {
-            version_id: id.clone(),
-            etag,
-            blobs,
-            delete_marker,
-            last_modified_ms,
-        }),
-    )
+    Ok(row.map(|(etag, delete_marker, last_modified_ms)| Head {
+        version_id: id.clone(),
+        etag,
+        delete_marker,
+        last_modified_ms,
+    }))
 }
 
 /// The version reads and listings show for the key: its current one, unless that is a delete
 /// marker.
 pub fn current(c: &Connection, bucket: &str, key: &str) -> StoreResult<Option<ObjectRecord>> {
+    // The newest row is the current version: one search of the primary key, whatever the
+    // number of versions (the key's row in `keys` would cost a second).
     let sql = concat!(
         "SELECT ",
         object_columns!(),
-        " FROM versions WHERE bucket = ?1 AND key = ?2 AND version_id = \
-         (SELECT current FROM keys WHERE bucket = ?1 AND key = ?2 AND current_is_marker = 0)"
+        ", delete_marker FROM versions WHERE bucket = ?1 AND key = ?2 \
+         ORDER BY version_id LIMIT 1"
     );
-    Ok(query_all(c, sql, params![bucket, key.as_bytes()], object_from_row)?.pop())
+    let mut stmt = c.prepare_cached(sql)?;
+    let mut rows = stmt.query(params![bucket, key.as_bytes()])?;
+    match rows.next()? {
+        Some(r) if !r.get::<_, bool>(14)? => Ok(Some(object_from_row(r)?)),
+        _ => Ok(None),
+    }
 }
 
 /// The version S3 names `id` (`null`: the null version), unless it is a delete marker.
@@ -190,6 +193,9 @@ fn conditions_hold(
     row: Option<&KeyRow>,
     cond: &WriteCondition,
 ) -> StoreResult<()> {
+    if cond.if_match.is_none() && cond.if_none_match.is_none() {
+        return Ok(());
+    }
     let current = match row {
         Some(r) if !r.current_is_marker => head(c, bucket, key, &r.current)?,
         _ => None,
@@ -204,12 +210,14 @@ fn conditions_hold(
 /// Deletes one of the key's versions and releases its blobs (its row in `keys` is the
 /// caller's to update).
 fn remove_version(c: &Connection, bucket: &str, key: &str, id: &VersionId) -> StoreResult<()> {
-    let Some(h) = head(c, bucket, key, id)? else {
-        return Ok(());
-    };
-    c.prepare_cached("DELETE FROM versions WHERE bucket = ?1 AND key = ?2 AND version_id = ?3")?
-        .execute(params![bucket, key.as_bytes(), id.as_str()])?;
-    let blobs: Vec<BlobRef> = parse_json(h.blobs)?.unwrap_or_default();
+    let blobs: Option<Option<String>> = c
+        .prepare_cached(
+            "DELETE FROM versions WHERE bucket = ?1 AND key = ?2 AND version_id = ?3 \
+             RETURNING blobs",
+        )?
+        .query_row(params![bucket, key.as_bytes(), id.as_str()], |r| r.get(0))
+        .optional()?;
+    let blobs: Vec<BlobRef> = parse_json(blobs.flatten())?.unwrap_or_default();
     refs::remove(c, blobs.into_iter().map(|b| b.id), crate::now_ms())
 }
 
