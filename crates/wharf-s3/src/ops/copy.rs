@@ -158,8 +158,7 @@ pub async fn copy_object(
         )
         .await?;
         let mut attrs = copy_attrs(&input, &src)?;
-        super::object_lock::new_version_lock(s3, &input.bucket, &headers, &mut attrs, false)
-            .await?;
+        super::object_lock::new_version_lock(s3, &bucket, &headers, &mut attrs, false).await?;
         let algorithm = input
             .checksum_algorithm
             .as_ref()

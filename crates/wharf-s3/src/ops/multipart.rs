@@ -75,7 +75,7 @@ pub async fn create_multipart_upload(
     let caller = s3.caller(&req).await?;
     let headers = req.headers;
     let input = req.input;
-    let (user, _) = s3
+    let (user, bucket) = s3
         .owned_bucket(&caller, &input.bucket, BucketRole::Target)
         .await?;
     validate_key(&input.key)?;
@@ -125,7 +125,7 @@ pub async fn create_multipart_upload(
     let tags = super::tagging::from_header(input.tagging.as_deref())?;
     let mut attrs = crate::attr_input!(input).into_attrs()?;
     attrs.tags = tags;
-    super::object_lock::new_version_lock(s3, &input.bucket, &headers, &mut attrs, false).await?;
+    super::object_lock::new_version_lock(s3, &bucket, &headers, &mut attrs, false).await?;
     let upload = s3
         .store
         .create_upload(

@@ -212,7 +212,7 @@ pub async fn put_object(
     attrs.tags = tags;
     super::object_lock::new_version_lock(
         s3,
-        &input.bucket,
+        &bucket,
         &lock_headers,
         &mut attrs,
         form_key.is_none(),

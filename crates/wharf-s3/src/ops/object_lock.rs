@@ -14,7 +14,7 @@ use http::HeaderMap;
 use s3s::dto::*;
 use s3s::{S3Request, S3Response, S3Result, s3_error};
 use serde::{Deserialize, Serialize};
-use wharf_store::{LockMode, ObjectAttrs, Retention, Versioning};
+use wharf_store::{BucketRecord, LockMode, ObjectAttrs, Retention, Versioning};
 
 use super::object::readable_object;
 use crate::WharfS3;
@@ -127,11 +127,12 @@ pub async fn enable_on_new_bucket(s3: &WharfS3, bucket: &str) -> S3Result<()> {
 /// body (PutObject) must prove it with `Content-MD5` or a checksum when it sets a lock.
 pub async fn new_version_lock(
     s3: &WharfS3,
-    bucket: &str,
+    bucket_record: &BucketRecord,
     headers: &HeaderMap,
     attrs: &mut ObjectAttrs,
     with_body: bool,
 ) -> S3Result<()> {
+    let bucket = bucket_record.name.as_str();
     let h = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).map(str::trim);
     let (mode, until, hold) = (
         h("x-amz-object-lock-mode"),
@@ -139,6 +140,11 @@ pub async fn new_version_lock(
         h("x-amz-object-lock-legal-hold"),
     );
     let named = mode.is_some() || until.is_some() || hold.is_some();
+    // Object Lock needs versioning enabled: a write to any other bucket that names no lock has
+    // nothing to look up.
+    if !named && bucket_record.versioning != Versioning::Enabled {
+        return Ok(());
+    }
     let cfg = config(s3, bucket).await?;
     let Some(cfg) = cfg else {
         return if named {

@@ -194,6 +194,16 @@ pub fn set_versioning(c: &Connection, name: &str, state: Versioning) -> StoreRes
     };
     c.prepare_cached("UPDATE buckets SET versioning = ?2 WHERE name = ?1")?
         .execute(params![name, status])?;
+    if bucket.versioning == Versioning::Unversioned {
+        // From now on keys keep their current and null versions in `keys`: until now each had
+        // one version, its null version.
+        c.prepare_cached(
+            "INSERT OR REPLACE INTO keys (bucket, key, current, current_is_marker, null_version) \
+             SELECT bucket, key, version_id, delete_marker, version_id FROM versions \
+             WHERE bucket = ?1",
+        )?
+        .execute([name])?;
+    }
     Ok(())
 }
 

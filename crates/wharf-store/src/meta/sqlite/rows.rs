@@ -23,8 +23,10 @@ macro_rules! object_columns {
     };
 }
 pub(crate) use object_columns;
-/// Read from `versions v JOIN keys k` (the key's row says which version is current).
-pub const SUMMARY_COLUMNS: &str = "v.key, v.version_id, v.null_version, v.version_id = k.current, \
+/// Read from `versions v` joined to `keys k`: the key's row says which version is current; a
+/// key without one (its bucket never versioned) has one version, which is.
+pub const SUMMARY_COLUMNS: &str = "v.key, v.version_id, v.null_version, \
+     (k.current IS NULL OR v.version_id = k.current), \
      v.size, v.etag, v.last_modified_ms, v.owner, v.attrs, v.checksum, v.delete_marker";
 pub const UPLOAD_COLUMNS: &str =
     "upload_id, bucket, key, initiated_ms, owner, attrs, checksum_algorithm, checksum_type";

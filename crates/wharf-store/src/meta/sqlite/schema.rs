@@ -19,8 +19,9 @@ use crate::meta::{BlobRef, FORMAT_VERSION};
 /// first; `null_version` marks the version S3 calls `null`; `delete_marker` a version that is a
 /// delete marker (no body, size 0, empty ETag). A key's versions are adjacent in the primary
 /// key's order, newest first.
-/// `keys` has one row per key that has versions: its current (newest) version, whether that is
-/// a delete marker, and its null version. Reads, writes and listings of current objects go
+/// `keys` has one row per key of a bucket that has been versioned: its current (newest)
+/// version, whether that is a delete marker, and its null version (keys of buckets never
+/// versioned have one version, their null version, and no row). Reads, writes and listings of current objects go
 /// through it, so a write never rewrites an older version's row and a key with a thousand
 /// versions costs what a key with one does.
 /// `mfa_devices` are users' virtual MFA devices: their TOTP secret (base32) and the last step
@@ -140,12 +141,10 @@ pub fn migrate(conn: &Connection, clock: &VersionClock) -> StoreResult<()> {
             conn.execute_batch("ALTER TABLE versions DROP COLUMN is_latest")?;
         }
         if version == 1 || version == 2 {
-            // Format 3: the buckets' versioning state (every older bucket is unversioned), and
-            // `keys`: older formats have one version per key, its null version.
+            // Format 3: the buckets' versioning state (every older bucket is unversioned, so
+            // no key needs a row in `keys` yet).
             conn.execute_batch(
-                "ALTER TABLE buckets ADD COLUMN versioning TEXT NOT NULL DEFAULT '';
-                 INSERT INTO keys (bucket, key, current, current_is_marker, null_version)
-                     SELECT bucket, key, version_id, delete_marker, version_id FROM versions;",
+                "ALTER TABLE buckets ADD COLUMN versioning TEXT NOT NULL DEFAULT ''",
             )?;
         }
         conn.execute_batch(&format!("PRAGMA user_version = {FORMAT_VERSION}"))?;

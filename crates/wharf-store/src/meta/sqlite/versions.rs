@@ -1,10 +1,12 @@
 //! Object versions inside a transaction: the key's current version, committing a new one,
 //! removing one, and the listings.
 //!
-//! A key's versions are rows of `versions`; its row in `keys` names its current (newest)
-//! version and its null version. Every lookup of one version is a primary-key lookup, and a
-//! write inserts or deletes version rows and updates the key's small row: it never rewrites an
-//! older version's row, however many the key has.
+//! A key's versions are rows of `versions`. Once its bucket has been versioned, its row in
+//! `keys` names its current (newest) version and its null version; before that a key has one
+//! version, its null version, and no such row (an unversioned write costs what it did before
+//! versioning existed). Every lookup of one version is a primary-key lookup, and a write
+//! inserts or deletes version rows and updates the key's small row: it never rewrites an older
+//! version's row, however many the key has.
 
 use rusqlite::{Connection, OptionalExtension, params};
 use wharf_model::VersionId;
@@ -50,6 +52,35 @@ struct KeyRow {
 }
 
 impl KeyRow {
+    /// The key's row: kept in `keys` once the bucket has been versioned; before that every key
+    /// has one version, its null version, which is all there is to say.
+    fn of(
+        c: &Connection,
+        versioning: Versioning,
+        bucket: &str,
+        key: &str,
+    ) -> StoreResult<Option<Self>> {
+        if versioning != Versioning::Unversioned {
+            return Self::read(c, bucket, key);
+        }
+        let only: Option<String> = c
+            .prepare_cached(
+                "SELECT version_id FROM versions WHERE bucket = ?1 AND key = ?2 \
+                 ORDER BY version_id LIMIT 1",
+            )?
+            .query_row(params![bucket, key.as_bytes()], |r| r.get(0))
+            .optional()?;
+        let Some(id) = only else {
+            return Ok(None);
+        };
+        let id = rows::version_id(id)?;
+        Ok(Some(Self {
+            current: id.clone(),
+            current_is_marker: false,
+            null: Some(id),
+        }))
+    }
+
     fn read(c: &Connection, bucket: &str, key: &str) -> StoreResult<Option<Self>> {
         let row: Option<(String, bool, Option<String>)> = c
             .prepare_cached(
@@ -160,8 +191,8 @@ pub fn by_id(
         let sql = concat!(
             "SELECT ",
             object_columns!(),
-            " FROM versions WHERE bucket = ?1 AND key = ?2 AND delete_marker = 0 \
-             AND version_id = (SELECT null_version FROM keys WHERE bucket = ?1 AND key = ?2)"
+            " FROM versions WHERE bucket = ?1 AND key = ?2 AND null_version = 1 \
+             AND delete_marker = 0"
         );
         query_all(c, sql, params![bucket, key.as_bytes()], object_from_row)?
     } else {
@@ -259,7 +290,7 @@ pub fn put(
 ) -> StoreResult<ObjectRecord> {
     let versioning = versioning_of(c, &object.bucket)?;
     let (bucket, key) = (object.bucket.clone(), object.key.clone());
-    let row = KeyRow::read(c, &bucket, &key)?;
+    let row = KeyRow::of(c, versioning, &bucket, &key)?;
     conditions_hold(c, &bucket, &key, row.as_ref(), cond)?;
     if let Some(src) = &cond.source
         && !version_exists(c, &src.bucket, &src.key, &src.version_id)?
@@ -272,16 +303,18 @@ pub fn put(
     object.null_version = null_version;
     insert(c, &object)?;
     refs::add(c, object.body.blob_ids())?;
-    KeyRow {
-        current: object.version_id.clone(),
-        current_is_marker: false,
-        null: if null_version {
-            Some(object.version_id.clone())
-        } else {
-            null
-        },
+    if versioning != Versioning::Unversioned {
+        KeyRow {
+            current: object.version_id.clone(),
+            current_is_marker: false,
+            null: if null_version {
+                Some(object.version_id.clone())
+            } else {
+                null
+            },
+        }
+        .write(c, &bucket, &key)?;
     }
-    .write(c, &bucket, &key)?;
     Ok(object)
 }
 
@@ -361,7 +394,7 @@ pub fn delete(
     cond: &WriteCondition,
 ) -> StoreResult<Deletion> {
     let versioning = versioning_of(c, bucket)?;
-    let row = KeyRow::read(c, bucket, key)?;
+    let row = KeyRow::of(c, versioning, bucket, key)?;
     conditions_hold(c, bucket, key, row.as_ref(), cond)?;
     let null = row.as_ref().and_then(|r| r.null.clone());
     let removed = match &null {
@@ -371,7 +404,6 @@ pub fn delete(
     if versioning == Versioning::Unversioned {
         if let Some(id) = null {
             remove_version(c, bucket, key, &id)?;
-            refresh_key(c, bucket, key, None)?;
         }
         return Ok(Deletion {
             removed,
@@ -421,7 +453,8 @@ pub fn marker(
     key: &str,
     id: Option<&str>,
 ) -> StoreResult<Option<DeleteMarker>> {
-    let Some(row) = KeyRow::read(c, bucket, key)? else {
+    let versioning = versioning_of(c, bucket)?;
+    let Some(row) = KeyRow::of(c, versioning, bucket, key)? else {
         return Ok(None);
     };
     let vid = match id {
@@ -446,8 +479,8 @@ pub fn delete_version(
     id: &str,
     cond: &WriteCondition,
 ) -> StoreResult<Option<RemovedVersion>> {
-    versioning_of(c, bucket)?;
-    let Some(row) = KeyRow::read(c, bucket, key)? else {
+    let versioning = versioning_of(c, bucket)?;
+    let Some(row) = KeyRow::of(c, versioning, bucket, key)? else {
         return Ok(None);
     };
     let Some(vid) = row.resolve(id) else {
@@ -475,7 +508,9 @@ pub fn delete_version(
     }
     remove_version(c, bucket, key, &vid)?;
     let null = row.null.clone().filter(|n| *n != vid);
-    if row.current == vid {
+    if versioning == Versioning::Unversioned {
+        // No row in `keys` to keep.
+    } else if row.current == vid {
         refresh_key(c, bucket, key, null)?;
     } else if null != row.null {
         KeyRow { null, ..row }.write(c, bucket, key)?;
@@ -540,12 +575,21 @@ pub fn list_current(
 ) -> StoreResult<Vec<ObjectSummary>> {
     let (start, inclusive) = start_of(prefix, from);
     let op = if inclusive { ">=" } else { ">" };
-    let sql = format!(
-        "SELECT {SUMMARY_COLUMNS} FROM keys k JOIN versions v \
+    // Never versioned: every key's one row is current.
+    let sql = if versioning_of(c, bucket)? == Versioning::Unversioned {
+        format!(
+            "SELECT {SUMMARY_COLUMNS} FROM versions v LEFT JOIN keys k \
+             ON k.bucket = v.bucket AND k.key = v.key \
+             WHERE v.bucket = ?1 AND v.key {op} ?2 ORDER BY v.key LIMIT ?3"
+        )
+    } else {
+        format!(
+            "SELECT {SUMMARY_COLUMNS} FROM keys k JOIN versions v \
          ON v.bucket = k.bucket AND v.key = k.key AND v.version_id = k.current \
          WHERE k.bucket = ?1 AND k.key {op} ?2 AND k.current_is_marker = 0 \
          ORDER BY k.key LIMIT ?3"
-    );
+        )
+    };
     let rows = query_all(
         c,
         &sql,
@@ -568,7 +612,7 @@ pub fn list_all(
             let op = if inclusive { ">=" } else { ">" };
             let sql = format!(
                 "SELECT {SUMMARY_COLUMNS} FROM versions v \
-                 JOIN keys k ON k.bucket = v.bucket AND k.key = v.key \
+                 LEFT JOIN keys k ON k.bucket = v.bucket AND k.key = v.key \
                  WHERE v.bucket = ?1 AND v.key {op} ?2 ORDER BY v.key, v.version_id LIMIT ?3"
             );
             query_all(
@@ -581,7 +625,7 @@ pub fn list_all(
         VersionBound::AfterVersion(key, id) if key.as_slice() >= prefix.as_bytes() => {
             let sql = format!(
                 "SELECT {SUMMARY_COLUMNS} FROM versions v \
-                 JOIN keys k ON k.bucket = v.bucket AND k.key = v.key \
+                 LEFT JOIN keys k ON k.bucket = v.bucket AND k.key = v.key \
                  WHERE v.bucket = ?1 AND (v.key, v.version_id) > (?2, ?3) \
                  ORDER BY v.key, v.version_id LIMIT ?4"
             );
