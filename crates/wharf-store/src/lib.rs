@@ -49,7 +49,7 @@ pub use meta::{
     UploadRecord, VersionBound, Versioning, WriteCondition,
 };
 pub use multipart::{CompletedPart, MIN_PART_SIZE};
-pub use object::{BodyStream, MAX_OBJECT_SIZE};
+pub use object::{BodyStream, MAX_OBJECT_SIZE, Missing};
 pub use staging::{BodyLimits, StagedBody};
 
 /// The storage engine.

@@ -15,6 +15,21 @@ use crate::meta::{
 };
 use crate::staging::{BodyLimits, StagedBody, StagedContent, stage_body};
 use crate::{Store, now_ms};
+
+/// Why a read found no object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Missing {
+    NoSuchBucket,
+    NoSuchKey,
+    NoSuchVersion,
+    /// A version id this store could never have issued.
+    InvalidVersionId,
+    /// The key's current version is a delete marker, or the read named one (`named`).
+    DeleteMarker {
+        marker: DeleteMarker,
+        named: bool,
+    },
+}
 use wharf_model::VersionId;
 
 /// S3: a single PUT (or copy) is at most 5 GiB.
@@ -161,6 +176,46 @@ impl Store {
         self.meta.get_object(bucket, key).await
     }
 
+    /// The object a read names: the key's current version, or the version `version_id` names
+    /// (`null`: the null version); or why there is none, as S3 tells readers apart.
+    pub async fn find_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+    ) -> StoreResult<Result<ObjectRecord, Missing>> {
+        if let Some(v) = version_id
+            && v != wharf_model::NULL_VERSION
+            && VersionId::parse(v).is_none()
+        {
+            return Ok(Err(Missing::InvalidVersionId));
+        }
+        let found = match version_id {
+            Some(v) => self.meta.get_version(bucket, key, v).await?,
+            None => self.meta.get_object(bucket, key).await?,
+        };
+        if let Some(o) = found {
+            return Ok(Ok(o));
+        }
+        let Some(b) = self.meta.get_bucket(bucket).await? else {
+            return Ok(Err(Missing::NoSuchBucket));
+        };
+        // Only a bucket that has been versioned holds delete markers.
+        if b.versioning.names_versions()
+            && let Some(marker) = self.meta.get_delete_marker(bucket, key, version_id).await?
+        {
+            return Ok(Err(Missing::DeleteMarker {
+                marker,
+                named: version_id.is_some(),
+            }));
+        }
+        Ok(Err(if version_id.is_some() {
+            Missing::NoSuchVersion
+        } else {
+            Missing::NoSuchKey
+        }))
+    }
+
     /// The version S3 names `version_id` (`null` for the null version).
     pub async fn get_version(
         &self,
@@ -200,15 +255,6 @@ impl Store {
         )
     }
 
-    /// The delete marker that is the key's current version (or its version `version_id`).
-    pub async fn get_delete_marker(
-        &self,
-        bucket: &str,
-        key: &str,
-        version_id: Option<&str>,
-    ) -> StoreResult<Option<DeleteMarker>> {
-        self.meta.get_delete_marker(bucket, key, version_id).await
-    }
 
     /// Sets a bucket's versioning (`Enabled` or `Suspended`).
     pub async fn set_versioning(&self, bucket: &str, state: Versioning) -> StoreResult<()> {

@@ -15,7 +15,7 @@ use wharf_edge::origin::{
 use wharf_edge::range::{self, RangeSpec};
 use wharf_edge::respond::preconditions;
 use wharf_model::cloudfront::Origin as OriginConfig;
-use wharf_store::Store;
+use wharf_store::{Missing, Store};
 
 /// The domain suffix that makes an S3 origin local.
 pub const LOCAL_S3_SUFFIX: &str = ".s3.localhost";
@@ -103,6 +103,47 @@ fn http_date(ms: i64) -> String {
     httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
 }
 
+/// What S3 answers a read that found no object.
+fn missing_answer(missing: Missing) -> OriginResponse {
+    let (status, code, message) = match &missing {
+        Missing::NoSuchBucket => (
+            StatusCode::NOT_FOUND,
+            "NoSuchBucket",
+            "The specified bucket does not exist",
+        ),
+        Missing::NoSuchVersion => (
+            StatusCode::NOT_FOUND,
+            "NoSuchVersion",
+            "The specified version does not exist.",
+        ),
+        Missing::InvalidVersionId => (
+            StatusCode::BAD_REQUEST,
+            "InvalidArgument",
+            "Invalid version id specified",
+        ),
+        // 405 for a request that names a delete marker.
+        Missing::DeleteMarker { named: true, .. } => (
+            StatusCode::METHOD_NOT_ALLOWED,
+            "MethodNotAllowed",
+            "The specified method is not allowed against this resource.",
+        ),
+        Missing::NoSuchKey | Missing::DeleteMarker { .. } => (
+            StatusCode::NOT_FOUND,
+            "NoSuchKey",
+            "The specified key does not exist.",
+        ),
+    };
+    let mut r = s3_error(status, code, message);
+    if let Missing::DeleteMarker { marker, .. } = missing {
+        r.headers
+            .insert("x-amz-delete-marker", HeaderValue::from_static("true"));
+        if let Ok(v) = HeaderValue::from_str(marker.s3_version_id()) {
+            r.headers.insert("x-amz-version-id", v);
+        }
+    }
+    r
+}
+
 async fn get(store: &Store, bucket: &str, req: OriginRequest) -> OriginResponse {
     if req.method != Method::GET && req.method != Method::HEAD {
         return s3_error(
@@ -120,16 +161,6 @@ async fn get(store: &Store, bucket: &str, req: OriginRequest) -> OriginResponse 
         .split('&')
         .find_map(|p| p.strip_prefix("versionId="))
         .and_then(percent_decode);
-    if let Some(v) = &version_id
-        && v != wharf_model::NULL_VERSION
-        && wharf_model::VersionId::parse(v).is_none()
-    {
-        return s3_error(
-            StatusCode::BAD_REQUEST,
-            "InvalidArgument",
-            "Invalid version id specified",
-        );
-    }
     let Some(key) = percent_decode(path.trim_start_matches('/')) else {
         return s3_error(
             StatusCode::BAD_REQUEST,
@@ -144,64 +175,9 @@ async fn get(store: &Store, bucket: &str, req: OriginRequest) -> OriginResponse 
             "The specified key does not exist.",
         );
     }
-    let found = match &version_id {
-        Some(v) => store.get_version(bucket, &key, v).await,
-        None => store.get_object(bucket, &key).await,
-    };
-    let object = match found {
-        Ok(Some(o)) => o,
-        Ok(None) => {
-            let exists = matches!(store.meta().get_bucket(bucket).await, Ok(Some(_)));
-            let marker = match exists {
-                true => store
-                    .get_delete_marker(bucket, &key, version_id.as_deref())
-                    .await
-                    .ok()
-                    .flatten(),
-                false => None,
-            };
-            return if let Some(m) = marker {
-                // As S3 answers: 404 for a key whose current version is a delete marker,
-                // 405 for a request that names one.
-                let mut r = if version_id.is_some() {
-                    s3_error(
-                        StatusCode::METHOD_NOT_ALLOWED,
-                        "MethodNotAllowed",
-                        "The specified method is not allowed against this resource.",
-                    )
-                } else {
-                    s3_error(
-                        StatusCode::NOT_FOUND,
-                        "NoSuchKey",
-                        "The specified key does not exist.",
-                    )
-                };
-                r.headers
-                    .insert("x-amz-delete-marker", HeaderValue::from_static("true"));
-                if let Ok(v) = HeaderValue::from_str(m.s3_version_id()) {
-                    r.headers.insert("x-amz-version-id", v);
-                }
-                r
-            } else if exists && version_id.is_some() {
-                s3_error(
-                    StatusCode::NOT_FOUND,
-                    "NoSuchVersion",
-                    "The specified version does not exist.",
-                )
-            } else if exists {
-                s3_error(
-                    StatusCode::NOT_FOUND,
-                    "NoSuchKey",
-                    "The specified key does not exist.",
-                )
-            } else {
-                s3_error(
-                    StatusCode::NOT_FOUND,
-                    "NoSuchBucket",
-                    "The specified bucket does not exist",
-                )
-            };
-        }
+    let object = match store.find_object(bucket, &key, version_id.as_deref()).await {
+        Ok(Ok(o)) => o,
+        Ok(Err(missing)) => return missing_answer(missing),
         Err(e) => {
             tracing::warn!(error = %e, "store read failed for an edge origin request");
             return s3_error(

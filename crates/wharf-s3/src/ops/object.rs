@@ -8,8 +8,8 @@ use s3s::dto::*;
 use s3s::{S3Request, S3Response, S3Result, TrailingHeaders, s3_error};
 use wharf_model::ObjectKey;
 use wharf_store::{
-    BodyLimits, BucketRecord, ChecksumAlgorithm, DeleteMarker, MAX_OBJECT_SIZE, ObjectRecord,
-    PartSummary, RemovedVersion, StagedBody, WriteCondition,
+    BodyLimits, BucketRecord, ChecksumAlgorithm, DeleteMarker, MAX_OBJECT_SIZE, Missing,
+    ObjectRecord, PartSummary, RemovedVersion, StagedBody, WriteCondition,
 };
 
 use super::conditional::{EtagHeaders, read_error};
@@ -312,28 +312,19 @@ pub async fn readable_object(
 ) -> S3Result<(ObjectRecord, BucketRecord)> {
     let (_, b) = s3.owned_bucket(caller, bucket, role).await?;
     validate_key(key)?;
-    valid_version_id(version_id)?;
-    let found = match version_id {
-        Some(v) => s3.store.get_version(bucket, key, v).await.s3()?,
-        None => s3.store.get_object(bucket, key).await.s3()?,
-    };
-    if let Some(obj) = found {
-        return Ok((obj, b));
+    match s3.store.find_object(bucket, key, version_id).await.s3()? {
+        Ok(obj) => Ok((obj, b)),
+        Err(Missing::DeleteMarker { marker, named }) => Err(delete_marker_error(&marker, named)),
+        Err(Missing::InvalidVersionId) => {
+            Err(s3_error!(InvalidArgument, "Invalid version id specified"))
+        }
+        Err(Missing::NoSuchVersion) => Err(s3_error!(
+            NoSuchVersion,
+            "The specified version does not exist."
+        )),
+        Err(Missing::NoSuchKey) => Err(s3_error!(NoSuchKey, "The specified key does not exist.")),
+        Err(Missing::NoSuchBucket) => Err(super::bucket::no_such_bucket()),
     }
-    // Only a versioned bucket holds delete markers.
-    if b.versioning.names_versions()
-        && let Some(m) = s3
-            .store
-            .get_delete_marker(bucket, key, version_id)
-            .await
-            .s3()?
-    {
-        return Err(delete_marker_error(&m, version_id.is_some()));
-    }
-    Err(match version_id {
-        Some(_) => s3_error!(NoSuchVersion, "The specified version does not exist."),
-        None => s3_error!(NoSuchKey, "The specified key does not exist."),
-    })
 }
 
 fn invalid_part_number() -> s3s::S3Error {
@@ -559,6 +550,49 @@ macro_rules! read_object {
         ) = super::object_lock::read_headers(&obj.attrs);
         (obj, sel, out)
     }};
+}
+
+/// Changes the attributes of the version `obj` is (its tags, a restore, its locks) in one
+/// transaction: `change` decides from the attributes as committed, and its error, if it
+/// returns one, is the answer with nothing written. A version removed since `obj` was read is
+/// `NoSuchVersion` (`NoSuchKey` when the request named no version).
+pub async fn change_attrs<T: Send + 'static>(
+    s3: &WharfS3,
+    obj: &ObjectRecord,
+    named_version: bool,
+    change: impl FnOnce(&mut wharf_store::ObjectAttrs) -> S3Result<T> + Send + 'static,
+) -> S3Result<T> {
+    let answer: std::sync::Arc<std::sync::Mutex<Option<S3Result<T>>>> = Default::default();
+    let slot = answer.clone();
+    let found = s3
+        .store
+        .update_attrs(
+            &obj.bucket,
+            &obj.key,
+            &obj.version_id,
+            Box::new(move |a| {
+                let r = change(a);
+                let write = r.is_ok();
+                if let Ok(mut s) = slot.lock() {
+                    *s = Some(r);
+                }
+                write
+            }),
+        )
+        .await
+        .s3()?;
+    if !found {
+        return Err(if named_version {
+            s3_error!(NoSuchVersion, "The specified version does not exist.")
+        } else {
+            s3_error!(NoSuchKey, "The specified key does not exist.")
+        });
+    }
+    answer
+        .lock()
+        .ok()
+        .and_then(|mut s| s.take())
+        .unwrap_or_else(|| Err(s3_error!(InternalError, "attributes not changed")))
 }
 
 /// A read of a GLACIER or DEEP_ARCHIVE object that is not restored.

@@ -8,15 +8,13 @@
 //! removed, only with `x-amz-bypass-governance-retention: true` (the bucket owner, until
 //! policies exist). Simple DELETEs still add delete markers.
 
-use std::sync::{Arc, Mutex};
-
 use http::HeaderMap;
 use s3s::dto::*;
 use s3s::{S3Request, S3Response, S3Result, s3_error};
 use serde::{Deserialize, Serialize};
 use wharf_store::{BucketRecord, LockMode, ObjectAttrs, Retention, Versioning};
 
-use super::object::readable_object;
+use super::object::{change_attrs, readable_object};
 use crate::WharfS3;
 use crate::access::{BucketRole, Caller};
 use crate::convert::{ms_of, timestamp};
@@ -242,6 +240,10 @@ fn httpdate_or_iso(s: &str) -> Option<i64> {
     i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()
 }
 
+fn hold_status(on: bool) -> ObjectLockLegalHoldStatus {
+    ObjectLockLegalHoldStatus::from(if on { "ON" } else { "OFF" }.to_owned())
+}
+
 /// `x-amz-object-lock-*` of a GET or HEAD answer.
 pub fn read_headers(
     attrs: &ObjectAttrs,
@@ -255,9 +257,7 @@ pub fn read_headers(
             .retention
             .map(|r| ObjectLockMode::from(r.mode.as_str().to_owned())),
         attrs.retention.map(|r| timestamp(r.until_ms)),
-        attrs
-            .legal_hold
-            .map(|on| ObjectLockLegalHoldStatus::from(if on { "ON" } else { "OFF" }.to_owned())),
+        attrs.legal_hold.map(hold_status),
     )
 }
 
@@ -375,45 +375,6 @@ async fn locked_version(
     Ok(found)
 }
 
-/// Applies `change` to a version's attributes in one transaction; its error, if any, is the
-/// answer.
-async fn change_attrs(
-    s3: &WharfS3,
-    obj: &wharf_store::ObjectRecord,
-    change: impl FnOnce(&mut ObjectAttrs) -> Result<(), s3s::S3Error> + Send + 'static,
-) -> S3Result<()> {
-    let refused: Arc<Mutex<Option<s3s::S3Error>>> = Arc::default();
-    let slot = refused.clone();
-    let found = s3
-        .store
-        .update_attrs(
-            &obj.bucket,
-            &obj.key,
-            &obj.version_id,
-            Box::new(move |a| match change(a) {
-                Ok(()) => true,
-                Err(e) => {
-                    if let Ok(mut s) = slot.lock() {
-                        *s = Some(e);
-                    }
-                    false
-                }
-            }),
-        )
-        .await
-        .s3()?;
-    if let Some(e) = refused.lock().ok().and_then(|mut s| s.take()) {
-        return Err(e);
-    }
-    if !found {
-        return Err(s3_error!(
-            NoSuchVersion,
-            "The specified version does not exist."
-        ));
-    }
-    Ok(())
-}
-
 pub async fn put_object_retention(
     s3: &WharfS3,
     req: S3Request<PutObjectRetentionInput>,
@@ -456,7 +417,7 @@ pub async fn put_object_retention(
         | None => None,
         Some(_) => return Err(malformed()),
     };
-    change_attrs(s3, &obj, move |a| {
+    change_attrs(s3, &obj, input.version_id.is_some(), move |a| {
         let now = wharf_store::now_ms();
         if let Some(current) = a.retention.filter(|r| now < r.until_ms) {
             // Extending (or moving GOVERNANCE to COMPLIANCE) is always allowed; anything else
@@ -526,7 +487,7 @@ pub async fn put_object_legal_hold(
         Some("OFF") => false,
         _ => return Err(malformed()),
     };
-    change_attrs(s3, &obj, move |a| {
+    change_attrs(s3, &obj, input.version_id.is_some(), move |a| {
         a.legal_hold = Some(on);
         Ok(())
     })
@@ -553,9 +514,7 @@ pub async fn get_object_legal_hold(
     };
     Ok(S3Response::new(GetObjectLegalHoldOutput {
         legal_hold: Some(ObjectLockLegalHold {
-            status: Some(ObjectLockLegalHoldStatus::from(
-                if on { "ON" } else { "OFF" }.to_owned(),
-            )),
+            status: Some(hold_status(on)),
         }),
     }))
 }

@@ -3,25 +3,21 @@
 //! until then HEAD shows `x-amz-restore: ongoing-request="true"` and a second request is
 //! `409 RestoreAlreadyInProgress`; once ready, a request sets the copy's lifetime anew (200).
 
-use std::sync::{Arc, Mutex};
-
 use s3s::dto::*;
 use s3s::{S3Request, S3Response, S3Result, s3_error};
 use wharf_store::Restore as RestoreState;
 
-use super::object::readable_object;
+use super::object::{change_attrs, readable_object};
 use crate::WharfS3;
 use crate::access::BucketRole;
 use crate::endpoint::StatusOverride;
-use crate::error::{StoreResultExt, custom_error};
+use crate::error::custom_error;
 use wharf_store::ARCHIVED_CLASSES;
 
 /// What the request did to the version's restore.
-#[derive(Clone, Copy, PartialEq, Eq)]
 enum Outcome {
     Started,
     Extended,
-    InProgress,
 }
 
 pub async fn restore_object(
@@ -76,52 +72,33 @@ pub async fn restore_object(
         }
     };
     let delay = i64::try_from(s3.restore_delay.as_millis()).unwrap_or(i64::MAX);
-    let outcome = Arc::new(Mutex::new(Outcome::Started));
-    let seen = outcome.clone();
-    let found = s3
-        .store
-        .update_attrs(
-            &input.bucket,
-            &input.key,
-            &obj.version_id,
-            Box::new(move |a| {
-                let now = wharf_store::now_ms();
-                let (o, restore) = match a.restore {
-                    Some(r) if now < r.ready_ms => (Outcome::InProgress, r),
-                    Some(r) if now < r.expiry_ms() => {
-                        (Outcome::Extended, RestoreState { days, ..r })
-                    }
-                    _ => (
-                        Outcome::Started,
-                        RestoreState {
-                            ready_ms: now.saturating_add(delay),
-                            days,
-                        },
-                    ),
-                };
-                if let Ok(mut slot) = seen.lock() {
-                    *slot = o;
-                }
-                a.restore = Some(restore);
-                o != Outcome::InProgress
-            }),
-        )
-        .await
-        .s3()?;
-    if !found {
-        return Err(s3_error!(NoSuchKey, "The specified key does not exist."));
-    }
-    let outcome = outcome.lock().map(|o| *o).unwrap_or(Outcome::Started);
-    match outcome {
-        Outcome::InProgress => Err(custom_error(
-            "RestoreAlreadyInProgress",
-            "Object restore is already in progress",
-            http::StatusCode::CONFLICT,
-        )),
-        Outcome::Started => Ok(StatusOverride::answer(
-            RestoreObjectOutput::default(),
-            http::StatusCode::ACCEPTED,
-        )),
-        Outcome::Extended => Ok(S3Response::new(RestoreObjectOutput::default())),
-    }
+    let outcome = change_attrs(s3, &obj, input.version_id.is_some(), move |a| {
+        let now = wharf_store::now_ms();
+        let (outcome, restore) = match a.restore {
+            Some(r) if now < r.ready_ms => {
+                return Err(custom_error(
+                    "RestoreAlreadyInProgress",
+                    "Object restore is already in progress",
+                    http::StatusCode::CONFLICT,
+                ));
+            }
+            Some(r) if now < r.expiry_ms() => (Outcome::Extended, RestoreState { days, ..r }),
+            _ => (
+                Outcome::Started,
+                RestoreState {
+                    ready_ms: now.saturating_add(delay),
+                    days,
+                },
+            ),
+        };
+        a.restore = Some(restore);
+        Ok(outcome)
+    })
+    .await?;
+    Ok(match outcome {
+        Outcome::Started => {
+            StatusOverride::answer(RestoreObjectOutput::default(), http::StatusCode::ACCEPTED)
+        }
+        Outcome::Extended => S3Response::new(RestoreObjectOutput::default()),
+    })
 }

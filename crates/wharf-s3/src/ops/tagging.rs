@@ -7,7 +7,7 @@
 use s3s::dto::*;
 use s3s::{S3Request, S3Response, S3Result, s3_error};
 
-use super::object::{readable_object, version_header};
+use super::object::{change_attrs, readable_object, version_header};
 use crate::WharfS3;
 use crate::access::BucketRole;
 use crate::endpoint::StatusOverride;
@@ -175,26 +175,11 @@ async fn set_object_tags(
     tags: Tags,
 ) -> S3Result<Option<String>> {
     let (obj, b) = readable_object(s3, caller, bucket, key, version_id, BucketRole::Target).await?;
-    let set = s3
-        .store
-        .update_attrs(
-            bucket,
-            key,
-            &obj.version_id,
-            Box::new(move |a| {
-                a.tags = tags;
-                true
-            }),
-        )
-        .await
-        .s3()?;
-    if !set {
-        // Removed between the read and the write.
-        return Err(match version_id {
-            Some(_) => s3_error!(NoSuchVersion, "The specified version does not exist."),
-            None => s3_error!(NoSuchKey, "The specified key does not exist."),
-        });
-    }
+    change_attrs(s3, &obj, version_id.is_some(), move |a| {
+        a.tags = tags;
+        Ok(())
+    })
+    .await?;
     Ok(version_header(&b, &obj))
 }
 

@@ -101,6 +101,16 @@ impl KeyRow {
         }))
     }
 
+    /// The row after a new version `id` (a marker or not) was added: it is current, and the
+    /// null version if it was written as one, else the null version stays `kept_null`.
+    fn newest(id: &VersionId, marker: bool, is_null: bool, kept_null: Option<VersionId>) -> Self {
+        Self {
+            current: id.clone(),
+            current_is_marker: marker,
+            null: if is_null { Some(id.clone()) } else { kept_null },
+        }
+    }
+
     fn write(&self, c: &Connection, bucket: &str, key: &str) -> StoreResult<()> {
         c.prepare_cached(
             "INSERT OR REPLACE INTO keys (bucket, key, current, current_is_marker, null_version) \
@@ -304,16 +314,7 @@ pub fn put(
     insert(c, &object)?;
     refs::add(c, object.body.blob_ids())?;
     if versioning != Versioning::Unversioned {
-        KeyRow {
-            current: object.version_id.clone(),
-            current_is_marker: false,
-            null: if null_version {
-                Some(object.version_id.clone())
-            } else {
-                null
-            },
-        }
-        .write(c, &bucket, &key)?;
+        KeyRow::newest(&object.version_id, false, null_version, null).write(c, &bucket, &key)?;
     }
     Ok(object)
 }
@@ -430,16 +431,7 @@ pub fn delete(
         marker.last_modified_ms,
         owner,
     ])?;
-    KeyRow {
-        current: marker.version_id.clone(),
-        current_is_marker: true,
-        null: if null_version {
-            Some(marker.version_id.clone())
-        } else {
-            null
-        },
-    }
-    .write(c, bucket, key)?;
+    KeyRow::newest(&marker.version_id, true, null_version, null).write(c, bucket, key)?;
     Ok(Deletion {
         removed,
         marker: Some(marker),
@@ -508,12 +500,13 @@ pub fn delete_version(
     }
     remove_version(c, bucket, key, &vid)?;
     let null = row.null.clone().filter(|n| *n != vid);
-    if versioning == Versioning::Unversioned {
-        // No row in `keys` to keep.
-    } else if row.current == vid {
-        refresh_key(c, bucket, key, null)?;
-    } else if null != row.null {
-        KeyRow { null, ..row }.write(c, bucket, key)?;
+    // (A never-versioned bucket's keys have no row in `keys` to keep.)
+    if versioning != Versioning::Unversioned {
+        if row.current == vid {
+            refresh_key(c, bucket, key, null)?;
+        } else if null != row.null {
+            KeyRow { null, ..row }.write(c, bucket, key)?;
+        }
     }
     Ok(Some(removed))
 }
