@@ -255,7 +255,6 @@ impl Store {
         )
     }
 
-
     /// Sets a bucket's versioning (`Enabled` or `Suspended`).
     pub async fn set_versioning(&self, bucket: &str, state: Versioning) -> StoreResult<()> {
         self.capacity.check_writable()?;
