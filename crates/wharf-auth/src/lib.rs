@@ -4,10 +4,11 @@
 //! display name, and one or more access keys. The shapes live in `wharf-model`; this crate makes
 //! new identities and keys from the system's random source. Storing them is the store's job,
 //! and verifying request signatures is s3s's (wharf-s3 feeds it the secret for an access key).
-//! [`cloudfront_signature`] verifies CloudFront's signed URLs and cookies. The IAM policy
-//! language arrives here later.
+//! [`cloudfront_signature`] verifies CloudFront's signed URLs and cookies; [`policy`] is the IAM
+//! policy language (parse and evaluate).
 
 pub mod cloudfront_signature;
+pub mod policy;
 pub mod sigv4;
 pub mod totp;
 

@@ -1,0 +1,230 @@
+//! The IAM policy language: documents parsed and checked ([`Policy::parse`]), and evaluated
+//! against one request ([`Policy::evaluate`]), with no HTTP in sight. The caller (wharf-s3)
+//! builds the [`RequestContext`] (who asks, the action, the resource's ARN, the condition keys)
+//! and combines the answers of the policies that apply with [`decide`], as AWS documents: an
+//! explicit `Deny` anywhere wins, then an `Allow` from any of them, else the implicit deny.
+
+mod actions;
+mod condition;
+mod document;
+mod pattern;
+mod variables;
+
+use std::collections::HashMap;
+
+pub use actions::{ActionScope, is_known_s3_action, s3_action_scope};
+pub use condition::{Condition, Operator, SetQualifier, normalize_key, parse_date};
+pub use document::{
+    Effect, MAX_POLICY_BYTES, Matcher, Policy, PolicyError, PolicyKind, PolicyVersion, PrincipalId,
+    Principals, Statement,
+};
+pub use pattern::{arn_match, wildcard_match};
+
+/// Who makes a request, as policies see them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    /// An unsigned request.
+    Anonymous,
+    /// The account's root user.
+    Root {
+        account: String,
+        canonical_id: String,
+    },
+    /// An IAM user: `arn:aws:iam::ACCOUNT:user/NAME`.
+    User {
+        account: String,
+        name: String,
+        canonical_id: String,
+    },
+    /// An AWS service acting for a resource of the account (CloudFront's Origin Access
+    /// Control: `cloudfront.amazonaws.com`).
+    Service(String),
+    /// A principal known only by its ARN and canonical user (CloudFront's legacy Origin Access
+    /// Identity: `arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity ID`).
+    Other { arn: String, canonical_id: String },
+}
+
+impl Caller {
+    /// The caller's ARN (`aws:PrincipalArn`), if it has one.
+    pub fn arn(&self) -> Option<String> {
+        match self {
+            Caller::Anonymous | Caller::Service(_) => None,
+            Caller::Root { account, .. } => Some(format!("arn:aws:iam::{account}:root")),
+            Caller::User { account, name, .. } => {
+                Some(format!("arn:aws:iam::{account}:user/{name}"))
+            }
+            Caller::Other { arn, .. } => Some(arn.clone()),
+        }
+    }
+
+    fn account(&self) -> Option<&str> {
+        match self {
+            Caller::Root { account, .. } | Caller::User { account, .. } => Some(account),
+            _ => None,
+        }
+    }
+
+    /// Whether a statement's principal names this caller. An account named as principal stands
+    /// for its root user in an `Allow` (its IAM users still need their own permission, as on
+    /// AWS) and for everyone in the account in a `Deny`.
+    fn is(&self, id: &PrincipalId, effect: Effect) -> bool {
+        match (id, self) {
+            (PrincipalId::Account(a), Caller::Root { account, .. }) => a == account,
+            (PrincipalId::Account(a), Caller::User { account, .. }) => {
+                effect == Effect::Deny && a == account
+            }
+            (PrincipalId::Arn(arn), c) => c.arn().as_deref() == Some(arn.as_str()),
+            (PrincipalId::Service(s), Caller::Service(svc)) => s.eq_ignore_ascii_case(svc),
+            (
+                PrincipalId::CanonicalUser(id),
+                Caller::Root { canonical_id, .. }
+                | Caller::User { canonical_id, .. }
+                | Caller::Other { canonical_id, .. },
+            ) => id.eq_ignore_ascii_case(canonical_id),
+            _ => false,
+        }
+    }
+}
+
+/// One request as policies see it.
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    pub caller: Caller,
+    /// `s3:GetObject`.
+    pub action: String,
+    /// `arn:aws:s3:::BUCKET/KEY`, `arn:aws:s3:::BUCKET`, or `*`.
+    pub resource: String,
+    /// Condition keys (named as [`normalize_key`] writes them) and their values.
+    keys: HashMap<String, Vec<String>>,
+}
+
+impl RequestContext {
+    /// A context with the keys every request has: `aws:PrincipalArn`, `aws:PrincipalAccount`,
+    /// `aws:PrincipalType`, `aws:username` and `aws:userid` as the caller gives them.
+    pub fn new(caller: Caller, action: &str, resource: String) -> Self {
+        let mut ctx = RequestContext {
+            caller,
+            action: action.to_owned(),
+            resource,
+            keys: HashMap::new(),
+        };
+        if let Some(arn) = ctx.caller.arn() {
+            ctx.set("aws:PrincipalArn", arn);
+        }
+        if let Some(account) = ctx.caller.account().map(str::to_owned) {
+            ctx.set("aws:PrincipalAccount", account);
+        }
+        let (kind, user) = match &ctx.caller {
+            Caller::Anonymous => ("Anonymous", None),
+            Caller::Root { account, .. } => ("Account", Some(account.clone())),
+            Caller::User { name, .. } => ("User", Some(name.clone())),
+            Caller::Service(_) => ("AWSService", None),
+            Caller::Other { .. } => ("User", None),
+        };
+        ctx.set("aws:PrincipalType", kind.to_owned());
+        if let Caller::User { name, .. } = &ctx.caller {
+            ctx.set("aws:username", name.clone());
+        }
+        if let Some(id) = user {
+            ctx.set("aws:userid", id);
+        }
+        ctx
+    }
+
+    /// Sets a condition key to one value.
+    pub fn set(&mut self, key: &str, value: String) {
+        self.keys.insert(normalize_key(key), vec![value]);
+    }
+
+    /// Sets a multivalued condition key (`s3:RequestObjectTagKeys`).
+    pub fn set_all(&mut self, key: &str, values: Vec<String>) {
+        self.keys.insert(normalize_key(key), values);
+    }
+
+    /// The values of a condition key, named in any case.
+    pub fn get(&self, key: &str) -> Option<&[String]> {
+        self.keys.get(&normalize_key(key)).map(Vec::as_slice)
+    }
+
+    fn get_normalized(&self, key: &str) -> Option<&[String]> {
+        self.keys.get(key).map(Vec::as_slice)
+    }
+}
+
+impl Statement {
+    /// Whether the statement applies to the request (its effect is then the answer).
+    pub fn applies(&self, version: PolicyVersion, ctx: &RequestContext) -> bool {
+        if let Some((principals, negated)) = &self.principal {
+            let named = match principals {
+                Principals::Everyone => true,
+                Principals::Named(ids) => ids.iter().any(|id| ctx.caller.is(id, self.effect)),
+            };
+            if named == *negated {
+                return false;
+            }
+        }
+        let action = self
+            .action
+            .patterns
+            .iter()
+            .any(|p| wildcard_match(p, &ctx.action, true));
+        if action == self.action.negated {
+            return false;
+        }
+        let resource = self.resource.patterns.iter().any(|p| {
+            match variables::substitute(p, version, ctx) {
+                Some(p) => wildcard_match(&p, &ctx.resource, false),
+                // A variable the request does not have: the pattern matches nothing.
+                None => false,
+            }
+        });
+        if resource == self.resource.negated {
+            return false;
+        }
+        self.conditions.iter().all(|c| {
+            let values: Vec<String> = if c.operator.takes_variables() {
+                c.values
+                    .iter()
+                    .filter_map(|v| variables::substitute(v, version, ctx))
+                    .collect()
+            } else {
+                c.values.clone()
+            };
+            c.holds(&values, ctx.get_normalized(&c.key))
+        })
+    }
+}
+
+impl Policy {
+    /// The effect of the statements that apply to the request: `Some(Deny)` if any denies,
+    /// else `Some(Allow)` if any allows, else `None`.
+    pub fn evaluate(&self, ctx: &RequestContext) -> Option<Effect> {
+        let mut allowed = false;
+        for s in &self.statements {
+            if s.applies(self.version, ctx) {
+                match s.effect {
+                    Effect::Deny => return Some(Effect::Deny),
+                    Effect::Allow => allowed = true,
+                }
+            }
+        }
+        allowed.then_some(Effect::Allow)
+    }
+}
+
+/// Combines what each policy (and each other grant: ownership, ACLs) said about one request:
+/// an explicit `Deny` wins, then any `Allow`, else the implicit deny (`false`).
+pub fn decide(answers: impl IntoIterator<Item = Option<Effect>>) -> bool {
+    let mut allowed = false;
+    for a in answers {
+        match a {
+            Some(Effect::Deny) => return false,
+            Some(Effect::Allow) => allowed = true,
+            None => {}
+        }
+    }
+    allowed
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,45 @@
+//! Policy variables (`${aws:username}`), replaced in `Resource` and in condition values of
+//! policies at version 2012-10-17 (in 2008-10-17 they are plain text). `${*}`, `${?}` and `${$}`
+//! stand for the literal characters; `${key, 'default'}` gives a value when the request has
+//! none. A variable the request does not have, with no default, makes the text match nothing.
+
+use super::RequestContext;
+use super::document::PolicyVersion;
+
+/// `text` with its variables replaced, or `None` if one of them has no value.
+pub fn substitute(text: &str, version: PolicyVersion, ctx: &RequestContext) -> Option<String> {
+    if version == PolicyVersion::V2008 || !text.contains("${") {
+        return Some(text.to_owned());
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let Some(end) = after.find('}') else {
+            out.push_str(&rest[start..]);
+            return Some(out);
+        };
+        let inner = &after[..end];
+        match inner {
+            "*" | "?" | "$" => out.push_str(inner),
+            _ => {
+                let (key, default) = match inner.split_once(',') {
+                    Some((k, d)) => {
+                        let d = d.trim();
+                        let d = d.strip_prefix('\'').and_then(|d| d.strip_suffix('\''));
+                        (k.trim(), d)
+                    }
+                    None => (inner.trim(), None),
+                };
+                match ctx.get(key).and_then(|v| v.first()) {
+                    Some(v) => out.push_str(v),
+                    None => out.push_str(default?),
+                }
+            }
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Some(out)
+}
