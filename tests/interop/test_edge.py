@@ -3,6 +3,7 @@ CLI-format JSON files, behaviors, managed policies, TTLs, collapsing, ranges, in
 failover, custom error pages, the disk tier across a restart, CloudFront's headers."""
 
 import concurrent.futures
+import json
 import os
 import signal
 import subprocess
@@ -618,7 +619,14 @@ def test_demo_distribution(tmp_path):
         # The default distribution answers on any host.
         r = request(w.edge_port, "/index.html")
         assert r.status == 200 and r.x_cache == "Hit from cloudfront"
-        assert request(w.edge_port, "/missing").status == 404
+        # The bucket is private and the distribution reads it with OAC and the policy AWS
+        # documents, which grants s3:GetObject only: a missing key is CloudFront's 403, as on AWS.
+        r = request(w.edge_port, "/missing")
+        assert r.status == 403 and b"AccessDenied" in r.body
+        assert "Origin Access Control" in banner
+        assert request(w.port, "/demo-site/index.html").status == 403
+        policy = json.loads(w.client().get_bucket_policy(Bucket="demo-site")["Policy"])
+        assert policy["Statement"][0]["Principal"] == {"Service": "cloudfront.amazonaws.com"}
     finally:
         w.stop()
 
@@ -692,6 +700,101 @@ def test_collapsed_viewers_share_the_leaders_timeout(edge, origin):
     assert took < 3.5, took
 
 
+def account_id(w):
+    return next(l.split("\t")[1] for l in w.wharf_cmd("user", "list").stdout.splitlines()
+                if l.startswith("account\t"))
+
+
+def local_origin(bucket, oac=None, oai=""):
+    o = {"Id": "s3", "DomainName": f"{bucket}.s3.localhost", "OriginPath": "",
+         "CustomHeaders": {"Quantity": 0}, "S3OriginConfig": {"OriginAccessIdentity": oai}}
+    if oac:
+        o["OriginAccessControlId"] = oac
+    return o
+
+
+def oac_read(w, s3, bucket, dist_id, actions, also=()):
+    """The bucket policy AWS documents for OAC: CloudFront reads, for distribution `dist_id`."""
+    statement = {"Sid": "AllowCloudFrontServicePrincipalReadOnly", "Effect": "Allow",
+                 "Principal": {"Service": "cloudfront.amazonaws.com"}, "Action": actions,
+                 "Resource": f"arn:aws:s3:::{bucket}/*",
+                 "Condition": {"StringEquals": {
+                     "AWS:SourceArn": f"arn:aws:cloudfront::{account_id(w)}:distribution/{dist_id}"}}}
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(
+        {"Version": "2012-10-17", "Statement": [statement, *also]}))
+
+
+def test_a_private_bucket_is_served_only_through_its_origin_access(edge):
+    """CloudFront's model for a local bucket: without OAC the origin request is anonymous (403
+    for a private bucket, 200 once its policy makes it public); with OAC it is the service
+    principal for that distribution, which the documented bucket policy admits, and a policy
+    naming another distribution does not. An OAC that never signs is anonymous again."""
+    s3 = edge.client()
+    bucket = f"oac-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="index.html", Body=b"private page")
+    oac_dir = edge.dists / "origin-access-controls"
+    oac_dir.mkdir(exist_ok=True)
+    for oac_id, behaviour in (("signs", "always"), ("never-signs", "never")):
+        (oac_dir / f"{oac_id}.json").write_text(json.dumps({
+            "Name": oac_id, "SigningProtocol": "sigv4", "SigningBehavior": behaviour,
+            "OriginAccessControlOriginType": "s3"}))
+    plain, with_oac, other, never = new_id(), new_id(), new_id(), new_id()
+    hosts = {}
+    for dist_id, oac in ((plain, None), (with_oac, "signs"), (other, "signs"), (never, "never-signs")):
+        hosts[dist_id] = deploy(edge.dists, edge.edge_port, dist_id, distribution(
+            [local_origin(bucket, oac=oac)], behavior("s3", CACHING_DISABLED)))
+    get = lambda d, path="/index.html": request(edge.edge_port, path, host=hosts[d])
+    # No bucket policy: nobody but the owner may read; every distribution gets CloudFront's 403.
+    for d in hosts:
+        r = get(d)
+        assert r.status == 403 and b"AccessDenied" in r.body, (d, r.status, r.body)
+    oac_read(edge, s3, bucket, with_oac, "s3:GetObject")
+    assert (get(with_oac).status, get(with_oac).body) == (200, b"private page")
+    for d in (plain, other, never):
+        assert get(d).status == 403, d
+    # Without s3:ListBucket a missing key is AccessDenied, as S3 answers CloudFront.
+    r = get(with_oac, "/missing")
+    assert r.status == 403 and b"AccessDenied" in r.body
+    oac_read(edge, s3, bucket, with_oac, "s3:GetObject", also=[{
+        "Effect": "Allow", "Principal": {"Service": "cloudfront.amazonaws.com"},
+        "Action": "s3:ListBucket", "Resource": f"arn:aws:s3:::{bucket}",
+        "Condition": {"StringEquals": {
+            "AWS:SourceArn": f"arn:aws:cloudfront::{account_id(edge)}:distribution/{with_oac}"}}}])
+    r = get(with_oac, "/missing")
+    assert r.status == 404 and b"NoSuchKey" in r.body
+    # A public-read policy serves the bucket through every distribution, OAC or not.
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+        "Resource": f"arn:aws:s3:::{bucket}/*"}]}))
+    for d in hosts:
+        assert get(d).status == 200, d
+    # An explicit Deny for CloudFront wins over the public grant.
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"},
+        {"Effect": "Deny", "Principal": {"Service": "cloudfront.amazonaws.com"}, "Action": "s3:GetObject",
+         "Resource": f"arn:aws:s3:::{bucket}/*"}]}))
+    assert get(with_oac).status == 403 and get(plain).status == 200
+
+
+def test_a_legacy_origin_access_identity_reads_as_its_user(edge):
+    s3 = edge.client()
+    bucket = f"oai-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="a", Body=b"via OAI")
+    dist_id = new_id()
+    host = deploy(edge.dists, edge.edge_port, dist_id, distribution(
+        [local_origin(bucket, oai="origin-access-identity/cloudfront/E2QWRUHEXAMPLE")],
+        behavior("s3", CACHING_DISABLED)))
+    assert request(edge.edge_port, "/a", host=host).status == 403
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity E2QWRUHEXAMPLE"},
+        "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"}]}))
+    r = request(edge.edge_port, "/a", host=host)
+    assert (r.status, r.body) == (200, b"via OAI")
+
+
 def test_a_local_bucket_origin_serves_versions(edge):
     """A distribution in front of this node's versioned bucket serves the current version, the
     version a forwarded `versionId` names (with `x-amz-version-id`), and S3's answers for delete
@@ -706,10 +809,11 @@ def test_a_local_bucket_origin_serves_versions(edge):
     v2 = s3.put_object(Bucket=bucket, Key="page", Body=b"two")["VersionId"]
     s3.put_object(Bucket=bucket, Key="gone", Body=b"x")
     marker = s3.delete_object(Bucket=bucket, Key="gone")["VersionId"]
-    origin = {"Id": "s3", "DomainName": f"{bucket}.s3.localhost", "OriginPath": "",
-              "CustomHeaders": {"Quantity": 0}, "S3OriginConfig": {"OriginAccessIdentity": ""}}
-    host = deploy(edge.dists, edge.edge_port, new_id(), distribution(
-        [origin], behavior("s3", CACHING_DISABLED, OriginRequestPolicyId=ALL_VIEWER)))
+    dist_id = new_id()
+    oac_read(edge, s3, bucket, dist_id, ["s3:GetObject", "s3:GetObjectVersion"])
+    host = deploy(edge.dists, edge.edge_port, dist_id, distribution(
+        [local_origin(bucket, oac="versions-oac")],
+        behavior("s3", CACHING_DISABLED, OriginRequestPolicyId=ALL_VIEWER)))
     r = request(edge.edge_port, "/page", host=host)
     assert (r.status, r.body, r.h("x-amz-version-id")) == (200, b"two", v2)
     r = request(edge.edge_port, f"/page?versionId={v1}", host=host)

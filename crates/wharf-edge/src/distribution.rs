@@ -9,12 +9,16 @@ use http::{HeaderName, HeaderValue, Method};
 use rustls::sign::CertifiedKey;
 use wharf_auth::cloudfront_signature::PublicKey;
 use wharf_model::cloudfront::{
-    self as model, CachePolicyConfig, DistributionConfig, KeyGroupConfig,
-    OriginRequestPolicyConfig, ResponseHeadersPolicyConfig,
+    self as model, CachePolicyConfig, DistributionConfig, KeyGroupConfig, Origin as OriginConfig,
+    OriginAccessControlConfig, OriginRequestPolicyConfig, ResponseHeadersPolicyConfig,
+    SigningBehavior,
 };
 
 use crate::origin::failover::OriginGroup;
-use crate::origin::{Origin, OriginError, OriginFactory, OriginRequest, OriginResponse};
+use crate::origin::{
+    Origin, OriginContext, OriginError, OriginFactory, OriginIdentity, OriginRequest,
+    OriginResponse,
+};
 use crate::path_pattern::PathPattern;
 use crate::policy::{CachePolicy, OriginRequestPolicy};
 use crate::response_headers::ResponseHeadersPolicy;
@@ -31,6 +35,7 @@ pub struct PolicyBook {
     pub certificates: HashMap<String, Arc<CertifiedKey>>,
     pub key_groups: HashMap<String, KeyGroupConfig>,
     pub public_keys: HashMap<String, Arc<PublicKey>>,
+    pub origin_access_controls: HashMap<String, OriginAccessControlConfig>,
 }
 
 impl PolicyBook {
@@ -48,6 +53,36 @@ impl PolicyBook {
         model::managed_response_headers_policy(id)
             .or_else(|| self.response_headers.get(id).cloned())
             .map(|c| ResponseHeadersPolicy::from_config(&c))
+    }
+
+    /// Who an origin's requests act as: CloudFront's service principal when the origin names
+    /// an Origin Access Control that signs (an ID with no file under `origin-access-controls/`
+    /// is read as one that always signs, as before those files existed), the Origin Access
+    /// Identity its `S3OriginConfig` names, else nobody (anonymous).
+    fn origin_identity(&self, o: &OriginConfig) -> OriginIdentity {
+        if o.s3_origin_config.is_none() {
+            return OriginIdentity::Anonymous;
+        }
+        if let Some(id) = o
+            .origin_access_control_id
+            .as_deref()
+            .filter(|id| !id.is_empty())
+        {
+            return match self.origin_access_controls.get(id) {
+                Some(c) if c.signing_behavior == SigningBehavior::Never => {
+                    OriginIdentity::Anonymous
+                }
+                _ => OriginIdentity::AccessControl,
+            };
+        }
+        match o
+            .s3_origin_config
+            .as_ref()
+            .and_then(|s| model::origin_access_identity_id(&s.origin_access_identity))
+        {
+            Some(id) => OriginIdentity::AccessIdentity(id.to_owned()),
+            None => OriginIdentity::Anonymous,
+        }
     }
 
     /// The public keys of the key groups a behavior trusts, by public key ID.
@@ -214,7 +249,11 @@ impl Distribution {
         config.validate().map_err(|e| e.to_string())?;
         let mut origins: HashMap<String, Arc<dyn Origin>> = HashMap::new();
         for o in &config.origins.items {
-            let built = factory.build(o)?;
+            let context = OriginContext {
+                distribution_id: id,
+                identity: policies.origin_identity(o),
+            };
+            let built = factory.build(&context, o)?;
             origins.insert(o.id.clone(), Arc::new(ConfiguredOrigin::new(o, built)?));
         }
         for g in &config.origin_groups.items {

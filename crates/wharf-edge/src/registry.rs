@@ -6,7 +6,9 @@
 //! too). Custom policies live beside them in `DIR/cache-policies/ID.json`,
 //! `DIR/origin-request-policies/ID.json` and `DIR/response-headers-policies/ID.json`; the key
 //! groups that `TrustedKeyGroups` names in `DIR/key-groups/ID.json` (a `KeyGroupConfig`) and
-//! their public keys in `DIR/public-keys/ID.json` (a `PublicKeyConfig`).
+//! their public keys in `DIR/public-keys/ID.json` (a `PublicKeyConfig`); the origin access
+//! controls that origins name in `DIR/origin-access-controls/ID.json` (an
+//! `OriginAccessControlConfig`).
 //! [`Registry::reload_if_changed`] rereads the directory when a file changed; a file that fails to parse is reported and its previous
 //! version (if any) keeps serving. Swapping the snapshot never touches open connections.
 
@@ -17,8 +19,8 @@ use std::time::SystemTime;
 
 use wharf_auth::cloudfront_signature::PublicKey;
 use wharf_model::cloudfront::{
-    CachePolicyConfig, DistributionConfig, KeyGroupConfig, ModelError, OriginRequestPolicyConfig,
-    PublicKeyConfig, ResponseHeadersPolicyConfig,
+    CachePolicyConfig, DistributionConfig, KeyGroupConfig, ModelError, OriginAccessControlConfig,
+    OriginRequestPolicyConfig, PublicKeyConfig, ResponseHeadersPolicyConfig,
 };
 
 use crate::distribution::{Distribution, PolicyBook};
@@ -303,6 +305,7 @@ fn stamp_dir(dir: &Path) -> Vec<(PathBuf, Option<SystemTime>, u64)> {
     files.extend(json_files(&dir.join("response-headers-policies")));
     files.extend(json_files(&dir.join("key-groups")));
     files.extend(json_files(&dir.join("public-keys")));
+    files.extend(json_files(&dir.join("origin-access-controls")));
     files.extend(viewer_certificate::files(dir));
     files
         .into_iter()
@@ -335,6 +338,12 @@ fn load_policies(dir: &Path, errors: &mut Vec<String>) -> PolicyBook {
         certificates: viewer_certificate::load_dir(dir, errors),
         key_groups: load_kind(dir, "key-groups", KeyGroupConfig::from_json, errors),
         public_keys: load_kind(dir, "public-keys", read_public_key, errors),
+        origin_access_controls: load_kind(
+            dir,
+            "origin-access-controls",
+            OriginAccessControlConfig::from_json,
+            errors,
+        ),
     }
 }
 

@@ -15,6 +15,9 @@ pub enum IdentityError {
     InvalidSecretKey,
 }
 
+/// The user that is the account's root user (`arn:aws:iam::ACCOUNT:root`); made at first start.
+pub const ROOT_USER: &str = "root";
+
 /// An identity that owns buckets and signs requests.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {

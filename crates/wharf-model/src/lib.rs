@@ -8,7 +8,7 @@ mod identity;
 mod names;
 mod version_id;
 
-pub use identity::{AccessKey, IdentityError, User, validate_user_name};
+pub use identity::{AccessKey, IdentityError, ROOT_USER, User, validate_user_name};
 pub use names::{BucketName, MAX_KEY_LEN, NameError, ObjectKey};
 pub use version_id::{NULL_VERSION, VersionId};
 

@@ -1,18 +1,33 @@
-//! Who is asking, and whether they may use a bucket.
+//! Who is asking, and whether they may do what they ask.
 //!
 //! s3s verifies signatures; everything after that is decided here, for signed and anonymous
 //! requests alike (s3s's own default would refuse anonymous requests before we could answer
-//! `NoSuchBucket`, as S3 does for a bucket that does not exist). A bucket belongs to the user
-//! who created it and every other caller is denied (bucket policies and ACLs come later).
-//! `x-amz-expected-bucket-owner` (and `x-amz-source-expected-bucket-owner` for a copy source)
-//! must name the bucket owner's account, as on S3.
+//! `NoSuchBucket`, as S3 does for a bucket that does not exist). Each operation names the
+//! action it needs ([`Access`]: `s3:GetObject` on `arn:aws:s3:::BUCKET/KEY`, with its own
+//! condition keys), and [`WharfS3::authorize`] decides as AWS documents: an explicit `Deny` in
+//! the bucket policy wins; else the request is allowed if the caller owns the bucket (S3's
+//! bucket owner has every right on it) or the bucket policy allows it; else it is denied. The
+//! owner may always read, change and delete the bucket's policy, so no policy can lock them
+//! out (S3 keeps this right for the owning account's root user). `x-amz-expected-bucket-owner`
+//! (and `x-amz-source-expected-bucket-owner` for a copy source) must name the bucket owner's
+//! account, as on S3.
+//!
+//! Identities as policies see them: the node is one account (`Store::account_id`); the user
+//! named `root` is its root user (`arn:aws:iam::ACCOUNT:root`), every other user an IAM user
+//! (`arn:aws:iam::ACCOUNT:user/NAME`); each has its own canonical ID and owns the buckets it
+//! creates.
+
+use std::sync::Arc;
 
 use s3s::access::{S3Access, S3AccessContext};
 use s3s::{S3Request, S3Result, s3_error};
+use wharf_auth::policy::{self, Effect};
 use wharf_model::User;
 use wharf_store::BucketRecord;
 
 use crate::WharfS3;
+use crate::bucket_policy::BucketPolicies;
+use crate::condition_keys::ConditionKeys;
 use crate::error::StoreResultExt;
 
 /// Set by [`crate::normalize`] on a request it passes on after s3s verified its signature: the
@@ -27,6 +42,7 @@ pub struct Caller {
     pub user: Option<User>,
     expected_owner: Option<String>,
     expected_source_owner: Option<String>,
+    conditions: Arc<ConditionKeys>,
 }
 
 /// Which `…expected-bucket-owner` header applies to a bucket.
@@ -38,10 +54,98 @@ pub enum BucketRole {
     CopySource,
 }
 
+/// What an operation asks to do: an action on the bucket or on one of its objects, with the
+/// condition keys only the operation knows.
+#[derive(Debug, Clone)]
+pub struct Access<'a> {
+    pub action: &'static str,
+    pub key: Option<&'a str>,
+    pub extra: Vec<(&'static str, String)>,
+}
+
+impl<'a> Access<'a> {
+    /// An action on the bucket itself (`arn:aws:s3:::BUCKET`).
+    pub fn bucket(action: &'static str) -> Self {
+        Access {
+            action,
+            key: None,
+            extra: Vec::new(),
+        }
+    }
+
+    /// An action on one object (`arn:aws:s3:::BUCKET/KEY`).
+    pub fn object(action: &'static str, key: &'a str) -> Self {
+        Access {
+            action,
+            key: Some(key),
+            extra: Vec::new(),
+        }
+    }
+
+    /// An action on one object that S3 names differently when a version is named
+    /// (`s3:GetObject` / `s3:GetObjectVersion`).
+    pub fn version(
+        action: &'static str,
+        version_action: &'static str,
+        key: &'a str,
+        version_id: Option<&str>,
+    ) -> Self {
+        match version_id {
+            Some(v) => Access {
+                action: version_action,
+                key: Some(key),
+                extra: vec![("s3:VersionId", v.to_owned())],
+            },
+            None => Access::object(action, key),
+        }
+    }
+
+    fn resource(&self, bucket: &str) -> String {
+        resource_arn(bucket, self.key)
+    }
+}
+
+/// `arn:aws:s3:::BUCKET` or `arn:aws:s3:::BUCKET/KEY`.
+fn resource_arn(bucket: &str, key: Option<&str>) -> String {
+    match key {
+        Some(k) => format!("arn:aws:s3:::{bucket}/{k}"),
+        None => format!("arn:aws:s3:::{bucket}"),
+    }
+}
+
+/// The actions on a bucket's policy, which its owner can never lose.
+const POLICY_ACTIONS: [&str; 3] = [
+    "s3:GetBucketPolicy",
+    "s3:PutBucketPolicy",
+    "s3:DeleteBucketPolicy",
+];
+
 impl Caller {
     /// The signed-in user; anonymous callers are refused.
     pub fn signed_in(&self) -> S3Result<&User> {
         self.user.as_ref().ok_or_else(access_denied)
+    }
+
+    /// The caller as policies name it.
+    fn principal(&self, account: &str) -> policy::Caller {
+        match &self.user {
+            None => policy::Caller::Anonymous,
+            Some(u) if u.name == wharf_model::ROOT_USER => policy::Caller::Root {
+                account: account.to_owned(),
+                canonical_id: u.canonical_id.clone(),
+            },
+            Some(u) => policy::Caller::User {
+                account: account.to_owned(),
+                name: u.name.clone(),
+                canonical_id: u.canonical_id.clone(),
+            },
+        }
+    }
+
+    fn owns(&self, bucket: &BucketRecord) -> bool {
+        self.user
+            .as_ref()
+            .is_some_and(|u| u.canonical_id == bucket.owner)
     }
 }
 
@@ -81,25 +185,26 @@ impl WharfS3 {
             user,
             expected_owner: header(&req.headers, &EXPECTED_BUCKET_OWNER),
             expected_source_owner: header(&req.headers, &SOURCE_EXPECTED_BUCKET_OWNER),
+            conditions: req
+                .extensions
+                .get::<Arc<ConditionKeys>>()
+                .cloned()
+                .unwrap_or_default(),
         })
     }
 
-    /// The bucket, if the caller may use it: `NoSuchBucket` if it does not exist (whoever
-    /// asks), else `AccessDenied` unless the caller owns it and the expected owner (if given)
-    /// is the owner's account. Returns the user and the bucket.
-    pub(crate) async fn owned_bucket(
+    /// The bucket, whoever asks: `NoSuchBucket` if it does not exist, `AccessDenied` if the
+    /// expected owner (if given) is not the owner's account. What the caller may do in it is
+    /// [`Self::allowed`]'s question.
+    pub(crate) async fn bucket(
         &self,
         caller: &Caller,
         bucket: &str,
         role: BucketRole,
-    ) -> S3Result<(User, BucketRecord)> {
+    ) -> S3Result<BucketRecord> {
         let Some(b) = self.store.meta().get_bucket(bucket).await.s3()? else {
             return Err(crate::ops::bucket::no_such_bucket());
         };
-        let user = caller.signed_in()?;
-        if b.owner != user.canonical_id {
-            return Err(access_denied());
-        }
         let expected = match role {
             BucketRole::Target => &caller.expected_owner,
             BucketRole::CopySource => &caller.expected_source_owner,
@@ -109,12 +214,114 @@ impl WharfS3 {
         {
             return Err(access_denied());
         }
-        Ok((user.clone(), b))
+        Ok(b)
+    }
+
+    /// Whether the caller may do `access` in `bucket` (see the module's text).
+    pub(crate) async fn allowed(
+        &self,
+        caller: &Caller,
+        bucket: &BucketRecord,
+        access: &Access<'_>,
+    ) -> S3Result<bool> {
+        let owner = caller.owns(bucket);
+        if owner && POLICY_ACTIONS.contains(&access.action) {
+            return Ok(true);
+        }
+        let Some(policy) = self.policies.of(bucket).await? else {
+            return Ok(owner);
+        };
+        let account = self.store.account_id();
+        let ctx = caller.conditions.context(
+            caller.principal(account),
+            access.action,
+            access.resource(&bucket.name),
+            &access.extra,
+        );
+        Ok(policy::decide([
+            owner.then_some(Effect::Allow),
+            policy.evaluate(&ctx),
+        ]))
+    }
+
+    /// The bucket, if the caller may do `access` in it, with the user the request acts as: the
+    /// caller, or for an anonymous request the bucket's owner. `NoSuchBucket` if it does not
+    /// exist (whoever asks), else `AccessDenied` unless allowed.
+    pub(crate) async fn authorize(
+        &self,
+        caller: &Caller,
+        bucket: &str,
+        role: BucketRole,
+        access: Access<'_>,
+    ) -> S3Result<(User, BucketRecord)> {
+        let b = self.bucket(caller, bucket, role).await?;
+        if !self.allowed(caller, &b, &access).await? {
+            return Err(access_denied());
+        }
+        let user = self.acting_user(caller, &b).await?;
+        Ok((user, b))
+    }
+
+    /// The user a request acts as in a bucket: the caller, or for an anonymous request the
+    /// bucket's owner.
+    pub(crate) async fn acting_user(
+        &self,
+        caller: &Caller,
+        bucket: &BucketRecord,
+    ) -> S3Result<User> {
+        match &caller.user {
+            Some(u) => Ok(u.clone()),
+            None => self.identities.owner_named(&bucket.owner).await,
+        }
+    }
+
+    /// Whether `x-amz-bypass-governance-retention` counts for this caller: they must be allowed
+    /// `s3:BypassGovernanceRetention` on the object (the bucket owner is, unless denied).
+    pub(crate) async fn may_bypass_governance(
+        &self,
+        caller: &Caller,
+        bucket: &BucketRecord,
+        key: &str,
+    ) -> S3Result<bool> {
+        let access = Access::object("s3:BypassGovernanceRetention", key);
+        self.allowed(caller, bucket, &access).await
+    }
+}
+
+/// Decides for reads that do not come through the S3 API (the edge's in-process origin for a
+/// bucket of this node) as for those that do: the caller (anonymous, or CloudFront's service
+/// principal or Origin Access Identity) owns nothing, so the bucket policy alone decides.
+#[derive(Clone)]
+pub struct BucketAccess {
+    pub(crate) policies: BucketPolicies,
+}
+
+impl BucketAccess {
+    pub fn new(policies: BucketPolicies) -> Self {
+        Self { policies }
+    }
+
+    /// Whether `caller` may do `action` on the bucket (`key: None`) or one of its objects, with
+    /// these condition keys (`aws:SourceArn`, `aws:SecureTransport`, …) besides the time.
+    pub async fn allows(
+        &self,
+        bucket: &BucketRecord,
+        caller: policy::Caller,
+        action: &str,
+        key: Option<&str>,
+        keys: &[(&'static str, String)],
+    ) -> S3Result<bool> {
+        let Some(policy) = self.policies.of(bucket).await? else {
+            return Ok(false);
+        };
+        let resource = resource_arn(&bucket.name, key);
+        let ctx = ConditionKeys::default().context(caller, action, resource, keys);
+        Ok(policy::decide([policy.evaluate(&ctx)]))
     }
 }
 
 /// Lets every request whose signature s3s accepted (or that carries none) reach the
-/// operations, which decide with [`WharfS3::owned_bucket`].
+/// operations, which decide with [`WharfS3::authorize`].
 pub struct DecideInOperations;
 
 #[async_trait::async_trait]

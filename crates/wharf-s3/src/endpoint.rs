@@ -119,6 +119,8 @@ pub struct EndpointConfig {
     pub allow_sigv2: bool,
     /// How long a RestoreObject of an archived object takes.
     pub restore_delay: std::time::Duration,
+    /// The buckets' policies, shared with the edge's in-process origin.
+    pub policies: crate::BucketPolicies,
 }
 
 /// The S3 API over one store.
@@ -136,7 +138,13 @@ impl S3Endpoint {
         metrics: &mut prometheus_client::registry::Registry,
     ) -> Self {
         let identities = Identities::new(store.clone());
-        let mut s3 = WharfS3::new(store, identities.clone(), cfg.region, cfg.regions);
+        let mut s3 = WharfS3::new(
+            store,
+            identities.clone(),
+            cfg.policies,
+            cfg.region,
+            cfg.regions,
+        );
         s3.restore_delay = cfg.restore_delay;
         let mut config = S3Config::default();
         config.post_object_max_file_size = MAX_POST_OBJECT_SIZE;
@@ -173,6 +181,8 @@ impl S3Endpoint {
             req = note_post_file_name(req);
         }
         let answering = Answering::of(&req);
+        let conditions = std::sync::Arc::new(crate::condition_keys::ConditionKeys::of(&req));
+        req.extensions_mut().insert(conditions);
         let (method, uri) = (req.method().clone(), req.uri().clone());
         let resp = match self.precheck.check(&mut req) {
             Err(resp) => *resp,

@@ -21,11 +21,14 @@ const CACHE_TTL: Duration = Duration::from_secs(2);
 const CACHE_MAX: usize = 10_000;
 
 type Entry = (Instant, Option<(String, User)>);
+/// Every user, when it was read.
+type UserList = (Instant, Vec<User>);
 
 #[derive(Clone)]
 pub struct Identities {
     store: Store,
     cache: Arc<Mutex<HashMap<String, Entry>>>,
+    owners: Arc<Mutex<Option<UserList>>>,
 }
 
 impl Identities {
@@ -33,6 +36,7 @@ impl Identities {
         Self {
             store,
             cache: Arc::new(Mutex::new(HashMap::new())),
+            owners: Arc::new(Mutex::new(None)),
         }
     }
 
@@ -52,6 +56,40 @@ impl Identities {
             cache.insert(access_key.to_owned(), (Instant::now(), v.clone()));
         }
         Ok(v)
+    }
+
+    /// The user whose canonical ID this is (a bucket's owner, for an anonymous request acting
+    /// in the bucket); looked up in the user list, which is cached like the keys.
+    pub async fn owner_named(&self, canonical_id: &str) -> S3Result<User> {
+        if let Ok(owners) = self.owners.lock()
+            && let Some((at, users)) = owners.as_ref()
+            && at.elapsed() < CACHE_TTL
+            && let Some(u) = users.iter().find(|u| u.canonical_id == canonical_id)
+        {
+            return Ok(u.clone());
+        }
+        let users: Vec<User> = self
+            .store
+            .meta()
+            .list_users()
+            .await
+            .s3()?
+            .into_iter()
+            .map(|(u, _)| u)
+            .collect();
+        let found = users
+            .iter()
+            .find(|u| u.canonical_id == canonical_id)
+            .cloned();
+        if let Ok(mut owners) = self.owners.lock() {
+            *owners = Some((Instant::now(), users));
+        }
+        // A bucket whose owner was deleted: it acts as that canonical ID, nameless.
+        Ok(found.unwrap_or_else(|| User {
+            name: String::new(),
+            canonical_id: canonical_id.to_owned(),
+            display_name: String::new(),
+        }))
     }
 
     /// The user an access key belongs to (s3s has verified the signature made with it).

@@ -6,10 +6,12 @@
 //! signature check what s3s would refuse but S3 accepts; then the `impl S3` below, which only
 //! delegates to one function per operation in [`ops`]. Errors become S3 error codes in
 //! [`error`]; every response leaves through [`http_layer::finish`] (request ids). Who may do
-//! what is decided in [`access`]: a bucket belongs to the user who created it and every other
-//! caller is denied (bucket policies and ACLs come later).
+//! what is decided in [`access`]: a bucket belongs to the user who created it, and its
+//! [`bucket_policy`] may let others in (or keep anyone out).
 
 pub mod access;
+pub mod bucket_policy;
+pub mod condition_keys;
 pub mod convert;
 pub mod endpoint;
 pub mod error;
@@ -27,6 +29,8 @@ use s3s::dto::*;
 use s3s::{S3, S3Request, S3Response, S3Result};
 use wharf_store::Store;
 
+pub use crate::access::BucketAccess;
+pub use crate::bucket_policy::BucketPolicies;
 pub use crate::endpoint::{EndpointConfig, S3Endpoint};
 pub use crate::identity::Identities;
 
@@ -35,6 +39,7 @@ pub use crate::identity::Identities;
 pub struct WharfS3 {
     pub(crate) store: Store,
     pub(crate) identities: Identities,
+    pub(crate) policies: bucket_policy::BucketPolicies,
     /// The region buckets are created in unless a LocationConstraint says otherwise.
     pub(crate) region: String,
     /// The regions a LocationConstraint may name.
@@ -44,8 +49,15 @@ pub struct WharfS3 {
 }
 
 impl WharfS3 {
-    pub fn new(store: Store, identities: Identities, region: String, regions: Vec<String>) -> Self {
+    pub fn new(
+        store: Store,
+        identities: Identities,
+        policies: bucket_policy::BucketPolicies,
+        region: String,
+        regions: Vec<String>,
+    ) -> Self {
         Self {
+            policies,
             store,
             identities,
             region,
@@ -76,6 +88,10 @@ delegate! {
     get_bucket_location: GetBucketLocationInput => GetBucketLocationOutput = ops::bucket::get_bucket_location;
     put_bucket_versioning: PutBucketVersioningInput => PutBucketVersioningOutput = ops::versioning::put_bucket_versioning;
     get_bucket_versioning: GetBucketVersioningInput => GetBucketVersioningOutput = ops::versioning::get_bucket_versioning;
+    put_bucket_policy: PutBucketPolicyInput => PutBucketPolicyOutput = ops::bucket_policy::put_bucket_policy;
+    get_bucket_policy: GetBucketPolicyInput => GetBucketPolicyOutput = ops::bucket_policy::get_bucket_policy;
+    delete_bucket_policy: DeleteBucketPolicyInput => DeleteBucketPolicyOutput = ops::bucket_policy::delete_bucket_policy;
+    get_bucket_policy_status: GetBucketPolicyStatusInput => GetBucketPolicyStatusOutput = ops::bucket_policy::get_bucket_policy_status;
     put_bucket_tagging: PutBucketTaggingInput => PutBucketTaggingOutput = ops::tagging::put_bucket_tagging;
     get_bucket_tagging: GetBucketTaggingInput => GetBucketTaggingOutput = ops::tagging::get_bucket_tagging;
     delete_bucket_tagging: DeleteBucketTaggingInput => DeleteBucketTaggingOutput = ops::tagging::delete_bucket_tagging;

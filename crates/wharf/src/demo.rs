@@ -1,5 +1,7 @@
-//! `wharf serve --demo`: on a new data directory, a bucket `demo-site` with an `index.html`,
-//! then the URLs and credentials to use it.
+//! `wharf serve --demo`: on a new data directory, a private bucket `demo-site` with an
+//! `index.html`, and a distribution that reads it through Origin Access Control with the bucket
+//! policy AWS documents for OAC (only that distribution may read); then the URLs and
+//! credentials to use it.
 
 use std::net::SocketAddr;
 
@@ -26,7 +28,8 @@ const DEMO_DISTRIBUTION_JSON: &str = r#"{
   "Origins": {"Quantity": 1, "Items": [{
     "Id": "demo-site",
     "DomainName": "demo-site.s3.localhost",
-    "S3OriginConfig": {"OriginAccessIdentity": ""}
+    "S3OriginConfig": {"OriginAccessIdentity": ""},
+    "OriginAccessControlId": "demo-oac"
   }]},
   "DefaultCacheBehavior": {
     "TargetOriginId": "demo-site",
@@ -39,6 +42,35 @@ const DEMO_DISTRIBUTION_JSON: &str = r#"{
   "PriceClass": "PriceClass_All"
 }
 "#;
+
+/// The demo's Origin Access Control, in the CLI's `OriginAccessControlConfig` shape.
+pub const DEMO_OAC: &str = "demo-oac";
+const DEMO_OAC_JSON: &str = r#"{
+  "Name": "demo-site",
+  "Description": "Wharf demo: the edge reads demo-site as CloudFront's service principal",
+  "SigningProtocol": "sigv4",
+  "SigningBehavior": "always",
+  "OriginAccessControlOriginType": "s3"
+}
+"#;
+
+/// The bucket policy AWS documents for OAC: CloudFront may read, for this distribution only.
+fn demo_bucket_policy(account: &str) -> String {
+    format!(
+        r#"{{
+  "Version": "2012-10-17",
+  "Statement": [{{
+    "Sid": "AllowCloudFrontServicePrincipalReadOnly",
+    "Effect": "Allow",
+    "Principal": {{"Service": "cloudfront.amazonaws.com"}},
+    "Action": "s3:GetObject",
+    "Resource": "arn:aws:s3:::{DEMO_BUCKET}/*",
+    "Condition": {{"StringEquals": {{"AWS:SourceArn": "arn:aws:cloudfront::{account}:distribution/{DEMO_DISTRIBUTION}"}}}}
+  }}]
+}}
+"#
+    )
+}
 
 pub async fn run(
     store: &Store,
@@ -71,7 +103,30 @@ pub async fn run(
         Err(StoreError::BucketAlreadyOwnedByYou) => {}
         Err(e) => return Err(e.into()),
     }
+    // The policy that lets the distribution in (an older demo's bucket gets it too).
+    if store
+        .meta()
+        .bucket_config(DEMO_BUCKET, wharf_s3::bucket_policy::BUCKET_POLICY)
+        .await?
+        .is_none()
+    {
+        let policy = demo_bucket_policy(store.account_id());
+        store
+            .set_bucket_config(
+                DEMO_BUCKET,
+                wharf_s3::bucket_policy::BUCKET_POLICY,
+                Some(policy),
+            )
+            .await?;
+    }
     let dir = &cfg.edge.distributions_dir;
+    let oac = dir
+        .join("origin-access-controls")
+        .join(format!("{DEMO_OAC}.json"));
+    if !oac.exists() {
+        std::fs::create_dir_all(dir.join("origin-access-controls"))?;
+        std::fs::write(&oac, DEMO_OAC_JSON)?;
+    }
     let file = dir.join(format!("{DEMO_DISTRIBUTION}.json"));
     if !file.exists() {
         std::fs::create_dir_all(dir)?;
@@ -80,6 +135,10 @@ pub async fn run(
     let port = addr.port();
     let edge_port = edge_addr.port();
     println!("wharf: demo bucket s3://{DEMO_BUCKET} holds index.html");
+    println!(
+        "  access:             the bucket is private; the distribution reads it with Origin Access Control ({}) and the bucket policy lets only that distribution in (aws s3api get-bucket-policy --bucket {DEMO_BUCKET})",
+        oac.display()
+    );
     println!(
         "  distribution:       {DEMO_DISTRIBUTION} ({})",
         file.display()

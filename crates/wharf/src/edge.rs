@@ -26,6 +26,7 @@ pub const RELOAD_INTERVAL: Duration = Duration::from_secs(1);
 pub fn build(
     cfg: &Config,
     store: &Store,
+    access: wharf_s3::BucketAccess,
     https_port: Option<u16>,
     http3_port: Option<u16>,
     metrics: &mut prometheus_client::registry::Registry,
@@ -35,6 +36,7 @@ pub fn build(
         .map_err(anyhow::Error::msg)?;
     let factory = Arc::new(WharfOrigins {
         store: store.clone(),
+        access,
         http: HttpOriginFactory {
             origin_access: e.origin_access.clone().map(Arc::new),
             tls,

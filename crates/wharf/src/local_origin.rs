@@ -1,6 +1,12 @@
 //! S3 origins that name this node's own bucket (`DomainName: BUCKET.s3.localhost`), served
 //! through the store in-process: what S3 would answer a GET or HEAD (status, validators,
 //! content headers, conditional requests, a single range), without an HTTP hop.
+//!
+//! Each request is authorised as S3 would authorise CloudFront's: anonymous without Origin
+//! Access Control (only what the bucket policy makes public is served, else 403), as the
+//! service principal `cloudfront.amazonaws.com` with `aws:SourceArn` naming the distribution
+//! when the origin has an OAC that signs, as the Origin Access Identity's IAM user with an OAI.
+//! A distribution never bypasses its bucket's policy.
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -9,13 +15,16 @@ use bytes::Bytes;
 use futures::future::BoxFuture;
 use http::header::{self, HeaderValue};
 use http::{HeaderMap, Method, StatusCode};
+use wharf_auth::policy;
 use wharf_edge::origin::{
-    HttpOriginFactory, Origin, OriginError, OriginFactory, OriginRequest, OriginResponse,
+    HttpOriginFactory, Origin, OriginContext, OriginError, OriginFactory, OriginIdentity,
+    OriginRequest, OriginResponse,
 };
 use wharf_edge::range::{self, RangeSpec};
 use wharf_edge::respond::preconditions;
-use wharf_model::cloudfront::Origin as OriginConfig;
-use wharf_store::{Missing, Store};
+use wharf_model::cloudfront::{Origin as OriginConfig, origin_access_identity_arn};
+use wharf_s3::BucketAccess;
+use wharf_store::{BucketRecord, Missing, Store};
 
 /// The domain suffix that makes an S3 origin local.
 pub const LOCAL_S3_SUFFIX: &str = ".s3.localhost";
@@ -23,12 +32,14 @@ pub const LOCAL_S3_SUFFIX: &str = ".s3.localhost";
 /// Builds local-bucket origins for `*.s3.localhost` and HTTP origins for everything else.
 pub struct WharfOrigins {
     pub store: Store,
+    /// Decides what an origin request may read, as for the S3 API.
+    pub access: BucketAccess,
     /// Every other origin: HTTP, signed for S3 origins with Origin Access Control.
     pub http: HttpOriginFactory,
 }
 
 impl OriginFactory for WharfOrigins {
-    fn build(&self, c: &OriginConfig) -> Result<Arc<dyn Origin>, String> {
+    fn build(&self, cx: &OriginContext<'_>, c: &OriginConfig) -> Result<Arc<dyn Origin>, String> {
         let domain = c.domain_name.to_ascii_lowercase();
         let host = domain.split(':').next().unwrap_or("");
         if let Some(bucket) = host.strip_suffix(LOCAL_S3_SUFFIX) {
@@ -36,23 +47,100 @@ impl OriginFactory for WharfOrigins {
             return Ok(Arc::new(LocalBucket {
                 store: self.store.clone(),
                 bucket: bucket.to_owned(),
+                requester: Arc::new(Requester::new(&self.store, &self.access, cx)),
             }));
         }
-        self.http.build(c)
+        self.http.build(cx, c)
     }
 }
 
 struct LocalBucket {
     store: Store,
     bucket: String,
+    requester: Arc<Requester>,
 }
 
 impl Origin for LocalBucket {
     fn fetch(&self, req: OriginRequest) -> BoxFuture<'static, Result<OriginResponse, OriginError>> {
         let store = self.store.clone();
         let bucket = self.bucket.clone();
-        Box::pin(async move { Ok(get(&store, &bucket, req).await) })
+        let requester = self.requester.clone();
+        Box::pin(async move { Ok(get(&store, &bucket, &requester, req).await) })
     }
+}
+
+/// Who a distribution's requests to a local bucket act as, and what they may read.
+struct Requester {
+    access: BucketAccess,
+    caller: policy::Caller,
+    /// The condition keys of every request: CloudFront reaches S3 over HTTPS, and with OAC
+    /// names the distribution (`aws:SourceArn`) and its account (`aws:SourceAccount`).
+    keys: Vec<(&'static str, String)>,
+}
+
+impl Requester {
+    fn new(store: &Store, access: &BucketAccess, cx: &OriginContext<'_>) -> Self {
+        let account = store.account_id();
+        let mut keys = vec![
+            ("aws:SecureTransport", "true".to_owned()),
+            ("aws:UserAgent", "Amazon CloudFront".to_owned()),
+        ];
+        let caller = match &cx.identity {
+            OriginIdentity::Anonymous => policy::Caller::Anonymous,
+            OriginIdentity::AccessControl => {
+                keys.push((
+                    "aws:SourceArn",
+                    format!(
+                        "arn:aws:cloudfront::{account}:distribution/{}",
+                        cx.distribution_id
+                    ),
+                ));
+                keys.push(("aws:SourceAccount", account.to_owned()));
+                policy::Caller::Service(CLOUDFRONT_SERVICE.to_owned())
+            }
+            OriginIdentity::AccessIdentity(id) => policy::Caller::Other {
+                arn: origin_access_identity_arn(id),
+                canonical_id: String::new(),
+            },
+        };
+        Self {
+            access: access.clone(),
+            caller,
+            keys,
+        }
+    }
+
+    /// Whether the bucket's policy lets these requests do `action`.
+    async fn may(
+        &self,
+        bucket: &BucketRecord,
+        action: &str,
+        key: Option<&str>,
+        version_id: Option<&str>,
+    ) -> Result<bool, s3s::S3Error> {
+        let mut keys = self.keys.clone();
+        if let Some(v) = version_id {
+            keys.push(("s3:VersionId", v.to_owned()));
+        }
+        self.access
+            .allows(bucket, self.caller.clone(), action, key, &keys)
+            .await
+    }
+}
+
+/// CloudFront's service principal, as OAC bucket policies name it.
+const CLOUDFRONT_SERVICE: &str = "cloudfront.amazonaws.com";
+
+fn access_denied() -> OriginResponse {
+    s3_error(StatusCode::FORBIDDEN, "AccessDenied", "Access Denied")
+}
+
+fn internal_error() -> OriginResponse {
+    s3_error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "InternalError",
+        "We encountered an internal error. Please try again.",
+    )
 }
 
 fn s3_error(status: StatusCode, code: &str, message: &str) -> OriginResponse {
@@ -144,7 +232,12 @@ fn missing_answer(missing: Missing) -> OriginResponse {
     r
 }
 
-async fn get(store: &Store, bucket: &str, req: OriginRequest) -> OriginResponse {
+async fn get(
+    store: &Store,
+    bucket: &str,
+    requester: &Requester,
+    req: OriginRequest,
+) -> OriginResponse {
     if req.method != Method::GET && req.method != Method::HEAD {
         return s3_error(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -175,16 +268,40 @@ async fn get(store: &Store, bucket: &str, req: OriginRequest) -> OriginResponse 
             "The specified key does not exist.",
         );
     }
+    let record = match store.meta().get_bucket(bucket).await {
+        Ok(Some(b)) => b,
+        Ok(None) => return missing_answer(Missing::NoSuchBucket),
+        Err(e) => {
+            tracing::warn!(error = %e, "store read failed for an edge origin request");
+            return internal_error();
+        }
+    };
+    let action = match version_id {
+        Some(_) => "s3:GetObjectVersion",
+        None => "s3:GetObject",
+    };
+    match requester
+        .may(&record, action, Some(&key), version_id.as_deref())
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => return access_denied(),
+        Err(_) => return internal_error(),
+    }
     let object = match store.find_object(bucket, &key, version_id.as_deref()).await {
         Ok(Ok(o)) => o,
+        // As S3: whether a key exists is told only to those who may list the bucket.
+        Ok(Err(missing @ (Missing::NoSuchKey | Missing::NoSuchVersion))) => {
+            return match requester.may(&record, "s3:ListBucket", None, None).await {
+                Ok(true) => missing_answer(missing),
+                Ok(false) => access_denied(),
+                Err(_) => internal_error(),
+            };
+        }
         Ok(Err(missing)) => return missing_answer(missing),
         Err(e) => {
             tracing::warn!(error = %e, "store read failed for an edge origin request");
-            return s3_error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "InternalError",
-                "We encountered an internal error. Please try again.",
-            );
+            return internal_error();
         }
     };
     if !object.attrs.readable_at(wharf_store::now_ms()) {

@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use wharf_auth::{AccessKey, generate_access_key, new_user};
 use wharf_store::{MetaStore, StoreError};
 
-pub const ROOT_USER: &str = "root";
+pub use wharf_model::ROOT_USER;
 const CREDENTIALS_FILE: &str = "root-credentials";
 
 /// Makes sure the root user exists with the configured keys; returns the key pair in use when

@@ -106,9 +106,13 @@ pub async fn serve(mut cfg: Config, demo_mode: bool) -> Result<()> {
     };
     let mut metrics = Registry::default();
     let open_connections = console::OpenConnections::register(&mut metrics);
+    // One cache of bucket policies for the S3 API and the edge's in-process origin, so a
+    // policy changed through the API is what the edge applies next.
+    let policies = wharf_s3::BucketPolicies::new(store.clone());
     let edge = edge::build(
         &cfg,
         &store,
+        wharf_s3::BucketAccess::new(policies.clone()),
         https_port,
         h3_addr.map(|a| a.port()),
         &mut metrics,
@@ -137,6 +141,7 @@ pub async fn serve(mut cfg: Config, demo_mode: bool) -> Result<()> {
             domains: cfg.domains.clone(),
             allow_sigv2: cfg.allow_sigv2,
             restore_delay: cfg.restore_delay,
+            policies,
         },
         &mut metrics,
     ));
@@ -153,7 +158,7 @@ pub async fn serve(mut cfg: Config, demo_mode: bool) -> Result<()> {
             open_connections.of("s3"),
             limits,
             stop_rx.clone(),
-            move |req: http::Request<Incoming>, _peer| {
+            move |req: http::Request<Incoming>, peer| {
                 let (s3, edge, store) = (s3.clone(), edge.clone(), store.clone());
                 async move {
                     if control::is_control(&req) {
@@ -162,8 +167,10 @@ pub async fn serve(mut cfg: Config, demo_mode: bool) -> Result<()> {
                             r.map(|b| s3s::Body::http_body_unsync(b.map_err(|e| match e {}))),
                         );
                     }
-                    let req =
+                    let mut req =
                         req.map(|b| s3s::Body::http_body_unsync(RequestBody::new(b, deadlines)));
+                    req.extensions_mut()
+                        .insert(wharf_s3::condition_keys::ClientAddr(peer));
                     Ok(s3.call(req).await)
                 }
             },

@@ -31,11 +31,18 @@ pub async fn list(data_dir: &Path) -> Result<()> {
     let meta = Store::open_meta(data_dir)?;
     // The account every user belongs to (what x-amz-expected-bucket-owner names); made by the
     // server's first start.
-    if let Some(account) = meta.setting("account_id").await? {
+    let account = meta.setting("account_id").await?;
+    if let Some(account) = &account {
         println!("account\t{account}");
     }
+    // Each user with its ARN, as policies name it (the root user is the account's root).
     for (u, keys) in meta.list_users().await? {
-        println!("{}\t{}\t{}", u.name, u.canonical_id, keys.join(","));
+        let arn = match (&account, u.name.as_str()) {
+            (Some(a), wharf_model::ROOT_USER) => format!("arn:aws:iam::{a}:root"),
+            (Some(a), name) => format!("arn:aws:iam::{a}:user/{name}"),
+            (None, _) => String::new(),
+        };
+        println!("{}\t{}\t{}\t{arn}", u.name, u.canonical_id, keys.join(","));
     }
     Ok(())
 }

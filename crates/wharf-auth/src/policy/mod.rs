@@ -8,6 +8,7 @@ mod actions;
 mod condition;
 mod document;
 mod pattern;
+mod public;
 mod variables;
 
 use std::collections::HashMap;

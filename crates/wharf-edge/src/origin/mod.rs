@@ -99,9 +99,33 @@ pub trait Origin: Send + Sync {
     }
 }
 
+/// Who an S3 origin's requests act as, as CloudFront decides it from the origin's Origin
+/// Access Control or Origin Access Identity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OriginIdentity {
+    /// No OAC or OAI (or an OAC whose `SigningBehavior` is `never`): anonymous requests.
+    Anonymous,
+    /// An Origin Access Control that signs: CloudFront's service principal
+    /// (`cloudfront.amazonaws.com`) on behalf of this distribution (`aws:SourceArn`).
+    AccessControl,
+    /// A legacy Origin Access Identity (its ID): its IAM user.
+    AccessIdentity(String),
+}
+
+/// What an origin is built for: the distribution and who its requests act as.
+#[derive(Debug, Clone)]
+pub struct OriginContext<'a> {
+    pub distribution_id: &'a str,
+    pub identity: OriginIdentity,
+}
+
 /// Builds the [`Origin`] for each origin of a distribution.
 pub trait OriginFactory: Send + Sync {
-    fn build(&self, config: &OriginConfig) -> Result<Arc<dyn Origin>, String>;
+    fn build(
+        &self,
+        context: &OriginContext<'_>,
+        config: &OriginConfig,
+    ) -> Result<Arc<dyn Origin>, String>;
 }
 
 /// The factory that reaches every origin over HTTP or HTTPS, signing requests to S3 origins
@@ -112,8 +136,19 @@ pub struct HttpOriginFactory {
 }
 
 impl OriginFactory for HttpOriginFactory {
-    fn build(&self, config: &OriginConfig) -> Result<Arc<dyn Origin>, String> {
-        let signer = s3::S3Signer::for_origin(config, self.origin_access.as_ref())?;
+    fn build(
+        &self,
+        context: &OriginContext<'_>,
+        config: &OriginConfig,
+    ) -> Result<Arc<dyn Origin>, String> {
+        // A remote S3 origin is signed with the operator's key for OAC; an OAI or an OAC that
+        // never signs reads it anonymously.
+        let signer = match context.identity {
+            OriginIdentity::AccessControl => {
+                s3::S3Signer::for_origin(config, self.origin_access.as_ref())?
+            }
+            _ => None,
+        };
         Ok(Arc::new(http::HttpOrigin::new(
             config,
             signer,

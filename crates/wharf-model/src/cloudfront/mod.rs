@@ -5,6 +5,7 @@
 //! and `check` refuses a `Quantity` that disagrees with the list, as CloudFront does.
 
 mod distribution;
+mod origin_access;
 mod policy;
 mod response_headers;
 mod trusted_keys;
@@ -12,6 +13,7 @@ mod viewer_certificate;
 mod wildcard;
 
 pub use distribution::*;
+pub use origin_access::*;
 pub use policy::*;
 pub use response_headers::*;
 pub use trusted_keys::*;

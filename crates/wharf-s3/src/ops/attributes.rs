@@ -21,6 +21,7 @@ pub async fn get_object_attributes(
         &input.key,
         input.version_id.as_deref(),
         BucketRole::Target,
+        ("s3:GetObjectAttributes", "s3:GetObjectVersionAttributes"),
     )
     .await?;
     // SDKs send one comma-separated x-amz-object-attributes header; s3s keeps it whole.

@@ -8,7 +8,7 @@ use wharf_store::{BucketRecord, StoreError, now_ms};
 use crate::features::refuse_unbuilt;
 
 use crate::WharfS3;
-use crate::access::BucketRole;
+use crate::access::{Access, BucketRole};
 use crate::convert::{owner_of, timestamp};
 use crate::error::{StoreResultExt, name_error};
 
@@ -126,7 +126,12 @@ pub async fn head_bucket(
 ) -> S3Result<S3Response<HeadBucketOutput>> {
     let caller = s3.caller(&req).await?;
     let (_, b) = s3
-        .owned_bucket(&caller, &req.input.bucket, BucketRole::Target)
+        .authorize(
+            &caller,
+            &req.input.bucket,
+            BucketRole::Target,
+            Access::bucket("s3:ListBucket"),
+        )
         .await?;
     Ok(S3Response::new(HeadBucketOutput {
         bucket_region: Some(b.region),
@@ -139,9 +144,15 @@ pub async fn delete_bucket(
     req: S3Request<DeleteBucketInput>,
 ) -> S3Result<S3Response<DeleteBucketOutput>> {
     let caller = s3.caller(&req).await?;
-    s3.owned_bucket(&caller, &req.input.bucket, BucketRole::Target)
-        .await?;
+    s3.authorize(
+        &caller,
+        &req.input.bucket,
+        BucketRole::Target,
+        Access::bucket("s3:DeleteBucket"),
+    )
+    .await?;
     s3.store.delete_bucket(&req.input.bucket).await.s3()?;
+    s3.policies.forget(&req.input.bucket);
     Ok(S3Response::new(DeleteBucketOutput {}))
 }
 
@@ -151,7 +162,12 @@ pub async fn get_bucket_location(
 ) -> S3Result<S3Response<GetBucketLocationOutput>> {
     let caller = s3.caller(&req).await?;
     let (_, b) = s3
-        .owned_bucket(&caller, &req.input.bucket, BucketRole::Target)
+        .authorize(
+            &caller,
+            &req.input.bucket,
+            BucketRole::Target,
+            Access::bucket("s3:GetBucketLocation"),
+        )
         .await?;
     // S3 answers an empty LocationConstraint for us-east-1.
     let lc = (b.region != US_EAST_1).then(|| BucketLocationConstraint::from(b.region));

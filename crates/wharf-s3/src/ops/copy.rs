@@ -7,7 +7,7 @@ use wharf_store::{MAX_OBJECT_SIZE, ObjectRecord, StoreError};
 use super::conditional::EtagHeaders;
 use super::conditional::{Outcome, Preconditions, precondition_failed};
 use super::object::{readable_object, validate_key};
-use crate::access::{BucketRole, Caller};
+use crate::access::{Access, BucketRole, Caller};
 use crate::convert::{ChecksumFields, etag, parse_algorithm, timestamp};
 use crate::error::StoreResultExt;
 use crate::features::refuse_unbuilt;
@@ -115,6 +115,7 @@ pub async fn copy_source(
         key,
         version_id.as_deref(),
         BucketRole::CopySource,
+        super::object::READ,
     )
     .await?;
     if !obj.attrs.readable_at(wharf_store::now_ms()) {
@@ -138,7 +139,12 @@ pub async fn copy_object(
     let headers = req.headers;
     let input = req.input;
     let (user, bucket) = s3
-        .owned_bucket(&caller, &input.bucket, BucketRole::Target)
+        .authorize(
+            &caller,
+            &input.bucket,
+            BucketRole::Target,
+            Access::object("s3:PutObject", &input.key),
+        )
         .await?;
     validate_key(&input.key)?;
     refuse_unbuilt(&headers)?;

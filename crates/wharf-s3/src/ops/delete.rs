@@ -4,7 +4,8 @@ use s3s::dto::*;
 use s3s::{S3Request, S3Response, S3Result, s3_error};
 
 use crate::WharfS3;
-use crate::access::BucketRole;
+use crate::access::{Access, BucketRole, Caller, access_denied};
+use crate::ops::object::Deleted;
 use crate::ops::object::delete_key;
 
 /// S3: one DeleteObjects request names at most 1,000 keys.
@@ -16,9 +17,13 @@ pub async fn delete_objects(
 ) -> S3Result<S3Response<DeleteObjectsOutput>> {
     let caller = s3.caller(&req).await?;
     let input = req.input;
-    let (user, bucket) = s3
-        .owned_bucket(&caller, &input.bucket, BucketRole::Target)
+    // DeleteObjects has no action of its own: each key is a DeleteObject (or a
+    // DeleteObjectVersion), allowed or denied on its own, as on S3.
+    let bucket = s3
+        .bucket(&caller, &input.bucket, BucketRole::Target)
         .await?;
+    let user = s3.acting_user(&caller, &bucket).await?;
+    let may_bypass = input.bypass_governance_retention == Some(true);
     let objects = input.delete.objects;
     if objects.is_empty() || objects.len() > MAX_DELETE_KEYS {
         return Err(s3_error!(
@@ -38,18 +43,7 @@ pub async fn delete_objects(
     let mut deleted = Vec::new();
     let mut errors = Vec::new();
     for o in objects {
-        let result = delete_key(
-            s3,
-            &bucket,
-            &user.canonical_id,
-            &o.key,
-            o.version_id.as_deref(),
-            wharf_store::WriteCondition {
-                bypass_governance: input.bypass_governance_retention == Some(true),
-                ..Default::default()
-            },
-        )
-        .await;
+        let result = delete_allowed_key(s3, &caller, &bucket, &user, &o, may_bypass).await;
         match result {
             Ok(d) if !quiet => deleted.push(DeletedObject {
                 key: Some(o.key.clone()),
@@ -72,4 +66,37 @@ pub async fn delete_objects(
         errors: (!errors.is_empty()).then_some(errors),
         ..Default::default()
     }))
+}
+
+/// One key of a DeleteObjects request, if the caller may delete it.
+async fn delete_allowed_key(
+    s3: &WharfS3,
+    caller: &Caller,
+    bucket: &wharf_store::BucketRecord,
+    user: &wharf_model::User,
+    o: &ObjectIdentifier,
+    bypass: bool,
+) -> S3Result<Deleted> {
+    let access = Access::version(
+        "s3:DeleteObject",
+        "s3:DeleteObjectVersion",
+        &o.key,
+        o.version_id.as_deref(),
+    );
+    if !s3.allowed(caller, bucket, &access).await? {
+        return Err(access_denied());
+    }
+    let cond = wharf_store::WriteCondition {
+        bypass_governance: bypass && s3.may_bypass_governance(caller, bucket, &o.key).await?,
+        ..Default::default()
+    };
+    delete_key(
+        s3,
+        bucket,
+        &user.canonical_id,
+        &o.key,
+        o.version_id.as_deref(),
+        cond,
+    )
+    .await
 }

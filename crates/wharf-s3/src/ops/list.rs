@@ -5,7 +5,7 @@ use s3s::{S3Request, S3Response, S3Result, s3_error};
 use wharf_store::{ListEntry, ListPage, ListQuery, ObjectSummary};
 
 use crate::WharfS3;
-use crate::access::BucketRole;
+use crate::access::{Access, BucketRole};
 use crate::convert::{etag, owner_of, storage_class, timestamp, url_encode};
 use crate::error::StoreResultExt;
 
@@ -96,7 +96,12 @@ pub async fn list_objects_v2(
     let caller = s3.caller(&req).await?;
     let input = req.input;
     let (user, _) = s3
-        .owned_bucket(&caller, &input.bucket, BucketRole::Target)
+        .authorize(
+            &caller,
+            &input.bucket,
+            BucketRole::Target,
+            Access::bucket("s3:ListBucket"),
+        )
         .await?;
     let url = url_encoding(input.encoding_type.as_ref())?;
     let max = max_keys(input.max_keys)?;
@@ -141,7 +146,12 @@ pub async fn list_objects(
     let caller = s3.caller(&req).await?;
     let input = req.input;
     let (user, _) = s3
-        .owned_bucket(&caller, &input.bucket, BucketRole::Target)
+        .authorize(
+            &caller,
+            &input.bucket,
+            BucketRole::Target,
+            Access::bucket("s3:ListBucket"),
+        )
         .await?;
     let url = url_encoding(input.encoding_type.as_ref())?;
     let max = max_keys(input.max_keys)?;

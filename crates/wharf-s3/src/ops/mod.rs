@@ -3,6 +3,7 @@
 
 pub mod attributes;
 pub mod bucket;
+pub mod bucket_policy;
 pub mod conditional;
 pub mod copy;
 pub mod delete;

@@ -13,7 +13,7 @@ use super::conditional::EtagHeaders;
 use super::copy::copy_source;
 use super::list::{enc, url_encoding};
 use super::object::{ChecksumPlan, MAX_PART_NUMBER, content_md5, receive_body, validate_key};
-use crate::access::{BucketRole, Caller};
+use crate::access::{Access, BucketRole, Caller};
 use crate::convert::{
     ChecksumFields, etag, header_checksum, owner_of, parse_algorithm, storage_class, timestamp,
 };
@@ -40,8 +40,12 @@ async fn upload_of(
     bucket: &str,
     key: &str,
     upload_id: &str,
+    action: &'static str,
 ) -> S3Result<(User, BucketRecord, UploadRecord)> {
-    let (user, b) = s3.owned_bucket(caller, bucket, BucketRole::Target).await?;
+    let access = Access::object(action, key);
+    let (user, b) = s3
+        .authorize(caller, bucket, BucketRole::Target, access)
+        .await?;
     validate_key(key)?;
     match s3.store.get_upload(upload_id).await.s3()? {
         Some(u) if u.bucket == bucket && u.key == key => Ok((user, b, u)),
@@ -76,7 +80,12 @@ pub async fn create_multipart_upload(
     let headers = req.headers;
     let input = req.input;
     let (user, bucket) = s3
-        .owned_bucket(&caller, &input.bucket, BucketRole::Target)
+        .authorize(
+            &caller,
+            &input.bucket,
+            BucketRole::Target,
+            Access::object("s3:PutObject", &input.key),
+        )
         .await?;
     validate_key(&input.key)?;
     refuse_unbuilt(&headers)?;
@@ -159,8 +168,15 @@ pub async fn upload_part(
     let input = req.input;
     refuse_unbuilt(&headers)?;
     let part_number = check_part_number(input.part_number)?;
-    let (_, _, upload) =
-        upload_of(s3, &caller, &input.bucket, &input.key, &input.upload_id).await?;
+    let (_, _, upload) = upload_of(
+        s3,
+        &caller,
+        &input.bucket,
+        &input.key,
+        &input.upload_id,
+        "s3:PutObject",
+    )
+    .await?;
     let md5 = content_md5(input.content_md5.as_deref())?;
     let given = header_checksum(
         &input.checksum_crc32,
@@ -244,8 +260,15 @@ pub async fn upload_part_copy(
     refuse_unbuilt(&req.headers)?;
     let input = req.input;
     let part_number = check_part_number(input.part_number)?;
-    let (_, _, upload) =
-        upload_of(s3, &caller, &input.bucket, &input.key, &input.upload_id).await?;
+    let (_, _, upload) = upload_of(
+        s3,
+        &caller,
+        &input.bucket,
+        &input.key,
+        &input.upload_id,
+        "s3:PutObject",
+    )
+    .await?;
     let src = copy_source(
         s3,
         &caller,
@@ -310,18 +333,31 @@ pub async fn complete_multipart_upload(
     let caller = s3.caller(&req).await?;
     let etags = EtagHeaders::of(&req);
     let input = req.input;
-    let (bucket, upload) =
-        match upload_of(s3, &caller, &input.bucket, &input.key, &input.upload_id).await {
-            Ok((_, b, u)) => (b, u),
-            Err(e) if *e.code() == s3s::S3ErrorCode::NoSuchUpload => {
-                // The bucket was found and is the caller's: only the upload is gone (a retry).
-                let (_, bucket) = s3
-                    .owned_bucket(&caller, &input.bucket, BucketRole::Target)
-                    .await?;
-                return completed_again(s3, &bucket, &input, e).await;
-            }
-            Err(e) => return Err(e),
-        };
+    let (bucket, upload) = match upload_of(
+        s3,
+        &caller,
+        &input.bucket,
+        &input.key,
+        &input.upload_id,
+        "s3:PutObject",
+    )
+    .await
+    {
+        Ok((_, b, u)) => (b, u),
+        Err(e) if *e.code() == s3s::S3ErrorCode::NoSuchUpload => {
+            // The bucket was found and is the caller's: only the upload is gone (a retry).
+            let (_, bucket) = s3
+                .authorize(
+                    &caller,
+                    &input.bucket,
+                    BucketRole::Target,
+                    Access::object("s3:PutObject", &input.key),
+                )
+                .await?;
+            return completed_again(s3, &bucket, &input, e).await;
+        }
+        Err(e) => return Err(e),
+    };
     let cond = etags.write_condition();
     let parts = input
         .multipart_upload
@@ -432,8 +468,15 @@ pub async fn abort_multipart_upload(
 ) -> S3Result<S3Response<AbortMultipartUploadOutput>> {
     let caller = s3.caller(&req).await?;
     let input = req.input;
-    let (_, _, upload) =
-        upload_of(s3, &caller, &input.bucket, &input.key, &input.upload_id).await?;
+    let (_, _, upload) = upload_of(
+        s3,
+        &caller,
+        &input.bucket,
+        &input.key,
+        &input.upload_id,
+        "s3:AbortMultipartUpload",
+    )
+    .await?;
     s3.store.abort_upload(&upload.upload_id).await.s3()?;
     Ok(S3Response::with_status(
         AbortMultipartUploadOutput::default(),
@@ -447,8 +490,15 @@ pub async fn list_parts(
 ) -> S3Result<S3Response<ListPartsOutput>> {
     let caller = s3.caller(&req).await?;
     let input = req.input;
-    let (user, _, upload) =
-        upload_of(s3, &caller, &input.bucket, &input.key, &input.upload_id).await?;
+    let (user, _, upload) = upload_of(
+        s3,
+        &caller,
+        &input.bucket,
+        &input.key,
+        &input.upload_id,
+        "s3:ListMultipartUploadParts",
+    )
+    .await?;
     let max = page_size(input.max_parts)?;
     let marker = input
         .part_number_marker
@@ -511,7 +561,12 @@ pub async fn list_multipart_uploads(
     let caller = s3.caller(&req).await?;
     let input = req.input;
     let (user, _) = s3
-        .owned_bucket(&caller, &input.bucket, BucketRole::Target)
+        .authorize(
+            &caller,
+            &input.bucket,
+            BucketRole::Target,
+            Access::bucket("s3:ListBucketMultipartUploads"),
+        )
         .await?;
     let url = url_encoding(input.encoding_type.as_ref())?;
     let max = page_size(input.max_uploads)?;

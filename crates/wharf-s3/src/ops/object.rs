@@ -14,7 +14,7 @@ use wharf_store::{
 
 use super::conditional::{EtagHeaders, read_error};
 use super::post;
-use crate::access::{BucketRole, Caller};
+use crate::access::{Access, BucketRole, Caller};
 use crate::convert::{
     ChecksumFields, etag, header_checksum, metadata_map, parse_algorithm, storage_class, timestamp,
 };
@@ -173,7 +173,12 @@ pub async fn put_object(
         input.key.clone_from(key);
     }
     let (user, bucket) = s3
-        .owned_bucket(&caller, &input.bucket, BucketRole::Target)
+        .authorize(
+            &caller,
+            &input.bucket,
+            BucketRole::Target,
+            Access::object("s3:PutObject", &input.key),
+        )
         .await?;
     validate_key(&input.key)?;
     refuse_unbuilt(&headers)?;
@@ -300,8 +305,13 @@ fn delete_marker_error(marker: &DeleteMarker, named: bool) -> s3s::S3Error {
     e
 }
 
+/// `s3:GetObject`, or `s3:GetObjectVersion` when a version is named.
+pub const READ: (&str, &str) = ("s3:GetObject", "s3:GetObjectVersion");
+
 /// Loads the object (its current version, or the version `version_id` names) the requester may
-/// read, with its bucket, or the right error.
+/// act on with `actions` (the action, and its name when a version is named), with its bucket,
+/// or the right error. As on S3, a key that does not exist is `NoSuchKey` only to a caller who
+/// may list the bucket, and `AccessDenied` to others.
 pub async fn readable_object(
     s3: &WharfS3,
     caller: &Caller,
@@ -309,10 +319,20 @@ pub async fn readable_object(
     key: &str,
     version_id: Option<&str>,
     role: BucketRole,
+    actions: (&'static str, &'static str),
 ) -> S3Result<(ObjectRecord, BucketRecord)> {
-    let (_, b) = s3.owned_bucket(caller, bucket, role).await?;
+    let access = Access::version(actions.0, actions.1, key, version_id);
+    let (_, b) = s3.authorize(caller, bucket, role, access).await?;
     validate_key(key)?;
-    match s3.store.find_object(bucket, key, version_id).await.s3()? {
+    let found = s3.store.find_object(bucket, key, version_id).await.s3()?;
+    if matches!(found, Err(Missing::NoSuchKey | Missing::NoSuchVersion))
+        && !s3
+            .allowed(caller, &b, &Access::bucket("s3:ListBucket"))
+            .await?
+    {
+        return Err(crate::access::access_denied());
+    }
+    match found {
         Ok(obj) => Ok((obj, b)),
         Err(Missing::DeleteMarker { marker, named }) => Err(delete_marker_error(&marker, named)),
         Err(Missing::InvalidVersionId) => {
@@ -528,6 +548,7 @@ macro_rules! read_object {
             &input.key,
             input.version_id.as_deref(),
             BucketRole::Target,
+            READ,
         )
         .await?;
         let pre = etags.read(
@@ -702,7 +723,17 @@ pub async fn delete_object(
     let etags = EtagHeaders::of(&req);
     let input = req.input;
     let (user, bucket) = s3
-        .owned_bucket(&caller, &input.bucket, BucketRole::Target)
+        .authorize(
+            &caller,
+            &input.bucket,
+            BucketRole::Target,
+            Access::version(
+                "s3:DeleteObject",
+                "s3:DeleteObjectVersion",
+                &input.key,
+                input.version_id.as_deref(),
+            ),
+        )
         .await?;
     // Removing a version for good from a bucket with MFA delete takes a code; a code given is
     // checked whatever the request.
@@ -714,7 +745,10 @@ pub async fn delete_object(
     // If-Match is checked inside the delete's transaction, like conditional PUTs.
     let cond = WriteCondition {
         if_match: etags.if_match,
-        bypass_governance: input.bypass_governance_retention == Some(true),
+        bypass_governance: input.bypass_governance_retention == Some(true)
+            && s3
+                .may_bypass_governance(&caller, &bucket, &input.key)
+                .await?,
         ..Default::default()
     };
     let d = delete_key(

@@ -16,7 +16,7 @@ use wharf_store::{BucketRecord, LockMode, ObjectAttrs, Retention, Versioning};
 
 use super::object::{change_attrs, readable_object};
 use crate::WharfS3;
-use crate::access::{BucketRole, Caller};
+use crate::access::{Access, BucketRole, Caller};
 use crate::convert::{ms_of, timestamp};
 use crate::error::{StoreResultExt, custom_error};
 
@@ -281,7 +281,12 @@ pub async fn put_object_lock_configuration(
     require_integrity(&req.headers)?;
     let input = req.input;
     let (_, bucket) = s3
-        .owned_bucket(&caller, &input.bucket, BucketRole::Target)
+        .authorize(
+            &caller,
+            &input.bucket,
+            BucketRole::Target,
+            Access::bucket("s3:PutBucketObjectLockConfiguration"),
+        )
         .await?;
     let Some(c) = input.object_lock_configuration else {
         return Err(malformed());
@@ -335,8 +340,13 @@ pub async fn get_object_lock_configuration(
 ) -> S3Result<S3Response<GetObjectLockConfigurationOutput>> {
     let caller = s3.caller(&req).await?;
     let bucket = req.input.bucket;
-    s3.owned_bucket(&caller, &bucket, BucketRole::Target)
-        .await?;
+    s3.authorize(
+        &caller,
+        &bucket,
+        BucketRole::Target,
+        Access::bucket("s3:GetBucketObjectLockConfiguration"),
+    )
+    .await?;
     let Some(c) = config(s3, &bucket).await? else {
         return Err(custom_error(
             "ObjectLockConfigurationNotFoundError",
@@ -367,8 +377,18 @@ async fn locked_version(
     bucket: &str,
     key: &str,
     version_id: Option<&str>,
+    action: &'static str,
 ) -> S3Result<(wharf_store::ObjectRecord, wharf_store::BucketRecord)> {
-    let found = readable_object(s3, caller, bucket, key, version_id, BucketRole::Target).await?;
+    let found = readable_object(
+        s3,
+        caller,
+        bucket,
+        key,
+        version_id,
+        BucketRole::Target,
+        (action, action),
+    )
+    .await?;
     if config(s3, bucket).await?.is_none() {
         return Err(missing_configuration());
     }
@@ -382,15 +402,19 @@ pub async fn put_object_retention(
     let caller = s3.caller(&req).await?;
     require_integrity(&req.headers)?;
     let input = req.input;
-    let (obj, _) = locked_version(
+    let (obj, bucket) = locked_version(
         s3,
         &caller,
         &input.bucket,
         &input.key,
         input.version_id.as_deref(),
+        "s3:PutObjectRetention",
     )
     .await?;
-    let bypass = input.bypass_governance_retention == Some(true);
+    let bypass = input.bypass_governance_retention == Some(true)
+        && s3
+            .may_bypass_governance(&caller, &bucket, &input.key)
+            .await?;
     let now = wharf_store::now_ms();
     let wanted = match input.retention {
         Some(ObjectLockRetention {
@@ -449,6 +473,7 @@ pub async fn get_object_retention(
         &input.bucket,
         &input.key,
         input.version_id.as_deref(),
+        "s3:GetObjectRetention",
     )
     .await?;
     let Some(r) = obj.attrs.retention else {
@@ -475,6 +500,7 @@ pub async fn put_object_legal_hold(
         &input.bucket,
         &input.key,
         input.version_id.as_deref(),
+        "s3:PutObjectLegalHold",
     )
     .await?;
     let on = match input
@@ -507,6 +533,7 @@ pub async fn get_object_legal_hold(
         &input.bucket,
         &input.key,
         input.version_id.as_deref(),
+        "s3:GetObjectLegalHold",
     )
     .await?;
     let Some(on) = obj.attrs.legal_hold else {

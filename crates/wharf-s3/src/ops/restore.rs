@@ -43,6 +43,7 @@ pub async fn restore_object(
         &input.key,
         input.version_id.as_deref(),
         BucketRole::Target,
+        ("s3:RestoreObject", "s3:RestoreObject"),
     )
     .await?;
     if !obj

@@ -9,7 +9,7 @@ use s3s::{S3Request, S3Response, S3Result, s3_error};
 
 use super::object::{change_attrs, readable_object, version_header};
 use crate::WharfS3;
-use crate::access::BucketRole;
+use crate::access::{Access, BucketRole};
 use crate::endpoint::StatusOverride;
 use crate::error::{StoreResultExt, custom_error};
 
@@ -173,8 +173,18 @@ async fn set_object_tags(
     key: &str,
     version_id: Option<&str>,
     tags: Tags,
+    actions: (&'static str, &'static str),
 ) -> S3Result<Option<String>> {
-    let (obj, b) = readable_object(s3, caller, bucket, key, version_id, BucketRole::Target).await?;
+    let (obj, b) = readable_object(
+        s3,
+        caller,
+        bucket,
+        key,
+        version_id,
+        BucketRole::Target,
+        actions,
+    )
+    .await?;
     change_attrs(s3, &obj, version_id.is_some(), move |a| {
         a.tags = tags;
         Ok(())
@@ -197,6 +207,7 @@ pub async fn put_object_tagging(
         &input.key,
         input.version_id.as_deref(),
         tags,
+        ("s3:PutObjectTagging", "s3:PutObjectVersionTagging"),
     )
     .await?;
     Ok(S3Response::new(PutObjectTaggingOutput { version_id }))
@@ -215,6 +226,7 @@ pub async fn get_object_tagging(
         &input.key,
         input.version_id.as_deref(),
         BucketRole::Target,
+        ("s3:GetObjectTagging", "s3:GetObjectVersionTagging"),
     )
     .await?;
     Ok(S3Response::new(GetObjectTaggingOutput {
@@ -236,6 +248,7 @@ pub async fn delete_object_tagging(
         &input.key,
         input.version_id.as_deref(),
         Vec::new(),
+        ("s3:DeleteObjectTagging", "s3:DeleteObjectVersionTagging"),
     )
     .await?;
     Ok(StatusOverride::answer(
@@ -250,8 +263,13 @@ pub async fn put_bucket_tagging(
 ) -> S3Result<S3Response<PutBucketTaggingOutput>> {
     let caller = s3.caller(&req).await?;
     let input = req.input;
-    s3.owned_bucket(&caller, &input.bucket, BucketRole::Target)
-        .await?;
+    s3.authorize(
+        &caller,
+        &input.bucket,
+        BucketRole::Target,
+        Access::bucket("s3:PutBucketTagging"),
+    )
+    .await?;
     let tags = from_body(input.tagging, MAX_BUCKET_TAGS)?;
     let json = serde_json::to_string(&tags)
         .map_err(|e| s3s::S3Error::internal_error(std::io::Error::other(e)))?;
@@ -271,8 +289,13 @@ pub async fn get_bucket_tagging(
 ) -> S3Result<S3Response<GetBucketTaggingOutput>> {
     let caller = s3.caller(&req).await?;
     let bucket = req.input.bucket;
-    s3.owned_bucket(&caller, &bucket, BucketRole::Target)
-        .await?;
+    s3.authorize(
+        &caller,
+        &bucket,
+        BucketRole::Target,
+        Access::bucket("s3:GetBucketTagging"),
+    )
+    .await?;
     let stored = s3
         .store
         .meta()
@@ -300,8 +323,13 @@ pub async fn delete_bucket_tagging(
 ) -> S3Result<S3Response<DeleteBucketTaggingOutput>> {
     let caller = s3.caller(&req).await?;
     let bucket = req.input.bucket;
-    s3.owned_bucket(&caller, &bucket, BucketRole::Target)
-        .await?;
+    s3.authorize(
+        &caller,
+        &bucket,
+        BucketRole::Target,
+        Access::bucket("s3:PutBucketTagging"),
+    )
+    .await?;
     s3.store
         .set_bucket_config(&bucket, BUCKET_TAGS, None)
         .await

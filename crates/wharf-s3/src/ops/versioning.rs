@@ -8,7 +8,7 @@ use wharf_store::Versioning;
 
 use super::mfa;
 use crate::WharfS3;
-use crate::access::BucketRole;
+use crate::access::{Access, BucketRole};
 use crate::error::StoreResultExt;
 
 fn malformed() -> s3s::S3Error {
@@ -25,7 +25,12 @@ pub async fn put_bucket_versioning(
     let caller = s3.caller(&req).await?;
     let input = req.input;
     let (_, bucket) = s3
-        .owned_bucket(&caller, &input.bucket, BucketRole::Target)
+        .authorize(
+            &caller,
+            &input.bucket,
+            BucketRole::Target,
+            Access::bucket("s3:PutBucketVersioning"),
+        )
         .await?;
     let config = input.versioning_configuration;
     let state = match config.status.as_ref().map(BucketVersioningStatus::as_str) {
@@ -60,7 +65,12 @@ pub async fn get_bucket_versioning(
 ) -> S3Result<S3Response<GetBucketVersioningOutput>> {
     let caller = s3.caller(&req).await?;
     let (_, b) = s3
-        .owned_bucket(&caller, &req.input.bucket, BucketRole::Target)
+        .authorize(
+            &caller,
+            &req.input.bucket,
+            BucketRole::Target,
+            Access::bucket("s3:GetBucketVersioning"),
+        )
         .await?;
     Ok(S3Response::new(GetBucketVersioningOutput {
         status: b

@@ -8,7 +8,7 @@ use wharf_store::{ListEntry, VersionListQuery};
 
 use super::list::{enc, max_keys, url_encoding};
 use crate::WharfS3;
-use crate::access::BucketRole;
+use crate::access::{Access, BucketRole};
 use crate::convert::{etag, owner_of, storage_class, timestamp};
 use crate::endpoint::VersionOrder;
 use crate::error::StoreResultExt;
@@ -20,7 +20,12 @@ pub async fn list_object_versions(
     let caller = s3.caller(&req).await?;
     let input = req.input;
     let (user, _) = s3
-        .owned_bucket(&caller, &input.bucket, BucketRole::Target)
+        .authorize(
+            &caller,
+            &input.bucket,
+            BucketRole::Target,
+            Access::bucket("s3:ListBucketVersions"),
+        )
         .await?;
     let url = url_encoding(input.encoding_type.as_ref())?;
     let max = max_keys(input.max_keys)?;

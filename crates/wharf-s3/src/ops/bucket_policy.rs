@@ -1,0 +1,99 @@
+//! PutBucketPolicy, GetBucketPolicy, DeleteBucketPolicy and GetBucketPolicyStatus. A policy is
+//! checked as S3 checks it (`MalformedPolicy` with the reason) and kept as the text given, which
+//! GetBucketPolicy returns unchanged; [`crate::access`] applies it to every request.
+
+use s3s::dto::*;
+use s3s::{S3Request, S3Response, S3Result, s3_error};
+use wharf_auth::policy::{Policy, PolicyKind};
+
+use crate::WharfS3;
+use crate::access::{Access, BucketRole};
+use crate::bucket_policy::BUCKET_POLICY;
+use crate::error::StoreResultExt;
+
+fn no_such_bucket_policy() -> s3s::S3Error {
+    s3_error!(NoSuchBucketPolicy, "The bucket policy does not exist")
+}
+
+pub async fn put_bucket_policy(
+    s3: &WharfS3,
+    req: S3Request<PutBucketPolicyInput>,
+) -> S3Result<S3Response<PutBucketPolicyOutput>> {
+    let caller = s3.caller(&req).await?;
+    let input = req.input;
+    let access = Access::bucket("s3:PutBucketPolicy");
+    s3.authorize(&caller, &input.bucket, BucketRole::Target, access)
+        .await?;
+    if let Err(e) = Policy::parse(&input.policy, PolicyKind::Bucket(&input.bucket)) {
+        return Err(s3_error!(MalformedPolicy, "{}", e.0));
+    }
+    s3.store
+        .set_bucket_config(&input.bucket, BUCKET_POLICY, Some(input.policy))
+        .await
+        .s3()?;
+    s3.policies.forget(&input.bucket);
+    Ok(S3Response::new(PutBucketPolicyOutput {}))
+}
+
+async fn stored_policy(s3: &WharfS3, bucket: &str) -> S3Result<String> {
+    s3.store
+        .meta()
+        .bucket_config(bucket, BUCKET_POLICY)
+        .await
+        .s3()?
+        .ok_or_else(no_such_bucket_policy)
+}
+
+pub async fn get_bucket_policy(
+    s3: &WharfS3,
+    req: S3Request<GetBucketPolicyInput>,
+) -> S3Result<S3Response<GetBucketPolicyOutput>> {
+    let caller = s3.caller(&req).await?;
+    let bucket = req.input.bucket;
+    let access = Access::bucket("s3:GetBucketPolicy");
+    s3.authorize(&caller, &bucket, BucketRole::Target, access)
+        .await?;
+    Ok(S3Response::new(GetBucketPolicyOutput {
+        policy: Some(stored_policy(s3, &bucket).await?),
+    }))
+}
+
+pub async fn delete_bucket_policy(
+    s3: &WharfS3,
+    req: S3Request<DeleteBucketPolicyInput>,
+) -> S3Result<S3Response<DeleteBucketPolicyOutput>> {
+    let caller = s3.caller(&req).await?;
+    let bucket = req.input.bucket;
+    let access = Access::bucket("s3:DeleteBucketPolicy");
+    s3.authorize(&caller, &bucket, BucketRole::Target, access)
+        .await?;
+    // Deleting a policy that is not there succeeds, as on S3.
+    s3.store
+        .set_bucket_config(&bucket, BUCKET_POLICY, None)
+        .await
+        .s3()?;
+    s3.policies.forget(&bucket);
+    Ok(S3Response::new(DeleteBucketPolicyOutput {}))
+}
+
+pub async fn get_bucket_policy_status(
+    s3: &WharfS3,
+    req: S3Request<GetBucketPolicyStatusInput>,
+) -> S3Result<S3Response<GetBucketPolicyStatusOutput>> {
+    let caller = s3.caller(&req).await?;
+    let bucket = req.input.bucket;
+    let access = Access::bucket("s3:GetBucketPolicyStatus");
+    let (_, b) = s3
+        .authorize(&caller, &bucket, BucketRole::Target, access)
+        .await?;
+    let policy = s3
+        .policies
+        .of(&b)
+        .await?
+        .ok_or_else(no_such_bucket_policy)?;
+    Ok(S3Response::new(GetBucketPolicyStatusOutput {
+        policy_status: Some(PolicyStatus {
+            is_public: Some(policy.is_public()),
+        }),
+    }))
+}
