@@ -4,13 +4,14 @@
 //!
 //! usage: wharf-loadgen OP ENDPOINT BUCKET SIZE CONCURRENCY SECONDS [KEYS [VERSIONS]]
 //!   OP = put | put-over | get | fill | get-unsigned | put-stream | get-stream | mkbucket |
-//!        versioning | list-versions
+//!        versioning | list-versions | policy
 //!   fill: PUT KEYS objects VERSIONS times (default once; for a GET run); put-over: overwrite
 //!   those KEYS objects; get-unsigned: plain GET (nginx);
 //!   put-stream: one streaming PUT of SIZE bytes from a generator (no buffering);
 //!   get-stream: one GET of that object, counting bytes; mkbucket: CreateBucket;
 //!   versioning: PutBucketVersioning Enabled; list-versions: page through ListObjectVersions
-//!   1,000 entries a page, timing each page.
+//!   1,000 entries a page, timing each page; policy: PutBucketPolicy with the document on
+//!   standard input.
 //! Credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY.
 
 use std::sync::Arc;
@@ -173,6 +174,15 @@ async fn main() {
         let xml = Bytes::from_static(b"<VersioningConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Status>Enabled</Status></VersioningConfiguration>");
         let resp = client.request(target.request_q("PUT", "", &[("versioning", "")], Some(xml.len() as u64), full(xml))).await.expect("request");
         println!("{{\"op\":\"versioning\",\"status\":{}}}", resp.status().as_u16());
+        return;
+    }
+    if op == "policy" {
+        // PutBucketPolicy with the document read from standard input.
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).expect("policy on stdin");
+        let body = Bytes::from(text);
+        let resp = client.request(target.request_q("PUT", "", &[("policy", "")], Some(body.len() as u64), full(body))).await.expect("request");
+        println!("{{\"op\":\"policy\",\"status\":{}}}", resp.status().as_u16());
         return;
     }
     if op == "list-versions" {

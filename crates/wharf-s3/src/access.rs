@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 use s3s::access::{S3Access, S3AccessContext};
 use s3s::{S3Request, S3Result, s3_error};
-use wharf_auth::policy::{self, Effect};
+use wharf_auth::policy::{self, Effect, Policy};
 use wharf_model::User;
 use wharf_store::BucketRecord;
 
@@ -40,6 +40,8 @@ pub struct VerifiedAccessKey(pub String);
 pub struct Caller {
     /// `None`: an anonymous request.
     pub user: Option<User>,
+    /// The user's identity policies (none for anonymous callers).
+    identity_policies: Arc<[Policy]>,
     expected_owner: Option<String>,
     expected_source_owner: Option<String>,
     conditions: Arc<ConditionKeys>,
@@ -177,12 +179,16 @@ impl WharfS3 {
                     .get::<VerifiedAccessKey>()
                     .map(|k| k.0.clone())
             });
-        let user = match key {
-            Some(k) => Some(self.identities.user_of(&k).await?),
-            None => None,
+        let (user, identity_policies) = match key {
+            Some(k) => {
+                let (user, policies) = self.identities.user_of(&k).await?;
+                (Some(user), policies)
+            }
+            None => (None, Arc::from([])),
         };
         Ok(Caller {
             user,
+            identity_policies,
             expected_owner: header(&req.headers, &EXPECTED_BUCKET_OWNER),
             expected_source_owner: header(&req.headers, &SOURCE_EXPECTED_BUCKET_OWNER),
             conditions: req
@@ -228,9 +234,10 @@ impl WharfS3 {
         if owner && POLICY_ACTIONS.contains(&access.action) {
             return Ok(true);
         }
-        let Some(policy) = self.policies.of(bucket).await? else {
+        let bucket_policy = self.policies.of(bucket).await?;
+        if bucket_policy.is_none() && caller.identity_policies.is_empty() {
             return Ok(owner);
-        };
+        }
         let account = self.store.account_id();
         let ctx = caller.conditions.context(
             caller.principal(account),
@@ -238,10 +245,37 @@ impl WharfS3 {
             access.resource(&bucket.name),
             &access.extra,
         );
-        Ok(policy::decide([
-            owner.then_some(Effect::Allow),
-            policy.evaluate(&ctx),
-        ]))
+        Ok(policy::decide(
+            [owner.then_some(Effect::Allow)]
+                .into_iter()
+                .chain(bucket_policy.map(|p| p.evaluate(&ctx)))
+                .chain(caller.identity_policies.iter().map(|p| p.evaluate(&ctx))),
+        ))
+    }
+
+    /// For actions outside any bucket (CreateBucket, ListBuckets): a signed-in caller may, as
+    /// every user always could, unless one of their identity policies denies it.
+    pub(crate) fn account_action_allowed(
+        &self,
+        caller: &Caller,
+        action: &str,
+        resource: String,
+    ) -> S3Result<()> {
+        caller.signed_in()?;
+        if caller.identity_policies.is_empty() {
+            return Ok(());
+        }
+        let ctx = caller.conditions.context(
+            caller.principal(self.store.account_id()),
+            action,
+            resource,
+            &[],
+        );
+        let denied = caller
+            .identity_policies
+            .iter()
+            .any(|p| p.evaluate(&ctx) == Some(Effect::Deny));
+        if denied { Err(access_denied()) } else { Ok(()) }
     }
 
     /// The bucket, if the caller may do `access` in it, with the user the request acts as: the

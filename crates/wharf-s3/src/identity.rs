@@ -1,8 +1,9 @@
-//! Access keys to secrets (for s3s's signature checks) and to users (for [`crate::access`]).
+//! Access keys to secrets (for s3s's signature checks) and to users with their identity
+//! policies (for [`crate::access`]).
 //!
 //! Lookups hit the metadata DB through a small cache with a short time-to-live, so a key that
 //! `wharf user create` adds from another process works within a second or two, and a deleted
-//! key stops working as soon.
+//! key (or a changed `wharf user policy`) takes effect as soon.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -11,6 +12,7 @@ use std::time::{Duration, Instant};
 use s3s::auth::{S3Auth, SecretKey};
 use s3s::{S3Result, s3_error};
 use wharf_auth::User;
+use wharf_auth::policy::{Policy, PolicyKind};
 use wharf_store::Store;
 
 use crate::error::StoreResultExt;
@@ -20,7 +22,15 @@ const CACHE_TTL: Duration = Duration::from_secs(2);
 /// Entries kept before the cache is cleared.
 const CACHE_MAX: usize = 10_000;
 
-type Entry = (Instant, Option<(String, User)>);
+/// What an access key stands for: its secret, its user, and the user's identity policies.
+#[derive(Clone)]
+struct Identity {
+    secret: String,
+    user: User,
+    policies: Arc<[Policy]>,
+}
+
+type Entry = (Instant, Option<Identity>);
 /// Every user, when it was read.
 type UserList = (Instant, Vec<User>);
 
@@ -40,7 +50,7 @@ impl Identities {
         }
     }
 
-    async fn lookup(&self, access_key: &str) -> S3Result<Option<(String, User)>> {
+    async fn lookup(&self, access_key: &str) -> S3Result<Option<Identity>> {
         if let Ok(cache) = self.cache.lock()
             && let Some((at, v)) = cache.get(access_key)
             && at.elapsed() < CACHE_TTL
@@ -48,7 +58,14 @@ impl Identities {
             return Ok(v.clone());
         }
         let found = self.store.meta().lookup_access_key(access_key).await.s3()?;
-        let v = found.map(|(k, u)| (k.secret_access_key, u));
+        let v = match found {
+            None => None,
+            Some((k, user)) => Some(Identity {
+                secret: k.secret_access_key,
+                policies: self.policies_of(&user.name).await?,
+                user,
+            }),
+        };
         if let Ok(mut cache) = self.cache.lock() {
             if cache.len() >= CACHE_MAX {
                 cache.clear();
@@ -92,12 +109,33 @@ impl Identities {
         }))
     }
 
-    /// The user an access key belongs to (s3s has verified the signature made with it).
-    pub async fn user_of(&self, access_key: &str) -> S3Result<User> {
+    /// The user an access key belongs to (s3s has verified the signature made with it), with
+    /// the user's identity policies.
+    pub async fn user_of(&self, access_key: &str) -> S3Result<(User, Arc<[Policy]>)> {
         match self.lookup(access_key).await? {
-            Some((_, user)) => Ok(user),
+            Some(i) => Ok((i.user, i.policies)),
             None => Err(s3_error!(InvalidAccessKeyId)),
         }
+    }
+
+    /// A user's identity policies, parsed. One that no longer parses (checked when it was put)
+    /// refuses the user's requests rather than being ignored.
+    async fn policies_of(&self, user: &str) -> S3Result<Arc<[Policy]>> {
+        let stored = self.store.meta().user_policies(user).await.s3()?;
+        let mut policies = Vec::with_capacity(stored.len());
+        for (name, text) in stored {
+            match Policy::parse(&text, PolicyKind::Identity) {
+                Ok(p) => policies.push(p),
+                Err(e) => {
+                    tracing::error!(user, policy = %name, error = %e, "stored identity policy does not parse");
+                    return Err(s3_error!(
+                        InternalError,
+                        "An identity policy cannot be read"
+                    ));
+                }
+            }
+        }
+        Ok(policies.into())
     }
 }
 
@@ -105,7 +143,7 @@ impl Identities {
 impl S3Auth for Identities {
     async fn get_secret_key(&self, access_key: &str) -> S3Result<SecretKey> {
         match self.lookup(access_key).await? {
-            Some((secret, _)) => Ok(SecretKey::from(secret)),
+            Some(i) => Ok(SecretKey::from(i.secret)),
             None => Err(s3_error!(
                 InvalidAccessKeyId,
                 "The AWS Access Key Id you provided does not exist in our records."

@@ -110,13 +110,51 @@ enum UserCommand {
         #[arg(long)]
         data_dir: Option<PathBuf>,
     },
-    /// List users: name, canonical ID, access key IDs.
+    /// List users: name, canonical ID, access key IDs, ARN (after a line with the account).
     List {
         #[arg(long)]
         data_dir: Option<PathBuf>,
     },
     /// Delete a user and its access keys.
     Delete {
+        name: String,
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+    /// A user's identity policies (IAM inline user policies).
+    Policy {
+        #[command(subcommand)]
+        command: UserPolicyCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserPolicyCommand {
+    /// Attach (or replace) the user's policy NAME from FILE (`-`: standard input), as
+    /// `aws iam put-user-policy` does; the document is checked first.
+    Put {
+        user: String,
+        name: String,
+        file: PathBuf,
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+    /// Print the user's policy NAME.
+    Get {
+        user: String,
+        name: String,
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+    /// List the names of the user's policies.
+    List {
+        user: String,
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+    /// Remove the user's policy NAME.
+    Delete {
+        user: String,
         name: String,
         #[arg(long)]
         data_dir: Option<PathBuf>,
@@ -192,6 +230,27 @@ async fn run() -> Result<()> {
             } => users::create(&data_dir(d)?, &name, access_key.zip(secret_key)).await,
             UserCommand::List { data_dir: d } => users::list(&data_dir(d)?).await,
             UserCommand::Delete { name, data_dir: d } => users::delete(&data_dir(d)?, &name).await,
+            UserCommand::Policy { command } => match command {
+                UserPolicyCommand::Put {
+                    user,
+                    name,
+                    file,
+                    data_dir: d,
+                } => users::put_policy(&data_dir(d)?, &user, &name, &file).await,
+                UserPolicyCommand::Get {
+                    user,
+                    name,
+                    data_dir: d,
+                } => users::get_policy(&data_dir(d)?, &user, &name).await,
+                UserPolicyCommand::List { user, data_dir: d } => {
+                    users::list_policies(&data_dir(d)?, &user).await
+                }
+                UserPolicyCommand::Delete {
+                    user,
+                    name,
+                    data_dir: d,
+                } => users::delete_policy(&data_dir(d)?, &user, &name).await,
+            },
         },
         Command::Mfa {
             command: MfaCommand::Create { user, data_dir: d },

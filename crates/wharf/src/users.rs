@@ -1,9 +1,11 @@
-//! `wharf user create|list|delete`: manage users and access keys in a data directory. Safe to
-//! run beside a running server (SQLite WAL; the server sees changes within seconds).
+//! `wharf user create|list|delete` and `wharf user policy put|get|list|delete`: manage users,
+//! access keys and identity policies in a data directory. Safe to run beside a running server
+//! (SQLite WAL; the server sees changes within seconds).
 
 use std::path::Path;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
+use wharf_auth::policy::{Policy, PolicyKind};
 use wharf_auth::{AccessKey, generate_access_key, new_user};
 use wharf_store::Store;
 
@@ -51,5 +53,69 @@ pub async fn delete(data_dir: &Path, name: &str) -> Result<()> {
     let meta = Store::open_meta(data_dir)?;
     meta.delete_user(name).await?;
     println!("user {name} deleted");
+    Ok(())
+}
+
+/// IAM's limit on a user's inline policy name: 1 to 128 of letters, digits and `+=,.@_-`.
+fn valid_policy_name(name: &str) -> bool {
+    (1..=128).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
+}
+
+pub async fn put_policy(data_dir: &Path, user: &str, name: &str, file: &Path) -> Result<()> {
+    if !valid_policy_name(name) {
+        anyhow::bail!("invalid policy name {name:?}: use 1 to 128 of letters, digits and +=,.@_-");
+    }
+    let text = if file == Path::new("-") {
+        let mut t = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut t)?;
+        t
+    } else {
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?
+    };
+    if let Err(e) = Policy::parse(&text, PolicyKind::Identity) {
+        anyhow::bail!("MalformedPolicyDocument: {e}");
+    }
+    let meta = Store::open_meta(data_dir)?;
+    meta.put_user_policy(user, name, text).await?;
+    println!("policy {name} attached to user {user}");
+    Ok(())
+}
+
+pub async fn get_policy(data_dir: &Path, user: &str, name: &str) -> Result<()> {
+    let meta = Store::open_meta(data_dir)?;
+    match meta
+        .user_policies(user)
+        .await?
+        .into_iter()
+        .find(|(n, _)| n == name)
+    {
+        Some((_, doc)) => {
+            println!("{doc}");
+            Ok(())
+        }
+        None => anyhow::bail!("NoSuchEntity: user {user} has no policy {name}"),
+    }
+}
+
+pub async fn list_policies(data_dir: &Path, user: &str) -> Result<()> {
+    let meta = Store::open_meta(data_dir)?;
+    if meta.get_user(user).await?.is_none() {
+        anyhow::bail!("NoSuchEntity: no user {user}");
+    }
+    for (name, _) in meta.user_policies(user).await? {
+        println!("{name}");
+    }
+    Ok(())
+}
+
+pub async fn delete_policy(data_dir: &Path, user: &str, name: &str) -> Result<()> {
+    let meta = Store::open_meta(data_dir)?;
+    if !meta.delete_user_policy(user, name).await? {
+        anyhow::bail!("NoSuchEntity: user {user} has no policy {name}");
+    }
+    println!("policy {name} removed from user {user}");
     Ok(())
 }

@@ -24,6 +24,7 @@ pub async fn list_buckets(
     req: S3Request<ListBucketsInput>,
 ) -> S3Result<S3Response<ListBucketsOutput>> {
     let caller = s3.caller(&req).await?;
+    s3.account_action_allowed(&caller, "s3:ListAllMyBuckets", "*".into())?;
     let user = caller.signed_in()?;
     let input = req.input;
     let prefix = input.prefix.clone().unwrap_or_default();
@@ -68,6 +69,11 @@ pub async fn create_bucket(
     refuse_unbuilt(&req.headers)?;
     let input = req.input;
     let name = BucketName::new(&input.bucket).map_err(name_error)?;
+    s3.account_action_allowed(
+        &caller,
+        "s3:CreateBucket",
+        format!("arn:aws:s3:::{}", input.bucket),
+    )?;
     // Object Lock turns versioning on for good.
     let object_lock = input.object_lock_enabled_for_bucket == Some(true);
     let region = match input

@@ -74,7 +74,8 @@ pub use condition::{EntityTag, EtagCondition, SourceVersion, WriteCondition};
 
 /// Version of the row formats written by this build (stored as SQLite's `user_version`).
 /// 1: one row per key. 2: version rows and counted blob references. 3: buckets' versioning.
-pub const FORMAT_VERSION: i64 = 3;
+/// 4: users' identity policies.
+pub const FORMAT_VERSION: i64 = 4;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BucketRecord {
@@ -442,6 +443,14 @@ pub trait MetaStore: Send + Sync + 'static {
         &self,
         access_key_id: &str,
     ) -> StoreResult<Option<(AccessKey, User)>>;
+
+    // Identity policies: a user's inline policies, by name (IAM's PutUserPolicy).
+    /// Sets (replacing) the user's policy `name` (`NoSuchUser` if there is no such user).
+    async fn put_user_policy(&self, user: &str, name: &str, document: String) -> StoreResult<()>;
+    /// Removes the user's policy `name`; returns whether there was one.
+    async fn delete_user_policy(&self, user: &str, name: &str) -> StoreResult<bool>;
+    /// The user's policies (name, document), by name.
+    async fn user_policies(&self, user: &str) -> StoreResult<Vec<(String, String)>>;
 
     // Virtual MFA devices.
     /// Registers a device for user `user` (`AlreadyExists`-style error if the serial is taken).

@@ -37,7 +37,31 @@ pub(super) async fn users_and_keys(m: &dyn MetaStore) {
     let listed = m.list_users().await.unwrap();
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].1, vec!["AKIAALICE0001", "AKIAALICE0002"]);
+    // Identity policies: set, replaced by name, listed by name, removed; gone with the user.
+    m.put_user_policy("alice", "read", "{\"a\":1}".into())
+        .await
+        .unwrap();
+    m.put_user_policy("alice", "admin", "{}".into())
+        .await
+        .unwrap();
+    m.put_user_policy("alice", "read", "{\"a\":2}".into())
+        .await
+        .unwrap();
+    assert_eq!(
+        m.user_policies("alice").await.unwrap(),
+        vec![
+            ("admin".to_owned(), "{}".to_owned()),
+            ("read".to_owned(), "{\"a\":2}".to_owned())
+        ]
+    );
+    assert!(m.delete_user_policy("alice", "admin").await.unwrap());
+    assert!(!m.delete_user_policy("alice", "admin").await.unwrap());
+    assert!(matches!(
+        m.put_user_policy("nobody", "p", "{}".into()).await,
+        Err(StoreError::NoSuchUser(_))
+    ));
     m.delete_user("alice").await.unwrap();
+    assert!(m.user_policies("alice").await.unwrap().is_empty());
     assert!(
         m.lookup_access_key("AKIAALICE0001")
             .await

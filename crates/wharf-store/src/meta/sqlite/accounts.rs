@@ -308,3 +308,31 @@ pub fn use_mfa_step(c: &Connection, serial: &str, step: u64) -> StoreResult<bool
     .execute(params![serial, step])?
         == 1)
 }
+
+pub fn put_user_policy(c: &Connection, user: &str, name: &str, document: &str) -> StoreResult<()> {
+    if get_user(c, user)?.is_none() {
+        return Err(StoreError::NoSuchUser(user.to_owned()));
+    }
+    c.prepare_cached(
+        "INSERT INTO user_policies (user_name, name, document) VALUES (?1, ?2, ?3) \
+         ON CONFLICT (user_name, name) DO UPDATE SET document = excluded.document",
+    )?
+    .execute([user, name, document])?;
+    Ok(())
+}
+
+pub fn delete_user_policy(c: &Connection, user: &str, name: &str) -> StoreResult<bool> {
+    Ok(
+        c.prepare_cached("DELETE FROM user_policies WHERE user_name = ?1 AND name = ?2")?
+            .execute([user, name])?
+            > 0,
+    )
+}
+
+pub fn user_policies(c: &Connection, user: &str) -> StoreResult<Vec<(String, String)>> {
+    Ok(c.prepare_cached(
+        "SELECT name, document FROM user_policies WHERE user_name = ?1 ORDER BY name",
+    )?
+    .query_map([user], |r| Ok((r.get(0)?, r.get(1)?)))?
+    .collect::<Result<_, _>>()?)
+}

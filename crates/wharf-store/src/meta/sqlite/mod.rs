@@ -131,6 +131,25 @@ impl MetaStore for SqliteMeta {
             .await
     }
 
+    async fn put_user_policy(&self, user: &str, name: &str, document: String) -> StoreResult<()> {
+        let (user, name) = (user.to_owned(), name.to_owned());
+        self.writer
+            .write(move |c| accounts::put_user_policy(c, &user, &name, &document))
+            .await
+    }
+
+    async fn delete_user_policy(&self, user: &str, name: &str) -> StoreResult<bool> {
+        let (user, name) = (user.to_owned(), name.to_owned());
+        self.writer
+            .write(move |c| accounts::delete_user_policy(c, &user, &name))
+            .await
+    }
+
+    async fn user_policies(&self, user: &str) -> StoreResult<Vec<(String, String)>> {
+        let user = user.to_owned();
+        self.read(move |c| accounts::user_policies(c, &user)).await
+    }
+
     async fn create_mfa_device(&self, device: MfaDevice) -> StoreResult<()> {
         self.writer
             .write(move |c| accounts::create_mfa_device(c, &device))

@@ -11,7 +11,7 @@ use super::rows::{VersionClock, key_string, parse_json};
 use crate::error::{StoreError, StoreResult};
 use crate::meta::{BlobRef, FORMAT_VERSION};
 
-/// Format 3.
+/// Format 4.
 ///
 /// `buckets.versioning` is `''` (never versioned), `Enabled` or `Suspended`; `bucket_configs`
 /// holds a bucket's other configurations (its tag set, …) as the S3 layer writes them, by kind.
@@ -24,6 +24,7 @@ use crate::meta::{BlobRef, FORMAT_VERSION};
 /// versioned have one version, their null version, and no row). Reads, writes and listings of current objects go
 /// through it, so a write never rewrites an older version's row and a key with a thousand
 /// versions costs what a key with one does.
+/// `user_policies` are users' identity policies (IAM inline policies), by name, as given.
 /// `mfa_devices` are users' virtual MFA devices: their TOTP secret (base32) and the last step
 /// whose code was used, so no code is accepted twice.
 /// `blobs` counts how many rows (versions and parts) name each blob file; a blob whose count is
@@ -100,6 +101,12 @@ CREATE TABLE IF NOT EXISTS parts (
     checksum TEXT,
     PRIMARY KEY (upload_id, part_number)
 );
+CREATE TABLE IF NOT EXISTS user_policies (
+    user_name TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    document TEXT NOT NULL,
+    PRIMARY KEY (user_name, name)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS mfa_devices (
     serial TEXT PRIMARY KEY,
     user_name TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
