@@ -763,7 +763,9 @@ def test_a_private_bucket_is_served_only_through_its_origin_access(edge):
             "AWS:SourceArn": f"arn:aws:cloudfront::{account_id(edge)}:distribution/{with_oac}"}}}])
     r = get(with_oac, "/missing")
     assert r.status == 404 and b"NoSuchKey" in r.body
-    # A public-read policy serves the bucket through every distribution, OAC or not.
+    # A public-read policy serves the bucket through every distribution, OAC or not (once the
+    # bucket's Block Public Access allows public policies, as on S3).
+    s3.delete_public_access_block(Bucket=bucket)
     s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
         "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
         "Resource": f"arn:aws:s3:::{bucket}/*"}]}))

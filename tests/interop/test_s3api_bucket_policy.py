@@ -49,6 +49,11 @@ def denied(call):
     return e.value
 
 
+def allow_public_policies(s3, bucket):
+    """New buckets block public access, as on S3: a public policy needs this first."""
+    s3.delete_public_access_block(Bucket=bucket)
+
+
 def unsigned_get(wharf, bucket, key):
     try:
         with urllib.request.urlopen(f"{wharf.endpoint}/{bucket}/{key}", timeout=10) as r:
@@ -65,6 +70,7 @@ def test_policy_lifecycle_with_the_aws_cli(wharf, s3, bucket, tmp_path):
         s3.get_bucket_policy_status(Bucket=bucket)
     assert error_code(e.value) == "NoSuchBucketPolicy"
     text = policy(allow("*", "s3:GetObject", f"arn:aws:s3:::{bucket}/*", Sid="PublicRead"))
+    wharf.aws("s3api", "delete-public-access-block", "--bucket", bucket)
     doc = tmp_path / "policy.json"
     doc.write_text(text)
     wharf.aws("s3api", "put-bucket-policy", "--bucket", bucket, "--policy", f"file://{doc}")
@@ -117,6 +123,7 @@ def test_public_read_with_unsigned_requests(wharf, s3, bucket):
     s3.put_object(Bucket=bucket, Key="site/index.html", Body=b"<h1>hi</h1>")
     anon = anonymous(wharf)
     assert unsigned_get(wharf, bucket, "site/index.html")[0] == 403
+    allow_public_policies(s3, bucket)
     s3.put_bucket_policy(Bucket=bucket, Policy=policy(
         allow("*", ["s3:GetObject"], f"arn:aws:s3:::{bucket}/*")))
     assert unsigned_get(wharf, bucket, "site/index.html") == (200, b"<h1>hi</h1>")
@@ -228,6 +235,7 @@ def test_conditions_on_the_request(wharf, s3, bucket):
 
 def test_home_folders_with_policy_variables(wharf, s3, bucket):
     name, user = make_user(wharf)
+    allow_public_policies(s3, bucket)
     s3.put_bucket_policy(Bucket=bucket, Policy=policy(
         allow({"AWS": "*"}, ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"],
               f"arn:aws:s3:::{bucket}/home/${{aws:username}}/*")))

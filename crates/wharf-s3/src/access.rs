@@ -234,8 +234,8 @@ impl WharfS3 {
         if owner && POLICY_ACTIONS.contains(&access.action) {
             return Ok(true);
         }
-        let bucket_policy = self.policies.of(bucket).await?;
-        if bucket_policy.is_none() && caller.identity_policies.is_empty() {
+        let rules = self.policies.of(bucket).await?;
+        if rules.policy.is_none() && caller.identity_policies.is_empty() {
             return Ok(owner);
         }
         let account = self.store.account_id();
@@ -245,10 +245,10 @@ impl WharfS3 {
             access.resource(&bucket.name),
             &access.extra,
         );
+        let bucket_answer = self.policies.evaluate(&rules, &ctx).await?;
         Ok(policy::decide(
-            [owner.then_some(Effect::Allow)]
+            [owner.then_some(Effect::Allow), bucket_answer]
                 .into_iter()
-                .chain(bucket_policy.map(|p| p.evaluate(&ctx)))
                 .chain(caller.identity_policies.iter().map(|p| p.evaluate(&ctx))),
         ))
     }
@@ -309,6 +309,26 @@ impl WharfS3 {
         }
     }
 
+    /// Block Public Access's `BlockPublicAcls`: a write whose ACL would make it public is
+    /// `AccessDenied` (before the 501 that ACLs, not built yet, would get).
+    pub(crate) async fn refuse_public_acl(
+        &self,
+        bucket: &BucketRecord,
+        headers: &http::HeaderMap,
+    ) -> S3Result<()> {
+        if !crate::public_access::grants_public_acl(headers) {
+            return Ok(());
+        }
+        let rules = self.policies.of(bucket).await?;
+        if self.policies.block_for(&rules).await?.block_public_acls {
+            return Err(s3_error!(
+                AccessDenied,
+                "Access Denied: public ACLs are blocked by the BlockPublicAcls block public access setting."
+            ));
+        }
+        Ok(())
+    }
+
     /// Whether `x-amz-bypass-governance-retention` counts for this caller: they must be allowed
     /// `s3:BypassGovernanceRetention` on the object (the bucket owner is, unless denied).
     pub(crate) async fn may_bypass_governance(
@@ -345,12 +365,16 @@ impl BucketAccess {
         key: Option<&str>,
         keys: &[(&'static str, String)],
     ) -> S3Result<bool> {
-        let Some(policy) = self.policies.of(bucket).await? else {
+        let rules = self.policies.of(bucket).await?;
+        if rules.policy.is_none() {
             return Ok(false);
-        };
+        }
         let resource = resource_arn(&bucket.name, key);
         let ctx = ConditionKeys::default().context(caller, action, resource, keys);
-        Ok(policy::decide([policy.evaluate(&ctx)]))
+        Ok(policy::decide([self
+            .policies
+            .evaluate(&rules, &ctx)
+            .await?]))
     }
 }
 

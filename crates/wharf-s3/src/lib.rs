@@ -22,6 +22,7 @@ pub mod identity;
 pub mod metrics;
 pub mod normalize;
 pub mod ops;
+pub mod public_access;
 pub mod request_body;
 pub mod request_id;
 
@@ -92,6 +93,9 @@ delegate! {
     get_bucket_policy: GetBucketPolicyInput => GetBucketPolicyOutput = ops::bucket_policy::get_bucket_policy;
     delete_bucket_policy: DeleteBucketPolicyInput => DeleteBucketPolicyOutput = ops::bucket_policy::delete_bucket_policy;
     get_bucket_policy_status: GetBucketPolicyStatusInput => GetBucketPolicyStatusOutput = ops::bucket_policy::get_bucket_policy_status;
+    put_public_access_block: PutPublicAccessBlockInput => PutPublicAccessBlockOutput = ops::public_access::put_public_access_block;
+    get_public_access_block: GetPublicAccessBlockInput => GetPublicAccessBlockOutput = ops::public_access::get_public_access_block;
+    delete_public_access_block: DeletePublicAccessBlockInput => DeletePublicAccessBlockOutput = ops::public_access::delete_public_access_block;
     put_bucket_tagging: PutBucketTaggingInput => PutBucketTaggingOutput = ops::tagging::put_bucket_tagging;
     get_bucket_tagging: GetBucketTaggingInput => GetBucketTaggingOutput = ops::tagging::get_bucket_tagging;
     delete_bucket_tagging: DeleteBucketTaggingInput => DeleteBucketTaggingOutput = ops::tagging::delete_bucket_tagging;

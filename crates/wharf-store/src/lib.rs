@@ -169,8 +169,18 @@ impl Store {
 
     /// CreateBucket (refused while the disk is full).
     pub async fn create_bucket(&self, bucket: BucketRecord) -> StoreResult<()> {
+        self.create_bucket_with(bucket, Vec::new()).await
+    }
+
+    /// CreateBucket with the bucket's first configurations (kind, value), atomically.
+    pub async fn create_bucket_with(
+        &self,
+        bucket: BucketRecord,
+        configs: Vec<(String, String)>,
+    ) -> StoreResult<()> {
         self.capacity.check_writable()?;
-        self.capacity.watch(self.meta.create_bucket(bucket).await)
+        self.capacity
+            .watch(self.meta.create_bucket_with(bucket, configs).await)
     }
 
     /// DeleteBucket: refused while any version remains; aborts the bucket's uploads.

@@ -88,7 +88,12 @@ pub async fn run(
         region: cfg.region.clone(),
         versioning: Default::default(),
     };
-    match store.create_bucket(bucket).await {
+    // A new bucket blocks public access, as S3's do (the demo's policy is not public).
+    let block = (
+        wharf_s3::public_access::BUCKET_PUBLIC_ACCESS_BLOCK.to_owned(),
+        wharf_s3::public_access::PublicAccessBlock::ALL.to_json(),
+    );
+    match store.create_bucket_with(bucket, vec![block]).await {
         Ok(()) => {
             store
                 .put_bytes(

@@ -13,6 +13,7 @@ mod local_origin;
 mod log_sink;
 mod malloc;
 mod mfa;
+mod public_access;
 mod quic;
 mod root;
 mod server;
@@ -80,6 +81,12 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// The account's Block Public Access settings (S3 Control's PublicAccessBlock), which
+    /// apply to every bucket beside the bucket's own.
+    PublicAccessBlock {
+        #[command(subcommand)]
+        command: PublicAccessBlockCommand,
+    },
     /// Manage users' virtual MFA devices (for S3's MFA delete).
     Mfa {
         #[command(subcommand)]
@@ -93,6 +100,34 @@ enum MfaCommand {
     /// URI and a QR code for an authenticator app.
     Create {
         user: String,
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum PublicAccessBlockCommand {
+    /// Set the account's four flags (a flag not given is off), as
+    /// `aws s3control put-public-access-block` does.
+    Put {
+        #[arg(long)]
+        block_public_acls: bool,
+        #[arg(long)]
+        ignore_public_acls: bool,
+        #[arg(long)]
+        block_public_policy: bool,
+        #[arg(long)]
+        restrict_public_buckets: bool,
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+    /// Print the account's configuration (JSON, S3's field names).
+    Get {
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+    /// Remove the account's configuration (buckets keep their own).
+    Delete {
         #[arg(long)]
         data_dir: Option<PathBuf>,
     },
@@ -255,5 +290,28 @@ async fn run() -> Result<()> {
         Command::Mfa {
             command: MfaCommand::Create { user, data_dir: d },
         } => mfa::create(&data_dir(d)?, &user).await,
+        Command::PublicAccessBlock { command } => match command {
+            PublicAccessBlockCommand::Put {
+                block_public_acls,
+                ignore_public_acls,
+                block_public_policy,
+                restrict_public_buckets,
+                data_dir: d,
+            } => {
+                let block = wharf_s3::public_access::PublicAccessBlock {
+                    block_public_acls,
+                    ignore_public_acls,
+                    block_public_policy,
+                    restrict_public_buckets,
+                };
+                public_access::put(&data_dir(d)?, Some(block)).await
+            }
+            PublicAccessBlockCommand::Get { data_dir: d } => {
+                public_access::get(&data_dir(d)?).await
+            }
+            PublicAccessBlockCommand::Delete { data_dir: d } => {
+                public_access::put(&data_dir(d)?, None).await
+            }
+        },
     }
 }

@@ -28,6 +28,23 @@ impl Policy {
     pub fn is_public(&self) -> bool {
         self.statements.iter().any(Statement::is_public)
     }
+
+    /// [`Policy::evaluate`] with the public statements' grants left out: what Block Public
+    /// Access's `RestrictPublicBuckets` leaves to callers outside the account. Denials all
+    /// still apply.
+    pub fn evaluate_without_public_grants(&self, ctx: &super::RequestContext) -> Option<Effect> {
+        let mut allowed = false;
+        for s in &self.statements {
+            if s.is_public() || !s.applies(self.version, ctx) {
+                continue;
+            }
+            match s.effect {
+                Effect::Deny => return Some(Effect::Deny),
+                Effect::Allow => allowed = true,
+            }
+        }
+        allowed.then_some(Effect::Allow)
+    }
 }
 
 impl Statement {

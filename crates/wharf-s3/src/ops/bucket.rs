@@ -91,20 +91,23 @@ pub async fn create_bucket(
         }
         _ => s3.region.clone(),
     };
-    let created = s3
-        .store
-        .create_bucket(BucketRecord {
-            name: name.as_str().to_owned(),
-            owner: user.canonical_id.clone(),
-            created_ms: now_ms(),
-            region,
-            versioning: if object_lock {
-                wharf_store::Versioning::Enabled
-            } else {
-                wharf_store::Versioning::Unversioned
-            },
-        })
-        .await;
+    // Every new bucket blocks public access, as S3's have since April 2023.
+    let block = (
+        crate::public_access::BUCKET_PUBLIC_ACCESS_BLOCK.to_owned(),
+        crate::public_access::PublicAccessBlock::ALL.to_json(),
+    );
+    let record = BucketRecord {
+        name: name.as_str().to_owned(),
+        owner: user.canonical_id.clone(),
+        created_ms: now_ms(),
+        region,
+        versioning: if object_lock {
+            wharf_store::Versioning::Enabled
+        } else {
+            wharf_store::Versioning::Unversioned
+        },
+    };
+    let created = s3.store.create_bucket_with(record, vec![block]).await;
     match created {
         Ok(()) if object_lock => {
             super::object_lock::enable_on_new_bucket(s3, name.as_str()).await?;

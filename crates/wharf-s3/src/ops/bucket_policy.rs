@@ -22,10 +22,22 @@ pub async fn put_bucket_policy(
     let caller = s3.caller(&req).await?;
     let input = req.input;
     let access = Access::bucket("s3:PutBucketPolicy");
-    s3.authorize(&caller, &input.bucket, BucketRole::Target, access)
+    let (_, b) = s3
+        .authorize(&caller, &input.bucket, BucketRole::Target, access)
         .await?;
-    if let Err(e) = Policy::parse(&input.policy, PolicyKind::Bucket(&input.bucket)) {
-        return Err(s3_error!(MalformedPolicy, "{}", e.0));
+    let policy = match Policy::parse(&input.policy, PolicyKind::Bucket(&input.bucket)) {
+        Ok(p) => p,
+        Err(e) => return Err(s3_error!(MalformedPolicy, "{}", e.0)),
+    };
+    if policy.is_public() {
+        let rules = s3.policies.of(&b).await?;
+        if s3.policies.block_for(&rules).await?.block_public_policy {
+            return Err(s3_error!(
+                AccessDenied,
+                "User is not authorized to perform: s3:PutBucketPolicy on resource: \"arn:aws:s3:::{}\" because public policies are blocked by the BlockPublicPolicy block public access setting.",
+                input.bucket
+            ));
+        }
     }
     s3.store
         .set_bucket_config(&input.bucket, BUCKET_POLICY, Some(input.policy))
@@ -86,14 +98,13 @@ pub async fn get_bucket_policy_status(
     let (_, b) = s3
         .authorize(&caller, &bucket, BucketRole::Target, access)
         .await?;
-    let policy = s3
-        .policies
-        .of(&b)
-        .await?
-        .ok_or_else(no_such_bucket_policy)?;
+    let rules = s3.policies.of(&b).await?;
+    if rules.policy.is_none() {
+        return Err(no_such_bucket_policy());
+    }
     Ok(S3Response::new(GetBucketPolicyStatusOutput {
         policy_status: Some(PolicyStatus {
-            is_public: Some(policy.is_public()),
+            is_public: Some(rules.policy_is_public),
         }),
     }))
 }

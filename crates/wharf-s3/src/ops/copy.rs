@@ -147,6 +147,7 @@ pub async fn copy_object(
         )
         .await?;
     validate_key(&input.key)?;
+    s3.refuse_public_acl(&bucket, &headers).await?;
     refuse_unbuilt(&headers)?;
     // A source overwritten between our read and the copy's commit is read again: the copy then
     // takes place after that overwrite, as if it had started later.

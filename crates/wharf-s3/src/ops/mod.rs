@@ -13,6 +13,7 @@ pub mod multipart;
 pub mod object;
 pub mod object_lock;
 pub mod post;
+pub mod public_access;
 pub mod restore;
 pub mod tagging;
 pub mod versioning;

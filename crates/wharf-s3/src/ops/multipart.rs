@@ -88,6 +88,7 @@ pub async fn create_multipart_upload(
         )
         .await?;
     validate_key(&input.key)?;
+    s3.refuse_public_acl(&bucket, &headers).await?;
     refuse_unbuilt(&headers)?;
     let algorithm = input
         .checksum_algorithm

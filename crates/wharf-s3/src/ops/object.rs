@@ -181,8 +181,11 @@ pub async fn put_object(
         )
         .await?;
     validate_key(&input.key)?;
+    let fields = put_object_fields(&input);
+    s3.refuse_public_acl(&bucket, &headers).await?;
+    s3.refuse_public_acl(&bucket, &fields).await?;
     refuse_unbuilt(&headers)?;
-    refuse_unbuilt(&put_object_fields(&input))?;
+    refuse_unbuilt(&fields)?;
     let cond = etags.write_condition();
     let md5 = content_md5(input.content_md5.as_deref())?;
     let given = header_checksum(

@@ -465,9 +465,21 @@ pub trait MetaStore: Send + Sync + 'static {
     async fn init_setting(&self, name: &str, value: &str) -> StoreResult<String>;
     /// The value of setting `name`, if it has one.
     async fn setting(&self, name: &str) -> StoreResult<Option<String>>;
+    /// Sets (`None`: removes) an account-wide setting an operator changes (not those fixed
+    /// when the store is made).
+    async fn set_setting(&self, name: &str, value: Option<String>) -> StoreResult<()>;
 
     // Buckets.
-    async fn create_bucket(&self, bucket: BucketRecord) -> StoreResult<()>;
+    async fn create_bucket(&self, bucket: BucketRecord) -> StoreResult<()> {
+        self.create_bucket_with(bucket, Vec::new()).await
+    }
+    /// Creates the bucket with configurations (kind, value), in one transaction: a bucket
+    /// never exists without the settings it was made with (its Block Public Access).
+    async fn create_bucket_with(
+        &self,
+        bucket: BucketRecord,
+        configs: Vec<(String, String)>,
+    ) -> StoreResult<()>;
     async fn get_bucket(&self, name: &str) -> StoreResult<Option<BucketRecord>>;
     async fn list_buckets(&self, owner: &str) -> StoreResult<Vec<BucketRecord>>;
     /// Fails with `BucketNotEmpty` while any version remains; aborts the bucket's uploads.

@@ -84,6 +84,11 @@ pub(super) async fn settings(m: &dyn MetaStore) {
     // The first value stays.
     assert_eq!(m.init_setting("account_id", "222").await.unwrap(), "111");
     assert_eq!(m.init_setting("other", "x").await.unwrap(), "x");
+    // Settings an operator changes.
+    m.set_setting("other", Some("y".into())).await.unwrap();
+    assert_eq!(m.setting("other").await.unwrap().as_deref(), Some("y"));
+    m.set_setting("other", None).await.unwrap();
+    assert_eq!(m.setting("other").await.unwrap(), None);
 }
 
 pub(super) async fn buckets(m: &dyn MetaStore) {
@@ -128,6 +133,40 @@ pub(super) async fn buckets(m: &dyn MetaStore) {
         .unwrap();
     m.delete_bucket("b1").await.unwrap();
     assert!(m.get_bucket("b1").await.unwrap().is_none());
+    // A bucket made with its configurations has them from the start; a failed create (the
+    // name is taken) writes none; deleting the bucket removes them.
+    let configured = BucketRecord {
+        name: "c1".into(),
+        owner: OWNER.into(),
+        created_ms: 3,
+        region: "us-east-1".into(),
+        versioning: Default::default(),
+    };
+    let configs = vec![("public-access-block".to_owned(), "{}".to_owned())];
+    m.create_bucket_with(configured.clone(), configs.clone())
+        .await
+        .unwrap();
+    assert_eq!(
+        m.bucket_config("c1", "public-access-block")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("{}")
+    );
+    let taken = vec![("tagging".to_owned(), "[]".to_owned())];
+    assert!(
+        m.create_bucket_with(configured.clone(), taken)
+            .await
+            .is_err()
+    );
+    assert_eq!(m.bucket_config("c1", "tagging").await.unwrap(), None);
+    m.delete_bucket("c1").await.unwrap();
+    m.create_bucket(configured).await.unwrap();
+    assert_eq!(
+        m.bucket_config("c1", "public-access-block").await.unwrap(),
+        None
+    );
+    m.delete_bucket("c1").await.unwrap();
     assert!(matches!(
         m.delete_bucket("b1").await,
         Err(StoreError::NoSuchBucket)

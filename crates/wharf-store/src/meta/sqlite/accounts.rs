@@ -141,7 +141,23 @@ pub fn setting(c: &Connection, name: &str) -> StoreResult<Option<String>> {
     )
 }
 
-pub fn create_bucket(c: &Connection, b: &BucketRecord) -> StoreResult<()> {
+pub fn set_setting(c: &Connection, name: &str, value: Option<&str>) -> StoreResult<()> {
+    match value {
+        Some(v) => c
+            .prepare_cached("INSERT OR REPLACE INTO settings (name, value) VALUES (?1, ?2)")?
+            .execute([name, v])?,
+        None => c
+            .prepare_cached("DELETE FROM settings WHERE name = ?1")?
+            .execute([name])?,
+    };
+    Ok(())
+}
+
+pub fn create_bucket(
+    c: &Connection,
+    b: &BucketRecord,
+    configs: &[(String, String)],
+) -> StoreResult<()> {
     match get_bucket(c, &b.name)? {
         Some(existing) if existing.owner == b.owner => Err(StoreError::BucketAlreadyOwnedByYou),
         Some(_) => Err(StoreError::BucketAlreadyExists),
@@ -157,6 +173,9 @@ pub fn create_bucket(c: &Connection, b: &BucketRecord) -> StoreResult<()> {
                 b.region,
                 b.versioning.as_status().unwrap_or("")
             ])?;
+            for (kind, value) in configs {
+                set_bucket_config(c, &b.name, kind, Some(value))?;
+            }
             Ok(())
         }
     }

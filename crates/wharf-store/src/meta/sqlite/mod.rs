@@ -180,9 +180,20 @@ impl MetaStore for SqliteMeta {
         self.read(move |c| accounts::setting(c, &name)).await
     }
 
-    async fn create_bucket(&self, b: BucketRecord) -> StoreResult<()> {
+    async fn set_setting(&self, name: &str, value: Option<String>) -> StoreResult<()> {
+        let name = name.to_owned();
         self.writer
-            .write(move |c| accounts::create_bucket(c, &b))
+            .write(move |c| accounts::set_setting(c, &name, value.as_deref()))
+            .await
+    }
+
+    async fn create_bucket_with(
+        &self,
+        b: BucketRecord,
+        configs: Vec<(String, String)>,
+    ) -> StoreResult<()> {
+        self.writer
+            .write(move |c| accounts::create_bucket(c, &b, &configs))
             .await
     }
 
