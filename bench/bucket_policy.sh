@@ -17,27 +17,10 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; sleep 0.5; rm -rf "$work"; }
 trap cleanup EXIT
 
-cargo build --quiet --release --bin wharf
-(cd bench/loadgen && cargo build --quiet --release)
-L=bench/loadgen/target/release/wharf-loadgen
-export AWS_ACCESS_KEY_ID=AKIABENCH000000000001 AWS_SECRET_ACCESS_KEY=benchsecretbenchsecret
-PORT=19040
-ep=http://127.0.0.1:$PORT
-WHARF_ROOT_ACCESS_KEY=$AWS_ACCESS_KEY_ID WHARF_ROOT_SECRET_KEY=$AWS_SECRET_ACCESS_KEY WHARF_LOG=warn \
-  target/release/wharf serve --data-dir "$work/data" --api-listen 127.0.0.1:$PORT \
-  --edge-listen 127.0.0.1:0 --console-listen 127.0.0.1:0 > "$work/wharf.out" 2>&1 &
-pids+=($!)
-for _ in $(seq 50); do curl -s -o /dev/null "$ep" && break; sleep 0.2; done
-
-$L mkbucket "$ep" plain 0 1 0 > /dev/null
-$L mkbucket "$ep" policied 0 1 0 > /dev/null
-for b in plain policied; do
-  $L fill "$ep" "$b" 4096 16 0 "$keys" >&2
-done
-# Twenty statements of the kinds people write: per-user home folders, partner accounts,
-# IP-restricted uploads, a CloudFront OAC grant, TLS-only and unencrypted-upload denials that
-# do not match these requests (so every statement is evaluated), and one public read.
-python3 - > "$work/policy.json" <<'PY'
+# The policy: twenty statements of the kinds people write (printed alone with
+# BENCH_POLICY_ONLY=1, for bench/bucket_policy_callgrind.sh).
+policy_json() {
+python3 - <<'PY'
 import json
 B = "arn:aws:s3:::policied"
 s = []
@@ -66,6 +49,28 @@ s.append({"Sid": "PublicRead", "Effect": "Allow", "Principal": "*", "Action": "s
 assert len(s) == 20
 print(json.dumps({"Version": "2012-10-17", "Statement": s}))
 PY
+}
+if [ -n "${BENCH_POLICY_ONLY:-}" ]; then policy_json; exit 0; fi
+
+cargo build --quiet --release --bin wharf
+(cd bench/loadgen && cargo build --quiet --release)
+L=bench/loadgen/target/release/wharf-loadgen
+export AWS_ACCESS_KEY_ID=AKIABENCH000000000001 AWS_SECRET_ACCESS_KEY=benchsecretbenchsecret
+PORT=19040
+ep=http://127.0.0.1:$PORT
+WHARF_ROOT_ACCESS_KEY=$AWS_ACCESS_KEY_ID WHARF_ROOT_SECRET_KEY=$AWS_SECRET_ACCESS_KEY WHARF_LOG=warn \
+  target/release/wharf serve --data-dir "$work/data" --api-listen 127.0.0.1:$PORT \
+  --edge-listen 127.0.0.1:0 --console-listen 127.0.0.1:0 > "$work/wharf.out" 2>&1 &
+pids+=($!)
+for _ in $(seq 50); do curl -s -o /dev/null "$ep" && break; sleep 0.2; done
+
+$L mkbucket "$ep" plain 0 1 0 > /dev/null
+$L mkbucket "$ep" policied 0 1 0 > /dev/null
+for b in plain policied; do
+  $L fill "$ep" "$b" 4096 16 0 "$keys" >&2
+done
+policy_json > "$work/policy.json"
+$L unblock "$ep" policied 0 1 0 | grep -q '"status":204'
 $L policy "$ep" policied 0 1 0 < "$work/policy.json" | grep -q '"status":204'
 
 results=$work/results.jsonl

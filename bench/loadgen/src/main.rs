@@ -4,14 +4,14 @@
 //!
 //! usage: wharf-loadgen OP ENDPOINT BUCKET SIZE CONCURRENCY SECONDS [KEYS [VERSIONS]]
 //!   OP = put | put-over | get | fill | get-unsigned | put-stream | get-stream | mkbucket |
-//!        versioning | list-versions | policy
+//!        versioning | list-versions | policy | unblock
 //!   fill: PUT KEYS objects VERSIONS times (default once; for a GET run); put-over: overwrite
 //!   those KEYS objects; get-unsigned: plain GET (nginx);
 //!   put-stream: one streaming PUT of SIZE bytes from a generator (no buffering);
 //!   get-stream: one GET of that object, counting bytes; mkbucket: CreateBucket;
 //!   versioning: PutBucketVersioning Enabled; list-versions: page through ListObjectVersions
 //!   1,000 entries a page, timing each page; policy: PutBucketPolicy with the document on
-//!   standard input.
+//!   standard input; unblock: DeletePublicAccessBlock (so a public policy may be put).
 //! Credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY.
 
 use std::sync::Arc;
@@ -174,6 +174,11 @@ async fn main() {
         let xml = Bytes::from_static(b"<VersioningConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Status>Enabled</Status></VersioningConfiguration>");
         let resp = client.request(target.request_q("PUT", "", &[("versioning", "")], Some(xml.len() as u64), full(xml))).await.expect("request");
         println!("{{\"op\":\"versioning\",\"status\":{}}}", resp.status().as_u16());
+        return;
+    }
+    if op == "unblock" {
+        let resp = client.request(target.request_q("DELETE", "", &[("publicAccessBlock", "")], Some(0), empty())).await.expect("request");
+        println!("{{\"op\":\"unblock\",\"status\":{}}}", resp.status().as_u16());
         return;
     }
     if op == "policy" {

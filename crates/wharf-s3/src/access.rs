@@ -96,7 +96,7 @@ impl<'a> Access<'a> {
             Some(v) => Access {
                 action: version_action,
                 key: Some(key),
-                extra: vec![("s3:VersionId", v.to_owned())],
+                extra: vec![("s3:versionid", v.to_owned())],
             },
             None => Access::object(action, key),
         }
@@ -370,7 +370,7 @@ impl BucketAccess {
             return Ok(false);
         }
         let resource = resource_arn(&bucket.name, key);
-        let ctx = ConditionKeys::default().context(caller, action, resource, keys);
+        let ctx = Arc::new(ConditionKeys::default()).context(caller, action, resource, keys);
         Ok(policy::decide([self
             .policies
             .evaluate(&rules, &ctx)

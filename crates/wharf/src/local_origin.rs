@@ -82,20 +82,20 @@ impl Requester {
     fn new(store: &Store, access: &BucketAccess, cx: &OriginContext<'_>) -> Self {
         let account = store.account_id();
         let mut keys = vec![
-            ("aws:SecureTransport", "true".to_owned()),
-            ("aws:UserAgent", "Amazon CloudFront".to_owned()),
+            ("aws:securetransport", "true".to_owned()),
+            ("aws:useragent", "Amazon CloudFront".to_owned()),
         ];
         let caller = match &cx.identity {
             OriginIdentity::Anonymous => policy::Caller::Anonymous,
             OriginIdentity::AccessControl => {
                 keys.push((
-                    "aws:SourceArn",
+                    "aws:sourcearn",
                     format!(
                         "arn:aws:cloudfront::{account}:distribution/{}",
                         cx.distribution_id
                     ),
                 ));
-                keys.push(("aws:SourceAccount", account.to_owned()));
+                keys.push(("aws:sourceaccount", account.to_owned()));
                 policy::Caller::Service(CLOUDFRONT_SERVICE.to_owned())
             }
             OriginIdentity::AccessIdentity(id) => policy::Caller::Other {
@@ -120,7 +120,7 @@ impl Requester {
     ) -> Result<bool, s3s::S3Error> {
         let mut keys = self.keys.clone();
         if let Some(v) = version_id {
-            keys.push(("s3:VersionId", v.to_owned()));
+            keys.push(("s3:versionid", v.to_owned()));
         }
         self.access
             .allows(bucket, self.caller.clone(), action, key, &keys)

@@ -130,12 +130,16 @@ pub struct Condition {
 }
 
 /// Condition keys are case-insensitive, except what follows the `/` of a tag key
-/// (`s3:ExistingObjectTag/Project`).
-pub fn normalize_key(key: &str) -> String {
-    match key.split_once('/') {
+/// (`s3:ExistingObjectTag/Project`). Borrowed when already in that form.
+pub fn normalize_key(key: &str) -> std::borrow::Cow<'_, str> {
+    let name = key.split_once('/').map_or(key, |(n, _)| n);
+    if !name.bytes().any(|b| b.is_ascii_uppercase()) {
+        return std::borrow::Cow::Borrowed(key);
+    }
+    std::borrow::Cow::Owned(match key.split_once('/') {
         Some((name, tag)) => format!("{}/{tag}", name.to_ascii_lowercase()),
         None => key.to_ascii_lowercase(),
-    }
+    })
 }
 
 fn invalid_operator(name: &str) -> PolicyError {
@@ -189,7 +193,7 @@ pub fn parse_block(value: &Value) -> Result<Vec<Condition>, PolicyError> {
                 operator,
                 qualifier,
                 if_exists,
-                key: normalize_key(key),
+                key: normalize_key(key).into_owned(),
                 values,
             });
         }

@@ -11,7 +11,8 @@ mod pattern;
 mod public;
 mod variables;
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::sync::Arc;
 
 pub use actions::{ActionScope, is_known_s3_action, s3_action_scope};
 pub use condition::{Condition, Operator, SetQualifier, normalize_key, parse_date};
@@ -74,7 +75,8 @@ impl Caller {
             (PrincipalId::Account(a), Caller::User { account, .. }) => {
                 effect == Effect::Deny && a == account
             }
-            (PrincipalId::Arn(arn), c) => c.arn().as_deref() == Some(arn.as_str()),
+            // By ARN: see `RequestContext::is`, which has the caller's ARN made once.
+            (PrincipalId::Arn(_), _) => false,
             (PrincipalId::Service(s), Caller::Service(svc)) => s.eq_ignore_ascii_case(svc),
             (
                 PrincipalId::CanonicalUser(id),
@@ -87,6 +89,13 @@ impl Caller {
     }
 }
 
+/// Where a request's condition keys come from when a policy asks for one: the S3 API reads
+/// them from the request only then, so a request no condition looks at costs nothing.
+pub trait KeySource: Send + Sync + std::fmt::Debug {
+    /// The values of a condition key named as [`normalize_key`] writes it, if the request has it.
+    fn values(&self, key: &str) -> Option<Vec<String>>;
+}
+
 /// One request as policies see it.
 #[derive(Debug, Clone)]
 pub struct RequestContext {
@@ -95,60 +104,95 @@ pub struct RequestContext {
     pub action: String,
     /// `arn:aws:s3:::BUCKET/KEY`, `arn:aws:s3:::BUCKET`, or `*`.
     pub resource: String,
-    /// Condition keys (named as [`normalize_key`] writes them) and their values.
-    keys: HashMap<String, Vec<String>>,
+    /// The caller's ARN, made once.
+    caller_arn: Option<String>,
+    /// Keys set on this context (named as [`normalize_key`] writes them), before the source's.
+    keys: Vec<(String, Vec<String>)>,
+    source: Option<Arc<dyn KeySource>>,
 }
 
 impl RequestContext {
-    /// A context with the keys every request has: `aws:PrincipalArn`, `aws:PrincipalAccount`,
-    /// `aws:PrincipalType`, `aws:username` and `aws:userid` as the caller gives them.
+    /// A context with the keys every request has, from the caller: `aws:PrincipalArn`,
+    /// `aws:PrincipalAccount`, `aws:PrincipalType`, `aws:username` and `aws:userid`.
     pub fn new(caller: Caller, action: &str, resource: String) -> Self {
-        let mut ctx = RequestContext {
+        RequestContext {
+            caller_arn: caller.arn(),
             caller,
             action: action.to_owned(),
             resource,
-            keys: HashMap::new(),
-        };
-        if let Some(arn) = ctx.caller.arn() {
-            ctx.set("aws:PrincipalArn", arn);
+            keys: Vec::new(),
+            source: None,
         }
-        if let Some(account) = ctx.caller.account().map(str::to_owned) {
-            ctx.set("aws:PrincipalAccount", account);
-        }
-        let (kind, user) = match &ctx.caller {
-            Caller::Anonymous => ("Anonymous", None),
-            Caller::Root { account, .. } => ("Account", Some(account.clone())),
-            Caller::User { name, .. } => ("User", Some(name.clone())),
-            Caller::Service(_) => ("AWSService", None),
-            Caller::Other { .. } => ("User", None),
-        };
-        ctx.set("aws:PrincipalType", kind.to_owned());
-        if let Caller::User { name, .. } = &ctx.caller {
-            ctx.set("aws:username", name.clone());
-        }
-        if let Some(id) = user {
-            ctx.set("aws:userid", id);
-        }
-        ctx
+    }
+
+    /// The same, with the request's other keys read from `source` when asked for.
+    pub fn with_source(mut self, source: Arc<dyn KeySource>) -> Self {
+        self.source = Some(source);
+        self
     }
 
     /// Sets a condition key to one value.
     pub fn set(&mut self, key: &str, value: String) {
-        self.keys.insert(normalize_key(key), vec![value]);
+        self.set_all(key, vec![value]);
     }
 
     /// Sets a multivalued condition key (`s3:RequestObjectTagKeys`).
     pub fn set_all(&mut self, key: &str, values: Vec<String>) {
-        self.keys.insert(normalize_key(key), values);
+        let key = normalize_key(key).into_owned();
+        match self.keys.iter_mut().find(|(k, _)| *k == key) {
+            Some(slot) => slot.1 = values,
+            None => self.keys.push((key, values)),
+        }
     }
 
     /// The values of a condition key, named in any case.
-    pub fn get(&self, key: &str) -> Option<&[String]> {
-        self.keys.get(&normalize_key(key)).map(Vec::as_slice)
+    pub fn get(&self, key: &str) -> Option<Cow<'_, [String]>> {
+        self.get_normalized(normalize_key(key).as_ref())
     }
 
-    fn get_normalized(&self, key: &str) -> Option<&[String]> {
-        self.keys.get(key).map(Vec::as_slice)
+    /// Whether a statement's principal names the caller.
+    fn is(&self, id: &PrincipalId, effect: Effect) -> bool {
+        match id {
+            PrincipalId::Arn(arn) => self.caller_arn.as_deref() == Some(arn.as_str()),
+            _ => self.caller.is(id, effect),
+        }
+    }
+
+    fn get_normalized(&self, key: &str) -> Option<Cow<'_, [String]>> {
+        if let Some((_, v)) = self.keys.iter().find(|(k, _)| k == key) {
+            return Some(Cow::Borrowed(v.as_slice()));
+        }
+        let one = |v: String| Some(Cow::Owned(vec![v]));
+        match key {
+            "aws:principalarn" => return self.caller_arn.clone().and_then(one),
+            "aws:principalaccount" => {
+                return self.caller.account().map(str::to_owned).and_then(one);
+            }
+            "aws:principaltype" => {
+                let kind = match &self.caller {
+                    Caller::Anonymous => "Anonymous",
+                    Caller::Root { .. } => "Account",
+                    Caller::User { .. } | Caller::Other { .. } => "User",
+                    Caller::Service(_) => "AWSService",
+                };
+                return one(kind.to_owned());
+            }
+            "aws:username" => {
+                return match &self.caller {
+                    Caller::User { name, .. } => one(name.clone()),
+                    _ => None,
+                };
+            }
+            "aws:userid" => {
+                return match &self.caller {
+                    Caller::User { name, .. } => one(name.clone()),
+                    Caller::Root { account, .. } => one(account.clone()),
+                    _ => None,
+                };
+            }
+            _ => {}
+        }
+        self.source.as_ref()?.values(key).map(Cow::Owned)
     }
 }
 
@@ -158,7 +202,7 @@ impl Statement {
         if let Some((principals, negated)) = &self.principal {
             let named = match principals {
                 Principals::Everyone => true,
-                Principals::Named(ids) => ids.iter().any(|id| ctx.caller.is(id, self.effect)),
+                Principals::Named(ids) => ids.iter().any(|id| ctx.is(id, self.effect)),
             };
             if named == *negated {
                 return false;
@@ -183,15 +227,17 @@ impl Statement {
             return false;
         }
         self.conditions.iter().all(|c| {
-            let values: Vec<String> = if c.operator.takes_variables() {
-                c.values
-                    .iter()
-                    .filter_map(|v| variables::substitute(v, version, ctx))
-                    .collect()
-            } else {
-                c.values.clone()
-            };
-            c.holds(&values, ctx.get_normalized(&c.key))
+            let request = ctx.get_normalized(&c.key);
+            let request = request.as_deref();
+            if !(c.operator.takes_variables() && c.values.iter().any(|v| v.contains("${"))) {
+                return c.holds(&c.values, request);
+            }
+            let values: Vec<String> = c
+                .values
+                .iter()
+                .filter_map(|v| variables::substitute(v, version, ctx).map(|v| v.into_owned()))
+                .collect();
+            c.holds(&values, request)
         })
     }
 }

@@ -6,27 +6,45 @@
 /// each `*` (the classic greedy matcher with one backtrack point), so a hostile pattern costs
 /// O(pattern × text), never exponential.
 pub fn wildcard_match(pattern: &str, text: &str, ignore_case: bool) -> bool {
+    // Every request evaluates many patterns: ASCII (nearly all of them) is matched on bytes,
+    // with no allocation.
+    if pattern.is_ascii() && text.is_ascii() {
+        let same = |a: &u8, b: &u8| a == b || (ignore_case && a.eq_ignore_ascii_case(b));
+        return greedy(pattern.as_bytes(), text.as_bytes(), b'*', b'?', same);
+    }
     let p: Vec<char> = pattern.chars().collect();
     let t: Vec<char> = text.chars().collect();
-    let same = |a: char, b: char| a == b || (ignore_case && a.to_lowercase().eq(b.to_lowercase()));
+    let same =
+        |a: &char, b: &char| a == b || (ignore_case && a.to_lowercase().eq(b.to_lowercase()));
+    greedy(&p, &t, '*', '?', same)
+}
+
+/// The matcher over any symbols: `star` matches a run, `one` exactly one symbol.
+fn greedy<T: Copy + PartialEq>(
+    p: &[T],
+    t: &[T],
+    star: T,
+    one: T,
+    same: impl Fn(&T, &T) -> bool,
+) -> bool {
     let (mut pi, mut ti) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
+    let mut backtrack: Option<(usize, usize)> = None;
     while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || (p[pi] != '*' && same(p[pi], t[ti]))) {
+        if pi < p.len() && (p[pi] == one || (p[pi] != star && same(&p[pi], &t[ti]))) {
             pi += 1;
             ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some((pi, ti));
+        } else if pi < p.len() && p[pi] == star {
+            backtrack = Some((pi, ti));
             pi += 1;
-        } else if let Some((sp, st)) = star {
+        } else if let Some((sp, st)) = backtrack {
             pi = sp + 1;
             ti = st + 1;
-            star = Some((sp, st + 1));
+            backtrack = Some((sp, st + 1));
         } else {
             return false;
         }
     }
-    p[pi..].iter().all(|c| *c == '*')
+    p[pi..].iter().all(|c| *c == star)
 }
 
 /// `ArnLike`/`ArnEquals`: the ARN's six colon-separated parts are matched one by one (so a

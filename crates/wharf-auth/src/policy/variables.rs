@@ -3,13 +3,20 @@
 //! stand for the literal characters; `${key, 'default'}` gives a value when the request has
 //! none. A variable the request does not have, with no default, makes the text match nothing.
 
+use std::borrow::Cow;
+
 use super::RequestContext;
 use super::document::PolicyVersion;
 
-/// `text` with its variables replaced, or `None` if one of them has no value.
-pub fn substitute(text: &str, version: PolicyVersion, ctx: &RequestContext) -> Option<String> {
+/// `text` with its variables replaced, or `None` if one of them has no value (borrowed when it
+/// has none, the common case).
+pub fn substitute<'a>(
+    text: &'a str,
+    version: PolicyVersion,
+    ctx: &RequestContext,
+) -> Option<Cow<'a, str>> {
     if version == PolicyVersion::V2008 || !text.contains("${") {
-        return Some(text.to_owned());
+        return Some(Cow::Borrowed(text));
     }
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
@@ -18,7 +25,7 @@ pub fn substitute(text: &str, version: PolicyVersion, ctx: &RequestContext) -> O
         let after = &rest[start + 2..];
         let Some(end) = after.find('}') else {
             out.push_str(&rest[start..]);
-            return Some(out);
+            return Some(Cow::Owned(out));
         };
         let inner = &after[..end];
         match inner {
@@ -32,7 +39,7 @@ pub fn substitute(text: &str, version: PolicyVersion, ctx: &RequestContext) -> O
                     }
                     None => (inner.trim(), None),
                 };
-                match ctx.get(key).and_then(|v| v.first()) {
+                match ctx.get(key).as_deref().and_then(<[String]>::first) {
                     Some(v) => out.push_str(v),
                     None => out.push_str(default?),
                 }
@@ -41,5 +48,5 @@ pub fn substitute(text: &str, version: PolicyVersion, ctx: &RequestContext) -> O
         rest = &after[end + 1..];
     }
     out.push_str(rest);
-    Some(out)
+    Some(Cow::Owned(out))
 }
