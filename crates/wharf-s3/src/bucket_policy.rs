@@ -1,5 +1,5 @@
 //! What decides access to a bucket besides ownership: its policy and its Block Public Access
-//! configuration, and the account's. Every request to a bucket needs them, so they are read
+//! configuration, and the account's; and the CORS rules browsers are answered with. Every request to a bucket needs them, so they are read
 //! once and cached per bucket (with the bucket's creation time, so a bucket deleted and made
 //! again never inherits the old one's), the policy parsed. This process forgets an entry when
 //! it writes one of them; a change made by another process on the same data directory (`wharf
@@ -32,6 +32,8 @@ pub struct BucketRules {
     pub policy_is_public: bool,
     /// The bucket's own Block Public Access flags (none if it has no configuration).
     pub block: PublicAccessBlock,
+    /// The bucket's CORS rules, if it has any.
+    pub cors: Option<Vec<crate::cors::CorsRule>>,
 }
 
 struct Cached {
@@ -95,10 +97,22 @@ impl BucketPolicies {
             .map_or(PublicAccessBlock::default(), |t| {
                 PublicAccessBlock::from_json(&t)
             });
+        let cors = match meta
+            .bucket_config(&bucket.name, crate::cors::BUCKET_CORS)
+            .await
+            .s3()?
+        {
+            None => None,
+            Some(t) => Some(serde_json::from_str(&t).map_err(|e| {
+                tracing::error!(bucket = %bucket.name, error = %e, "stored CORS rules do not parse");
+                s3s::s3_error!(InternalError, "The CORS configuration cannot be read")
+            })?),
+        };
         let rules = Arc::new(BucketRules {
             policy_is_public: policy.as_ref().is_some_and(Policy::is_public),
             policy,
             block,
+            cors,
         });
         if let Ok(mut cache) = self.cache.lock() {
             if cache.len() >= CACHE_MAX {

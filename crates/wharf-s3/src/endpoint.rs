@@ -10,6 +10,7 @@ use wharf_store::Store;
 
 use crate::WharfS3;
 use crate::access::DecideInOperations;
+use crate::cors::CorsAnswers;
 use crate::host::VirtualHosts;
 use crate::http_layer::{Answering, Precheck, finish};
 use crate::identity::Identities;
@@ -128,6 +129,7 @@ pub struct S3Endpoint {
     service: S3Service,
     precheck: Precheck,
     metrics: Arc<S3Metrics>,
+    cors: CorsAnswers,
 }
 
 impl S3Endpoint {
@@ -138,6 +140,11 @@ impl S3Endpoint {
         metrics: &mut prometheus_client::registry::Registry,
     ) -> Self {
         let identities = Identities::new(store.clone());
+        let cors = CorsAnswers {
+            hosts: VirtualHosts::new(cfg.domains.clone()),
+            store: store.clone(),
+            policies: cfg.policies.clone(),
+        };
         let mut s3 = WharfS3::new(
             store,
             identities.clone(),
@@ -168,6 +175,7 @@ impl S3Endpoint {
                 allow_sigv2: cfg.allow_sigv2,
             },
             metrics: S3Metrics::register(metrics),
+            cors,
         }
     }
 
@@ -184,6 +192,21 @@ impl S3Endpoint {
         let conditions = std::sync::Arc::new(crate::condition_keys::ConditionKeys::of(&req));
         req.extensions_mut().insert(conditions);
         let (method, uri) = (req.method().clone(), req.uri().clone());
+        // Browsers: a preflight is answered from the bucket's CORS rules, not by s3s; any
+        // other request with an Origin gets the rules' headers on its response.
+        if method == http::Method::OPTIONS {
+            operation.set("PreflightRequest");
+            let resp = self.cors.preflight(&req).await;
+            log_answer(resp.status(), &method, &uri, &ids.request_id);
+            let resp = finish(resp, &ids, answering);
+            return self.count(resp, operation.get(), started, received);
+        }
+        let origin = req
+            .headers()
+            .get(http::header::ORIGIN)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let cors_bucket = origin.as_ref().and_then(|_| self.cors.bucket_of(&req));
         let resp = match self.precheck.check(&mut req) {
             Err(resp) => *resp,
             Ok(()) => match self.service.call(req).await {
@@ -202,6 +225,9 @@ impl S3Endpoint {
         }
         if let Some(VersionOrder(order)) = resp.extensions_mut().remove::<VersionOrder>() {
             resp = in_listing_order(resp, &order).await;
+        }
+        if let (Some(origin), Some(bucket)) = (&origin, &cors_bucket) {
+            self.cors.decorate(bucket, origin, &method, &mut resp).await;
         }
         log_answer(resp.status(), &method, &uri, &ids.request_id);
         let resp = finish(resp, &ids, answering);

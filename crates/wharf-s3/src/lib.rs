@@ -13,6 +13,7 @@ pub mod access;
 pub mod bucket_policy;
 pub mod condition_keys;
 pub mod convert;
+pub mod cors;
 pub mod endpoint;
 pub mod error;
 pub mod features;
@@ -96,6 +97,9 @@ delegate! {
     put_public_access_block: PutPublicAccessBlockInput => PutPublicAccessBlockOutput = ops::public_access::put_public_access_block;
     get_public_access_block: GetPublicAccessBlockInput => GetPublicAccessBlockOutput = ops::public_access::get_public_access_block;
     delete_public_access_block: DeletePublicAccessBlockInput => DeletePublicAccessBlockOutput = ops::public_access::delete_public_access_block;
+    put_bucket_cors: PutBucketCorsInput => PutBucketCorsOutput = ops::cors::put_bucket_cors;
+    get_bucket_cors: GetBucketCorsInput => GetBucketCorsOutput = ops::cors::get_bucket_cors;
+    delete_bucket_cors: DeleteBucketCorsInput => DeleteBucketCorsOutput = ops::cors::delete_bucket_cors;
     put_bucket_tagging: PutBucketTaggingInput => PutBucketTaggingOutput = ops::tagging::put_bucket_tagging;
     get_bucket_tagging: GetBucketTaggingInput => GetBucketTaggingOutput = ops::tagging::get_bucket_tagging;
     delete_bucket_tagging: DeleteBucketTaggingInput => DeleteBucketTaggingOutput = ops::tagging::delete_bucket_tagging;

@@ -6,6 +6,7 @@ pub mod bucket;
 pub mod bucket_policy;
 pub mod conditional;
 pub mod copy;
+pub mod cors;
 pub mod delete;
 pub mod list;
 pub mod mfa;
