@@ -40,7 +40,9 @@ def test_new_buckets_block_public_access(wharf, s3, bucket):
     assert "BlockPublicPolicy" in e.value.response["Error"]["Message"]
     with pytest.raises(ClientError):
         s3.get_bucket_policy(Bucket=bucket)
-    # BlockPublicAcls: a public canned ACL or a grant to AllUsers is AccessDenied.
+    # BlockPublicAcls: with ACLs enabled (ObjectWriter), a public canned ACL or a grant to
+    # AllUsers is AccessDenied.
+    s3.put_bucket_ownership_controls(Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]})
     with pytest.raises(ClientError) as e:
         s3.put_object(Bucket=bucket, Key="k", Body=b"x", ACL="public-read")
     assert (status_of(e.value), error_code(e.value)) == (403, "AccessDenied")

@@ -34,6 +34,8 @@ pub struct BucketRules {
     pub block: PublicAccessBlock,
     /// The bucket's CORS rules, if it has any.
     pub cors: Option<Vec<crate::cors::CorsRule>>,
+    /// Its Object Ownership (`ObjectWriter` when it has no setting, as S3 reads old buckets).
+    pub ownership: String,
 }
 
 struct Cached {
@@ -108,11 +110,17 @@ impl BucketPolicies {
                 s3s::s3_error!(InternalError, "The CORS configuration cannot be read")
             })?),
         };
+        let ownership = meta
+            .bucket_config(&bucket.name, crate::ops::acl::BUCKET_OWNERSHIP)
+            .await
+            .s3()?
+            .unwrap_or_else(|| "ObjectWriter".into());
         let rules = Arc::new(BucketRules {
             policy_is_public: policy.as_ref().is_some_and(Policy::is_public),
             policy,
             block,
             cors,
+            ownership,
         });
         if let Ok(mut cache) = self.cache.lock() {
             if cache.len() >= CACHE_MAX {

@@ -1,15 +1,10 @@
 //! Nothing silently ignored: request headers that name an S3 feature Wharf does not implement
 //! yet are refused with `501 NotImplemented` naming the feature, instead of a 200 that applies
-//! none of it. What S3 itself accepts with ACLs disabled keeps working (`x-amz-acl: private`
-//! and `bucket-owner-full-control`, which rclone and s3cmd send by default). As each feature
-//! lands, its entry goes away.
+//! none of it. ACL headers are the operations' to decide (`ops::acl`: S3's answers for
+//! buckets with ACLs disabled, 501 for grants). As each feature lands, its entry goes away.
 
 use http::HeaderMap;
 use s3s::{S3Error, S3ErrorCode, S3Result};
-
-/// The canned ACLs S3 accepts on a bucket whose ACLs are disabled (the default since 2023):
-/// they grant nothing beyond the owner's own access.
-const ACLS_WITHOUT_GRANTS: &[&str] = &["private", "bucket-owner-full-control"];
 
 fn not_implemented(feature: &str, header: &str) -> S3Error {
     S3Error::with_message(
@@ -22,9 +17,8 @@ fn not_implemented(feature: &str, header: &str) -> S3Error {
 
 /// Refuses the headers of a write (object, part, bucket) that name a feature not built yet.
 pub fn refuse_unbuilt(headers: &HeaderMap) -> S3Result<()> {
-    for (name, value) in headers {
+    for name in headers.keys() {
         let name = name.as_str();
-        let value = value.to_str().unwrap_or("").trim();
         let feature = match name {
             "x-amz-server-side-encryption"
             | "x-amz-server-side-encryption-aws-kms-key-id"
@@ -39,11 +33,6 @@ pub fn refuse_unbuilt(headers: &HeaderMap) -> S3Result<()> {
             | "x-amz-copy-source-server-side-encryption-customer-key"
             | "x-amz-copy-source-server-side-encryption-customer-key-md5" => {
                 Some("server-side encryption with customer keys (SSE-C)")
-            }
-            "x-amz-acl" if !ACLS_WITHOUT_GRANTS.contains(&value) => Some("access control lists"),
-            n if n.starts_with("x-amz-grant-") => Some("access control lists"),
-            "x-amz-object-ownership" if value != "BucketOwnerEnforced" => {
-                Some("object ownership other than BucketOwnerEnforced (ACLs)")
             }
             "x-amz-write-offset-bytes" => Some("appending to objects"),
             _ => None,
@@ -129,12 +118,6 @@ mod tests {
             ("x-amz-server-side-encryption", "aws:kms"),
             ("x-amz-server-side-encryption-aws-kms-key-id", "k"),
             ("x-amz-server-side-encryption-customer-algorithm", "AES256"),
-            ("x-amz-acl", "public-read"),
-            ("x-amz-acl", "authenticated-read"),
-            (
-                "x-amz-grant-read",
-                "uri=\"http://acs.amazonaws.com/groups/global/AllUsers\"",
-            ),
             ("x-amz-write-offset-bytes", "0"),
         ] {
             let got = refused(&[(h, v)]);
@@ -173,7 +156,9 @@ mod tests {
         ] {
             assert_eq!(refused(&[(h, v)]), None, "{h}: {v}");
         }
-        assert!(refused(&[("x-amz-object-ownership", "ObjectWriter")]).is_some());
+        // ACLs and Object Ownership are decided by the operations (ops::acl).
+        assert_eq!(refused(&[("x-amz-object-ownership", "ObjectWriter")]), None);
+        assert_eq!(refused(&[("x-amz-acl", "public-read")]), None);
         // Tagging is built: its headers pass to the operations.
         assert_eq!(
             refused(&[

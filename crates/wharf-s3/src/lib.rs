@@ -100,6 +100,13 @@ delegate! {
     put_bucket_cors: PutBucketCorsInput => PutBucketCorsOutput = ops::cors::put_bucket_cors;
     get_bucket_cors: GetBucketCorsInput => GetBucketCorsOutput = ops::cors::get_bucket_cors;
     delete_bucket_cors: DeleteBucketCorsInput => DeleteBucketCorsOutput = ops::cors::delete_bucket_cors;
+    get_bucket_acl: GetBucketAclInput => GetBucketAclOutput = ops::acl::get_bucket_acl;
+    put_bucket_acl: PutBucketAclInput => PutBucketAclOutput = ops::acl::put_bucket_acl;
+    get_object_acl: GetObjectAclInput => GetObjectAclOutput = ops::acl::get_object_acl;
+    put_object_acl: PutObjectAclInput => PutObjectAclOutput = ops::acl::put_object_acl;
+    put_bucket_ownership_controls: PutBucketOwnershipControlsInput => PutBucketOwnershipControlsOutput = ops::acl::put_bucket_ownership_controls;
+    get_bucket_ownership_controls: GetBucketOwnershipControlsInput => GetBucketOwnershipControlsOutput = ops::acl::get_bucket_ownership_controls;
+    delete_bucket_ownership_controls: DeleteBucketOwnershipControlsInput => DeleteBucketOwnershipControlsOutput = ops::acl::delete_bucket_ownership_controls;
     put_bucket_tagging: PutBucketTaggingInput => PutBucketTaggingOutput = ops::tagging::put_bucket_tagging;
     get_bucket_tagging: GetBucketTaggingInput => GetBucketTaggingOutput = ops::tagging::get_bucket_tagging;
     delete_bucket_tagging: DeleteBucketTaggingInput => DeleteBucketTaggingOutput = ops::tagging::delete_bucket_tagging;

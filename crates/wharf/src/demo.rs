@@ -88,12 +88,19 @@ pub async fn run(
         region: cfg.region.clone(),
         versioning: Default::default(),
     };
-    // A new bucket blocks public access, as S3's do (the demo's policy is not public).
-    let block = (
-        wharf_s3::public_access::BUCKET_PUBLIC_ACCESS_BLOCK.to_owned(),
-        wharf_s3::public_access::PublicAccessBlock::ALL.to_json(),
-    );
-    match store.create_bucket_with(bucket, vec![block]).await {
+    // A new bucket blocks public access and has ACLs disabled, as S3's do (the demo's policy is
+    // not public).
+    let configs = vec![
+        (
+            wharf_s3::public_access::BUCKET_PUBLIC_ACCESS_BLOCK.to_owned(),
+            wharf_s3::public_access::PublicAccessBlock::ALL.to_json(),
+        ),
+        (
+            wharf_s3::ops::acl::BUCKET_OWNERSHIP.to_owned(),
+            wharf_s3::ops::acl::BUCKET_OWNER_ENFORCED.to_owned(),
+        ),
+    ];
+    match store.create_bucket_with(bucket, configs).await {
         Ok(()) => {
             store
                 .put_bytes(

@@ -67,6 +67,7 @@ pub async fn create_bucket(
     let caller = s3.caller(&req).await?;
     let user = caller.signed_in()?;
     refuse_unbuilt(&req.headers)?;
+    let headers = req.headers;
     let input = req.input;
     let name = BucketName::new(&input.bucket).map_err(name_error)?;
     s3.account_action_allowed(
@@ -91,11 +92,41 @@ pub async fn create_bucket(
         }
         _ => s3.region.clone(),
     };
-    // Every new bucket blocks public access, as S3's have since April 2023.
-    let block = (
-        crate::public_access::BUCKET_PUBLIC_ACCESS_BLOCK.to_owned(),
-        crate::public_access::PublicAccessBlock::ALL.to_json(),
-    );
+    // Every new bucket blocks public access and has ACLs disabled (BucketOwnerEnforced) unless
+    // the request says otherwise, as S3's buckets since April 2023.
+    let ownership = input
+        .object_ownership
+        .as_ref()
+        .map_or(super::acl::BUCKET_OWNER_ENFORCED, |o| o.as_str());
+    if !super::acl::valid_ownership(ownership) {
+        return Err(s3_error!(
+            InvalidArgument,
+            "Invalid x-amz-object-ownership header: {ownership}"
+        ));
+    }
+    if super::acl::headers_grant(&headers) {
+        if ownership == super::acl::BUCKET_OWNER_ENFORCED {
+            return Err(crate::error::custom_error(
+                "InvalidBucketAclWithObjectOwnership",
+                "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting",
+                http::StatusCode::BAD_REQUEST,
+            ));
+        }
+        return Err(s3_error!(
+            NotImplemented,
+            "A header you provided implies functionality that is not implemented: access control list grants. Wharf refuses it rather than ignore it."
+        ));
+    }
+    let configs = vec![
+        (
+            crate::public_access::BUCKET_PUBLIC_ACCESS_BLOCK.to_owned(),
+            crate::public_access::PublicAccessBlock::ALL.to_json(),
+        ),
+        (
+            super::acl::BUCKET_OWNERSHIP.to_owned(),
+            ownership.to_owned(),
+        ),
+    ];
     let record = BucketRecord {
         name: name.as_str().to_owned(),
         owner: user.canonical_id.clone(),
@@ -107,7 +138,7 @@ pub async fn create_bucket(
             wharf_store::Versioning::Unversioned
         },
     };
-    let created = s3.store.create_bucket_with(record, vec![block]).await;
+    let created = s3.store.create_bucket_with(record, configs).await;
     match created {
         Ok(()) if object_lock => {
             super::object_lock::enable_on_new_bucket(s3, name.as_str()).await?;

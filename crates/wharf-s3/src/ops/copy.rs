@@ -147,8 +147,9 @@ pub async fn copy_object(
         )
         .await?;
     validate_key(&input.key)?;
-    s3.refuse_public_acl(&bucket, &headers).await?;
+    super::acl::check_acl(s3, &bucket, &headers, None, &bucket.owner).await?;
     refuse_unbuilt(&headers)?;
+    let owner = super::acl::new_object_owner(s3, &bucket, &user.canonical_id, &headers).await?;
     // A source overwritten between our read and the copy's commit is read again: the copy then
     // takes place after that overwrite, as if it had started later.
     let mut attempts = 0;
@@ -179,7 +180,7 @@ pub async fn copy_object(
                 &src,
                 &input.bucket,
                 &input.key,
-                &user.canonical_id,
+                &owner,
                 attrs,
                 algorithm,
                 cond,

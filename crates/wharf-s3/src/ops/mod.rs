@@ -1,6 +1,7 @@
 //! One file per S3 operation family. Each function takes the s3s request and returns the s3s
 //! response; the `impl S3` in lib.rs only delegates here.
 
+pub mod acl;
 pub mod attributes;
 pub mod bucket;
 pub mod bucket_policy;

@@ -88,8 +88,9 @@ pub async fn create_multipart_upload(
         )
         .await?;
     validate_key(&input.key)?;
-    s3.refuse_public_acl(&bucket, &headers).await?;
+    super::acl::check_acl(s3, &bucket, &headers, None, &bucket.owner).await?;
     refuse_unbuilt(&headers)?;
+    let owner = super::acl::new_object_owner(s3, &bucket, &user.canonical_id, &headers).await?;
     let algorithm = input
         .checksum_algorithm
         .as_ref()
@@ -138,14 +139,7 @@ pub async fn create_multipart_upload(
     super::object_lock::new_version_lock(s3, &bucket, &headers, &mut attrs, false).await?;
     let upload = s3
         .store
-        .create_upload(
-            &input.bucket,
-            &input.key,
-            &user.canonical_id,
-            attrs,
-            algorithm,
-            kind,
-        )
+        .create_upload(&input.bucket, &input.key, &owner, attrs, algorithm, kind)
         .await
         .s3()?;
     Ok(S3Response::new(CreateMultipartUploadOutput {

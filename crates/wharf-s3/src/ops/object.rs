@@ -182,10 +182,11 @@ pub async fn put_object(
         .await?;
     validate_key(&input.key)?;
     let fields = put_object_fields(&input);
-    s3.refuse_public_acl(&bucket, &headers).await?;
-    s3.refuse_public_acl(&bucket, &fields).await?;
+    super::acl::check_acl(s3, &bucket, &headers, None, &bucket.owner).await?;
+    super::acl::check_acl(s3, &bucket, &fields, None, &bucket.owner).await?;
     refuse_unbuilt(&headers)?;
     refuse_unbuilt(&fields)?;
+    let owner = super::acl::new_object_owner(s3, &bucket, &user.canonical_id, &headers).await?;
     let cond = etags.write_condition();
     let md5 = content_md5(input.content_md5.as_deref())?;
     let given = header_checksum(
@@ -239,7 +240,7 @@ pub async fn put_object(
         .put_object(
             &input.bucket,
             &input.key,
-            &user.canonical_id,
+            &owner,
             attrs,
             staged,
             checksum,

@@ -1,0 +1,113 @@
+"""Object Ownership and ACLs with the unmodified AWS CLI and boto3: new buckets are
+BucketOwnerEnforced (ACLs disabled, read as the owner's full control, AccessControlListNotSupported
+for any other), the other two settings, who owns a written object, and the 501 for ACL grants,
+which are not built."""
+
+import json
+import uuid
+
+import pytest
+from botocore.exceptions import ClientError
+
+from conftest import empty_and_delete, error_code, new_bucket_name, status_of
+from s3_helpers import error_code_of, signed_request
+
+
+def make_user(wharf):
+    name = f"acl{uuid.uuid4().hex[:10]}"
+    out = wharf.wharf_cmd("user", "create", name).stdout
+    value = lambda k: next(l.split("=", 1)[1] for l in out.splitlines() if l.startswith(k + "="))
+    arn = next(l.split("\t")[3] for l in wharf.wharf_cmd("user", "list").stdout.splitlines()
+               if l.startswith(name + "\t"))
+    return arn, wharf.client(access_key=value("AWS_ACCESS_KEY_ID"), secret_key=value("AWS_SECRET_ACCESS_KEY"))
+
+
+def owner_id(s3):
+    return s3.list_buckets()["Owner"]["ID"]
+
+
+def test_new_buckets_have_acls_disabled(wharf, s3, bucket):
+    out = json.loads(wharf.aws("s3api", "get-bucket-ownership-controls", "--bucket", bucket).stdout)
+    assert out["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+    acl = json.loads(wharf.aws("s3api", "get-bucket-acl", "--bucket", bucket).stdout)
+    assert acl["Owner"]["ID"] == owner_id(s3)
+    assert acl["Grants"] == [{"Grantee": {"ID": owner_id(s3), "DisplayName": acl["Owner"]["DisplayName"],
+                                          "Type": "CanonicalUser"}, "Permission": "FULL_CONTROL"}]
+    s3.put_object(Bucket=bucket, Key="k", Body=b"v")
+    got = s3.get_object_acl(Bucket=bucket, Key="k")
+    assert [g["Permission"] for g in got["Grants"]] == ["FULL_CONTROL"]
+    # Setting an ACL that grants anyone else is refused; restating the owner's is accepted.
+    for call in (lambda: s3.put_object(Bucket=bucket, Key="p", Body=b"x", ACL="public-read"),
+                 lambda: s3.put_object_acl(Bucket=bucket, Key="k", ACL="authenticated-read"),
+                 lambda: s3.put_bucket_acl(Bucket=bucket, ACL="public-read"),
+                 lambda: s3.put_object(Bucket=bucket, Key="p", Body=b"x", GrantRead=f"id={'0' * 64}")):
+        with pytest.raises(ClientError) as e:
+            call()
+        assert (status_of(e.value), error_code(e.value)) == (400, "AccessControlListNotSupported")
+        assert e.value.response["Error"]["Message"] == "The bucket does not allow ACLs"
+    s3.put_object_acl(Bucket=bucket, Key="k", ACL="private")
+    s3.put_object_acl(Bucket=bucket, Key="k", ACL="bucket-owner-full-control")
+    s3.put_bucket_acl(Bucket=bucket, AccessControlPolicy={
+        "Owner": {"ID": owner_id(s3)},
+        "Grants": [{"Grantee": {"ID": owner_id(s3), "Type": "CanonicalUser"}, "Permission": "FULL_CONTROL"}]})
+    with pytest.raises(ClientError):
+        s3.head_object(Bucket=bucket, Key="p")
+
+
+def test_create_bucket_ownership_and_acl_headers(wharf, s3):
+    name = new_bucket_name()
+    with pytest.raises(ClientError) as e:
+        s3.create_bucket(Bucket=name, ACL="public-read")
+    assert (status_of(e.value), error_code(e.value)) == (400, "InvalidBucketAclWithObjectOwnership")
+    with pytest.raises(ClientError) as e:
+        s3.create_bucket(Bucket=name, ObjectOwnership="ObjectWriter", GrantRead=f"id={'0' * 64}")
+    assert (status_of(e.value), error_code(e.value)) == (501, "NotImplemented")
+    status, _, body = signed_request(wharf, "PUT", f"/{name}", headers={"x-amz-object-ownership": "Nobody"})
+    assert (status, error_code_of(body)) == (400, "InvalidArgument")
+    assert name not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    s3.create_bucket(Bucket=name, ObjectOwnership="BucketOwnerPreferred")
+    try:
+        rules = s3.get_bucket_ownership_controls(Bucket=name)["OwnershipControls"]["Rules"]
+        assert rules == [{"ObjectOwnership": "BucketOwnerPreferred"}]
+    finally:
+        s3.delete_bucket(Bucket=name)
+
+
+def test_who_owns_what_a_granted_user_writes(wharf, s3, bucket):
+    arn, writer = make_user(wharf)
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": arn}, "Action": ["s3:PutObject", "s3:GetObjectAcl"],
+        "Resource": f"arn:aws:s3:::{bucket}/*"}]}))
+    writer_id = writer.list_buckets()["Owner"]["ID"]
+    # BucketOwnerEnforced: the bucket owner owns everything written to the bucket.
+    writer.put_object(Bucket=bucket, Key="enforced", Body=b"x")
+    assert s3.get_object_acl(Bucket=bucket, Key="enforced")["Owner"]["ID"] == owner_id(s3)
+    # ObjectWriter: the writer owns it; BucketOwnerPreferred: the bucket owner, when the writer
+    # gives it bucket-owner-full-control.
+    s3.put_bucket_ownership_controls(Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]})
+    writer.put_object(Bucket=bucket, Key="written", Body=b"x")
+    assert s3.get_object_acl(Bucket=bucket, Key="written")["Owner"]["ID"] == writer_id
+    s3.put_bucket_ownership_controls(Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerPreferred"}]})
+    writer.put_object(Bucket=bucket, Key="preferred", Body=b"x", ACL="bucket-owner-full-control")
+    assert s3.get_object_acl(Bucket=bucket, Key="preferred")["Owner"]["ID"] == owner_id(s3)
+    writer.put_object(Bucket=bucket, Key="kept", Body=b"x")
+    assert s3.get_object_acl(Bucket=bucket, Key="kept")["Owner"]["ID"] == writer_id
+    # With ACLs enabled, a public ACL meets Block Public Access first, then the 501 for grants.
+    with pytest.raises(ClientError) as e:
+        s3.put_object(Bucket=bucket, Key="pub", Body=b"x", ACL="public-read")
+    assert (status_of(e.value), error_code(e.value)) == (403, "AccessDenied")
+    s3.delete_public_access_block(Bucket=bucket)
+    with pytest.raises(ClientError) as e:
+        s3.put_object(Bucket=bucket, Key="pub", Body=b"x", ACL="public-read")
+    assert (status_of(e.value), error_code(e.value)) == (501, "NotImplemented")
+    with pytest.raises(ClientError) as e:
+        s3.put_bucket_acl(Bucket=bucket, ACL="public-read")
+    assert error_code(e.value) == "NotImplemented"
+    # Deleting the setting: S3 then reads the bucket as ObjectWriter, and Get is 404.
+    s3.delete_bucket_ownership_controls(Bucket=bucket)
+    with pytest.raises(ClientError) as e:
+        s3.get_bucket_ownership_controls(Bucket=bucket)
+    assert (status_of(e.value), error_code(e.value)) == (404, "OwnershipControlsNotFoundError")
+    with pytest.raises(ClientError) as e:
+        s3.put_bucket_ownership_controls(Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "Everyone"}]})
+    assert error_code(e.value) == "MalformedXML"
