@@ -1,13 +1,15 @@
 //! The XML request bodies Wharf accepts (CompleteMultipartUpload, DeleteObjects,
 //! CreateBucketConfiguration, tag sets, versioning and Object Lock configurations, retention,
-//! legal holds, restores) must never panic the parser, whatever the bytes; nor must the tag
-//! sets of `x-amz-tagging` headers and browser forms.
+//! legal holds, restores, CORS rules, ACLs, ownership controls, public access blocks) must never
+//! panic the parser, whatever the bytes; nor must the tag sets of `x-amz-tagging` headers and
+//! browser forms; CORS rules that pass S3's checks must answer preflights without panicking.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use s3s::dto::{
-    CompletedMultipartUpload, CreateBucketConfiguration, Delete, ObjectLockConfiguration,
-    ObjectLockLegalHold, ObjectLockRetention, RestoreRequest, Tagging, VersioningConfiguration,
+    AccessControlPolicy, CORSConfiguration, CompletedMultipartUpload, CreateBucketConfiguration,
+    Delete, ObjectLockConfiguration, ObjectLockLegalHold, ObjectLockRetention, OwnershipControls,
+    PublicAccessBlockConfiguration, RestoreRequest, Tagging, VersioningConfiguration,
 };
 use s3s::xml::{Deserialize, Deserializer};
 
@@ -21,6 +23,21 @@ fuzz_target!(|data: &[u8]| {
     let _ = ObjectLockRetention::deserialize(&mut Deserializer::new(data));
     let _ = ObjectLockLegalHold::deserialize(&mut Deserializer::new(data));
     let _ = RestoreRequest::deserialize(&mut Deserializer::new(data));
+    let _ = AccessControlPolicy::deserialize(&mut Deserializer::new(data));
+    let _ = OwnershipControls::deserialize(&mut Deserializer::new(data));
+    let _ = PublicAccessBlockConfiguration::deserialize(&mut Deserializer::new(data));
+    if let Ok(config) = CORSConfiguration::deserialize(&mut Deserializer::new(data)) {
+        let rules = wharf_s3::cors::rules_from(config);
+        if wharf_s3::cors::validate(&rules).is_ok() {
+            let mut h = http::HeaderMap::new();
+            h.insert(http::header::ORIGIN, http::HeaderValue::from_static("http://a.example.com"));
+            h.insert(http::header::ACCESS_CONTROL_REQUEST_METHOD, http::HeaderValue::from_static("PUT"));
+            h.insert(http::header::ACCESS_CONTROL_REQUEST_HEADERS, http::HeaderValue::from_static("x-amz-date, content-type"));
+            let _ = wharf_s3::cors::preflight(Some(&rules), &h);
+            let mut out = http::HeaderMap::new();
+            wharf_s3::cors::decorate(&rules, "http://a.example.com", &http::Method::GET, &mut out);
+        }
+    }
     if let Ok(s) = std::str::from_utf8(data) {
         // Whatever they accept obeys S3's limits.
         for tags in [

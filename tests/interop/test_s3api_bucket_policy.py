@@ -156,6 +156,11 @@ def test_caller_matrix(wharf, s3, bucket):
     listing = wharf.wharf_cmd("user", "list").stdout.splitlines()
     granted_arn = next(l.split("\t")[3] for l in listing if l.startswith(granted_name + "\t"))
     assert granted_arn.startswith("arn:aws:iam::") and granted_arn.endswith(f":user/{granted_name}")
+    # A user of this account that does not exist is not a principal, as on AWS.
+    with pytest.raises(ClientError) as e:
+        s3.put_bucket_policy(Bucket=bucket, Policy=policy(allow(
+            {"AWS": granted_arn.rsplit("/", 1)[0] + "/nobody-here"}, "s3:GetObject", f"arn:aws:s3:::{bucket}/*")))
+    assert (error_code(e.value), e.value.response["Error"]["Message"]) == ("MalformedPolicy", "Invalid principal in policy")
     s3.put_bucket_policy(Bucket=bucket, Policy=policy(
         allow({"AWS": granted_arn}, ["s3:GetObject", "s3:PutObject"], f"arn:aws:s3:::{bucket}/*"),
         allow({"AWS": [granted_arn]}, "s3:ListBucket", f"arn:aws:s3:::{bucket}")))

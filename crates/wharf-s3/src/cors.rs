@@ -31,6 +31,22 @@ pub struct CorsRule {
     pub max_age_seconds: Option<i32>,
 }
 
+/// The rules of a `PutBucketCors` body.
+pub fn rules_from(config: s3s::dto::CORSConfiguration) -> Vec<CorsRule> {
+    config
+        .cors_rules
+        .into_iter()
+        .map(|r| CorsRule {
+            id: r.id,
+            allowed_origins: r.allowed_origins,
+            allowed_methods: r.allowed_methods,
+            allowed_headers: r.allowed_headers.unwrap_or_default(),
+            expose_headers: r.expose_headers.unwrap_or_default(),
+            max_age_seconds: r.max_age_seconds,
+        })
+        .collect()
+}
+
 /// Checks a configuration as S3 does: `Err((code, message))`.
 pub fn validate(rules: &[CorsRule]) -> Result<(), (&'static str, String)> {
     if rules.is_empty() {

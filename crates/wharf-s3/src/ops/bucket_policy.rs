@@ -4,7 +4,7 @@
 
 use s3s::dto::*;
 use s3s::{S3Request, S3Response, S3Result, s3_error};
-use wharf_auth::policy::{Policy, PolicyKind};
+use wharf_auth::policy::{Policy, PolicyKind, PrincipalId, Principals};
 
 use crate::WharfS3;
 use crate::access::{Access, BucketRole};
@@ -29,6 +29,21 @@ pub async fn put_bucket_policy(
         Ok(p) => p,
         Err(e) => return Err(s3_error!(MalformedPolicy, "{}", e.0)),
     };
+    // As on AWS, a principal of this account must exist.
+    let users = format!("arn:aws:iam::{}:user/", s3.store.account_id());
+    for s in &policy.statements {
+        let Some((Principals::Named(ids), _)) = &s.principal else {
+            continue;
+        };
+        for id in ids {
+            if let PrincipalId::Arn(arn) = id
+                && let Some(name) = arn.strip_prefix(&users)
+                && s3.store.meta().get_user(name).await.s3()?.is_none()
+            {
+                return Err(s3_error!(MalformedPolicy, "Invalid principal in policy"));
+            }
+        }
+    }
     if policy.is_public() {
         let rules = s3.policies.of(&b).await?;
         if s3.policies.block_for(&rules).await?.block_public_policy {

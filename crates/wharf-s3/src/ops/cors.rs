@@ -5,7 +5,7 @@ use s3s::{S3Request, S3Response, S3Result};
 
 use crate::WharfS3;
 use crate::access::{Access, BucketRole};
-use crate::cors::{BUCKET_CORS, CorsRule, validate};
+use crate::cors::{BUCKET_CORS, rules_from, validate};
 use crate::error::{StoreResultExt, custom_error};
 
 pub async fn put_bucket_cors(
@@ -17,19 +17,7 @@ pub async fn put_bucket_cors(
     let access = Access::bucket("s3:PutBucketCORS");
     s3.authorize(&caller, &input.bucket, BucketRole::Target, access)
         .await?;
-    let rules: Vec<CorsRule> = input
-        .cors_configuration
-        .cors_rules
-        .into_iter()
-        .map(|r| CorsRule {
-            id: r.id,
-            allowed_origins: r.allowed_origins,
-            allowed_methods: r.allowed_methods,
-            allowed_headers: r.allowed_headers.unwrap_or_default(),
-            expose_headers: r.expose_headers.unwrap_or_default(),
-            max_age_seconds: r.max_age_seconds,
-        })
-        .collect();
+    let rules = rules_from(input.cors_configuration);
     if let Err((code, message)) = validate(&rules) {
         return Err(custom_error(code, &message, http::StatusCode::BAD_REQUEST));
     }
