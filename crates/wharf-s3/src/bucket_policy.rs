@@ -193,3 +193,22 @@ impl BucketPolicies {
         }
     }
 }
+
+impl crate::WharfS3 {
+    /// Writes (`None`: removes) one of the configurations [`BucketRules`] holds (policy, Block
+    /// Public Access, CORS, Object Ownership), and drops the cached rules so the next request
+    /// sees it.
+    pub(crate) async fn set_access_config(
+        &self,
+        bucket: &str,
+        kind: &str,
+        value: Option<String>,
+    ) -> S3Result<()> {
+        self.store
+            .set_bucket_config(bucket, kind, value)
+            .await
+            .s3()?;
+        self.policies.forget(bucket);
+        Ok(())
+    }
+}

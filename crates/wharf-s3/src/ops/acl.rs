@@ -269,11 +269,8 @@ pub async fn put_bucket_ownership_controls(
             "The XML you provided was not well-formed or did not validate against our published schema"
         ));
     }
-    s3.store
-        .set_bucket_config(&input.bucket, BUCKET_OWNERSHIP, Some(value.to_owned()))
-        .await
-        .s3()?;
-    s3.policies.forget(&input.bucket);
+    s3.set_access_config(&input.bucket, BUCKET_OWNERSHIP, Some(value.to_owned()))
+        .await?;
     Ok(S3Response::new(PutBucketOwnershipControlsOutput {}))
 }
 
@@ -316,10 +313,7 @@ pub async fn delete_bucket_ownership_controls(
     let access = Access::bucket("s3:PutBucketOwnershipControls");
     s3.authorize(&caller, &bucket, BucketRole::Target, access)
         .await?;
-    s3.store
-        .set_bucket_config(&bucket, BUCKET_OWNERSHIP, None)
-        .await
-        .s3()?;
-    s3.policies.forget(&bucket);
+    s3.set_access_config(&bucket, BUCKET_OWNERSHIP, None)
+        .await?;
     Ok(S3Response::new(DeleteBucketOwnershipControlsOutput {}))
 }

@@ -54,11 +54,8 @@ pub async fn put_bucket_policy(
             ));
         }
     }
-    s3.store
-        .set_bucket_config(&input.bucket, BUCKET_POLICY, Some(input.policy))
-        .await
-        .s3()?;
-    s3.policies.forget(&input.bucket);
+    s3.set_access_config(&input.bucket, BUCKET_POLICY, Some(input.policy))
+        .await?;
     Ok(S3Response::new(PutBucketPolicyOutput {}))
 }
 
@@ -95,11 +92,7 @@ pub async fn delete_bucket_policy(
     s3.authorize(&caller, &bucket, BucketRole::Target, access)
         .await?;
     // Deleting a policy that is not there succeeds, as on S3.
-    s3.store
-        .set_bucket_config(&bucket, BUCKET_POLICY, None)
-        .await
-        .s3()?;
-    s3.policies.forget(&bucket);
+    s3.set_access_config(&bucket, BUCKET_POLICY, None).await?;
     Ok(S3Response::new(DeleteBucketPolicyOutput {}))
 }
 

@@ -6,7 +6,7 @@ use s3s::{S3Request, S3Response, S3Result};
 use crate::WharfS3;
 use crate::access::{Access, BucketRole};
 use crate::cors::{BUCKET_CORS, rules_from, validate};
-use crate::error::{StoreResultExt, custom_error};
+use crate::error::custom_error;
 
 pub async fn put_bucket_cors(
     s3: &WharfS3,
@@ -22,11 +22,8 @@ pub async fn put_bucket_cors(
         return Err(custom_error(code, &message, http::StatusCode::BAD_REQUEST));
     }
     let json = serde_json::to_string(&rules).map_err(|e| s3s::s3_error!(InternalError, "{e}"))?;
-    s3.store
-        .set_bucket_config(&input.bucket, BUCKET_CORS, Some(json))
-        .await
-        .s3()?;
-    s3.policies.forget(&input.bucket);
+    s3.set_access_config(&input.bucket, BUCKET_CORS, Some(json))
+        .await?;
     Ok(S3Response::new(PutBucketCorsOutput {}))
 }
 
@@ -74,10 +71,6 @@ pub async fn delete_bucket_cors(
     let access = Access::bucket("s3:PutBucketCORS");
     s3.authorize(&caller, &bucket, BucketRole::Target, access)
         .await?;
-    s3.store
-        .set_bucket_config(&bucket, BUCKET_CORS, None)
-        .await
-        .s3()?;
-    s3.policies.forget(&bucket);
+    s3.set_access_config(&bucket, BUCKET_CORS, None).await?;
     Ok(S3Response::new(DeleteBucketCorsOutput {}))
 }

@@ -19,15 +19,12 @@ pub async fn put_public_access_block(
     s3.authorize(&caller, &input.bucket, BucketRole::Target, access)
         .await?;
     let block = PublicAccessBlock::from_dto(&input.public_access_block_configuration);
-    s3.store
-        .set_bucket_config(
-            &input.bucket,
-            BUCKET_PUBLIC_ACCESS_BLOCK,
-            Some(block.to_json()),
-        )
-        .await
-        .s3()?;
-    s3.policies.forget(&input.bucket);
+    s3.set_access_config(
+        &input.bucket,
+        BUCKET_PUBLIC_ACCESS_BLOCK,
+        Some(block.to_json()),
+    )
+    .await?;
     Ok(S3Response::new(PutPublicAccessBlockOutput {}))
 }
 
@@ -67,10 +64,7 @@ pub async fn delete_public_access_block(
     let access = Access::bucket("s3:PutBucketPublicAccessBlock");
     s3.authorize(&caller, &bucket, BucketRole::Target, access)
         .await?;
-    s3.store
-        .set_bucket_config(&bucket, BUCKET_PUBLIC_ACCESS_BLOCK, None)
-        .await
-        .s3()?;
-    s3.policies.forget(&bucket);
+    s3.set_access_config(&bucket, BUCKET_PUBLIC_ACCESS_BLOCK, None)
+        .await?;
     Ok(S3Response::new(DeletePublicAccessBlockOutput {}))
 }
