@@ -1,6 +1,7 @@
 //! The XML request bodies Wharf accepts (CompleteMultipartUpload, DeleteObjects,
 //! CreateBucketConfiguration, tag sets, versioning and Object Lock configurations, retention,
-//! legal holds, restores, CORS rules, ACLs, ownership controls, public access blocks) must never
+//! legal holds, restores, CORS rules, ACLs, ownership controls, public access blocks, website
+//! configurations (checked, routed, stored and read back)) must never
 //! panic the parser, whatever the bytes; nor must the tag sets of `x-amz-tagging` headers and
 //! browser forms; CORS rules that pass S3's checks must answer preflights without panicking.
 #![no_main]
@@ -10,6 +11,7 @@ use s3s::dto::{
     AccessControlPolicy, CORSConfiguration, CompletedMultipartUpload, CreateBucketConfiguration,
     Delete, ObjectLockConfiguration, ObjectLockLegalHold, ObjectLockRetention, OwnershipControls,
     PublicAccessBlockConfiguration, RestoreRequest, Tagging, VersioningConfiguration,
+    WebsiteConfiguration,
 };
 use s3s::xml::{Deserialize, Deserializer};
 
@@ -26,6 +28,17 @@ fuzz_target!(|data: &[u8]| {
     let _ = AccessControlPolicy::deserialize(&mut Deserializer::new(data));
     let _ = OwnershipControls::deserialize(&mut Deserializer::new(data));
     let _ = PublicAccessBlockConfiguration::deserialize(&mut Deserializer::new(data));
+    if let Ok(w) = WebsiteConfiguration::deserialize(&mut Deserializer::new(data))
+        && let Ok(config) = wharf_s3::website::WebsiteConfig::from_dto(w)
+    {
+        for (key, error) in [("docs/a.html", None), ("old/x", Some(404)), ("", Some(403))] {
+            let _ = config.route(key, error, "site.s3-website.localhost");
+        }
+        assert_eq!(
+            wharf_s3::website::WebsiteConfig::from_json(&config.to_json()).as_ref(),
+            Some(&config)
+        );
+    }
     if let Ok(config) = CORSConfiguration::deserialize(&mut Deserializer::new(data)) {
         let rules = wharf_s3::cors::rules_from(config);
         if wharf_s3::cors::validate(&rules).is_ok() {

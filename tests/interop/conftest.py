@@ -79,6 +79,9 @@ class Wharf:
             if m:
                 self.port = int(m.group(1))
                 self.endpoint = f"http://127.0.0.1:{self.port}"
+            m = re.search(r"S3 website endpoint listening on http://127\.0\.0\.1:(\d+)", line)
+            if m:
+                self.website_port = int(m.group(1))
             m = re.search(r"console listening on http://127\.0\.0\.1:(\d+)/metrics", line)
             if m:
                 self.console_port = int(m.group(1))

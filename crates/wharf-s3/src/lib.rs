@@ -26,6 +26,7 @@ pub mod ops;
 pub mod public_access;
 pub mod request_body;
 pub mod request_id;
+pub mod website;
 
 use s3s::dto::*;
 use s3s::{S3, S3Request, S3Response, S3Result};
@@ -107,6 +108,9 @@ delegate! {
     put_bucket_ownership_controls: PutBucketOwnershipControlsInput => PutBucketOwnershipControlsOutput = ops::acl::put_bucket_ownership_controls;
     get_bucket_ownership_controls: GetBucketOwnershipControlsInput => GetBucketOwnershipControlsOutput = ops::acl::get_bucket_ownership_controls;
     delete_bucket_ownership_controls: DeleteBucketOwnershipControlsInput => DeleteBucketOwnershipControlsOutput = ops::acl::delete_bucket_ownership_controls;
+    put_bucket_website: PutBucketWebsiteInput => PutBucketWebsiteOutput = ops::website::put_bucket_website;
+    get_bucket_website: GetBucketWebsiteInput => GetBucketWebsiteOutput = ops::website::get_bucket_website;
+    delete_bucket_website: DeleteBucketWebsiteInput => DeleteBucketWebsiteOutput = ops::website::delete_bucket_website;
     put_bucket_tagging: PutBucketTaggingInput => PutBucketTaggingOutput = ops::tagging::put_bucket_tagging;
     get_bucket_tagging: GetBucketTaggingInput => GetBucketTaggingOutput = ops::tagging::get_bucket_tagging;
     delete_bucket_tagging: DeleteBucketTaggingInput => DeleteBucketTaggingOutput = ops::tagging::delete_bucket_tagging;

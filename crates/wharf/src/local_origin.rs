@@ -70,7 +70,7 @@ impl Origin for LocalBucket {
 }
 
 /// Who a distribution's requests to a local bucket act as, and what they may read.
-struct Requester {
+pub(crate) struct Requester {
     access: BucketAccess,
     caller: policy::Caller,
     /// The condition keys of every request: CloudFront reaches S3 over HTTPS, and with OAC
@@ -79,6 +79,16 @@ struct Requester {
 }
 
 impl Requester {
+    /// An anonymous reader (the website endpoint's): the bucket policy alone decides, over a
+    /// plain HTTP connection.
+    pub(crate) fn anonymous(access: &BucketAccess) -> Self {
+        Self {
+            access: access.clone(),
+            caller: policy::Caller::Anonymous,
+            keys: vec![("aws:securetransport", "false".to_owned())],
+        }
+    }
+
     fn new(store: &Store, access: &BucketAccess, cx: &OriginContext<'_>) -> Self {
         let account = store.account_id();
         let mut keys = vec![
@@ -232,7 +242,7 @@ fn missing_answer(missing: Missing) -> OriginResponse {
     r
 }
 
-async fn get(
+pub(crate) async fn get(
     store: &Store,
     bucket: &str,
     requester: &Requester,
@@ -353,6 +363,13 @@ async fn get(
     }
     if let Some(e) = a.expires_ms {
         set(&mut h, header::EXPIRES, &http_date(e));
+    }
+    if let Some(v) = &a.website_redirect_location {
+        set(
+            &mut h,
+            header::HeaderName::from_static("x-amz-website-redirect-location"),
+            v,
+        );
     }
     for (k, v) in &a.user_metadata {
         if let Ok(name) = header::HeaderName::from_bytes(format!("x-amz-meta-{k}").as_bytes()) {

@@ -19,6 +19,7 @@ mod root;
 mod server;
 mod tls;
 mod users;
+mod website;
 
 use std::path::PathBuf;
 
@@ -60,6 +61,10 @@ enum Command {
         /// `off`: none).
         #[arg(long)]
         console_listen: Option<String>,
+        /// Address of the S3 website endpoint (off unless given, here or as [api]
+        /// website_listen): buckets with a website configuration on BUCKET.s3-website.DOMAIN.
+        #[arg(long)]
+        website_listen: Option<String>,
         /// Create a demo bucket with a page and print how to reach it.
         #[arg(long)]
         demo: bool,
@@ -239,6 +244,7 @@ async fn run() -> Result<()> {
             edge_listen,
             edge_tls_listen,
             console_listen,
+            website_listen,
             demo,
         } => {
             let cfg = config::Config::load(config::Overrides {
@@ -248,6 +254,7 @@ async fn run() -> Result<()> {
                 edge_listen,
                 edge_tls_listen,
                 console_listen,
+                website_listen,
             })?;
             server::serve(cfg, demo).await
         }

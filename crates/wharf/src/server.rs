@@ -18,7 +18,7 @@ use prometheus_client::registry::Registry;
 
 use crate::config::{Config, ConsoleListen};
 use crate::listener::{self, Connections, accept_loop};
-use crate::{console, control, demo, edge, quic, root, tls};
+use crate::{console, control, demo, edge, quic, root, tls, website};
 
 /// How long in-flight requests may take to finish after a shutdown signal.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
@@ -40,6 +40,14 @@ pub async fn serve(mut cfg: Config, demo_mode: bool) -> Result<()> {
     let edge_listener = TcpListener::bind(cfg.edge.listen)
         .await
         .with_context(|| format!("binding {}", cfg.edge.listen))?;
+    let website_listener = match cfg.website_listen {
+        Some(a) => Some(
+            TcpListener::bind(a)
+                .await
+                .with_context(|| format!("binding the website endpoint to {a}"))?,
+        ),
+        None => None,
+    };
     let edge_tls = match &cfg.edge.tls {
         Some(t) => {
             let cert = tls::default_certificate(&t.cert_file, &t.key_file)?;
@@ -76,6 +84,12 @@ pub async fn serve(mut cfg: Config, demo_mode: bool) -> Result<()> {
     let edge_addr = edge_listener.local_addr()?;
     // Tests and scripts read these lines to learn the ports when they ask for port 0.
     println!("wharf: S3 API listening on http://{addr}");
+    if let Some(l) = &website_listener {
+        println!(
+            "wharf: S3 website endpoint listening on http://{}",
+            l.local_addr()?
+        );
+    }
     if let Some(l) = &console_listener {
         println!(
             "wharf: console listening on http://{}/metrics",
@@ -89,6 +103,7 @@ pub async fn serve(mut cfg: Config, demo_mode: bool) -> Result<()> {
     if let Some((l, _)) = &edge_tls {
         println!("wharf: edge listening on https://{}", l.local_addr()?);
     }
+
     if let Some(k) = &new_root {
         println!(
             "wharf: generated root credentials (stored in {}/root-credentials):",
@@ -109,6 +124,11 @@ pub async fn serve(mut cfg: Config, demo_mode: bool) -> Result<()> {
     // One cache of bucket policies for the S3 API and the edge's in-process origin, so a
     // policy changed through the API is what the edge applies next.
     let policies = wharf_s3::BucketPolicies::new(store.clone());
+    let website = Arc::new(website::Website {
+        store: store.clone(),
+        access: wharf_s3::BucketAccess::new(policies.clone()),
+        domains: cfg.domains.clone(),
+    });
     let edge = edge::build(
         &cfg,
         &store,
@@ -217,6 +237,20 @@ pub async fn serve(mut cfg: Config, demo_mode: bool) -> Result<()> {
             stop_rx.clone(),
         ))
     });
+    let website_task = website_listener.map(|listener| {
+        tokio::spawn(accept_loop(
+            listener,
+            None,
+            conns.clone(),
+            open_connections.of("website"),
+            limits,
+            stop_rx.clone(),
+            move |req: http::Request<Incoming>, _peer| {
+                let website = website.clone();
+                async move { Ok::<_, std::convert::Infallible>(website.handle(req).await) }
+            },
+        ))
+    });
     let console_task = console_listener.map(|listener| {
         tokio::spawn(accept_loop(
             listener,
@@ -236,7 +270,10 @@ pub async fn serve(mut cfg: Config, demo_mode: bool) -> Result<()> {
     let _ = stop_tx.send(true);
     let _ = api.await;
     let _ = edge_task.await;
-    for t in [tls_task, h3_task, console_task].into_iter().flatten() {
+    for t in [tls_task, h3_task, website_task, console_task]
+        .into_iter()
+        .flatten()
+    {
         let _ = t.await;
     }
     println!("wharf: shutting down, finishing requests in flight");

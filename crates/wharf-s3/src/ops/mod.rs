@@ -20,3 +20,4 @@ pub mod restore;
 pub mod tagging;
 pub mod versioning;
 pub mod versions;
+pub mod website;

@@ -11,6 +11,8 @@
 //! allow_sigv2 = true             # accept SigV2 signatures, as S3 does (false refuses them)
 //! restore_secs = 5               # how long a RestoreObject of a GLACIER or DEEP_ARCHIVE
 //!                                # object takes (WHARF_RESTORE_SECS)
+//! website_listen = "127.0.0.1:9002"  # the S3 website endpoint, BUCKET.s3-website.<domain>
+//!                                # (off unless set; --website-listen, WHARF_WEBSITE_LISTEN)
 //!
 //! [edge]
 //! listen = "127.0.0.1:8080"      # the CDN edge (viewer requests)
@@ -172,6 +174,8 @@ pub struct ApiSection {
     pub allow_sigv2: Option<bool>,
     /// Seconds a RestoreObject of a GLACIER or DEEP_ARCHIVE object takes (default 5).
     pub restore_secs: Option<u64>,
+    /// Address of the S3 website endpoint (off unless set).
+    pub website_listen: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -37,6 +37,8 @@ pub struct Config {
     /// How long a RestoreObject of an archived object (GLACIER, DEEP_ARCHIVE) takes.
     pub restore_delay: Duration,
     pub console: ConsoleListen,
+    /// The S3 website endpoint, if on.
+    pub website_listen: Option<SocketAddr>,
 }
 
 /// Where the console listener (`/metrics`) binds.
@@ -124,6 +126,7 @@ pub struct Overrides {
     pub edge_listen: Option<String>,
     pub edge_tls_listen: Option<String>,
     pub console_listen: Option<String>,
+    pub website_listen: Option<String>,
 }
 
 fn env(name: &str) -> Option<String> {
@@ -304,7 +307,19 @@ impl Config {
                 .restore_secs
                 .map_or(DEFAULT_RESTORE_DELAY, Duration::from_secs),
         };
+        let website_listen = match o
+            .website_listen
+            .or_else(|| env("WHARF_WEBSITE_LISTEN"))
+            .or(file.api.website_listen)
+        {
+            Some(a) => Some(
+                a.parse()
+                    .with_context(|| format!("invalid website listen address {a:?}"))?,
+            ),
+            None => None,
+        };
         Ok(Self {
+            website_listen,
             edge,
             server,
             blob_grace,
