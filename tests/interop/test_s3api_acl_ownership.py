@@ -1,7 +1,8 @@
 """Object Ownership and ACLs with the unmodified AWS CLI and boto3: new buckets are
 BucketOwnerEnforced (ACLs disabled, read as the owner's full control, AccessControlListNotSupported
-for any other), the other two settings, who owns a written object, and the 501 for ACL grants,
-which are not built."""
+for any other), the other two settings, who owns a written object, and ACL grants (canned,
+grant headers, AccessControlPolicy documents) on buckets and objects counted in the decision,
+with Block Public Access's BlockPublicAcls and IgnorePublicAcls."""
 
 import json
 import uuid
@@ -59,9 +60,6 @@ def test_create_bucket_ownership_and_acl_headers(wharf, s3):
     with pytest.raises(ClientError) as e:
         s3.create_bucket(Bucket=name, ACL="public-read")
     assert (status_of(e.value), error_code(e.value)) == (400, "InvalidBucketAclWithObjectOwnership")
-    with pytest.raises(ClientError) as e:
-        s3.create_bucket(Bucket=name, ObjectOwnership="ObjectWriter", GrantRead=f"id={'0' * 64}")
-    assert (status_of(e.value), error_code(e.value)) == (501, "NotImplemented")
     status, _, body = signed_request(wharf, "PUT", f"/{name}", headers={"x-amz-object-ownership": "Nobody"})
     assert (status, error_code_of(body)) == (400, "InvalidArgument")
     assert name not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
@@ -92,17 +90,10 @@ def test_who_owns_what_a_granted_user_writes(wharf, s3, bucket):
     assert s3.get_object_acl(Bucket=bucket, Key="preferred")["Owner"]["ID"] == owner_id(s3)
     writer.put_object(Bucket=bucket, Key="kept", Body=b"x")
     assert s3.get_object_acl(Bucket=bucket, Key="kept")["Owner"]["ID"] == writer_id
-    # With ACLs enabled, a public ACL meets Block Public Access first, then the 501 for grants.
+    # With ACLs enabled, a public ACL meets Block Public Access first.
     with pytest.raises(ClientError) as e:
         s3.put_object(Bucket=bucket, Key="pub", Body=b"x", ACL="public-read")
     assert (status_of(e.value), error_code(e.value)) == (403, "AccessDenied")
-    s3.delete_public_access_block(Bucket=bucket)
-    with pytest.raises(ClientError) as e:
-        s3.put_object(Bucket=bucket, Key="pub", Body=b"x", ACL="public-read")
-    assert (status_of(e.value), error_code(e.value)) == (501, "NotImplemented")
-    with pytest.raises(ClientError) as e:
-        s3.put_bucket_acl(Bucket=bucket, ACL="public-read")
-    assert error_code(e.value) == "NotImplemented"
     # Deleting the setting: S3 then reads the bucket as ObjectWriter, and Get is 404.
     s3.delete_bucket_ownership_controls(Bucket=bucket)
     with pytest.raises(ClientError) as e:
@@ -111,3 +102,93 @@ def test_who_owns_what_a_granted_user_writes(wharf, s3, bucket):
     with pytest.raises(ClientError) as e:
         s3.put_bucket_ownership_controls(Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "Everyone"}]})
     assert error_code(e.value) == "MalformedXML"
+
+
+def anonymous(wharf):
+    import boto3
+    from botocore import UNSIGNED
+    from botocore.config import Config
+    return boto3.client("s3", endpoint_url=wharf.endpoint, region_name="us-east-1",
+                        config=Config(signature_version=UNSIGNED, s3={"addressing_style": "path"},
+                                      retries={"max_attempts": 1}))
+
+
+def denied(call):
+    with pytest.raises(ClientError) as e:
+        call()
+    assert (status_of(e.value), error_code(e.value)) == (403, "AccessDenied"), e.value.response
+
+
+def test_acl_grants_count_when_acls_are_enabled(wharf, s3, bucket):
+    arn, other = make_user(wharf)
+    other_id = other.list_buckets()["Owner"]["ID"]
+    anon = anonymous(wharf)
+    s3.put_bucket_ownership_controls(Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]})
+    s3.put_object(Bucket=bucket, Key="doc", Body=b"shared")
+    denied(lambda: other.get_object(Bucket=bucket, Key="doc"))
+    # An object grant by canonical ID (grant header), shown by GetObjectAcl.
+    s3.put_object_acl(Bucket=bucket, Key="doc", GrantRead=f'id="{other_id}"')
+    assert other.get_object(Bucket=bucket, Key="doc")["Body"].read() == b"shared"
+    grants = s3.get_object_acl(Bucket=bucket, Key="doc")["Grants"]
+    assert {(g["Grantee"].get("ID"), g["Permission"]) for g in grants} == {
+        (owner_id(s3), "FULL_CONTROL"), (other_id, "READ")}
+    denied(lambda: other.put_object(Bucket=bucket, Key="doc", Body=b"x"))
+    denied(lambda: other.get_object_acl(Bucket=bucket, Key="doc"))
+    # A bucket grant: READ lets the other user list, WRITE put objects.
+    s3.put_bucket_acl(Bucket=bucket, AccessControlPolicy={
+        "Owner": {"ID": owner_id(s3)},
+        "Grants": [{"Grantee": {"ID": owner_id(s3), "Type": "CanonicalUser"}, "Permission": "FULL_CONTROL"},
+                   {"Grantee": {"ID": other_id, "Type": "CanonicalUser"}, "Permission": "READ"},
+                   {"Grantee": {"ID": other_id, "Type": "CanonicalUser"}, "Permission": "WRITE"}]})
+    assert [o["Key"] for o in other.list_objects_v2(Bucket=bucket)["Contents"]] == ["doc"]
+    other.put_object(Bucket=bucket, Key="theirs", Body=b"t")
+    acl = s3.get_bucket_acl(Bucket=bucket)
+    assert sorted(g["Permission"] for g in acl["Grants"]) == ["FULL_CONTROL", "READ", "WRITE"]
+    # Public ACLs once Block Public Access allows them; IgnorePublicAcls makes them count for
+    # nothing again.
+    s3.delete_public_access_block(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="pub", Body=b"public", ACL="public-read")
+    assert anon.get_object(Bucket=bucket, Key="pub")["Body"].read() == b"public"
+    denied(lambda: anon.get_object(Bucket=bucket, Key="doc"))
+    s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration={"IgnorePublicAcls": True})
+    denied(lambda: anon.get_object(Bucket=bucket, Key="pub"))
+    s3.delete_public_access_block(Bucket=bucket)
+    # An authenticated-read object: any signed-in user, not anonymous callers.
+    s3.put_object(Bucket=bucket, Key="auth", Body=b"a", ACL="authenticated-read")
+    assert other.get_object(Bucket=bucket, Key="auth")["Body"].read() == b"a"
+    denied(lambda: anon.get_object(Bucket=bucket, Key="auth"))
+    # An explicit Deny in the bucket policy beats an ACL grant.
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Deny", "Principal": {"AWS": arn}, "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"}]}))
+    denied(lambda: other.get_object(Bucket=bucket, Key="doc"))
+    s3.delete_bucket_policy(Bucket=bucket)
+    # Switching ACLs off makes every grant count for nothing.
+    s3.put_bucket_ownership_controls(Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]})
+    denied(lambda: other.get_object(Bucket=bucket, Key="doc"))
+    denied(lambda: anon.get_object(Bucket=bucket, Key="pub"))
+
+
+def test_acl_errors(wharf, s3, bucket):
+    s3.put_bucket_ownership_controls(Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]})
+    s3.put_object(Bucket=bucket, Key="k", Body=b"v")
+    for kwargs, code in (
+        ({"GrantRead": 'emailAddress="someone@example.com"'}, "UnresolvableGrantByEmailAddress"),
+        ({"GrantRead": 'uri="http://example.com/not-a-group"'}, "InvalidArgument"),
+        ({"GrantRead": 'id="not-a-canonical-id"'}, "InvalidArgument"),
+        ({"ACL": "private", "GrantRead": f'id="{"a" * 64}"'}, "InvalidRequest"),
+    ):
+        with pytest.raises(ClientError) as e:
+            s3.put_object_acl(Bucket=bucket, Key="k", **kwargs)
+        assert (status_of(e.value), error_code(e.value)) == (400, code), kwargs
+    # A bucket made with ACLs enabled and a grant keeps it.
+    name = new_bucket_name()
+    other = "c" * 64
+    s3.create_bucket(Bucket=name, ObjectOwnership="ObjectWriter", GrantRead=f'id="{other}"')
+    try:
+        grants = s3.get_bucket_acl(Bucket=name)["Grants"]
+        assert (other, "READ") in {(g["Grantee"].get("ID"), g["Permission"]) for g in grants}
+        with pytest.raises(ClientError) as e:
+            s3.create_bucket(Bucket=new_bucket_name(), ObjectOwnership="ObjectWriter", ACL="public-read")
+        assert error_code(e.value) == "AccessDenied"
+    finally:
+        s3.delete_bucket(Bucket=name)

@@ -115,6 +115,16 @@ fn resource_arn(bucket: &str, key: Option<&str>) -> String {
     }
 }
 
+/// What the rules say of one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Allow,
+    /// An explicit `Deny`: nothing else can allow it.
+    Denied,
+    /// Nothing allowed it (an object's own ACL still may).
+    Undecided,
+}
+
 /// The actions on a bucket's policy, which its owner can never lose.
 const POLICY_ACTIONS: [&str; 3] = [
     "s3:GetBucketPolicy",
@@ -230,13 +240,30 @@ impl WharfS3 {
         bucket: &BucketRecord,
         access: &Access<'_>,
     ) -> S3Result<bool> {
+        Ok(self.verdict(caller, bucket, access).await? == Verdict::Allow)
+    }
+
+    /// What the owner's rights, the bucket's ACL and policy, and the caller's identity
+    /// policies say together about `access` (an object's own ACL is asked separately, by
+    /// [`Self::object_acl_allows`], for what this leaves undecided).
+    pub(crate) async fn verdict(
+        &self,
+        caller: &Caller,
+        bucket: &BucketRecord,
+        access: &Access<'_>,
+    ) -> S3Result<Verdict> {
         let owner = caller.owns(bucket);
         if owner && POLICY_ACTIONS.contains(&access.action) {
-            return Ok(true);
+            return Ok(Verdict::Allow);
         }
         let rules = self.policies.of(bucket).await?;
+        let acl = self.acl_allows(caller, &rules, access.action, None).await?;
         if rules.policy.is_none() && caller.identity_policies.is_empty() {
-            return Ok(owner);
+            return Ok(if owner || acl {
+                Verdict::Allow
+            } else {
+                Verdict::Undecided
+            });
         }
         let account = self.store.account_id();
         let ctx = caller.conditions.context(
@@ -246,11 +273,56 @@ impl WharfS3 {
             &access.extra,
         );
         let bucket_answer = self.policies.evaluate(&rules, &ctx).await?;
-        Ok(policy::decide(
-            [owner.then_some(Effect::Allow), bucket_answer]
-                .into_iter()
-                .chain(caller.identity_policies.iter().map(|p| p.evaluate(&ctx))),
-        ))
+        let answers: Vec<Option<Effect>> = [
+            owner.then_some(Effect::Allow),
+            acl.then_some(Effect::Allow),
+            bucket_answer,
+        ]
+        .into_iter()
+        .chain(caller.identity_policies.iter().map(|p| p.evaluate(&ctx)))
+        .collect();
+        Ok(if answers.contains(&Some(Effect::Deny)) {
+            Verdict::Denied
+        } else if policy::decide(answers) {
+            Verdict::Allow
+        } else {
+            Verdict::Undecided
+        })
+    }
+
+    /// Whether an ACL grants the caller `action`: the bucket's (`object_acl: None`) or an
+    /// object's. ACLs count only when the bucket's Object Ownership enables them, and the
+    /// groups' grants not under Block Public Access's `IgnorePublicAcls`.
+    async fn acl_allows(
+        &self,
+        caller: &Caller,
+        rules: &crate::bucket_policy::BucketRules,
+        action: &str,
+        object_acl: Option<&[crate::acl::Grant]>,
+    ) -> S3Result<bool> {
+        let acl = object_acl.unwrap_or(&rules.acl);
+        if acl.is_empty() || rules.ownership == crate::ops::acl::BUCKET_OWNER_ENFORCED {
+            return Ok(false);
+        }
+        let Some(permission) = crate::acl::permission_for(action, object_acl.is_some()) else {
+            return Ok(false);
+        };
+        let ignore_public = self.policies.block_for(rules).await?.ignore_public_acls;
+        let who = caller.user.as_ref().map(|u| u.canonical_id.as_str());
+        Ok(crate::acl::grants(acl, who, permission, ignore_public))
+    }
+
+    /// Whether an object version's own ACL grants the caller `action` (asked when the bucket's
+    /// rules left it undecided).
+    pub(crate) async fn object_acl_allows(
+        &self,
+        caller: &Caller,
+        bucket: &BucketRecord,
+        action: &str,
+        acl: &[crate::acl::Grant],
+    ) -> S3Result<bool> {
+        let rules = self.policies.of(bucket).await?;
+        self.acl_allows(caller, &rules, action, Some(acl)).await
     }
 
     /// For actions outside any bucket (CreateBucket, ListBuckets): a signed-in caller may, as
@@ -307,26 +379,6 @@ impl WharfS3 {
             Some(u) => Ok(u.clone()),
             None => self.identities.owner_named(&bucket.owner).await,
         }
-    }
-
-    /// Block Public Access's `BlockPublicAcls`: a write whose ACL would make it public is
-    /// `AccessDenied` (before the 501 that ACLs, not built yet, would get).
-    pub(crate) async fn refuse_public_acl(
-        &self,
-        bucket: &BucketRecord,
-        headers: &http::HeaderMap,
-    ) -> S3Result<()> {
-        if !crate::public_access::grants_public_acl(headers) {
-            return Ok(());
-        }
-        let rules = self.policies.of(bucket).await?;
-        if self.policies.block_for(&rules).await?.block_public_acls {
-            return Err(s3_error!(
-                AccessDenied,
-                "Access Denied: public ACLs are blocked by the BlockPublicAcls block public access setting."
-            ));
-        }
-        Ok(())
     }
 
     /// Whether `x-amz-bypass-governance-retention` counts for this caller: they must be allowed

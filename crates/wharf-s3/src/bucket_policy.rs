@@ -36,6 +36,8 @@ pub struct BucketRules {
     pub cors: Option<Vec<crate::cors::CorsRule>>,
     /// Its Object Ownership (`ObjectWriter` when it has no setting, as S3 reads old buckets).
     pub ownership: String,
+    /// Its ACL grants beyond the owner's.
+    pub acl: Vec<crate::acl::Grant>,
 }
 
 struct Cached {
@@ -115,12 +117,24 @@ impl BucketPolicies {
             .await
             .s3()?
             .unwrap_or_else(|| "ObjectWriter".into());
+        let acl = meta
+            .bucket_config(&bucket.name, crate::ops::acl::BUCKET_ACL)
+            .await
+            .s3()?
+            .map(|t| serde_json::from_str(&t))
+            .transpose()
+            .map_err(|e| {
+                tracing::error!(bucket = %bucket.name, error = %e, "stored bucket ACL does not parse");
+                s3s::s3_error!(InternalError, "The bucket ACL cannot be read")
+            })?
+            .unwrap_or_default();
         let rules = Arc::new(BucketRules {
             policy_is_public: policy.as_ref().is_some_and(Policy::is_public),
             policy,
             block,
             cors,
             ownership,
+            acl,
         });
         if let Ok(mut cache) = self.cache.lock() {
             if cache.len() >= CACHE_MAX {

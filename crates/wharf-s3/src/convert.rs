@@ -240,6 +240,7 @@ impl AttrInput {
             restore: None,
             retention: None,
             legal_hold: None,
+            acl: Vec::new(),
         })
     }
 }

@@ -10,6 +10,7 @@
 //! [`bucket_policy`] may let others in (or keep anyone out).
 
 pub mod access;
+pub mod acl;
 pub mod bucket_policy;
 pub mod condition_keys;
 pub mod convert;

@@ -10,7 +10,6 @@
 //!   nothing to callers outside the account (anonymous ones, Origin Access Identities); users
 //!   of the account and AWS service principals (CloudFront with OAC) keep their access.
 
-use http::HeaderMap;
 use serde::{Deserialize, Serialize};
 
 /// The `bucket_configs` kind of a bucket's configuration.
@@ -78,53 +77,9 @@ impl PublicAccessBlock {
     }
 }
 
-/// The groups whose grants make an ACL public.
-const PUBLIC_GROUPS: [&str; 2] = [
-    "http://acs.amazonaws.com/groups/global/AllUsers",
-    "http://acs.amazonaws.com/groups/global/AuthenticatedUsers",
-];
-
-/// Whether the request's ACL headers would grant the public access.
-pub fn grants_public_acl(headers: &HeaderMap) -> bool {
-    let canned = headers
-        .get("x-amz-acl")
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim);
-    if matches!(
-        canned,
-        Some("public-read" | "public-read-write" | "authenticated-read")
-    ) {
-        return true;
-    }
-    headers.iter().any(|(name, value)| {
-        name.as_str().starts_with("x-amz-grant-")
-            && value
-                .to_str()
-                .is_ok_and(|v| PUBLIC_GROUPS.iter().any(|g| v.contains(g)))
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn public_acl_headers() {
-        let mut h = HeaderMap::new();
-        assert!(!grants_public_acl(&h));
-        h.insert("x-amz-acl", "private".parse().unwrap());
-        assert!(!grants_public_acl(&h));
-        h.insert("x-amz-acl", "public-read".parse().unwrap());
-        assert!(grants_public_acl(&h));
-        let mut g = HeaderMap::new();
-        g.insert(
-            "x-amz-grant-read",
-            "uri=\"http://acs.amazonaws.com/groups/global/AllUsers\""
-                .parse()
-                .unwrap(),
-        );
-        assert!(grants_public_acl(&g));
-    }
 
     #[test]
     fn flags_combine() {

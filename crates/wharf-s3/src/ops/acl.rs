@@ -1,12 +1,10 @@
 //! Object Ownership (Put/Get/DeleteBucketOwnershipControls) and ACLs (Get/PutBucketAcl,
-//! Get/PutObjectAcl), as far as they go here: every new bucket is `BucketOwnerEnforced`, S3's
-//! default since 2023, where ACLs are disabled: they read as the owner's `FULL_CONTROL`, and a
-//! request setting any other ACL fails with `AccessControlListNotSupported`. A bucket switched
-//! to `ObjectWriter` or `BucketOwnerPreferred` (or one made before these settings, which S3
-//! treats as `ObjectWriter`) has ACLs enabled: its objects belong to their writers, and ACLs
-//! that only restate the owner's full control are accepted; ACLs granting anyone else are not
-//! built yet and answer `501 NotImplemented` (after Block Public Access's `AccessDenied` for
-//! public ones), never a silent 200.
+//! Get/PutObjectAcl, and the ACL headers of writes). Every new bucket is `BucketOwnerEnforced`,
+//! S3's default since 2023, where ACLs are disabled: they read as the owner's `FULL_CONTROL`,
+//! and a request setting any other ACL fails with `AccessControlListNotSupported`. A bucket
+//! switched to `ObjectWriter` or `BucketOwnerPreferred` (or one made before these settings,
+//! which S3 treats as `ObjectWriter`) has ACLs enabled: the grants ([`crate::acl`]) are kept on
+//! the bucket and on each object version, and [`crate::access`] counts them.
 
 use http::HeaderMap;
 use s3s::dto::*;
@@ -19,6 +17,8 @@ use crate::error::{StoreResultExt, custom_error};
 
 /// The `bucket_configs` kind of a bucket's Object Ownership setting.
 pub const BUCKET_OWNERSHIP: &str = "ownership";
+/// The `bucket_configs` kind of a bucket's ACL grants (JSON, beyond the owner's).
+pub const BUCKET_ACL: &str = "acl";
 pub const BUCKET_OWNER_ENFORCED: &str = "BucketOwnerEnforced";
 const SETTINGS: [&str; 3] = [
     BUCKET_OWNER_ENFORCED,
@@ -61,65 +61,32 @@ pub async fn new_object_owner(
     })
 }
 
-/// What an ACL in a request asks for: nothing beyond the owner's full control (the default),
-/// or grants to others.
-#[derive(Debug, PartialEq, Eq)]
-enum Asked {
-    OwnerOnly,
-    Grants,
-}
-
-fn asked_by_headers(headers: &HeaderMap) -> Asked {
-    let canned = headers
-        .get("x-amz-acl")
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim);
-    let owner_only = canned.is_none_or(|c| c == "private" || c == "bucket-owner-full-control");
-    let grants = headers
-        .keys()
-        .any(|n| n.as_str().starts_with("x-amz-grant-"));
-    if owner_only && !grants {
-        Asked::OwnerOnly
-    } else {
-        Asked::Grants
-    }
-}
-
-/// Whether a request's ACL headers grant anything beyond the owner's full control.
-pub fn headers_grant(headers: &HeaderMap) -> bool {
-    asked_by_headers(headers) == Asked::Grants
-}
-
-fn asked_by_policy(policy: &AccessControlPolicy, owner: &str) -> Asked {
-    let only_owner = policy.grants.iter().flatten().all(|g| {
-        g.permission.as_ref().map(Permission::as_str) == Some(Permission::FULL_CONTROL)
-            && g.grantee
-                .as_ref()
-                .is_some_and(|e| e.id.as_deref() == Some(owner) && e.uri.is_none())
-    });
-    if only_owner {
-        Asked::OwnerOnly
-    } else {
-        Asked::Grants
-    }
-}
-
-/// Refuses an ACL a write asks for as S3 would: `AccessControlListNotSupported` on a bucket
-/// whose ACLs are disabled, Block Public Access's `AccessDenied` for a public one, and 501 for
-/// any other grant (not built). `None` for the policy: the ACL is in the headers.
-pub async fn check_acl(
+/// The ACL a request asks for (`None`: none, so the default, private), checked as S3 checks
+/// it: malformed grants with S3's errors; on a bucket whose ACLs are disabled only ACLs that
+/// restate the owner's full control (`AccessControlListNotSupported` otherwise); a public one
+/// refused by Block Public Access's `BlockPublicAcls`. The grants returned leave out the
+/// owner's own full control. `policy`: an `AccessControlPolicy` body instead of the headers.
+pub async fn requested_acl(
     s3: &WharfS3,
     bucket: &BucketRecord,
     headers: &HeaderMap,
     policy: Option<&AccessControlPolicy>,
     owner: &str,
-) -> S3Result<()> {
-    let asked = match policy {
-        Some(p) => asked_by_policy(p, owner),
-        None => asked_by_headers(headers),
+) -> S3Result<Option<Vec<crate::acl::Grant>>> {
+    let bad = |(code, message): crate::acl::AclError| {
+        custom_error(code, &message, http::StatusCode::BAD_REQUEST)
     };
-    if asked == Asked::OwnerOnly {
-        return Ok(());
+    let asked = match policy {
+        Some(p) => Some(crate::acl::from_policy(p, owner).map_err(bad)?),
+        None => crate::acl::from_headers(headers, &bucket.owner).map_err(bad)?,
+    };
+    let Some(mut grants) = asked else {
+        return Ok(None);
+    };
+    // The owner's own full control is implied.
+    grants.retain(|(who, p)| !(who == &format!("id={owner}") && p == "FULL_CONTROL"));
+    if grants.is_empty() {
+        return Ok(Some(grants));
     }
     if ownership(s3, bucket).await? == BUCKET_OWNER_ENFORCED {
         return Err(custom_error(
@@ -128,31 +95,31 @@ pub async fn check_acl(
             http::StatusCode::BAD_REQUEST,
         ));
     }
-    s3.refuse_public_acl(bucket, headers).await?;
-    Err(s3_error!(
-        NotImplemented,
-        "A header you provided implies functionality that is not implemented: access control list grants. Wharf refuses it rather than ignore it."
-    ))
+    if crate::acl::is_public(&grants) {
+        let rules = s3.policies.of(bucket).await?;
+        if s3.policies.block_for(&rules).await?.block_public_acls {
+            return Err(s3_error!(
+                AccessDenied,
+                "Access Denied: public ACLs are blocked by the BlockPublicAcls block public access setting."
+            ));
+        }
+    }
+    Ok(Some(grants))
 }
 
-/// An ACL that gives its owner full control and nobody anything else.
-async fn owner_acl(s3: &WharfS3, canonical_id: &str) -> S3Result<(Owner, Grants)> {
+/// An ACL as S3 shows it: the owner's full control, then the grants.
+async fn shown_acl(
+    s3: &WharfS3,
+    canonical_id: &str,
+    grants: &[crate::acl::Grant],
+) -> S3Result<(Owner, Grants)> {
     let user = s3.identities.owner_named(canonical_id).await?;
     let owner = Owner {
         id: Some(user.canonical_id.clone()),
         display_name: Some(user.display_name.clone()).filter(|d| !d.is_empty()),
     };
-    let grant = Grant {
-        grantee: Some(Grantee {
-            type_: Type::from_static(Type::CANONICAL_USER),
-            id: owner.id.clone(),
-            display_name: owner.display_name.clone(),
-            email_address: None,
-            uri: None,
-        }),
-        permission: Some(Permission::from_static(Permission::FULL_CONTROL)),
-    };
-    Ok((owner, vec![grant]))
+    let grants = crate::acl::to_dto(grants, &owner);
+    Ok((owner, grants))
 }
 
 pub async fn get_bucket_acl(
@@ -164,7 +131,8 @@ pub async fn get_bucket_acl(
     let (_, b) = s3
         .authorize(&caller, &req.input.bucket, BucketRole::Target, access)
         .await?;
-    let (owner, grants) = owner_acl(s3, &b.owner).await?;
+    let stored = s3.policies.of(&b).await?.acl.clone();
+    let (owner, grants) = shown_acl(s3, &b.owner, &stored).await?;
     Ok(S3Response::new(GetBucketAclOutput {
         owner: Some(owner),
         grants: Some(grants),
@@ -181,14 +149,12 @@ pub async fn put_bucket_acl(
         .authorize(&caller, &req.input.bucket, BucketRole::Target, access)
         .await?;
     let owner = b.owner.clone();
-    check_acl(
-        s3,
-        &b,
-        &req.headers,
-        req.input.access_control_policy.as_ref(),
-        &owner,
-    )
-    .await?;
+    let policy = req.input.access_control_policy.as_ref();
+    let grants = requested_acl(s3, &b, &req.headers, policy, &owner)
+        .await?
+        .unwrap_or_default();
+    let value = (!grants.is_empty()).then(|| serde_json::to_string(&grants).unwrap_or_default());
+    s3.set_access_config(&b.name, BUCKET_ACL, value).await?;
     Ok(S3Response::new(PutBucketAclOutput {}))
 }
 
@@ -208,7 +174,7 @@ pub async fn get_object_acl(
         ("s3:GetObjectAcl", "s3:GetObjectVersionAcl"),
     )
     .await?;
-    let (owner, grants) = owner_acl(s3, &obj.owner).await?;
+    let (owner, grants) = shown_acl(s3, &obj.owner, &obj.attrs.acl).await?;
     Ok(S3Response::new(GetObjectAclOutput {
         owner: Some(owner),
         grants: Some(grants),
@@ -233,13 +199,15 @@ pub async fn put_object_acl(
         ("s3:PutObjectAcl", "s3:PutObjectVersionAcl"),
     )
     .await?;
-    check_acl(
-        s3,
-        &b,
-        &headers,
-        input.access_control_policy.as_ref(),
-        &obj.owner,
-    )
+    let policy = input.access_control_policy.as_ref();
+    let grants = requested_acl(s3, &b, &headers, policy, &obj.owner)
+        .await?
+        .unwrap_or_default();
+    let named = input.version_id.is_some();
+    super::object::change_attrs(s3, &obj, named, move |a| {
+        a.acl = grants;
+        Ok(())
+    })
     .await?;
     Ok(S3Response::new(PutObjectAclOutput {
         request_charged: None,

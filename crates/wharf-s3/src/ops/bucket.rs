@@ -104,20 +104,28 @@ pub async fn create_bucket(
             "Invalid x-amz-object-ownership header: {ownership}"
         ));
     }
-    if super::acl::headers_grant(&headers) {
-        if ownership == super::acl::BUCKET_OWNER_ENFORCED {
-            return Err(crate::error::custom_error(
-                "InvalidBucketAclWithObjectOwnership",
-                "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting",
-                http::StatusCode::BAD_REQUEST,
-            ));
-        }
-        return Err(s3_error!(
-            NotImplemented,
-            "A header you provided implies functionality that is not implemented: access control list grants. Wharf refuses it rather than ignore it."
+    // The bucket's ACL: none beyond the owner's with ACLs disabled; never a public one, which
+    // the new bucket's Block Public Access blocks.
+    let mut grants = crate::acl::from_headers(&headers, &user.canonical_id)
+        .map_err(|(code, message)| {
+            crate::error::custom_error(code, &message, http::StatusCode::BAD_REQUEST)
+        })?
+        .unwrap_or_default();
+    grants.retain(|(who, p)| !(who == &format!("id={}", user.canonical_id) && p == "FULL_CONTROL"));
+    if !grants.is_empty() && ownership == super::acl::BUCKET_OWNER_ENFORCED {
+        return Err(crate::error::custom_error(
+            "InvalidBucketAclWithObjectOwnership",
+            "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting",
+            http::StatusCode::BAD_REQUEST,
         ));
     }
-    let configs = vec![
+    if crate::acl::is_public(&grants) {
+        return Err(s3_error!(
+            AccessDenied,
+            "Access Denied: public ACLs are blocked by the BlockPublicAcls block public access setting."
+        ));
+    }
+    let mut configs = vec![
         (
             crate::public_access::BUCKET_PUBLIC_ACCESS_BLOCK.to_owned(),
             crate::public_access::PublicAccessBlock::ALL.to_json(),
@@ -127,6 +135,10 @@ pub async fn create_bucket(
             ownership.to_owned(),
         ),
     ];
+    if !grants.is_empty() {
+        let json = serde_json::to_string(&grants).unwrap_or_default();
+        configs.push((super::acl::BUCKET_ACL.to_owned(), json));
+    }
     let record = BucketRecord {
         name: name.as_str().to_owned(),
         owner: user.canonical_id.clone(),

@@ -147,9 +147,12 @@ pub async fn copy_object(
         )
         .await?;
     validate_key(&input.key)?;
-    super::acl::check_acl(s3, &bucket, &headers, None, &bucket.owner).await?;
     refuse_unbuilt(&headers)?;
     let owner = super::acl::new_object_owner(s3, &bucket, &user.canonical_id, &headers).await?;
+    // A copy's ACL is the request's (private by default), never the source's.
+    let acl = super::acl::requested_acl(s3, &bucket, &headers, None, &owner)
+        .await?
+        .unwrap_or_default();
     // A source overwritten between our read and the copy's commit is read again: the copy then
     // takes place after that overwrite, as if it had started later.
     let mut attempts = 0;
@@ -166,6 +169,7 @@ pub async fn copy_object(
         )
         .await?;
         let mut attrs = copy_attrs(&input, &src)?;
+        attrs.acl = acl.clone();
         super::object_lock::new_version_lock(s3, &bucket, &headers, &mut attrs, false).await?;
         let algorithm = input
             .checksum_algorithm

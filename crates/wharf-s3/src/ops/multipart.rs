@@ -88,9 +88,11 @@ pub async fn create_multipart_upload(
         )
         .await?;
     validate_key(&input.key)?;
-    super::acl::check_acl(s3, &bucket, &headers, None, &bucket.owner).await?;
     refuse_unbuilt(&headers)?;
     let owner = super::acl::new_object_owner(s3, &bucket, &user.canonical_id, &headers).await?;
+    let acl = super::acl::requested_acl(s3, &bucket, &headers, None, &owner)
+        .await?
+        .unwrap_or_default();
     let algorithm = input
         .checksum_algorithm
         .as_ref()
@@ -136,6 +138,7 @@ pub async fn create_multipart_upload(
     let tags = super::tagging::from_header(input.tagging.as_deref())?;
     let mut attrs = crate::attr_input!(input).into_attrs()?;
     attrs.tags = tags;
+    attrs.acl = acl;
     super::object_lock::new_version_lock(s3, &bucket, &headers, &mut attrs, false).await?;
     let upload = s3
         .store

@@ -14,7 +14,7 @@ use wharf_store::{
 
 use super::conditional::{EtagHeaders, read_error};
 use super::post;
-use crate::access::{Access, BucketRole, Caller};
+use crate::access::{Access, BucketRole, Caller, Verdict};
 use crate::convert::{
     ChecksumFields, etag, header_checksum, metadata_map, parse_algorithm, storage_class, timestamp,
 };
@@ -182,11 +182,16 @@ pub async fn put_object(
         .await?;
     validate_key(&input.key)?;
     let fields = put_object_fields(&input);
-    super::acl::check_acl(s3, &bucket, &headers, None, &bucket.owner).await?;
-    super::acl::check_acl(s3, &bucket, &fields, None, &bucket.owner).await?;
     refuse_unbuilt(&headers)?;
     refuse_unbuilt(&fields)?;
     let owner = super::acl::new_object_owner(s3, &bucket, &user.canonical_id, &headers).await?;
+    let acl = match super::acl::requested_acl(s3, &bucket, &headers, None, &owner).await? {
+        Some(acl) => acl,
+        // A browser form's `acl` and `x-amz-grant-*` fields.
+        None => super::acl::requested_acl(s3, &bucket, &fields, None, &owner)
+            .await?
+            .unwrap_or_default(),
+    };
     let cond = etags.write_condition();
     let md5 = content_md5(input.content_md5.as_deref())?;
     let given = header_checksum(
@@ -219,6 +224,7 @@ pub async fn put_object(
     };
     let mut attrs = crate::attr_input!(input).into_attrs()?;
     attrs.tags = tags;
+    attrs.acl = acl;
     super::object_lock::new_version_lock(
         s3,
         &bucket,
@@ -326,7 +332,25 @@ pub async fn readable_object(
     actions: (&'static str, &'static str),
 ) -> S3Result<(ObjectRecord, BucketRecord)> {
     let access = Access::version(actions.0, actions.1, key, version_id);
-    let (_, b) = s3.authorize(caller, bucket, role, access).await?;
+    let b = s3.bucket(caller, bucket, role).await?;
+    match s3.verdict(caller, &b, &access).await? {
+        Verdict::Allow => {}
+        Verdict::Denied => return Err(crate::access::access_denied()),
+        // The version's own ACL may grant what the bucket's rules do not.
+        Verdict::Undecided => {
+            validate_key(key)?;
+            return match s3.store.find_object(bucket, key, version_id).await.s3()? {
+                Ok(obj)
+                    if s3
+                        .object_acl_allows(caller, &b, access.action, &obj.attrs.acl)
+                        .await? =>
+                {
+                    Ok((obj, b))
+                }
+                _ => Err(crate::access::access_denied()),
+            };
+        }
+    }
     validate_key(key)?;
     let found = s3.store.find_object(bucket, key, version_id).await.s3()?;
     if matches!(found, Err(Missing::NoSuchKey | Missing::NoSuchVersion))

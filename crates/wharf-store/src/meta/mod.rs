@@ -151,6 +151,11 @@ pub struct ObjectAttrs {
     /// is on.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub legal_hold: Option<bool>,
+    /// ACL grants beyond the owner's full control, as (grantee, permission) in S3's words:
+    /// `id=CANONICAL` or `uri=GROUP`, `READ`/`READ_ACP`/`WRITE_ACP`/`FULL_CONTROL` (the S3
+    /// layer gives them meaning).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub acl: Vec<(String, String)>,
 }
 
 /// Object Lock's two retention modes.
