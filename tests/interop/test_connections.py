@@ -174,3 +174,36 @@ def test_a_trickling_body_is_cut_with_request_timeout(tmp_path, quick_timeouts):
         assert not list((w.data_dir / "tmp").iterdir())
     finally:
         w.stop()
+
+
+def test_a_refused_upload_does_not_leave_its_body_on_the_connection(wharf, s3, bucket):
+    """An upload refused before its body is read (here an anonymous PUT to a private bucket,
+    sent with Expect: 100-continue, whose body the client sends anyway, as botocore may): the
+    response closes the connection, so the body's bytes are never read as the next request.
+    Found as an intermittent SignatureDoesNotMatch on the request after a refused upload."""
+    s3.put_object(Bucket=bucket, Key="k", Body=b"kept")
+    with socket.create_connection(("127.0.0.1", wharf.port), timeout=10) as sock:
+        sock.sendall((f"PUT /{bucket}/k HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\n"
+                      "Expect: 100-continue\r\n\r\n").encode())
+        first = b""
+        while b"\r\n\r\n" not in first:
+            chunk = sock.recv(65536)
+            assert chunk, first
+            first += chunk
+        head = first.split(b"\r\n\r\n", 1)[0].decode().lower()
+        assert head.startswith("http/1.1 403") and "connection: close" in head, head
+        # The client sends the body and another request anyway: the server must not take the
+        # body's bytes for the start of that request.
+        try:
+            sock.sendall(b"xxxxxGET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        except OSError:
+            return
+        rest = b""
+        sock.settimeout(5)
+        try:
+            while chunk := sock.recv(65536):
+                rest += chunk
+        except (ConnectionResetError, TimeoutError):
+            pass
+        assert b"HTTP/1.1 400" not in rest and b"xxxxxGET" not in rest, rest[:300]
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"kept"

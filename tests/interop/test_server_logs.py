@@ -30,7 +30,7 @@ def test_client_errors_and_501s_are_not_logged_as_errors(quiet_wharf):
         lambda: s3.get_object(Bucket="logs-quiet", Key="absent"),  # 404
         lambda: s3.get_object(Bucket="no-such-bucket-here", Key="k"),  # 404
         lambda: quiet_wharf.client(secret_key="wrong").list_objects_v2(Bucket="logs-quiet"),  # 403
-        lambda: s3.get_bucket_website(Bucket="logs-quiet"),  # 501
+        lambda: s3.get_bucket_replication(Bucket="logs-quiet"),  # 501
         lambda: s3.create_bucket(Bucket="x"),  # 400
     ):
         with pytest.raises(ClientError) as e:

@@ -66,6 +66,27 @@ pub struct RequestBody<B> {
     /// Fires at the earlier of the idle deadline and the rate deadline. Made the first time
     /// the body has to wait: a request without a body (most of them) never needs one.
     timer: Option<Pin<Box<Sleep>>>,
+    /// Set once the body has been read to its end (see [`RequestBody::watched`]).
+    ended: Option<BodyEnd>,
+}
+
+/// Whether a request's body was read to its end. A response sent before that (an error
+/// refused before the upload was read) leaves the body's bytes on the connection, or on their
+/// way (a client that sent `Expect: 100-continue` may send them anyway): the connection must
+/// then close after the response, or those bytes would be read as the start of the next
+/// request (found as `SignatureDoesNotMatch` on the request after a refused upload: its
+/// method read as `xPUT`).
+#[derive(Debug, Clone, Default)]
+pub struct BodyEnd(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl BodyEnd {
+    pub fn reached(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    fn set(&self) {
+        self.0.store(true, std::sync::atomic::Ordering::Release);
+    }
 }
 
 impl<B> RequestBody<B> {
@@ -76,7 +97,16 @@ impl<B> RequestBody<B> {
             started: Instant::now(),
             received: 0,
             timer: None,
+            ended: None,
         }
+    }
+
+    /// The body, and what tells whether it was read to its end.
+    pub fn watched(inner: B, limits: BodyDeadlines) -> (Self, BodyEnd) {
+        let end = BodyEnd::default();
+        let mut body = Self::new(inner, limits);
+        body.ended = Some(end.clone());
+        (body, end)
     }
 
     /// When the rate rule fails if nothing more arrives: the grace period plus the time the
@@ -123,6 +153,12 @@ where
                     && let Some(data) = f.data_ref()
                 {
                     this.received += data.len() as u64;
+                }
+                // Read to its end: the stream says so, or its last frame arrived.
+                if (frame.is_none() || this.inner.is_end_stream())
+                    && let Some(end) = &this.ended
+                {
+                    end.set();
                 }
                 if this.timer.is_some() {
                     let next = this.next_deadline(Instant::now());

@@ -187,11 +187,22 @@ pub async fn serve(mut cfg: Config, demo_mode: bool) -> Result<()> {
                             r.map(|b| s3s::Body::http_body_unsync(b.map_err(|e| match e {}))),
                         );
                     }
+                    let has_body = !http_body::Body::is_end_stream(req.body());
+                    let http1 = req.version() <= http::Version::HTTP_11;
+                    let (parts, body) = req.into_parts();
+                    let (body, body_end) = RequestBody::watched(body, deadlines);
                     let mut req =
-                        req.map(|b| s3s::Body::http_body_unsync(RequestBody::new(b, deadlines)));
+                        http::Request::from_parts(parts, s3s::Body::http_body_unsync(body));
                     req.extensions_mut()
                         .insert(wharf_s3::condition_keys::ClientAddr(peer));
-                    Ok(s3.call(req).await)
+                    let mut resp = s3.call(req).await;
+                    if has_body && http1 && !body_end.reached() {
+                        resp.headers_mut().insert(
+                            http::header::CONNECTION,
+                            http::HeaderValue::from_static("close"),
+                        );
+                    }
+                    Ok(resp)
                 }
             },
         )
