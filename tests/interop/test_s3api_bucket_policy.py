@@ -255,3 +255,28 @@ def test_home_folders_with_policy_variables(wharf, s3, bucket):
     out = user.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": f"home/{name}/b"}, {"Key": "root-only"}]})
     assert [d["Key"] for d in out["Deleted"]] == [f"home/{name}/b"]
     assert [(e["Key"], e["Code"]) for e in out["Errors"]] == [("root-only", "AccessDenied")]
+
+
+def test_conditions_on_the_objects_own_tags(wharf, s3, bucket):
+    """s3:ExistingObjectTag/KEY: the version's tags, read before the decision."""
+    name, user = make_user(wharf)
+    s3.put_object(Bucket=bucket, Key="open", Body=b"o", Tagging="share=yes")
+    s3.put_object(Bucket=bucket, Key="closed", Body=b"c", Tagging="share=no&classification=confidential")
+    s3.put_object(Bucket=bucket, Key="plain", Body=b"p")
+    listing = wharf.wharf_cmd("user", "list").stdout.splitlines()
+    user_arn = next(l.split("\t")[3] for l in listing if l.startswith(name + "\t"))
+    s3.put_bucket_policy(Bucket=bucket, Policy=policy(
+        allow({"AWS": user_arn}, "s3:GetObject", f"arn:aws:s3:::{bucket}/*",
+              Condition={"StringEquals": {"s3:ExistingObjectTag/share": "yes"}}),
+        deny("*", "s3:GetObject", f"arn:aws:s3:::{bucket}/*",
+             Condition={"StringEquals": {"s3:ExistingObjectTag/classification": "confidential"}})))
+    assert user.get_object(Bucket=bucket, Key="open")["Body"].read() == b"o"
+    denied(lambda: user.get_object(Bucket=bucket, Key="closed"))
+    denied(lambda: user.get_object(Bucket=bucket, Key="plain"))
+    # The Deny holds for the owner too; an untagged object is the owner's as ever.
+    denied(lambda: s3.get_object(Bucket=bucket, Key="closed"))
+    assert s3.get_object(Bucket=bucket, Key="plain")["Body"].read() == b"p"
+    # Retagging changes the answer at once.
+    s3.put_object_tagging(Bucket=bucket, Key="plain", Tagging={"TagSet": [{"Key": "share", "Value": "yes"}]})
+    assert user.get_object(Bucket=bucket, Key="plain")["Body"].read() == b"p"
+    s3.delete_bucket_policy(Bucket=bucket)

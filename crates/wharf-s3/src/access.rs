@@ -63,6 +63,9 @@ pub struct Access<'a> {
     pub action: &'static str,
     pub key: Option<&'a str>,
     pub extra: Vec<(&'static str, String)>,
+    /// The tags of the object version acted on, when a policy asks for them
+    /// (`s3:ExistingObjectTag/KEY`).
+    pub existing_tags: Vec<(String, String)>,
 }
 
 impl<'a> Access<'a> {
@@ -72,6 +75,7 @@ impl<'a> Access<'a> {
             action,
             key: None,
             extra: Vec::new(),
+            existing_tags: Vec::new(),
         }
     }
 
@@ -81,6 +85,7 @@ impl<'a> Access<'a> {
             action,
             key: Some(key),
             extra: Vec::new(),
+            existing_tags: Vec::new(),
         }
     }
 
@@ -97,6 +102,7 @@ impl<'a> Access<'a> {
                 action: version_action,
                 key: Some(key),
                 extra: vec![("s3:versionid", v.to_owned())],
+                existing_tags: Vec::new(),
             },
             None => Access::object(action, key),
         }
@@ -266,12 +272,15 @@ impl WharfS3 {
             });
         }
         let account = self.store.account_id();
-        let ctx = caller.conditions.context(
+        let mut ctx = caller.conditions.context(
             caller.principal(account),
             access.action,
             access.resource(&bucket.name),
             &access.extra,
         );
+        for (k, v) in &access.existing_tags {
+            ctx.set(&format!("s3:existingobjecttag/{k}"), v.clone());
+        }
         let bucket_answer = self.policies.evaluate(&rules, &ctx).await?;
         let answers: Vec<Option<Effect>> = [
             owner.then_some(Effect::Allow),
@@ -310,6 +319,25 @@ impl WharfS3 {
         let ignore_public = self.policies.block_for(rules).await?.ignore_public_acls;
         let who = caller.user.as_ref().map(|u| u.canonical_id.as_str());
         Ok(crate::acl::grants(acl, who, permission, ignore_public))
+    }
+
+    /// Whether a policy that applies to the caller in this bucket names an object's existing
+    /// tags (`s3:ExistingObjectTag/…`): the version is then read before the decision.
+    pub(crate) async fn needs_existing_tags(
+        &self,
+        caller: &Caller,
+        bucket: &BucketRecord,
+    ) -> S3Result<bool> {
+        const PREFIX: &str = "s3:existingobjecttag/";
+        let rules = self.policies.of(bucket).await?;
+        Ok(rules
+            .policy
+            .as_ref()
+            .is_some_and(|p| p.mentions_key(PREFIX))
+            || caller
+                .identity_policies
+                .iter()
+                .any(|p| p.mentions_key(PREFIX)))
     }
 
     /// Whether an object version's own ACL grants the caller `action` (asked when the bucket's

@@ -243,6 +243,25 @@ impl Statement {
 }
 
 impl Policy {
+    /// Whether a condition (or a policy variable in one) names a key starting with `prefix`
+    /// (lowercase, as [`normalize_key`] writes names): the caller then knows to give the
+    /// context those keys, which may cost a lookup (`s3:existingobjecttag/`).
+    pub fn mentions_key(&self, prefix: &str) -> bool {
+        let variable = format!("${{{prefix}");
+        self.statements.iter().any(|s| {
+            s.conditions.iter().any(|c| {
+                c.key.starts_with(prefix)
+                    || c.values
+                        .iter()
+                        .any(|v| v.to_ascii_lowercase().contains(&variable))
+            }) || s
+                .resource
+                .patterns
+                .iter()
+                .any(|r| r.to_ascii_lowercase().contains(&variable))
+        })
+    }
+
     /// The effect of the statements that apply to the request: `Some(Deny)` if any denies,
     /// else `Some(Allow)` if any allows, else `None`.
     pub fn evaluate(&self, ctx: &RequestContext) -> Option<Effect> {

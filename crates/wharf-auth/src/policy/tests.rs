@@ -487,3 +487,22 @@ fn an_added_deny_never_grants_more() {
     }
     assert!(checked > 5_000, "only {checked} cases");
 }
+
+#[test]
+fn what_a_policy_mentions() {
+    let p = bucket_policy(
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*",
+        "Action":"s3:GetObject","Resource":"arn:aws:s3:::amzn-s3-demo-bucket/*",
+        "Condition":{"StringEquals":{"s3:ExistingObjectTag/Class":"secret"}}}]}"#,
+    );
+    assert!(p.mentions_key("s3:existingobjecttag/"));
+    assert!(!p.mentions_key("aws:sourceip"));
+    let mut ctx = ctx(
+        user("a"),
+        "s3:GetObject",
+        "arn:aws:s3:::amzn-s3-demo-bucket/k",
+    );
+    assert_eq!(p.evaluate(&ctx), None);
+    ctx.set("s3:ExistingObjectTag/Class", "secret".into());
+    assert_eq!(p.evaluate(&ctx), Some(Effect::Deny));
+}

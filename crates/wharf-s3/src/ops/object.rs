@@ -331,8 +331,15 @@ pub async fn readable_object(
     role: BucketRole,
     actions: (&'static str, &'static str),
 ) -> S3Result<(ObjectRecord, BucketRecord)> {
-    let access = Access::version(actions.0, actions.1, key, version_id);
+    let mut access = Access::version(actions.0, actions.1, key, version_id);
     let b = s3.bucket(caller, bucket, role).await?;
+    // A policy that names the object's tags is given them: the version is read first.
+    if s3.needs_existing_tags(caller, &b).await?
+        && ObjectKey::new(key).is_ok()
+        && let Ok(obj) = s3.store.find_object(bucket, key, version_id).await.s3()?
+    {
+        access.existing_tags = obj.attrs.tags.clone();
+    }
     match s3.verdict(caller, &b, &access).await? {
         Verdict::Allow => {}
         Verdict::Denied => return Err(crate::access::access_denied()),
