@@ -328,16 +328,13 @@ impl WharfS3 {
         caller: &Caller,
         bucket: &BucketRecord,
     ) -> S3Result<bool> {
-        const PREFIX: &str = "s3:existingobjecttag/";
+        use crate::bucket_policy::EXISTING_OBJECT_TAG;
         let rules = self.policies.of(bucket).await?;
-        Ok(rules
-            .policy
-            .as_ref()
-            .is_some_and(|p| p.mentions_key(PREFIX))
+        Ok(rules.policy_names_object_tags
             || caller
                 .identity_policies
                 .iter()
-                .any(|p| p.mentions_key(PREFIX)))
+                .any(|p| p.mentions_key(EXISTING_OBJECT_TAG)))
     }
 
     /// Whether an object version's own ACL grants the caller `action` (asked when the bucket's

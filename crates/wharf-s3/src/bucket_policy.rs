@@ -18,6 +18,9 @@ use crate::public_access::{
     ACCOUNT_PUBLIC_ACCESS_BLOCK, BUCKET_PUBLIC_ACCESS_BLOCK, PublicAccessBlock,
 };
 
+/// The condition keys of an object's own tags (as policies normalise them).
+pub const EXISTING_OBJECT_TAG: &str = "s3:existingobjecttag/";
+
 /// The `bucket_configs` kind a bucket policy is stored under (its JSON text as given).
 pub const BUCKET_POLICY: &str = "policy";
 
@@ -30,6 +33,9 @@ pub struct BucketRules {
     pub policy: Option<Policy>,
     /// Whether the policy is public ([`Policy::is_public`]).
     pub policy_is_public: bool,
+    /// Whether the policy names objects' tags (`s3:ExistingObjectTag/…`), so a decision
+    /// needs the version read first.
+    pub policy_names_object_tags: bool,
     /// The bucket's own Block Public Access flags (none if it has no configuration).
     pub block: PublicAccessBlock,
     /// The bucket's CORS rules, if it has any.
@@ -130,6 +136,9 @@ impl BucketPolicies {
             .unwrap_or_default();
         let rules = Arc::new(BucketRules {
             policy_is_public: policy.as_ref().is_some_and(Policy::is_public),
+            policy_names_object_tags: policy
+                .as_ref()
+                .is_some_and(|p| p.mentions_key(EXISTING_OBJECT_TAG)),
             policy,
             block,
             cors,
