@@ -106,3 +106,40 @@ def account_id(wharf):
         return db.execute("SELECT value FROM settings WHERE name = 'account_id'").fetchone()[0]
     finally:
         db.close()
+
+
+def make_user(wharf, prefix="u"):
+    """A new user: its name, its ARN (as `wharf user list` shows it) and a boto3 client signed
+    with its key."""
+    import uuid
+
+    name = f"{prefix}{uuid.uuid4().hex[:10]}"
+    out = wharf.wharf_cmd("user", "create", name).stdout
+    value = lambda k: next(l.split("=", 1)[1] for l in out.splitlines() if l.startswith(k + "="))
+    arn = next(l.split("\t")[3] for l in wharf.wharf_cmd("user", "list").stdout.splitlines()
+               if l.startswith(name + "\t"))
+    return name, arn, wharf.client(access_key=value("AWS_ACCESS_KEY_ID"), secret_key=value("AWS_SECRET_ACCESS_KEY"))
+
+
+def anonymous_client(wharf):
+    """A boto3 client that signs nothing."""
+    import boto3
+    from botocore import UNSIGNED
+    from botocore.config import Config
+
+    return boto3.client("s3", endpoint_url=wharf.endpoint, region_name=REGION,
+                        config=Config(signature_version=UNSIGNED, s3={"addressing_style": "path"},
+                                      retries={"max_attempts": 1}))
+
+
+def assert_denied(call):
+    """The call fails with S3's 403 AccessDenied."""
+    import pytest
+    from botocore.exceptions import ClientError
+
+    with pytest.raises(ClientError) as e:
+        call()
+    code = e.value.response["Error"]["Code"]
+    status = e.value.response["ResponseMetadata"]["HTTPStatusCode"]
+    assert (status, code) == (403, "AccessDenied"), e.value.response
+    return e.value

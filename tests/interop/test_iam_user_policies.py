@@ -8,16 +8,10 @@ import time
 import uuid
 
 import pytest
-from botocore.exceptions import ClientError
 
-from conftest import WHARF_BIN, error_code, status_of
-
-
-def make_user(wharf):
-    name = f"iam{uuid.uuid4().hex[:10]}"
-    out = wharf.wharf_cmd("user", "create", name).stdout
-    value = lambda k: next(l.split("=", 1)[1] for l in out.splitlines() if l.startswith(k + "="))
-    return name, wharf.client(access_key=value("AWS_ACCESS_KEY_ID"), secret_key=value("AWS_SECRET_ACCESS_KEY"))
+from conftest import WHARF_BIN
+from s3_helpers import assert_denied as denied
+from s3_helpers import make_user
 
 
 def attach(wharf, user, name, statements, tmp_path):
@@ -26,19 +20,13 @@ def attach(wharf, user, name, statements, tmp_path):
     wharf.wharf_cmd("user", "policy", "put", user, name, str(doc))
 
 
-def denied(call):
-    with pytest.raises(ClientError) as e:
-        call()
-    assert (status_of(e.value), error_code(e.value)) == (403, "AccessDenied"), e.value.response
-
-
 # Identities are cached for up to two seconds by the server.
 SETTLE = 2.2
 
 
 def test_an_identity_policy_grants_and_denies(wharf, s3, bucket, tmp_path):
     s3.put_object(Bucket=bucket, Key="reports/q1", Body=b"q1")
-    name, user = make_user(wharf)
+    name, _, user = make_user(wharf, "iam")
     attach(wharf, name, "read-reports", [
         {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": f"arn:aws:s3:::{bucket}/reports/*"},
         {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": f"arn:aws:s3:::{bucket}",
@@ -72,7 +60,7 @@ def test_an_identity_policy_grants_and_denies(wharf, s3, bucket, tmp_path):
 
 def test_home_folders_as_aws_documents_them(wharf, s3, bucket, tmp_path):
     """AWS's "allow each user a home folder" identity policy, with ${aws:username}."""
-    name, user = make_user(wharf)
+    name, _, user = make_user(wharf, "iam")
     attach(wharf, name, "home", [
         {"Sid": "AllowListingOfUserFolder", "Action": ["s3:ListBucket"], "Effect": "Allow",
          "Resource": [f"arn:aws:s3:::{bucket}"],
@@ -89,7 +77,7 @@ def test_home_folders_as_aws_documents_them(wharf, s3, bucket, tmp_path):
 
 
 def test_policy_commands_refuse_bad_input(wharf, tmp_path):
-    name, _ = make_user(wharf)
+    name, _, _ = make_user(wharf, "iam")
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*"}]}))

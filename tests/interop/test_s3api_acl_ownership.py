@@ -5,22 +5,14 @@ grant headers, AccessControlPolicy documents) on buckets and objects counted in 
 with Block Public Access's BlockPublicAcls and IgnorePublicAcls."""
 
 import json
-import uuid
 
 import pytest
 from botocore.exceptions import ClientError
 
 from conftest import empty_and_delete, error_code, new_bucket_name, status_of
-from s3_helpers import error_code_of, signed_request
-
-
-def make_user(wharf):
-    name = f"acl{uuid.uuid4().hex[:10]}"
-    out = wharf.wharf_cmd("user", "create", name).stdout
-    value = lambda k: next(l.split("=", 1)[1] for l in out.splitlines() if l.startswith(k + "="))
-    arn = next(l.split("\t")[3] for l in wharf.wharf_cmd("user", "list").stdout.splitlines()
-               if l.startswith(name + "\t"))
-    return arn, wharf.client(access_key=value("AWS_ACCESS_KEY_ID"), secret_key=value("AWS_SECRET_ACCESS_KEY"))
+from s3_helpers import anonymous_client as anonymous
+from s3_helpers import assert_denied as denied
+from s3_helpers import error_code_of, make_user, signed_request
 
 
 def owner_id(s3):
@@ -72,7 +64,7 @@ def test_create_bucket_ownership_and_acl_headers(wharf, s3):
 
 
 def test_who_owns_what_a_granted_user_writes(wharf, s3, bucket):
-    arn, writer = make_user(wharf)
+    _, arn, writer = make_user(wharf, "acl")
     s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
         "Effect": "Allow", "Principal": {"AWS": arn}, "Action": ["s3:PutObject", "s3:GetObjectAcl"],
         "Resource": f"arn:aws:s3:::{bucket}/*"}]}))
@@ -104,23 +96,8 @@ def test_who_owns_what_a_granted_user_writes(wharf, s3, bucket):
     assert error_code(e.value) == "MalformedXML"
 
 
-def anonymous(wharf):
-    import boto3
-    from botocore import UNSIGNED
-    from botocore.config import Config
-    return boto3.client("s3", endpoint_url=wharf.endpoint, region_name="us-east-1",
-                        config=Config(signature_version=UNSIGNED, s3={"addressing_style": "path"},
-                                      retries={"max_attempts": 1}))
-
-
-def denied(call):
-    with pytest.raises(ClientError) as e:
-        call()
-    assert (status_of(e.value), error_code(e.value)) == (403, "AccessDenied"), e.value.response
-
-
 def test_acl_grants_count_when_acls_are_enabled(wharf, s3, bucket):
-    arn, other = make_user(wharf)
+    _, arn, other = make_user(wharf, "acl")
     other_id = other.list_buckets()["Owner"]["ID"]
     anon = anonymous(wharf)
     s3.put_bucket_ownership_controls(Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]})

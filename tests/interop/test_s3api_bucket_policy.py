@@ -10,24 +10,12 @@ import uuid
 
 import boto3
 import pytest
-from botocore import UNSIGNED
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from conftest import REGION, error_code, status_of
-
-
-def make_user(wharf):
-    name = f"u{uuid.uuid4().hex[:10]}"
-    out = wharf.wharf_cmd("user", "create", name).stdout
-    value = lambda k: next(l.split("=", 1)[1] for l in out.splitlines() if l.startswith(k + "="))
-    return name, wharf.client(access_key=value("AWS_ACCESS_KEY_ID"), secret_key=value("AWS_SECRET_ACCESS_KEY"))
-
-
-def anonymous(wharf):
-    return boto3.client("s3", endpoint_url=wharf.endpoint, region_name=REGION,
-                        config=Config(signature_version=UNSIGNED, s3={"addressing_style": "path"},
-                                      retries={"max_attempts": 1}))
+from conftest import error_code, status_of
+from s3_helpers import anonymous_client as anonymous
+from s3_helpers import assert_denied as denied
+from s3_helpers import make_user
 
 
 def policy(*statements):
@@ -40,13 +28,6 @@ def allow(principal, actions, resources, **extra):
 
 def deny(principal, actions, resources, **extra):
     return {"Effect": "Deny", "Principal": principal, "Action": actions, "Resource": resources, **extra}
-
-
-def denied(call):
-    with pytest.raises(ClientError) as e:
-        call()
-    assert (status_of(e.value), error_code(e.value)) == (403, "AccessDenied"), e.value.response
-    return e.value
 
 
 def allow_public_policies(s3, bucket):
@@ -149,12 +130,10 @@ def test_caller_matrix(wharf, s3, bucket):
     """The owner, a user the policy names, a user it does not, and anonymous, over the main
     operations."""
     s3.put_object(Bucket=bucket, Key="doc", Body=b"v1")
-    granted_name, granted = make_user(wharf)
-    _, other = make_user(wharf)
+    granted_name, granted_arn, granted = make_user(wharf)
+    _, _, other = make_user(wharf)
     anon = anonymous(wharf)
     # `wharf user list` shows each user's ARN, as policies name it.
-    listing = wharf.wharf_cmd("user", "list").stdout.splitlines()
-    granted_arn = next(l.split("\t")[3] for l in listing if l.startswith(granted_name + "\t"))
     assert granted_arn.startswith("arn:aws:iam::") and granted_arn.endswith(f":user/{granted_name}")
     # A user of this account that does not exist is not a principal, as on AWS.
     with pytest.raises(ClientError) as e:
@@ -239,7 +218,7 @@ def test_conditions_on_the_request(wharf, s3, bucket):
 
 
 def test_home_folders_with_policy_variables(wharf, s3, bucket):
-    name, user = make_user(wharf)
+    name, _, user = make_user(wharf)
     allow_public_policies(s3, bucket)
     s3.put_bucket_policy(Bucket=bucket, Policy=policy(
         allow({"AWS": "*"}, ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"],
@@ -259,12 +238,10 @@ def test_home_folders_with_policy_variables(wharf, s3, bucket):
 
 def test_conditions_on_the_objects_own_tags(wharf, s3, bucket):
     """s3:ExistingObjectTag/KEY: the version's tags, read before the decision."""
-    name, user = make_user(wharf)
+    name, user_arn, user = make_user(wharf)
     s3.put_object(Bucket=bucket, Key="open", Body=b"o", Tagging="share=yes")
     s3.put_object(Bucket=bucket, Key="closed", Body=b"c", Tagging="share=no&classification=confidential")
     s3.put_object(Bucket=bucket, Key="plain", Body=b"p")
-    listing = wharf.wharf_cmd("user", "list").stdout.splitlines()
-    user_arn = next(l.split("\t")[3] for l in listing if l.startswith(name + "\t"))
     s3.put_bucket_policy(Bucket=bucket, Policy=policy(
         allow({"AWS": user_arn}, "s3:GetObject", f"arn:aws:s3:::{bucket}/*",
               Condition={"StringEquals": {"s3:ExistingObjectTag/share": "yes"}}),
