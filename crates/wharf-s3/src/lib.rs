@@ -128,7 +128,7 @@ delegate! {
     put_object: PutObjectInput => PutObjectOutput = ops::object::put_object;
     get_object: GetObjectInput => GetObjectOutput = ops::object::get_object;
     head_object: HeadObjectInput => HeadObjectOutput = ops::object::head_object;
-    delete_object: DeleteObjectInput => DeleteObjectOutput = ops::object::delete_object;
+    delete_object: DeleteObjectInput => DeleteObjectOutput = ops::delete::delete_object;
     delete_objects: DeleteObjectsInput => DeleteObjectsOutput = ops::delete::delete_objects;
     copy_object: CopyObjectInput => CopyObjectOutput = ops::copy::copy_object;
     get_object_attributes: GetObjectAttributesInput => GetObjectAttributesOutput = ops::attributes::get_object_attributes;

@@ -9,7 +9,7 @@ use s3s::{S3Request, S3Response, S3Result, TrailingHeaders, s3_error};
 use wharf_model::ObjectKey;
 use wharf_store::{
     BodyLimits, BucketRecord, ChecksumAlgorithm, DeleteMarker, MAX_OBJECT_SIZE, Missing,
-    ObjectRecord, PartSummary, RemovedVersion, StagedBody, WriteCondition,
+    ObjectRecord, PartSummary, StagedBody,
 };
 
 use super::conditional::{EtagHeaders, read_error};
@@ -700,107 +700,4 @@ pub fn version_header(bucket: &BucketRecord, obj: &ObjectRecord) -> Option<Strin
         .versioning
         .names_versions()
         .then(|| obj.s3_version_id().to_owned())
-}
-
-/// What a DELETE did, as DeleteObject and DeleteObjects report it.
-pub struct Deleted {
-    /// `x-amz-version-id` / `VersionId`: the version removed, or the marker added.
-    pub version_id: Option<String>,
-    /// A delete marker was added or removed.
-    pub delete_marker: bool,
-}
-
-/// A DELETE of `key` (of its version `version_id`, for good), if `cond` holds.
-pub async fn delete_key(
-    s3: &WharfS3,
-    bucket: &BucketRecord,
-    owner: &str,
-    key: &str,
-    version_id: Option<&str>,
-    cond: WriteCondition,
-) -> S3Result<Deleted> {
-    validate_key(key)?;
-    valid_version_id(version_id)?;
-    if let Some(v) = version_id {
-        // Deleting a version that does not exist succeeds in S3.
-        let removed = s3
-            .store
-            .delete_version(&bucket.name, key, v, cond)
-            .await
-            .s3()?;
-        return Ok(Deleted {
-            version_id: Some(v.to_owned()),
-            delete_marker: matches!(removed, Some(RemovedVersion::Marker(_))),
-        });
-    }
-    let d = s3
-        .store
-        .delete_object(&bucket.name, key, owner, cond)
-        .await
-        .s3()?;
-    Ok(match d.marker {
-        Some(m) => Deleted {
-            version_id: Some(m.s3_version_id().to_owned()),
-            delete_marker: true,
-        },
-        None => Deleted {
-            version_id: None,
-            delete_marker: false,
-        },
-    })
-}
-
-pub async fn delete_object(
-    s3: &WharfS3,
-    req: S3Request<DeleteObjectInput>,
-) -> S3Result<S3Response<DeleteObjectOutput>> {
-    let caller = s3.caller(&req).await?;
-    let etags = EtagHeaders::of(&req);
-    let input = req.input;
-    let (user, bucket) = s3
-        .authorize(
-            &caller,
-            &input.bucket,
-            BucketRole::Target,
-            Access::version(
-                "s3:DeleteObject",
-                "s3:DeleteObjectVersion",
-                &input.key,
-                input.version_id.as_deref(),
-            ),
-        )
-        .await?;
-    // Removing a version for good from a bucket with MFA delete takes a code; a code given is
-    // checked whatever the request.
-    if input.mfa.is_some()
-        || (input.version_id.is_some() && super::mfa::enabled(s3, &bucket.name).await?)
-    {
-        super::mfa::check(s3, &bucket, input.mfa.as_deref()).await?;
-    }
-    // If-Match is checked inside the delete's transaction, like conditional PUTs.
-    let cond = WriteCondition {
-        if_match: etags.if_match,
-        bypass_governance: input.bypass_governance_retention == Some(true)
-            && s3
-                .may_bypass_governance(&caller, &bucket, &input.key)
-                .await?,
-        ..Default::default()
-    };
-    let d = delete_key(
-        s3,
-        &bucket,
-        &user.canonical_id,
-        &input.key,
-        input.version_id.as_deref(),
-        cond,
-    )
-    .await?;
-    Ok(S3Response::with_status(
-        DeleteObjectOutput {
-            version_id: d.version_id,
-            delete_marker: d.delete_marker.then_some(true),
-            ..Default::default()
-        },
-        http::StatusCode::NO_CONTENT,
-    ))
 }
