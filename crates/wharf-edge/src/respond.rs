@@ -61,7 +61,8 @@ pub fn signed_request_denied(d: crate::signed_request::Denial) -> Response<EdgeB
     r
 }
 
-fn html_escape(s: &str) -> String {
+/// `&`, `<` and `>` as HTML entities.
+pub fn html_escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

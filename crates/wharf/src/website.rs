@@ -12,7 +12,7 @@
 use http::header::{self, HeaderValue};
 use http::{HeaderMap, Method, Request, Response, StatusCode};
 use wharf_edge::origin::{OriginRequest, OriginResponse};
-use wharf_edge::respond::{EdgeBody, empty, full, stream};
+use wharf_edge::respond::{EdgeBody, empty, full, html_escape, stream};
 use wharf_s3::BucketAccess;
 use wharf_s3::website::{BUCKET_WEBSITE, WebsiteConfig};
 use wharf_store::Store;
@@ -50,17 +50,17 @@ impl Failure {
     }
 
     /// S3's HTML error page.
-    fn page(&self, method: &Method, request_id: &str) -> Response<EdgeBody> {
+    fn page(&self, method: &Method, ids: &wharf_s3::request_id::RequestIds) -> Response<EdgeBody> {
         let reason = self.status.canonical_reason().unwrap_or("");
         let title = format!("{} {reason}", self.status.as_u16());
         let detail = self
             .detail
             .as_ref()
-            .map(|(n, v)| format!("<li>{n}: {}</li>\n", escape(v)))
+            .map(|(n, v)| format!("<li>{n}: {}</li>\n", html_escape(v)))
             .unwrap_or_default();
         let html = format!(
-            "<html>\n<head><title>{title}</title></head>\n<body>\n<h1>{title}</h1>\n<ul>\n<li>Code: {}</li>\n<li>Message: {}</li>\n{detail}<li>RequestId: {request_id}</li>\n<li>HostId: {request_id}</li>\n</ul>\n<hr/>\n</body>\n</html>\n",
-            self.code, self.message
+            "<html>\n<head><title>{title}</title></head>\n<body>\n<h1>{title}</h1>\n<ul>\n<li>Code: {}</li>\n<li>Message: {}</li>\n{detail}<li>RequestId: {}</li>\n<li>HostId: {}</li>\n</ul>\n<hr/>\n</body>\n</html>\n",
+            self.code, self.message, ids.request_id, ids.host_id
         );
         let mut r = Response::new(if method == Method::HEAD {
             empty()
@@ -76,12 +76,6 @@ impl Failure {
         h.insert(header::CONTENT_LENGTH, HeaderValue::from(html.len()));
         r
     }
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
 }
 
 fn redirect(status: u16, location: &str) -> Response<EdgeBody> {
@@ -147,15 +141,7 @@ impl Website {
                 h.insert(name, v.clone());
             }
         }
-        let path: String = key
-            .bytes()
-            .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                    (b as char).to_string()
-                }
-                _ => format!("%{b:02X}"),
-            })
-            .collect();
+        let path = wharf_auth::sigv4::uri_encode(key.as_bytes(), true);
         let req = OriginRequest {
             method: method.clone(),
             path_and_query: format!("/{path}"),
@@ -173,18 +159,17 @@ impl Website {
     }
 
     pub async fn handle<B>(&self, req: Request<B>) -> Response<EdgeBody> {
-        let request_id: String = wharf_auth::random_bytes::<8>()
-            .unwrap_or_default()
-            .iter()
-            .map(|b| format!("{b:02X}"))
-            .collect();
+        let ids = wharf_s3::request_id::RequestIds::new();
         let method = req.method().clone();
         let mut resp = self
             .answer(&req, &method)
             .await
-            .unwrap_or_else(|f| f.page(&method, &request_id));
-        if let Ok(v) = HeaderValue::from_str(&request_id) {
+            .unwrap_or_else(|f| f.page(&method, &ids));
+        if let Ok(v) = HeaderValue::from_str(&ids.request_id) {
             resp.headers_mut().insert("x-amz-request-id", v);
+        }
+        if let Ok(v) = HeaderValue::from_str(&ids.host_id) {
+            resp.headers_mut().insert("x-amz-id-2", v);
         }
         resp
     }
