@@ -207,3 +207,18 @@ def test_a_refused_upload_does_not_leave_its_body_on_the_connection(wharf, s3, b
             pass
         assert b"HTTP/1.1 400" not in rest and b"xxxxxGET" not in rest, rest[:300]
     assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"kept"
+
+
+def test_the_edge_closes_a_connection_whose_body_it_did_not_read(wharf):
+    """The same rule on every listener: the edge refusing a request with a body it did not
+    read (here no distribution answers) closes the connection after the answer."""
+    with socket.create_connection(("127.0.0.1", wharf.edge_port), timeout=10) as sock:
+        sock.sendall(b"PUT /x HTTP/1.1\r\nHost: nowhere.test\r\nContent-Length: 5\r\n"
+                     b"Expect: 100-continue\r\n\r\n")
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = sock.recv(65536)
+            assert chunk, head
+            head += chunk
+        head = head.split(b"\r\n\r\n", 1)[0].decode().lower()
+        assert "connection: close" in head, head

@@ -6,7 +6,6 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode, header};
 use http_body_util::Full;
-use hyper::body::Incoming;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
@@ -41,7 +40,7 @@ impl OpenConnections {
 }
 
 /// Answers one console request.
-pub fn handle(registry: &Registry, req: &Request<Incoming>) -> Response<Full<Bytes>> {
+pub fn handle<B>(registry: &Registry, req: &Request<B>) -> Response<Full<Bytes>> {
     let respond = |status: StatusCode, content_type: &'static str, body: String| {
         let mut r = Response::new(Full::new(Bytes::from(body)));
         *r.status_mut() = status;
@@ -85,6 +84,10 @@ type Answer = std::future::Ready<Result<Response<Full<Bytes>>, std::convert::Inf
 /// The handler the console's accept loop runs.
 pub fn handler(
     registry: Arc<Registry>,
-) -> impl Fn(Request<Incoming>, std::net::SocketAddr) -> Answer + Clone + Send + Sync + 'static {
+) -> impl Fn(Request<crate::listener::Body>, std::net::SocketAddr) -> Answer
++ Clone
++ Send
++ Sync
++ 'static {
     move |req, _peer| std::future::ready(Ok(handle(&registry, &req)))
 }

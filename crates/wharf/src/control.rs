@@ -8,7 +8,6 @@ use bytes::Bytes;
 use http::header::{self, HeaderValue};
 use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::Incoming;
 use wharf_auth::sigv4;
 use wharf_edge::Edge;
 use wharf_store::Store;
@@ -96,7 +95,11 @@ pub fn elements(xml: &str, tag: &str) -> Vec<String> {
     out
 }
 
-pub async fn handle(edge: &Edge, store: &Store, req: Request<Incoming>) -> Response<Full<Bytes>> {
+pub async fn handle(
+    edge: &Edge,
+    store: &Store,
+    req: Request<crate::listener::Body>,
+) -> Response<Full<Bytes>> {
     let (parts, body) = req.into_parts();
     let body = match Limited::new(body, MAX_BODY).collect().await {
         Ok(b) => b.to_bytes(),

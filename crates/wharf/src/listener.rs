@@ -31,6 +31,7 @@ use hyper_util::server::conn::auto::Builder as ConnBuilder;
 use prometheus_client::metrics::gauge::Gauge;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
+use wharf_s3::request_body::{BodyDeadlines, RequestBody};
 
 use crate::tls;
 
@@ -50,7 +51,12 @@ pub struct Limits {
     pub tls_handshake_timeout: Duration,
     pub idle_timeout: Duration,
     pub max_connections: usize,
+    /// The deadlines of every request body ([`RequestBody`]).
+    pub body: BodyDeadlines,
 }
+
+/// What handlers get as a request's body: the connection's, with its deadlines.
+pub type Body = RequestBody<Incoming>;
 
 /// One open connection.
 #[derive(Debug)]
@@ -243,7 +249,7 @@ pub async fn accept_loop<H, F, B, E>(
     mut stop: watch::Receiver<bool>,
     handler: H,
 ) where
-    H: Fn(http::Request<Incoming>, SocketAddr) -> F + Clone + Send + Sync + 'static,
+    H: Fn(http::Request<Body>, SocketAddr) -> F + Clone + Send + Sync + 'static,
     F: std::future::Future<Output = Result<http::Response<B>, E>> + Send + 'static,
     B: http_body::Body + Send + Unpin + 'static,
     B::Data: Send,
@@ -349,7 +355,7 @@ async fn serve<H, F, B, E>(
     peer: SocketAddr,
     session: Option<wharf_edge::ViewerHttps>,
 ) where
-    H: Fn(http::Request<Incoming>, SocketAddr) -> F + Clone + Send + Sync + 'static,
+    H: Fn(http::Request<Body>, SocketAddr) -> F + Clone + Send + Sync + 'static,
     F: std::future::Future<Output = Result<http::Response<B>, E>> + Send + 'static,
     B: http_body::Body + Send + Unpin + 'static,
     B::Data: Send,
@@ -359,7 +365,11 @@ async fn serve<H, F, B, E>(
     let state = conn.state.clone();
     let svc = {
         let (state, conns) = (state.clone(), conns.clone());
-        hyper::service::service_fn(move |mut req: http::Request<Incoming>| {
+        hyper::service::service_fn(move |req: http::Request<Incoming>| {
+            let has_body = !http_body::Body::is_end_stream(req.body());
+            let (parts, body) = req.into_parts();
+            let (body, body_end) = RequestBody::watched(body, limits.body);
+            let mut req = http::Request::from_parts(parts, body);
             // Requests over TLS carry the session: the edge knows the viewer used HTTPS.
             if let Some(s) = session {
                 req.extensions_mut().insert(s);
@@ -367,7 +377,18 @@ async fn serve<H, F, B, E>(
             let in_flight = InFlight::begin(&state, &conns);
             let fut = handler(req, peer);
             async move {
-                let resp = fut.await?;
+                let mut resp = fut.await?;
+                // Answered before its body was read (an early refusal): the body's bytes may
+                // still come (a client that sent `Expect: 100-continue` may send them anyway)
+                // and must not be read as the next request, so this connection closes after
+                // the answer. Found as SignatureDoesNotMatch on the request after a refused
+                // upload, its method read as `xPUT`.
+                if has_body && !http2 && !body_end.reached() {
+                    resp.headers_mut().insert(
+                        http::header::CONNECTION,
+                        http::HeaderValue::from_static("close"),
+                    );
+                }
                 Ok::<_, E>(resp.map(|inner| TrackedBody {
                     inner,
                     _in_flight: in_flight,

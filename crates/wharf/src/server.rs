@@ -9,9 +9,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use http_body_util::BodyExt;
-use hyper::body::Incoming;
 use tokio::net::TcpListener;
-use wharf_s3::request_body::RequestBody;
 use wharf_store::Store;
 
 use prometheus_client::registry::Registry;
@@ -178,7 +176,7 @@ pub async fn serve(mut cfg: Config, demo_mode: bool) -> Result<()> {
             open_connections.of("s3"),
             limits,
             stop_rx.clone(),
-            move |req: http::Request<Incoming>, peer| {
+            move |req: http::Request<listener::Body>, peer| {
                 let (s3, edge, store) = (s3.clone(), edge.clone(), store.clone());
                 async move {
                     if control::is_control(&req) {
@@ -187,22 +185,10 @@ pub async fn serve(mut cfg: Config, demo_mode: bool) -> Result<()> {
                             r.map(|b| s3s::Body::http_body_unsync(b.map_err(|e| match e {}))),
                         );
                     }
-                    let has_body = !http_body::Body::is_end_stream(req.body());
-                    let http1 = req.version() <= http::Version::HTTP_11;
-                    let (parts, body) = req.into_parts();
-                    let (body, body_end) = RequestBody::watched(body, deadlines);
-                    let mut req =
-                        http::Request::from_parts(parts, s3s::Body::http_body_unsync(body));
+                    let mut req = req.map(s3s::Body::http_body_unsync);
                     req.extensions_mut()
                         .insert(wharf_s3::condition_keys::ClientAddr(peer));
-                    let mut resp = s3.call(req).await;
-                    if has_body && http1 && !body_end.reached() {
-                        resp.headers_mut().insert(
-                            http::header::CONNECTION,
-                            http::HeaderValue::from_static("close"),
-                        );
-                    }
-                    Ok(resp)
+                    Ok(s3.call(req).await)
                 }
             },
         )
@@ -210,12 +196,9 @@ pub async fn serve(mut cfg: Config, demo_mode: bool) -> Result<()> {
     // The TLS listener marks its requests with the session (`wharf_edge::ViewerHttps`).
     let edge_handler = || {
         let edge = edge.clone();
-        move |req: http::Request<Incoming>, peer| {
+        move |req: http::Request<listener::Body>, peer| {
             let edge = edge.clone();
-            async move {
-                let req = req.map(|b| RequestBody::new(b, deadlines));
-                Ok::<_, std::convert::Infallible>(edge.handle(req, Some(peer)).await)
-            }
+            async move { Ok::<_, std::convert::Infallible>(edge.handle(req, Some(peer)).await) }
         }
     };
     let edge_loop = accept_loop(
@@ -256,7 +239,7 @@ pub async fn serve(mut cfg: Config, demo_mode: bool) -> Result<()> {
             open_connections.of("website"),
             limits,
             stop_rx.clone(),
-            move |req: http::Request<Incoming>, _peer| {
+            move |req: http::Request<listener::Body>, _peer| {
                 let website = website.clone();
                 async move { Ok::<_, std::convert::Infallible>(website.handle(req).await) }
             },

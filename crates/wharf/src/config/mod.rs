@@ -79,6 +79,7 @@ impl ServerConfig {
             tls_handshake_timeout: self.tls_handshake_timeout,
             idle_timeout: self.idle_timeout,
             max_connections: self.max_connections.unwrap_or(cap),
+            body: self.body,
         }
     }
 }
