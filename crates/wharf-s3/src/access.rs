@@ -5,8 +5,10 @@
 //! `NoSuchBucket`, as S3 does for a bucket that does not exist). Each operation names the
 //! action it needs ([`Access`]: `s3:GetObject` on `arn:aws:s3:::BUCKET/KEY`, with its own
 //! condition keys), and [`WharfS3::authorize`] decides as AWS documents: an explicit `Deny` in
-//! the bucket policy wins; else the request is allowed if the caller owns the bucket (S3's
-//! bucket owner has every right on it) or the bucket policy allows it; else it is denied. The
+//! the bucket policy or one of the caller's identity policies wins; else the request is allowed
+//! if the caller owns the bucket (S3's bucket owner has every right on it), or a policy or an
+//! ACL (the bucket's, or for what that leaves undecided the object version's; only where Object
+//! Ownership enables ACLs) allows it; else it is denied. The
 //! owner may always read, change and delete the bucket's policy, so no policy can lock them
 //! out (S3 keeps this right for the owning account's root user). `x-amz-expected-bucket-owner`
 //! (and `x-amz-source-expected-bucket-owner` for a copy source) must name the bucket owner's
