@@ -28,6 +28,9 @@ use super::group_commit::Writer;
 use super::*;
 use crate::error::StoreError;
 
+/// The writer connection's page cache, in KiB.
+const WRITER_CACHE_KIB: u32 = 64 * 1024;
+
 /// Read connections kept open for reuse.
 const READ_POOL: usize = 16;
 
@@ -55,6 +58,11 @@ impl SqliteMeta {
     /// Opens (creating or migrating) the database at `path`.
     pub fn open(path: &Path) -> StoreResult<Self> {
         let conn = open_conn(path)?;
+        // The writer's page cache at 64 MiB (SQLite's default is 2 MiB): a versioned bucket's
+        // writes land all over a growing B-tree, whose interior and leaf pages otherwise leave
+        // the cache between writes (bench/versioning.sh: versioned/unversioned 4 KiB PUT 0.80x
+        // with the default, 0.93x with this; RESULTS.md). Pages are allocated as used.
+        conn.execute_batch(&format!("PRAGMA cache_size=-{WRITER_CACHE_KIB};"))?;
         let clock = Arc::new(VersionClock::default());
         schema::migrate(&conn, &clock)?;
         Ok(Self {
