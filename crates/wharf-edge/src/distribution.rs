@@ -39,6 +39,27 @@ pub struct PolicyBook {
 }
 
 impl PolicyBook {
+    /// This book with `other`'s entries added (this one's win on the same ID).
+    pub fn merged_with(&self, other: &PolicyBook) -> PolicyBook {
+        fn merge<T: Clone>(a: &HashMap<String, T>, b: &HashMap<String, T>) -> HashMap<String, T> {
+            let mut m = b.clone();
+            m.extend(a.iter().map(|(k, v)| (k.clone(), v.clone())));
+            m
+        }
+        PolicyBook {
+            cache: merge(&self.cache, &other.cache),
+            origin_request: merge(&self.origin_request, &other.origin_request),
+            response_headers: merge(&self.response_headers, &other.response_headers),
+            certificates: merge(&self.certificates, &other.certificates),
+            key_groups: merge(&self.key_groups, &other.key_groups),
+            public_keys: merge(&self.public_keys, &other.public_keys),
+            origin_access_controls: merge(
+                &self.origin_access_controls,
+                &other.origin_access_controls,
+            ),
+        }
+    }
+
     fn cache_policy(&self, id: &str) -> Option<CachePolicy> {
         model::managed_cache_policy(id)
             .or_else(|| self.cache.get(id).cloned())

@@ -10,7 +10,9 @@
 //! controls that origins name in `DIR/origin-access-controls/ID.json` (an
 //! `OriginAccessControlConfig`).
 //! [`Registry::reload_if_changed`] rereads the directory when a file changed; a file that fails to parse is reported and its previous
-//! version (if any) keeps serving. Swapping the snapshot never touches open connections.
+//! version (if any) keeps serving. Distributions made through the control API come from its
+//! change feed ([`Registry::set_api`]); a file's distribution keeps its ID if the API has the
+//! same one. Swapping the snapshot never touches open connections.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -29,6 +31,8 @@ use crate::viewer_certificate;
 
 /// The suffix on which a distribution answers as `<id>.localhost`.
 pub const LOCAL_SUFFIX: &str = ".localhost";
+/// The suffix of the `DomainName` the control API gives a distribution (`<id>.cloudfront.localhost`).
+pub const DOMAIN_SUFFIX: &str = ".cloudfront.localhost";
 /// CloudFront IDs are short upper-case strings; we accept letters, digits, `-` and `_`.
 pub const MAX_DISTRIBUTION_ID_LEN: usize = 64;
 
@@ -69,7 +73,9 @@ impl Snapshot {
     pub fn for_host(&self, host: Option<&str>) -> Option<&Arc<Distribution>> {
         let found = host.and_then(|h| {
             let h = strip_port(h).trim_end_matches('.').to_ascii_lowercase();
-            if let Some(id) = h.strip_suffix(LOCAL_SUFFIX)
+            if let Some(id) = h
+                .strip_suffix(DOMAIN_SUFFIX)
+                .or_else(|| h.strip_suffix(LOCAL_SUFFIX))
                 && let Some(d) = self.by_id.get(id)
             {
                 return Some(d);
@@ -128,6 +134,29 @@ struct SourceState {
     stamp: Option<Vec<(PathBuf, Option<SystemTime>, u64)>>,
     /// The last good version of each distribution, kept when its file turns invalid.
     last_good: HashMap<String, Arc<Distribution>>,
+    /// What the files define, as read last time.
+    files: Arc<FileResources>,
+    /// What the control API has, as its change feed said last.
+    api: ApiResources,
+}
+
+/// A distribution file's last good configuration and modification time.
+type FileDistribution = (DistributionConfig, Option<SystemTime>);
+
+/// What the control API has: distributions and the policies and keys they name.
+#[derive(Debug, Default, Clone)]
+pub struct ApiResources {
+    pub distributions: Vec<(String, DistributionConfig)>,
+    pub policies: PolicyBook,
+}
+
+/// What `distributions_dir` defines, for the control API to show.
+#[derive(Debug, Default, Clone)]
+pub struct FileResources {
+    /// Each distribution read from a file, with the file's modification time.
+    pub distributions: Vec<(String, DistributionConfig, Option<SystemTime>)>,
+    /// The policies and keys the files define.
+    pub policies: PolicyBook,
 }
 
 impl Registry {
@@ -186,39 +215,109 @@ impl Registry {
         let mut errors = Vec::new();
         let policies = load_policies(&src.dir, &mut errors);
         let mut seen = Vec::new();
+        // A file that no longer parses keeps its last good configuration.
+        let mut configs: HashMap<String, FileDistribution> = state
+            .files
+            .distributions
+            .iter()
+            .map(|(id, c, t)| (id.clone(), (c.clone(), *t)))
+            .collect();
         for (id, path) in json_files(&src.dir) {
             if !valid_distribution_id(&id) {
                 errors.push(format!("{}: not a valid distribution ID", path.display()));
                 continue;
             }
             seen.push(id.clone());
-            let built = std::fs::read_to_string(&path)
+            let parsed = std::fs::read_to_string(&path)
                 .map_err(|e| e.to_string())
-                .and_then(|t| parse_distribution_config(&t))
-                .and_then(|c| Distribution::build(&id, c, &policies, src.factory.as_ref()));
-            match built {
-                Ok(d) => {
-                    state.last_good.insert(id, Arc::new(d));
+                .and_then(|t| parse_distribution_config(&t));
+            match parsed {
+                Ok(config) => {
+                    let modified = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
+                    configs.insert(id, (config, modified));
                 }
                 Err(e) => errors.push(format!("{}: {e}", path.display())),
             }
         }
         // A deleted file takes its distribution with it; built-in ones have no file and stay.
+        configs.retain(|id, _| seen.contains(id));
         let builtin = &src.builtin;
         state
             .last_good
             .retain(|id, _| seen.contains(id) || builtin.contains(id));
-        let dists = one_owner_per_alias(
-            state.last_good.values().cloned().collect(),
-            &self.snapshot(),
-            &mut errors,
-        );
+        let mut distributions: Vec<_> =
+            configs.into_iter().map(|(id, (c, t))| (id, c, t)).collect();
+        distributions.sort_by(|a, b| a.0.cmp(&b.0));
+        state.files = Arc::new(FileResources {
+            distributions,
+            policies,
+        });
+        self.rebuild(src, &mut state, &mut errors);
+        Some(errors)
+    }
+
+    /// Serves what the control API has (every distribution and policy, as of a change) besides
+    /// the files'; answers what could not be built.
+    pub fn set_api(&self, api: ApiResources) -> Vec<String> {
+        let Some(src) = self.source.as_ref() else {
+            return vec!["this edge has no distribution source".to_owned()];
+        };
+        let mut state = src
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut errors = Vec::new();
+        state.api = api;
+        self.rebuild(src, &mut state, &mut errors);
+        errors
+    }
+
+    /// What the files define, as last read.
+    pub fn files(&self) -> Arc<FileResources> {
+        self.source.as_ref().map_or_else(Arc::default, |src| {
+            src.state
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .files
+                .clone()
+        })
+    }
+
+    /// Builds every distribution (files' and API's, with the policies of both: each may name
+    /// the other's) and swaps in a snapshot of them.
+    fn rebuild(&self, src: &Source, state: &mut SourceState, errors: &mut Vec<String>) {
+        let book = state.files.policies.merged_with(&state.api.policies);
+        let files = state.files.clone();
+        for (id, config, _) in &files.distributions {
+            match Distribution::build(id, config.clone(), &book, src.factory.as_ref()) {
+                Ok(d) => {
+                    state.last_good.insert(id.clone(), Arc::new(d));
+                }
+                Err(e) => errors.push(format!(
+                    "{}: {e}",
+                    src.dir.join(format!("{id}.json")).display()
+                )),
+            }
+        }
+        let mut all: Vec<Arc<Distribution>> = state.last_good.values().cloned().collect();
+        for (id, config) in &state.api.distributions {
+            if state.last_good.contains_key(id) {
+                errors.push(format!(
+                    "{id}: a file defines this distribution too; the file's is served"
+                ));
+                continue;
+            }
+            match Distribution::build(id, config.clone(), &book, src.factory.as_ref()) {
+                Ok(d) => all.push(Arc::new(d)),
+                Err(e) => errors.push(format!("{id}: {e}")),
+            }
+        }
+        let dists = one_owner_per_alias(all, &self.snapshot(), errors);
         let snap = Snapshot::new(dists, src.default_id.as_deref());
         *self
             .current
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(snap);
-        Some(errors)
     }
 }
 

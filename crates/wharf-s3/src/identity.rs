@@ -75,6 +75,15 @@ impl Identities {
         Ok(v)
     }
 
+    /// What an access key stands for: its secret, its user and the user's identity policies
+    /// (for callers of other APIs on the same endpoint, such as CloudFront's).
+    pub async fn key(&self, access_key: &str) -> S3Result<Option<(String, User, Arc<[Policy]>)>> {
+        Ok(self
+            .lookup(access_key)
+            .await?
+            .map(|i| (i.secret, i.user, i.policies)))
+    }
+
     /// The user whose canonical ID this is (a bucket's owner, for an anonymous request acting
     /// in the bucket); looked up in the user list, which is cached like the keys.
     pub async fn owner_named(&self, canonical_id: &str) -> S3Result<User> {

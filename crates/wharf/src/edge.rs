@@ -1,5 +1,5 @@
 //! Wiring of the edge: the distribution registry over `distributions_dir` (polled for changes
-//! every second), the origin factory with local buckets, the cache under
+//! every second) and the control API's change feed, the origin factory with local buckets, the cache under
 //! `DATA_DIR/edge-cache`, and access log delivery into local buckets.
 
 use std::sync::Arc;
@@ -25,6 +25,7 @@ pub const RELOAD_INTERVAL: Duration = Duration::from_secs(1);
 /// registered in `metrics`.
 pub fn build(
     cfg: &Config,
+    control: &Arc<wharf_control::Control>,
     store: &Store,
     access: wharf_s3::BucketAccess,
     https_port: Option<u16>,
@@ -80,6 +81,9 @@ pub fn build(
     )
     .context("opening the edge cache")?;
     let edge = Arc::new(edge);
+    control.set_files(crate::control::files(&registry.files()));
+    crate::control::follow(control.clone(), edge.clone());
+    let control = control.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(RELOAD_INTERVAL);
         loop {
@@ -88,6 +92,7 @@ pub fn build(
             if let Ok(Some(errors)) =
                 tokio::task::spawn_blocking(move || r.reload_if_changed()).await
             {
+                control.set_files(crate::control::files(&registry.files()));
                 let ids: Vec<String> = registry.snapshot().ids().map(str::to_owned).collect();
                 tracing::info!(distributions = ?ids, "distributions reloaded");
                 for err in errors {

@@ -9,7 +9,22 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use wharf_auth::sigv4;
 
-use crate::control::elements;
+/// The text of each `<name>` element in a CloudFront response document, in document order.
+fn elements(xml: &str, name: &str) -> Vec<String> {
+    fn walk(el: &wharf_control::xml::Element, name: &str, out: &mut Vec<String>) {
+        if el.name == name {
+            out.push(el.text.clone());
+        }
+        for c in &el.children {
+            walk(c, name, out);
+        }
+    }
+    let mut out = Vec::new();
+    if let Ok(root) = wharf_control::xml::parse(xml.as_bytes()) {
+        walk(&root, name, &mut out);
+    }
+    out
+}
 
 pub async fn run(endpoint: &str, distribution_id: &str, paths: &[String]) -> Result<()> {
     let (Ok(ak), Ok(sk)) = (

@@ -127,8 +127,10 @@ pub async fn serve(mut cfg: Config, demo_mode: bool) -> Result<()> {
         access: wharf_s3::BucketAccess::new(policies.clone()),
         domains: cfg.domains.clone(),
     });
+    let control = control::open(&cfg.data_dir, &store)?;
     let edge = edge::build(
         &cfg,
+        &control,
         &store,
         wharf_s3::BucketAccess::new(policies.clone()),
         https_port,
@@ -168,7 +170,7 @@ pub async fn serve(mut cfg: Config, demo_mode: bool) -> Result<()> {
     let conns = Connections::new(limits.max_connections);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let api = {
-        let (edge, store) = (edge.clone(), store.clone());
+        let control = control.clone();
         accept_loop(
             api_listener,
             None,
@@ -177,10 +179,10 @@ pub async fn serve(mut cfg: Config, demo_mode: bool) -> Result<()> {
             limits,
             stop_rx.clone(),
             move |req: http::Request<listener::Body>, peer| {
-                let (s3, edge, store) = (s3.clone(), edge.clone(), store.clone());
+                let (s3, control) = (s3.clone(), control.clone());
                 async move {
                     if control::is_control(&req) {
-                        let r = control::handle(&edge, &store, req).await;
+                        let r = control.handle(req).await;
                         return Ok::<_, std::convert::Infallible>(
                             r.map(|b| s3s::Body::http_body_unsync(b.map_err(|e| match e {}))),
                         );

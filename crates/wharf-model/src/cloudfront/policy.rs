@@ -158,6 +158,15 @@ pub const USE_ORIGIN_CACHE_CONTROL_HEADERS: &str = "83da9c7e-98b4-4e11-a168-04f0
 pub const USE_ORIGIN_CACHE_CONTROL_HEADERS_QUERY_STRINGS: &str =
     "4cc15a8a-d715-48a4-82b8-cc0b614638fe";
 pub const AMPLIFY: &str = "2e54312d-136d-493c-8eb9-b001f22f67d2";
+/// Every managed cache policy Wharf has.
+pub const MANAGED_CACHE_POLICIES: [&str; 6] = [
+    CACHING_OPTIMIZED,
+    CACHING_DISABLED,
+    CACHING_OPTIMIZED_FOR_UNCOMPRESSED,
+    USE_ORIGIN_CACHE_CONTROL_HEADERS,
+    USE_ORIGIN_CACHE_CONTROL_HEADERS_QUERY_STRINGS,
+    AMPLIFY,
+];
 
 /// The AWS managed cache policy with this ID, if there is one.
 pub fn managed_cache_policy(id: &str) -> Option<CachePolicyConfig> {
@@ -227,6 +236,15 @@ pub const ALL_VIEWER_AND_CLOUDFRONT_HEADERS: &str = "33f36d7e-f396-46d9-90e0-524
 pub const CORS_CUSTOM_ORIGIN: &str = "59781a5b-3903-41f3-afcb-af62929ccde1";
 pub const CORS_S3_ORIGIN: &str = "88a5eaf4-2fd4-4709-b370-b4c650ea3fcf";
 pub const USER_AGENT_REFERER_HEADERS: &str = "acba4595-bd28-49b8-b9fe-13317c0390fa";
+/// Every managed origin request policy Wharf has.
+pub const MANAGED_ORIGIN_REQUEST_POLICIES: [&str; 6] = [
+    ALL_VIEWER,
+    ALL_VIEWER_EXCEPT_HOST_HEADER,
+    ALL_VIEWER_AND_CLOUDFRONT_HEADERS,
+    CORS_CUSTOM_ORIGIN,
+    CORS_S3_ORIGIN,
+    USER_AGENT_REFERER_HEADERS,
+];
 
 /// The AWS managed origin request policy with this ID, if there is one.
 pub fn managed_origin_request_policy(id: &str) -> Option<OriginRequestPolicyConfig> {

@@ -300,6 +300,14 @@ pub const SECURITY_HEADERS_POLICY: &str = "67f7725c-6f97-4210-82d7-5512b31e9d03"
 pub const CORS_AND_SECURITY_HEADERS_POLICY: &str = "e61eb60c-9c35-4d20-a928-2b84e02af89c";
 pub const CORS_WITH_PREFLIGHT_AND_SECURITY_HEADERS_POLICY: &str =
     "eaab4381-ed33-4a86-88ca-d9558dc6cd63";
+/// Every managed response headers policy Wharf has.
+pub const MANAGED_RESPONSE_HEADERS_POLICIES: [&str; 5] = [
+    SIMPLE_CORS,
+    CORS_WITH_PREFLIGHT,
+    SECURITY_HEADERS_POLICY,
+    CORS_AND_SECURITY_HEADERS_POLICY,
+    CORS_WITH_PREFLIGHT_AND_SECURITY_HEADERS_POLICY,
+];
 
 fn list(v: &[&str]) -> Items<String> {
     Items::of(v.iter().map(|s| (*s).to_owned()).collect())
