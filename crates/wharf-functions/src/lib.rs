@@ -1,0 +1,94 @@
+//! CloudFront Functions: JavaScript (runtimes `cloudfront-js-1.0` and `cloudfront-js-2.0`) that
+//! runs on viewer requests and viewer responses, with the event object CloudFront documents
+//! ([`event`]), the modules it gives (`crypto`, `querystring`, `buffer` in 2.0, `cloudfront`),
+//! and its limits ([`engine`]).
+//!
+//! The language is QuickJS's (ES2020); the documented subset of each runtime is not enforced
+//! beyond the modules each has. A compiled function is kept per worker thread and version, and
+//! its global state is reused between the calls on one thread, as a warm function's would be.
+
+pub mod engine;
+pub mod event;
+mod native;
+
+use std::sync::Arc;
+
+/// A function's runtime.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JsRuntime {
+    V1,
+    V2,
+}
+
+impl JsRuntime {
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "cloudfront-js-1.0" => Some(Self::V1),
+            "cloudfront-js-2.0" => Some(Self::V2),
+            _ => None,
+        }
+    }
+}
+
+/// One version of a function's code.
+#[derive(Debug, Clone)]
+pub struct Function {
+    pub name: String,
+    /// Tells versions apart (compiled engines are kept by it): the name and the version's ETag.
+    pub version: String,
+    pub runtime: JsRuntime,
+    pub code: Arc<str>,
+}
+
+impl Function {
+    pub fn new(name: &str, etag: &str, runtime: JsRuntime, code: &str) -> Self {
+        Self {
+            name: name.to_owned(),
+            version: format!("{name}\u{0}{etag}"),
+            runtime,
+            code: code.into(),
+        }
+    }
+
+    /// Runs the function on an event object.
+    pub fn run(&self, event: &serde_json::Value) -> Execution {
+        engine::run(self, event)
+    }
+}
+
+/// What a call did.
+#[derive(Debug)]
+pub struct Execution {
+    /// The handler's return value, as JSON.
+    pub output: Result<serde_json::Value, FunctionError>,
+    /// Its `console.log` lines.
+    pub logs: Vec<String>,
+    /// The share of the compute budget it used, 0 to 100.
+    pub compute_utilization: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FunctionError {
+    /// The code does not compile, has no `handler`, or is too large.
+    Compile(String),
+    /// The handler threw.
+    Exception(String),
+    /// A limit stopped it (compute, memory).
+    Limit(&'static str),
+    /// It returned something that is not a request or response.
+    BadOutput(String),
+}
+
+impl std::fmt::Display for FunctionError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FunctionError::Compile(m) => write!(f, "The function cannot be compiled: {m}"),
+            FunctionError::Exception(m) => write!(f, "The function threw an error: {m}"),
+            FunctionError::Limit(m) => write!(f, "The function was stopped: {m}"),
+            FunctionError::BadOutput(m) => write!(f, "The function's result is not valid: {m}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,155 @@
+// What CloudFront Functions give a function besides the language: `console.log`, and the
+// modules `require` returns (crypto, querystring, buffer in 2.0, cloudfront). Runs once per
+// compiled function, before its code. `__wharf` holds the native helpers (Rust) and the
+// runtime's version; it is removed from the global object before the function's code runs.
+(function (native, version) {
+  "use strict";
+  var logs = [];
+  var show = function (v) {
+    if (typeof v === "string") return v;
+    try { return JSON.stringify(v); } catch (e) { return String(v); }
+  };
+  globalThis.console = {
+    log: function () { logs.push(Array.prototype.map.call(arguments, show).join(" ")); }
+  };
+  console.info = console.warn = console.error = console.debug = console.log;
+
+  // Bytes as a JS string of char codes 0-255 ("byte string"), as cloudfront-js-1.0 handles
+  // binary data; text is UTF-8.
+  var utf8 = function (s) { return unescape(encodeURIComponent(s)); };
+
+  var Buffer = null;
+  if (version >= 2) {
+    Buffer = function () { throw new TypeError("use Buffer.from or Buffer.alloc"); };
+    var wrap = function (bytes) {
+      var u = new Uint8Array(bytes.length);
+      for (var i = 0; i < bytes.length; i++) u[i] = bytes.charCodeAt(i) & 255;
+      Object.setPrototypeOf(u, Buffer.prototype);
+      return u;
+    };
+    var bytesOf = function (u) {
+      var s = "";
+      for (var i = 0; i < u.length; i++) s += String.fromCharCode(u[i]);
+      return s;
+    };
+    Buffer.prototype = Object.create(Uint8Array.prototype);
+    Buffer.prototype.constructor = Buffer;
+    Buffer.from = function (v, enc) {
+      if (typeof v === "string") return wrap(native.decode(v, enc || "utf8"));
+      if (v instanceof Uint8Array || Array.isArray(v)) {
+        var u = new Uint8Array(v.length);
+        for (var i = 0; i < v.length; i++) u[i] = v[i] & 255;
+        Object.setPrototypeOf(u, Buffer.prototype);
+        return u;
+      }
+      throw new TypeError("Buffer.from takes a string, an array or a Buffer");
+    };
+    Buffer.alloc = function (n, fill) {
+      var u = new Uint8Array(n);
+      if (fill !== undefined) u.fill(typeof fill === "number" ? fill : 0);
+      Object.setPrototypeOf(u, Buffer.prototype);
+      return u;
+    };
+    Buffer.isBuffer = function (b) { return b instanceof Buffer; };
+    Buffer.byteLength = function (s, enc) { return Buffer.from(s, enc).length; };
+    Buffer.concat = function (list) {
+      return wrap(list.map(function (b) { return bytesOf(b); }).join(""));
+    };
+    Buffer.prototype.toString = function (enc) { return native.encode(bytesOf(this), enc || "utf8"); };
+    Buffer.prototype.equals = function (o) { return bytesOf(this) === bytesOf(o); };
+    Buffer.prototype.slice = Buffer.prototype.subarray = function (a, b) {
+      return wrap(bytesOf(this).slice(a, b));
+    };
+    Buffer.prototype.toJSON = function () {
+      return { type: "Buffer", data: Array.prototype.slice.call(this) };
+    };
+    Buffer.__bytes = bytesOf;
+    Buffer.__wrap = wrap;
+    globalThis.Buffer = Buffer;
+  }
+  var toBytes = function (data) {
+    if (Buffer && data instanceof Uint8Array) return Buffer.__bytes(data);
+    if (typeof data !== "string") throw new TypeError("data must be a string" + (Buffer ? " or a Buffer" : ""));
+    return utf8(data);
+  };
+  var output = function (bytes, enc) {
+    if (enc) return native.encode(bytes, enc);
+    return Buffer ? Buffer.__wrap(bytes) : bytes;
+  };
+
+  var digester = function (alg, key) {
+    var parts = [];
+    var d = {
+      update: function (data, enc) {
+        parts.push(enc && typeof data === "string" ? native.decode(data, enc) : toBytes(data));
+        return d;
+      },
+      digest: function (enc) {
+        var bytes = key === undefined
+          ? native.hash(alg, parts.join(""))
+          : native.hmac(alg, key, parts.join(""));
+        return output(bytes, enc);
+      }
+    };
+    return d;
+  };
+  var crypto = {
+    createHash: function (alg) { native.checkAlg(alg); return digester(alg); },
+    createHmac: function (alg, key) { native.checkAlg(alg); return digester(alg, toBytes(key)); }
+  };
+
+  var querystring = {
+    escape: function (s) { return encodeURIComponent(s); },
+    unescape: function (s) {
+      try { return decodeURIComponent(String(s).replace(/\+/g, " ")); } catch (e) { return s; }
+    },
+    parse: function (str, sep, eq, options) {
+      sep = sep || "&"; eq = eq || "=";
+      var dec = (options && options.decodeURIComponent) || querystring.unescape;
+      var out = {};
+      if (typeof str !== "string" || str.length === 0) return out;
+      str.split(sep).forEach(function (pair) {
+        if (pair === "") return;
+        var i = pair.indexOf(eq);
+        var k = dec(i >= 0 ? pair.slice(0, i) : pair);
+        var v = i >= 0 ? dec(pair.slice(i + eq.length)) : "";
+        if (Object.prototype.hasOwnProperty.call(out, k)) {
+          if (Array.isArray(out[k])) out[k].push(v); else out[k] = [out[k], v];
+        } else out[k] = v;
+      });
+      return out;
+    },
+    stringify: function (obj, sep, eq, options) {
+      sep = sep || "&"; eq = eq || "=";
+      var enc = (options && options.encodeURIComponent) || querystring.escape;
+      var parts = [];
+      Object.keys(obj || {}).forEach(function (k) {
+        var v = obj[k];
+        (Array.isArray(v) ? v : [v]).forEach(function (x) {
+          parts.push(enc(k) + eq + enc(x === undefined || x === null ? "" : String(x)));
+        });
+      });
+      return parts.join(sep);
+    }
+  };
+  querystring.decode = querystring.parse;
+  querystring.encode = querystring.stringify;
+
+  var notBuilt = function (what) {
+    return function () { throw new Error(what + " is not available in Wharf yet"); };
+  };
+  var cloudfront = {
+    kvs: function (id) { return native.kvs(id === undefined ? null : id); },
+    updateRequestOrigin: notBuilt("cloudfront.updateRequestOrigin"),
+    selectRequestOriginById: notBuilt("cloudfront.selectRequestOriginById"),
+    createRequestOriginGroup: notBuilt("cloudfront.createRequestOriginGroup")
+  };
+
+  var modules = { crypto: crypto, querystring: querystring, cloudfront: cloudfront };
+  if (version >= 2) modules.buffer = { Buffer: Buffer };
+  globalThis.require = function (name) {
+    if (Object.prototype.hasOwnProperty.call(modules, name)) return modules[name];
+    throw new Error("Cannot find module '" + name + "'");
+  };
+  native.takeLogs = function () { var l = logs; logs = []; return l; };
+})(__wharf, __wharf.version);

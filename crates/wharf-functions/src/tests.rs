@@ -1,0 +1,375 @@
+//! Functions from AWS's documented examples, run on events built as the edge builds them.
+
+use http::{HeaderMap, HeaderValue, StatusCode};
+use serde_json::json;
+
+use crate::event::{
+    EventContext, EventType, RequestOutcome, ViewerRequest, request_outcome, response_outcome,
+    viewer_request_event, viewer_response_event,
+};
+use crate::{Function, FunctionError, JsRuntime, engine};
+
+fn ctx(event_type: EventType) -> EventContext<'static> {
+    EventContext {
+        distribution_id: "E1",
+        distribution_domain: "e1.cloudfront.localhost",
+        request_id: "r1",
+        event_type,
+    }
+}
+
+fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+    let mut h = HeaderMap::new();
+    for (n, v) in pairs {
+        h.append(
+            http::header::HeaderName::from_bytes(n.as_bytes()).unwrap(),
+            HeaderValue::from_str(v).unwrap(),
+        );
+    }
+    h
+}
+
+fn run_request(
+    code: &str,
+    runtime: JsRuntime,
+    uri: &str,
+    query: Option<&str>,
+    h: &HeaderMap,
+) -> RequestOutcome {
+    let f = Function::new("f", "E1", runtime, code);
+    let event = viewer_request_event(
+        &ctx(EventType::ViewerRequest),
+        &ViewerRequest {
+            method: "GET",
+            uri,
+            query,
+            headers: h,
+            viewer_ip: Some("198.51.100.11"),
+        },
+    );
+    let out = f.run(&event);
+    request_outcome(&out.output.expect("the function runs")).unwrap()
+}
+
+const URL_REWRITE: &str = r#"
+function handler(event) {
+    var request = event.request;
+    var uri = request.uri;
+    // Check whether the URI is missing a file name.
+    if (uri.endsWith('/')) {
+        request.uri += 'index.html';
+    }
+    // Check whether the URI is missing a file extension.
+    else if (!uri.includes('.')) {
+        request.uri += '/index.html';
+    }
+    return request;
+}"#;
+
+#[test]
+fn url_rewrite_for_single_page_apps() {
+    for (uri, want) in [
+        ("/", "/index.html"),
+        ("/blog/", "/blog/index.html"),
+        ("/about", "/about/index.html"),
+        ("/a.css", "/a.css"),
+    ] {
+        match run_request(
+            URL_REWRITE,
+            JsRuntime::V1,
+            uri,
+            Some("a=1"),
+            &headers(&[("host", "x")]),
+        ) {
+            RequestOutcome::Continue(c) => {
+                assert_eq!(c.uri, want);
+                assert_eq!(c.query.as_deref(), Some("a=1"));
+                assert_eq!(c.headers.get("host").unwrap(), "x");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+#[test]
+fn add_security_headers_on_the_viewer_response() {
+    let code = r#"
+function handler(event) {
+    var response = event.response;
+    var headers = response.headers;
+    headers['strict-transport-security'] = { value: 'max-age=63072000; includeSubdomains; preload'};
+    headers['content-security-policy'] = { value: "default-src 'none'; img-src 'self'"};
+    headers['x-content-type-options'] = { value: 'nosniff'};
+    headers['x-frame-options'] = {value: 'DENY'};
+    return response;
+}"#;
+    let f = Function::new("sec", "E1", JsRuntime::V1, code);
+    let resp_headers = headers(&[
+        ("content-type", "text/html"),
+        ("set-cookie", "id=1; Path=/"),
+    ]);
+    let event = viewer_response_event(
+        &ctx(EventType::ViewerResponse),
+        &ViewerRequest {
+            method: "GET",
+            uri: "/",
+            query: None,
+            headers: &HeaderMap::new(),
+            viewer_ip: None,
+        },
+        StatusCode::OK,
+        &resp_headers,
+    );
+    assert_eq!(
+        event["response"]["cookies"]["id"],
+        json!({"value": "1", "attributes": "Path=/"})
+    );
+    assert!(event["response"]["headers"].get("set-cookie").is_none());
+    let (status, h) = response_outcome(&f.run(&event).output.unwrap()).unwrap();
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(h.get("x-frame-options").unwrap(), "DENY");
+    assert_eq!(h.get("content-type").unwrap(), "text/html");
+    assert_eq!(h.get("set-cookie").unwrap(), "id=1; Path=/");
+}
+
+#[test]
+fn redirect_by_country() {
+    let code = r#"
+function handler(event) {
+    var request = event.request;
+    var headers = request.headers;
+    var host = request.headers.host.value;
+    var country = 'DE';
+    var newurl = `https://${host}/de/index.html`;
+    if (headers['cloudfront-viewer-country']) {
+        var countryCode = headers['cloudfront-viewer-country'].value;
+        if (countryCode === country) {
+            var response = {
+                statusCode: 302,
+                statusDescription: 'Found',
+                headers: { "location": { "value": newurl } }
+            }
+            return response;
+        }
+    }
+    return request;
+}"#;
+    let de = headers(&[("host", "example.com"), ("cloudfront-viewer-country", "DE")]);
+    match run_request(code, JsRuntime::V1, "/", None, &de) {
+        RequestOutcome::Respond(r) => {
+            assert_eq!(r.status, StatusCode::FOUND);
+            assert_eq!(
+                r.headers.get("location").unwrap(),
+                "https://example.com/de/index.html"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    let us = headers(&[("host", "example.com"), ("cloudfront-viewer-country", "US")]);
+    assert!(matches!(
+        run_request(code, JsRuntime::V1, "/", None, &us),
+        RequestOutcome::Continue(_)
+    ));
+}
+
+#[test]
+fn ab_testing_with_cookies() {
+    let code = r#"
+function handler(event) {
+    var request = event.request;
+    var cookies = request.cookies;
+    if (cookies.experiment && cookies.experiment.value === 'B') {
+        request.uri = '/experiment-b' + request.uri;
+    } else if (!cookies.experiment) {
+        request.cookies['experiment'] = { value: 'A' };
+    }
+    return request;
+}"#;
+    let b = headers(&[("cookie", "session=1; experiment=B")]);
+    match run_request(code, JsRuntime::V2, "/page.html", None, &b) {
+        RequestOutcome::Continue(c) => {
+            assert_eq!(c.uri, "/experiment-b/page.html");
+            assert_eq!(c.headers.get("cookie").unwrap(), "experiment=B; session=1");
+        }
+        other => panic!("{other:?}"),
+    }
+    match run_request(code, JsRuntime::V2, "/page.html", None, &HeaderMap::new()) {
+        RequestOutcome::Continue(c) => assert_eq!(c.headers.get("cookie").unwrap(), "experiment=A"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn normalize_query_strings() {
+    let code = r#"
+function handler(event) {
+    var qs = [];
+    for (var key in event.request.querystring) {
+        if (event.request.querystring[key].multiValue) {
+            event.request.querystring[key].multiValue.forEach((mv) => {qs.push(key + "=" + mv.value)});
+        } else {
+            qs.push(key + "=" + event.request.querystring[key].value);
+        }
+    };
+    qs.sort();
+    event.request.querystring = require('querystring').parse(qs.join('&'), null, null, {decodeURIComponent: function (s) { return s; }});
+    var out = {};
+    Object.keys(event.request.querystring).forEach(function (k) { out[k] = { value: [].concat(event.request.querystring[k]).join(',') }; });
+    event.request.querystring = out;
+    return event.request;
+}"#;
+    match run_request(
+        code,
+        JsRuntime::V1,
+        "/",
+        Some("b=2&a=1&c=3&a=0"),
+        &HeaderMap::new(),
+    ) {
+        RequestOutcome::Continue(c) => assert_eq!(c.query.as_deref(), Some("a=0,1&b=2&c=3")),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn verify_a_jwt_with_crypto() {
+    // AWS's example verifies an HS256 token from the query string and answers 401 otherwise.
+    let code = r#"
+var crypto = require('crypto');
+function jwt_decode(token, key) {
+    var segments = token.split('.');
+    if (segments.length !== 3) { throw new Error('Not enough or too many segments'); }
+    var signingInput = [segments[0], segments[1]].join('.');
+    var signature = crypto.createHmac('sha256', key).update(signingInput).digest('base64url');
+    if (signature !== segments[2]) { throw new Error('Signature verification failed'); }
+    var payload = JSON.parse(String.bytesFrom(segments[1].replace(/-/g, '+').replace(/_/g, '/'), 'base64'));
+    return payload;
+}
+function handler(event) {
+    var request = event.request;
+    var key = 'LzdWGpAToQ1DqYuzHxE6YOqi7G3X2yvNBot9mCXfx5k';
+    if (!request.querystring.jwt) {
+        return { statusCode: 401, statusDescription: 'Unauthorized' };
+    }
+    try { jwt_decode(request.querystring.jwt.value, key); }
+    catch (e) { console.log(e); return { statusCode: 401, statusDescription: 'Unauthorized' }; }
+    delete request.querystring.jwt;
+    return request;
+}"#;
+    // String.bytesFrom is cloudfront-js-1.0's; the test's token is checked without it.
+    let code = code.replace(
+        "var payload = JSON.parse(String.bytesFrom(segments[1].replace(/-/g, '+').replace(/_/g, '/'), 'base64'));\n    return payload;",
+        "return true;",
+    );
+    let header = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9";
+    let payload = "eyJzdWIiOiIxMjM0NTY3ODkwIn0";
+    let key = b"LzdWGpAToQ1DqYuzHxE6YOqi7G3X2yvNBot9mCXfx5k";
+    let mac = {
+        let sig =
+            crate::native::hmac("sha256", key, format!("{header}.{payload}").as_bytes()).unwrap();
+        base64_simd::URL_SAFE_NO_PAD.encode_to_string(sig)
+    };
+    let good = format!("jwt={header}.{payload}.{mac}&x=1");
+    match run_request(&code, JsRuntime::V1, "/", Some(&good), &HeaderMap::new()) {
+        RequestOutcome::Continue(c) => assert_eq!(c.query.as_deref(), Some("x=1")),
+        other => panic!("{other:?}"),
+    }
+    let bad = format!("jwt={header}.{payload}.AAAA");
+    match run_request(&code, JsRuntime::V1, "/", Some(&bad), &HeaderMap::new()) {
+        RequestOutcome::Respond(r) => assert_eq!(r.status, StatusCode::UNAUTHORIZED),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn runtime_2_has_async_buffer_and_bodies() {
+    let code = r#"
+async function handler(event) {
+    const b = Buffer.from('hello', 'utf8');
+    const h = require('crypto').createHash('sha256').update(b).digest('hex');
+    return { statusCode: 200, headers: { 'x-sum': { value: h } },
+             body: { data: Buffer.from(b.toString('base64'), 'base64').toString('base64'), encoding: 'base64' } };
+}"#;
+    match run_request(code, JsRuntime::V2, "/", None, &HeaderMap::new()) {
+        RequestOutcome::Respond(r) => {
+            assert_eq!(r.body, "hello");
+            assert_eq!(
+                r.headers.get("x-sum").unwrap(),
+                "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    // 1.0 has no Buffer module.
+    let f = Function::new(
+        "v1",
+        "E1",
+        JsRuntime::V1,
+        "function handler(e) { return require('buffer'); }",
+    );
+    assert!(
+        matches!(f.run(&json!({})).output, Err(FunctionError::Exception(m)) if m.contains("Cannot find module"))
+    );
+}
+
+#[test]
+fn limits_and_errors() {
+    let spin = Function::new(
+        "spin",
+        "E1",
+        JsRuntime::V1,
+        "function handler(e) { while (true) {} }",
+    );
+    let out = spin.run(&json!({}));
+    assert_eq!(
+        out.output,
+        Err(FunctionError::Limit(
+            "the function exceeded its compute budget"
+        ))
+    );
+    assert_eq!(out.compute_utilization, 100);
+    // The engine is usable again after being stopped.
+    let out = spin.run(&json!({}));
+    assert!(matches!(out.output, Err(FunctionError::Limit(_))));
+
+    let hog = Function::new(
+        "hog",
+        "E1",
+        JsRuntime::V1,
+        "function handler(e) { var a = []; for (;;) a.push('x'.repeat(1000)); }",
+    );
+    assert!(matches!(
+        hog.run(&json!({})).output,
+        Err(FunctionError::Limit(_))
+    ));
+
+    let throws = Function::new(
+        "t",
+        "E1",
+        JsRuntime::V1,
+        "function handler(e) { console.log('about to fail', {a: 1}); throw new Error('boom'); }",
+    );
+    let out = throws.run(&json!({}));
+    assert!(matches!(&out.output, Err(FunctionError::Exception(m)) if m.contains("boom")));
+    assert_eq!(out.logs, vec!["about to fail {\"a\":1}"]);
+
+    assert!(matches!(
+        engine::check(JsRuntime::V1, "function handler(e) { return e; "),
+        Err(FunctionError::Compile(_))
+    ));
+    assert!(
+        matches!(engine::check(JsRuntime::V1, "var x = 1;"), Err(FunctionError::Compile(m)) if m.contains("handler"))
+    );
+    let big = format!(
+        "function handler(e) {{ return e; }} // {}",
+        "x".repeat(engine::MAX_CODE_BYTES)
+    );
+    assert!(
+        matches!(engine::check(JsRuntime::V1, &big), Err(FunctionError::Compile(m)) if m.contains("limit"))
+    );
+    engine::check(JsRuntime::V2, URL_REWRITE).unwrap();
+
+    let fast = Function::new("fast", "E1", JsRuntime::V1, URL_REWRITE);
+    let out = fast.run(&json!({"request": {"uri": "/", "headers": {}}}));
+    assert!(out.output.is_ok());
+    assert!(out.compute_utilization < 100);
+}
