@@ -631,6 +631,12 @@ def test_demo_distribution(tmp_path):
         assert request(w.port, "/demo-site/index.html").status == 403
         policy = json.loads(w.client().get_bucket_policy(Bucket="demo-site")["Policy"])
         assert policy["Statement"][0]["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+        # The demo's CloudFront Function, made through the API, serves a directory's index.
+        r = request(w.edge_port, "/blog/", host=f"demo.localhost:{w.edge_port}")
+        assert r.status == 200 and b"The blog" in r.body
+        described = json.loads(w.aws("cloudfront", "describe-function", "--name", "demo-index-rewrite",
+                                     "--stage", "LIVE").stdout)
+        assert described["FunctionSummary"]["FunctionConfig"]["Runtime"] == "cloudfront-js-2.0"
     finally:
         w.stop()
 

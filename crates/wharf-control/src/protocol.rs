@@ -79,23 +79,16 @@ pub fn bind(
         if payload_shape.kind == Kind::Structure {
             if body.iter().all(u8::is_ascii_whitespace) {
                 if shape.required.contains(payload) {
-                    return Err(ControlError::new(
-                        "MissingBody",
-                        "This operation requires a body. Ensure that the body is present and the Content-Type header is set.",
-                    ));
+                    return Err(missing_body());
                 }
             } else {
-                let root = xml::parse(body)?;
-                let expected = member.wire_name(payload);
-                if root.name != expected {
-                    return Err(ControlError::malformed_xml(format!(
-                        "The root element is {}; expected {expected}",
-                        root.name
-                    )));
-                }
-                let path = lower_first(payload);
-                let value = xml::to_value(model, &member.shape, &root, &path)?;
-                xml::validate(model, &member.shape, &value, &path)?;
+                let value = read_body(
+                    model,
+                    body,
+                    member.wire_name(payload),
+                    &member.shape,
+                    payload,
+                )?;
                 members.insert(payload.clone(), value);
             }
         } else if !body.is_empty() {
@@ -105,8 +98,46 @@ pub fn bind(
                 Value::String(String::from_utf8_lossy(body).into_owned()),
             );
         }
+    } else if shape.members.0.iter().any(|(_, m)| m.location.is_none()) {
+        // The input's own members are the body's elements (CreateFunction, TestFunction).
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Err(missing_body());
+        }
+        let root = input.location_name.as_deref().unwrap_or(&input.shape);
+        let value = read_body(model, body, root, &input.shape, &input.shape)?;
+        if let Value::Object(body_members) = value {
+            members.extend(body_members);
+        }
     }
     Ok(Input { operation, members })
+}
+
+fn missing_body() -> ControlError {
+    ControlError::new(
+        "MissingBody",
+        "This operation requires a body. Ensure that the body is present and the Content-Type header is set.",
+    )
+}
+
+/// The body as a value of `shape_name`, its root element named `root_name`.
+fn read_body(
+    model: &ServiceModel,
+    body: &[u8],
+    root_name: &str,
+    shape_name: &str,
+    member: &str,
+) -> ControlResult<Value> {
+    let root = xml::parse(body)?;
+    if root.name != root_name {
+        return Err(ControlError::malformed_xml(format!(
+            "The root element is {}; expected {root_name}",
+            root.name
+        )));
+    }
+    let path = lower_first(member);
+    let value = xml::to_value(model, shape_name, &root, &path)?;
+    xml::validate(model, shape_name, &value, &path)?;
+    Ok(value)
 }
 
 fn lower_first(s: &str) -> String {

@@ -41,6 +41,9 @@ pub struct Http {
 #[derive(Debug, Deserialize)]
 pub struct ShapeRef {
     pub shape: String,
+    /// The body's root element, for an input whose members are the body's elements.
+    #[serde(rename = "locationName")]
+    pub location_name: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

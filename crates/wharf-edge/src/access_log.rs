@@ -39,6 +39,8 @@ pub enum ResultType {
     Miss,
     Error,
     Redirect,
+    /// A CloudFront Function answered.
+    FunctionGeneratedResponse,
 }
 
 impl ResultType {
@@ -49,6 +51,7 @@ impl ResultType {
             Self::Miss => "Miss",
             Self::Error => "Error",
             Self::Redirect => "Redirect",
+            Self::FunctionGeneratedResponse => "FunctionGeneratedResponse",
         }
     }
 }

@@ -36,6 +36,8 @@ pub struct PolicyBook {
     pub key_groups: HashMap<String, KeyGroupConfig>,
     pub public_keys: HashMap<String, Arc<PublicKey>>,
     pub origin_access_controls: HashMap<String, OriginAccessControlConfig>,
+    /// Published CloudFront Functions, by ARN.
+    pub functions: HashMap<String, Arc<wharf_functions::Function>>,
 }
 
 impl PolicyBook {
@@ -57,6 +59,7 @@ impl PolicyBook {
                 &self.origin_access_controls,
                 &other.origin_access_controls,
             ),
+            functions: merge(&self.functions, &other.functions),
         }
     }
 
@@ -155,6 +158,10 @@ pub struct Behavior {
     /// The `CloudFront-*` headers the edge makes for this behavior's requests: those its
     /// cache policy keys on and its origin request policy forwards.
     pub cloudfront_headers: Vec<http::HeaderName>,
+    /// The CloudFront Function run on viewer requests (`FunctionAssociations`).
+    pub viewer_request_function: Option<Arc<wharf_functions::Function>>,
+    /// The CloudFront Function run on viewer responses.
+    pub viewer_response_function: Option<Arc<wharf_functions::Function>>,
 }
 
 impl Behavior {
@@ -444,7 +451,25 @@ impl Distribution {
             .iter()
             .filter_map(|n| http::HeaderName::from_bytes(n.as_bytes()).ok())
             .collect();
+        let function = |event: &str| -> Result<Option<Arc<wharf_functions::Function>>, String> {
+            let Some(a) = b
+                .function_associations
+                .iter()
+                .flat_map(|f| &f.items)
+                .find(|a| a.event_type == event)
+            else {
+                return Ok(None);
+            };
+            policies
+                .functions
+                .get(&a.function_arn)
+                .cloned()
+                .map(Some)
+                .ok_or_else(|| format!("no published function {}", a.function_arn))
+        };
         Ok(Behavior {
+            viewer_request_function: function("viewer-request")?,
+            viewer_response_function: function("viewer-response")?,
             cloudfront_headers,
             pattern,
             target: origins

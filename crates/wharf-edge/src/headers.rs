@@ -22,6 +22,8 @@ pub enum CacheStatus {
     Pass,
     /// An HTTP request redirected to HTTPS by the viewer protocol policy.
     Redirect,
+    /// A viewer-request CloudFront Function answered the request itself.
+    FunctionGenerated,
 }
 
 impl CacheStatus {
@@ -32,6 +34,7 @@ impl CacheStatus {
             Self::Miss | Self::Pass => "Miss from cloudfront",
             Self::Error => "Error from cloudfront",
             Self::Redirect => "Redirect from cloudfront",
+            Self::FunctionGenerated => "FunctionGeneratedResponse from cloudfront",
         }
     }
 }

@@ -74,13 +74,14 @@ impl EncodeMetric for ShardedCounter {
 
 /// The result a request is counted under: CloudFront's `x-edge-result-type`, plus `Pass` for
 /// requests the behavior does not cache (CloudFront says `Miss` for those too).
-const RESULTS: [CacheStatus; 6] = [
+const RESULTS: [CacheStatus; 7] = [
     CacheStatus::Hit,
     CacheStatus::RefreshHit,
     CacheStatus::Miss,
     CacheStatus::Pass,
     CacheStatus::Error,
     CacheStatus::Redirect,
+    CacheStatus::FunctionGenerated,
 ];
 
 fn result_index(s: CacheStatus) -> usize {
@@ -95,6 +96,7 @@ fn result_label(s: CacheStatus) -> &'static str {
         CacheStatus::Pass => "Pass",
         CacheStatus::Error => "Error",
         CacheStatus::Redirect => "Redirect",
+        CacheStatus::FunctionGenerated => "FunctionGeneratedResponse",
     }
 }
 
@@ -125,6 +127,14 @@ struct DistributionLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct FunctionLabels {
+    distribution: String,
+    event_type: &'static str,
+    /// `ok`, `error` (it threw or returned nothing valid) or `limit` (stopped).
+    result: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct OriginErrorLabels {
     distribution: String,
     kind: &'static str,
@@ -144,6 +154,7 @@ pub struct EdgeMetrics {
     origin_errors: Family<OriginErrorLabels, Counter>,
     collapsed: Family<DistributionLabel, Counter>,
     invalidations: Family<DistributionLabel, Counter>,
+    functions: Family<FunctionLabels, Counter>,
     log_lines_dropped: Family<DistributionLabel, Counter>,
     log_files: Family<DistributionLabel, Counter>,
     log_delivery_failures: Family<DistributionLabel, Counter>,
@@ -160,6 +171,7 @@ impl EdgeMetrics {
             origin_errors: Family::default(),
             collapsed: Family::default(),
             invalidations: Family::default(),
+            functions: Family::default(),
             log_lines_dropped: Family::default(),
             log_files: Family::default(),
             log_delivery_failures: Family::default(),
@@ -195,6 +207,11 @@ impl EdgeMetrics {
             "invalidations",
             "Invalidations created",
             m.invalidations.clone(),
+        );
+        r.register(
+            "function_invocations",
+            "CloudFront Function invocations, by event type and result",
+            m.functions.clone(),
         );
         r.register(
             "log_lines_dropped",
@@ -282,6 +299,17 @@ impl EdgeMetrics {
         self.invalidations
             .get_or_create(&DistributionLabel {
                 distribution: id.to_owned(),
+            })
+            .inc();
+    }
+
+    /// A CloudFront Function ran for distribution `id` on `event_type`.
+    pub fn function(&self, id: &str, event_type: &'static str, result: &'static str) {
+        self.functions
+            .get_or_create(&FunctionLabels {
+                distribution: id.to_owned(),
+                event_type,
+                result,
             })
             .inc();
     }

@@ -5,7 +5,8 @@
 //! 1. [`viewer_request`]: the distribution by `Host`, `DefaultRootObject`, the cache behavior
 //!    by path pattern;
 //! 2. [`access`]: viewer protocol policy, geographic restriction, signed URLs and cookies,
-//!    allowed methods;
+//!    allowed methods; then the behavior's viewer-request CloudFront Function
+//!    ([`functions`]), which may change the request or answer it;
 //! 3. [`cache_lookup`]: fresh → hit; stale → served while revalidating
 //!    (`stale-while-revalidate`) or [`revalidation`] first; absent → miss;
 //! 4. [`upstream`]: the origin request, collapsed per cache key, through the origin or origin
@@ -13,7 +14,7 @@
 //! 5. [`cache_admission`]: whether and what to store; the fill streams the response into the
 //!    cache and to every waiting viewer;
 //! 6. [`viewer_response`]: custom error pages, the response headers policy, CloudFront's
-//!    headers;
+//!    headers; then the viewer-response CloudFront Function;
 //! 7. [`logging`]: the request's access log line, written once its response's last byte is
 //!    sent, when the distribution's `Logging` is enabled.
 //!
@@ -23,6 +24,7 @@ mod access;
 mod cache_admission;
 mod cache_lookup;
 pub mod context;
+mod functions;
 mod logging;
 mod revalidation;
 mod upstream;
@@ -171,8 +173,11 @@ impl Edge {
         };
         let mut unanswered = logging::Unanswered::new(self.access_logs.as_ref(), ctx, received);
         let ctx = unanswered.ctx();
-        let mut resp = match self.access(ctx) {
-            // Refused requests are answered as they are.
+        let mut resp = match self
+            .access(ctx)
+            .and_then(|()| self.viewer_request_function(ctx))
+        {
+            // Refused requests, and responses a function made, are answered as they are.
             Err(refused) => *refused,
             Ok(()) => {
                 let resp = if ctx.cacheable() {
@@ -180,7 +185,8 @@ impl Edge {
                 } else {
                     self.pass(ctx, upstream::body_stream(body)).await
                 };
-                self.viewer_response(ctx, resp).await
+                let resp = self.viewer_response(ctx, resp).await;
+                self.viewer_response_function(ctx, resp)
             }
         };
         let ctx = unanswered.answered();

@@ -175,6 +175,7 @@ impl Registry {
         default_id: Option<String>,
         factory: Arc<dyn OriginFactory>,
         extra: Vec<Arc<Distribution>>,
+        api: ApiResources,
     ) -> (Self, Vec<String>) {
         let reg = Self {
             current: RwLock::new(Arc::new(Snapshot::default())),
@@ -185,6 +186,7 @@ impl Registry {
                 builtin: extra.iter().map(|d| d.id.clone()).collect(),
                 state: std::sync::Mutex::new(SourceState {
                     last_good: extra.into_iter().map(|d| (d.id.clone(), d)).collect(),
+                    api,
                     ..Default::default()
                 }),
             }),
@@ -443,6 +445,7 @@ fn load_policies(dir: &Path, errors: &mut Vec<String>) -> PolicyBook {
             OriginAccessControlConfig::from_json,
             errors,
         ),
+        functions: HashMap::new(),
     }
 }
 

@@ -7,6 +7,7 @@
   var logs = [];
   var show = function (v) {
     if (typeof v === "string") return v;
+    if (v instanceof Error) return String(v);
     try { return JSON.stringify(v); } catch (e) { return String(v); }
   };
   globalThis.console = {

@@ -114,13 +114,14 @@ pub fn follow(control: Arc<Control>, edge: Arc<Edge>) {
 }
 
 /// What the edge serves from the API's view.
-fn api_resources(view: EdgeView) -> ApiResources {
+pub fn api_resources(view: EdgeView) -> ApiResources {
     let mut policies = PolicyBook {
         cache: view.cache_policies.into_iter().collect(),
         origin_request: view.origin_request_policies.into_iter().collect(),
         response_headers: view.response_headers_policies.into_iter().collect(),
         key_groups: view.key_groups.into_iter().collect(),
         origin_access_controls: view.origin_access_controls.into_iter().collect(),
+        functions: view.functions.into_iter().collect(),
         ..PolicyBook::default()
     };
     for (id, key) in view.public_keys {

@@ -1,11 +1,19 @@
 //! `wharf serve --demo`: on a new data directory, a private bucket `demo-site` with an
-//! `index.html`, and a distribution that reads it through Origin Access Control with the bucket
-//! policy AWS documents for OAC (only that distribution may read); then the URLs and
+//! `index.html` (and `blog/index.html`), and a distribution that reads it through Origin
+//! Access Control with the bucket policy AWS documents for OAC (only that distribution may
+//! read) and runs CloudFront's most common function, made through the control API, which
+//! serves a directory's `index.html` (`/blog/` → `/blog/index.html`); then the URLs and
 //! credentials to use it.
 
 use std::net::SocketAddr;
 
-use anyhow::Result;
+use std::sync::Arc;
+
+use anyhow::{Context as _, Result};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use wharf_control::Control;
+use wharf_control::state::Kind;
 use wharf_store::{BucketRecord, Store, StoreError, now_ms};
 
 use crate::config::Config;
@@ -19,7 +27,27 @@ const INDEX_HTML: &str = "<!doctype html>\n<html><head><meta charset=\"utf-8\"><
 /// distribution, on any other host name.
 pub const DEMO_DISTRIBUTION: &str = "demo";
 
-/// A CloudFront `DistributionConfig` in the CLI's JSON form, in front of the demo bucket.
+const BLOG_INDEX_HTML: &str = "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>Wharf demo blog</title></head>\n<body><h1>The blog</h1><p>This page is <code>blog/index.html</code>: the CloudFront Function <code>demo-index-rewrite</code> turned the request for <code>/blog/</code> into one for it.</p></body></html>\n";
+
+/// The demo's CloudFront Function, made through the control API and published.
+pub const DEMO_FUNCTION: &str = "demo-index-rewrite";
+/// AWS's example "add index.html to request URLs that don't include a file name".
+const DEMO_FUNCTION_CODE: &str = r#"// Wharf demo: a request for a directory gets its index document
+// (/blog/ -> /blog/index.html, /about -> /about/index.html), as in AWS's examples.
+function handler(event) {
+    var request = event.request;
+    var uri = request.uri;
+    if (uri.endsWith('/')) {
+        request.uri += 'index.html';
+    } else if (!uri.includes('.')) {
+        request.uri += '/index.html';
+    }
+    return request;
+}
+"#;
+
+/// A CloudFront `DistributionConfig` in the CLI's JSON form, in front of the demo bucket;
+/// `FUNCTION_ARN` stands for the demo function's ARN.
 const DEMO_DISTRIBUTION_JSON: &str = r#"{
   "CallerReference": "wharf-demo",
   "Comment": "Wharf demo: the demo-site bucket behind the edge",
@@ -37,7 +65,9 @@ const DEMO_DISTRIBUTION_JSON: &str = r#"{
     "AllowedMethods": {"Quantity": 2, "Items": ["GET", "HEAD"],
       "CachedMethods": {"Quantity": 2, "Items": ["GET", "HEAD"]}},
     "Compress": true,
-    "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6"
+    "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6",
+    "FunctionAssociations": {"Quantity": 1, "Items": [
+      {"FunctionARN": "FUNCTION_ARN", "EventType": "viewer-request"}]}
   },
   "PriceClass": "PriceClass_All"
 }
@@ -72,8 +102,60 @@ fn demo_bucket_policy(account: &str) -> String {
     )
 }
 
+/// One control API request made on the root's behalf; answers the body, or fails with the
+/// API's error.
+async fn control_call(
+    control: &Arc<Control>,
+    method: &str,
+    target: &str,
+    if_match: Option<&str>,
+    body: String,
+) -> Result<(http::HeaderMap, String)> {
+    let mut req = http::Request::builder().method(method).uri(target);
+    if let Some(etag) = if_match {
+        req = req.header("if-match", etag);
+    }
+    let resp = control
+        .handle_as_root(req.body(Full::new(Bytes::from(body)))?)
+        .await;
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let text = String::from_utf8_lossy(&resp.into_body().collect().await?.to_bytes()).into_owned();
+    if !status.is_success() {
+        anyhow::bail!("{method} {target}: {status}: {text}");
+    }
+    Ok((headers, text))
+}
+
+/// The demo function, created and published through the control API unless it exists.
+async fn ensure_function(control: &Arc<Control>) -> Result<String> {
+    let arn = control.arn(Kind::Function, DEMO_FUNCTION);
+    let live = format!("/2020-05-31/function/{DEMO_FUNCTION}/describe?Stage=LIVE");
+    if control_call(control, "GET", &live, None, String::new())
+        .await
+        .is_ok()
+    {
+        return Ok(arn);
+    }
+    let create = format!(
+        "<CreateFunctionRequest xmlns=\"{}\"><Name>{DEMO_FUNCTION}</Name><FunctionConfig><Comment>Wharf demo: serve a directory's index.html</Comment><Runtime>cloudfront-js-2.0</Runtime></FunctionConfig><FunctionCode>{}</FunctionCode></CreateFunctionRequest>",
+        wharf_control::service_model::XMLNS,
+        base64_simd::STANDARD.encode_to_string(DEMO_FUNCTION_CODE)
+    );
+    let (headers, _) = control_call(control, "POST", "/2020-05-31/function", None, create).await?;
+    let etag = headers
+        .get("etag")
+        .and_then(|v| v.to_str().ok())
+        .context("CreateFunction answered no ETag")?
+        .to_owned();
+    let publish = format!("/2020-05-31/function/{DEMO_FUNCTION}/publish");
+    control_call(control, "POST", &publish, Some(&etag), String::new()).await?;
+    Ok(arn)
+}
+
 pub async fn run(
     store: &Store,
+    control: &Arc<Control>,
     addr: SocketAddr,
     edge_addr: SocketAddr,
     cfg: &Config,
@@ -111,6 +193,15 @@ pub async fn run(
                     Some("text/html; charset=utf-8".into()),
                 )
                 .await?;
+            store
+                .put_bytes(
+                    DEMO_BUCKET,
+                    "blog/index.html",
+                    &root.canonical_id,
+                    bytes::Bytes::from_static(BLOG_INDEX_HTML.as_bytes()),
+                    Some("text/html; charset=utf-8".into()),
+                )
+                .await?;
         }
         Err(StoreError::BucketAlreadyOwnedByYou) => {}
         Err(e) => return Err(e.into()),
@@ -139,14 +230,18 @@ pub async fn run(
         std::fs::create_dir_all(dir.join("origin-access-controls"))?;
         std::fs::write(&oac, DEMO_OAC_JSON)?;
     }
+    let function_arn = ensure_function(control).await?;
     let file = dir.join(format!("{DEMO_DISTRIBUTION}.json"));
     if !file.exists() {
         std::fs::create_dir_all(dir)?;
-        std::fs::write(&file, DEMO_DISTRIBUTION_JSON)?;
+        std::fs::write(
+            &file,
+            DEMO_DISTRIBUTION_JSON.replace("FUNCTION_ARN", &function_arn),
+        )?;
     }
     let port = addr.port();
     let edge_port = edge_addr.port();
-    println!("wharf: demo bucket s3://{DEMO_BUCKET} holds index.html");
+    println!("wharf: demo bucket s3://{DEMO_BUCKET} holds index.html and blog/index.html");
     println!(
         "  access:             the bucket is private; the distribution reads it with Origin Access Control ({}) and the bucket policy lets only that distribution in (aws s3api get-bucket-policy --bucket {DEMO_BUCKET})",
         oac.display()
@@ -156,7 +251,10 @@ pub async fn run(
         file.display()
     );
     println!(
-        "  site via the edge:  http://{DEMO_DISTRIBUTION}.localhost:{edge_port}/  (and http://{edge_addr}/)"
+        "  function:           {DEMO_FUNCTION} (CloudFront Function on viewer requests: /blog/ -> /blog/index.html; aws cloudfront describe-function --name {DEMO_FUNCTION})"
+    );
+    println!(
+        "  site via the edge:  http://{DEMO_DISTRIBUTION}.localhost:{edge_port}/  and /blog/  (and http://{edge_addr}/)"
     );
     println!("  S3 endpoint:        http://{addr}");
     println!(

@@ -43,11 +43,13 @@ pub fn build(
             tls,
         },
     });
+    // Files may name the API's policies and functions: the first build has them.
     let (registry, errors) = Registry::from_dir(
         &e.distributions_dir,
         e.default_distribution.clone(),
         factory,
         Vec::new(),
+        crate::control::api_resources(control.edge_view()),
     );
     for err in errors {
         eprintln!("wharf: distribution not loaded: {err}");

@@ -110,8 +110,9 @@ pub async fn serve(mut cfg: Config, demo_mode: bool) -> Result<()> {
         println!("  AWS_ACCESS_KEY_ID={}", k.access_key_id);
         println!("  AWS_SECRET_ACCESS_KEY={}", k.secret_access_key);
     }
+    let control = control::open(&cfg.data_dir, &store)?;
     if demo_mode {
-        demo::run(&store, addr, edge_addr, &cfg).await?;
+        demo::run(&store, &control, addr, edge_addr, &cfg).await?;
     }
     let https_port = match &edge_tls {
         Some((l, _)) => Some(l.local_addr()?.port()),
@@ -127,7 +128,6 @@ pub async fn serve(mut cfg: Config, demo_mode: bool) -> Result<()> {
         access: wharf_s3::BucketAccess::new(policies.clone()),
         domains: cfg.domains.clone(),
     });
-    let control = control::open(&cfg.data_dir, &store)?;
     let edge = edge::build(
         &cfg,
         &control,

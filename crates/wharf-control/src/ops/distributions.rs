@@ -273,6 +273,7 @@ pub fn create(c: &Control, who: &Identity, input: &Input) -> ControlResult<Answe
         }
         check_aliases(s, &files, None, &typed)?;
         check_references(s, &files, &typed)?;
+        super::functions::check_associations(c, s, &config)?;
         let id = loop {
             let id = new_id('E');
             if s.get(Kind::Distribution, &id).is_none() && !files.distributions.contains_key(&id) {
@@ -348,6 +349,7 @@ pub fn update(c: &Control, who: &Identity, input: &Input) -> ControlResult<Answe
         let typed = typed(&config)?;
         check_aliases(s, &files, Some(id), &typed)?;
         check_references(s, &files, &typed)?;
+        super::functions::check_associations(c, s, &config)?;
         let r = Resource {
             etag: new_id('E'),
             config: config.clone(),

@@ -2,6 +2,7 @@
 //! changes the state, and answers its output shape's members.
 
 pub mod distributions;
+pub mod functions;
 pub mod invalidations;
 pub mod resources;
 pub mod tags;
@@ -42,6 +43,14 @@ pub fn dispatch(c: &Control, who: &Identity, input: &Input) -> ControlResult<Ans
         "CreateInvalidation" => invalidations::create(c, who, input),
         "GetInvalidation" => invalidations::get(c, who, input),
         "ListInvalidations" => invalidations::list(c, who, input),
+        "CreateFunction" => functions::create(c, who, input),
+        "DescribeFunction" => functions::describe(c, who, input),
+        "GetFunction" => functions::get(c, who, input),
+        "UpdateFunction" => functions::update(c, who, input),
+        "PublishFunction" => functions::publish(c, who, input),
+        "TestFunction" => functions::test(c, who, input),
+        "ListFunctions" => functions::list(c, who, input),
+        "DeleteFunction" => functions::delete(c, who, input),
         "TagResource" => tags::tag(c, who, input),
         "UntagResource" => tags::untag(c, who, input),
         "ListTagsForResource" => tags::list(c, who, input),

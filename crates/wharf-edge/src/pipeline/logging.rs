@@ -196,6 +196,7 @@ fn result_type(status: StatusCode, cache: CacheStatus) -> ResultType {
         CacheStatus::Miss | CacheStatus::Pass => ResultType::Miss,
         CacheStatus::Error => ResultType::Error,
         CacheStatus::Redirect => ResultType::Redirect,
+        CacheStatus::FunctionGenerated => ResultType::FunctionGeneratedResponse,
     }
 }
 

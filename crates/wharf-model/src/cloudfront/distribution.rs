@@ -262,6 +262,18 @@ pub struct CacheBehavior {
     pub default_ttl: Option<i64>,
     #[serde(rename = "MaxTTL", default)]
     pub max_ttl: Option<i64>,
+    /// CloudFront Functions run on this behavior's viewer requests and responses.
+    #[serde(default)]
+    pub function_associations: Option<Items<FunctionAssociation>>,
+}
+
+/// A CloudFront Function run on one event of a behavior (`viewer-request`, `viewer-response`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct FunctionAssociation {
+    #[serde(rename = "FunctionARN")]
+    pub function_arn: String,
+    pub event_type: String,
 }
 
 fn allow_all() -> String {
@@ -360,6 +372,27 @@ impl DistributionConfig {
             return Err(ModelError::Invalid(
                 "Origins must name at least one origin".into(),
             ));
+        }
+        for b in std::iter::once(&self.default_cache_behavior).chain(&self.cache_behaviors.items) {
+            if let Some(f) = &b.function_associations {
+                f.check("FunctionAssociations")?;
+                let mut seen = Vec::new();
+                for a in &f.items {
+                    if !matches!(a.event_type.as_str(), "viewer-request" | "viewer-response") {
+                        return Err(ModelError::Invalid(format!(
+                            "FunctionAssociation EventType {} is not one CloudFront Functions run on (viewer-request, viewer-response)",
+                            a.event_type
+                        )));
+                    }
+                    if seen.contains(&a.event_type) {
+                        return Err(ModelError::Invalid(format!(
+                            "a cache behavior has at most one function for {}",
+                            a.event_type
+                        )));
+                    }
+                    seen.push(a.event_type.clone());
+                }
+            }
         }
         let origin_exists = |id: &str| {
             self.origins.items.iter().any(|o| o.id == id)
