@@ -10,6 +10,7 @@
 pub mod cloudfront_signature;
 pub mod policy;
 pub mod sigv4;
+pub mod sigv4a;
 pub mod totp;
 
 pub use wharf_model::{AccessKey, IdentityError, User, validate_user_name};

@@ -52,15 +52,8 @@ fn canonical_query(q: &str) -> String {
         .join("&")
 }
 
-/// The signature of `req` for `signed` headers (lower-case names, sorted).
-pub fn signature(
-    req: &Canonical<'_>,
-    signed: &[&str],
-    amz_date: &str,
-    secret: &str,
-    region: &str,
-    service: &str,
-) -> String {
+/// The canonical request of `req` for `signed` headers (lower-case names, sorted).
+pub fn canonical_request_parts(req: &Canonical<'_>, signed: &[&str]) -> String {
     let mut canonical_headers = String::new();
     for name in signed {
         let values: Vec<String> = req
@@ -71,7 +64,7 @@ pub fn signature(
             .collect();
         canonical_headers.push_str(&format!("{name}:{}\n", values.join(",")));
     }
-    let creq = format!(
+    format!(
         "{}\n{}\n{}\n{}\n{}\n{}",
         req.method,
         if req.path.is_empty() { "/" } else { req.path },
@@ -79,7 +72,19 @@ pub fn signature(
         canonical_headers,
         signed.join(";"),
         req.payload_sha256
-    );
+    )
+}
+
+/// The signature of `req` for `signed` headers (lower-case names, sorted).
+pub fn signature(
+    req: &Canonical<'_>,
+    signed: &[&str],
+    amz_date: &str,
+    secret: &str,
+    region: &str,
+    service: &str,
+) -> String {
+    let creq = canonical_request_parts(req, signed);
     let date = amz_date.get(..8).unwrap_or("");
     let scope = format!("{date}/{region}/{service}/aws4_request");
     let sts = format!(

@@ -20,6 +20,7 @@
 pub mod auth;
 pub mod error;
 mod ids;
+pub mod kvs_data;
 mod ops;
 pub mod protocol;
 pub mod service_model;
@@ -189,7 +190,12 @@ impl Control {
                         live["etag"].as_str()?,
                         runtime,
                         live["code"].as_str()?,
-                    );
+                    )
+                    .with_key_values(ops::functions::store_of(
+                        self,
+                        s,
+                        &live["config"],
+                    ));
                     Some((self.arn(Kind::Function, &r.id), Arc::new(f)))
                 })
                 .collect(),

@@ -92,12 +92,22 @@ pub struct Invalidation {
     pub seq: u64,
 }
 
+/// The keys and values of one KeyValueStore.
+pub type KeyValues = std::sync::Arc<BTreeMap<String, String>>;
+
 /// A write a change asks for.
 #[derive(Debug, Clone)]
 pub enum Write {
     Put(Resource),
+    /// Deletes a resource (a distribution's invalidations and a key value store's keys too).
     Delete(Kind, String),
     PutInvalidation(Invalidation),
+    /// Puts and deletes keys of the key value store named `store`.
+    KeyValues {
+        store: String,
+        puts: Vec<(String, String)>,
+        deletes: Vec<String>,
+    },
 }
 
 #[derive(Debug, Default)]
@@ -108,6 +118,8 @@ pub struct State {
     pub seq: u64,
     /// The last change the edge has applied.
     pub applied: u64,
+    /// Each key value store's keys, by the store's name.
+    pub key_values: BTreeMap<String, KeyValues>,
 }
 
 impl State {
@@ -133,6 +145,7 @@ pub struct Db {
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS resources (kind TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (kind, id));
 CREATE TABLE IF NOT EXISTS invalidations (distribution_id TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (distribution_id, id));
+CREATE TABLE IF NOT EXISTS key_values (store TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (store, key));
 CREATE TABLE IF NOT EXISTS feed (one INTEGER PRIMARY KEY CHECK (one = 1), seq INTEGER NOT NULL, applied INTEGER NOT NULL);
 INSERT OR IGNORE INTO feed (one, seq, applied) VALUES (1, 0, 0);
 ";
@@ -181,6 +194,27 @@ impl Db {
                 let r: Resource = serde_json::from_str(&body).map_err(db_error)?;
                 state.resources.insert((kind, id), r);
             }
+            let mut stmt = conn
+                .prepare("SELECT store, key, value FROM key_values ORDER BY store, key")
+                .map_err(db_error)?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                    ))
+                })
+                .map_err(db_error)?;
+            let mut key_values: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+            for row in rows {
+                let (store, key, value) = row.map_err(db_error)?;
+                key_values.entry(store).or_default().insert(key, value);
+            }
+            state.key_values = key_values
+                .into_iter()
+                .map(|(k, v)| (k, std::sync::Arc::new(v)))
+                .collect();
             let mut stmt = conn
                 .prepare("SELECT body FROM invalidations")
                 .map_err(db_error)?;
@@ -282,6 +316,30 @@ impl Db {
                             )
                             .map_err(db_error)?;
                         }
+                        if *kind == Kind::KeyValueStore {
+                            tx.execute("DELETE FROM key_values WHERE store = ?1", params![id])
+                                .map_err(db_error)?;
+                        }
+                    }
+                    Write::KeyValues {
+                        store,
+                        puts,
+                        deletes,
+                    } => {
+                        for key in deletes {
+                            tx.execute(
+                                "DELETE FROM key_values WHERE store = ?1 AND key = ?2",
+                                params![store, key],
+                            )
+                            .map_err(db_error)?;
+                        }
+                        for (key, value) in puts {
+                            tx.execute(
+                                "INSERT OR REPLACE INTO key_values (store, key, value) VALUES (?1, ?2, ?3)",
+                                params![store, key, value],
+                            )
+                            .map_err(db_error)?;
+                        }
                     }
                     Write::PutInvalidation(inv) => {
                         tx.execute(
@@ -310,6 +368,20 @@ impl Db {
                     if kind == Kind::Distribution {
                         state.invalidations.retain(|(d, _), _| *d != id);
                     }
+                    if kind == Kind::KeyValueStore {
+                        state.key_values.remove(&id);
+                    }
+                }
+                Write::KeyValues {
+                    store,
+                    puts,
+                    deletes,
+                } => {
+                    let map = std::sync::Arc::make_mut(state.key_values.entry(store).or_default());
+                    for key in deletes {
+                        map.remove(&key);
+                    }
+                    map.extend(puts);
                 }
                 Write::PutInvalidation(inv) => {
                     state

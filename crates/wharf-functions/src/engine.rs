@@ -85,7 +85,7 @@ impl Engine {
             ctx.eval::<(), _>(PRELUDE)
                 .map_err(|e| FunctionError::Compile(exception(&ctx, e)))?;
             ctx.globals().remove("__wharf").map_err(internal)?;
-            ctx.eval::<(), _>(code)
+            ctx.eval::<(), _>(crate::imports::as_script(code))
                 .map_err(|e| FunctionError::Compile(exception(&ctx, e)))?;
             let handler: Value = ctx.globals().get("handler").map_err(internal)?;
             let Some(handler) = handler.into_function() else {
@@ -219,7 +219,10 @@ pub fn run(f: &Function, event: &serde_json::Value) -> Execution {
         Ok(e)
     });
     match engine {
-        Ok(e) => e.call(event),
+        Ok(e) => {
+            let _store = native::reading(f.key_values.clone());
+            e.call(event)
+        }
         Err(err) => Execution {
             output: Err(err),
             logs: Vec::new(),

@@ -9,6 +9,7 @@
 
 pub mod engine;
 pub mod event;
+mod imports;
 mod native;
 
 use std::sync::Arc;
@@ -30,6 +31,9 @@ impl JsRuntime {
     }
 }
 
+/// The keys and values of a KeyValueStore, as a function reads them.
+pub type KeyValues = Arc<std::collections::BTreeMap<String, String>>;
+
 /// One version of a function's code.
 #[derive(Debug, Clone)]
 pub struct Function {
@@ -38,6 +42,9 @@ pub struct Function {
     pub version: String,
     pub runtime: JsRuntime,
     pub code: Arc<str>,
+    /// The associated KeyValueStore's ID and contents (`cloudfront.kvs()`), as of now: a
+    /// newer snapshot comes with a new `Function` value without recompiling.
+    pub key_values: Option<(String, KeyValues)>,
 }
 
 impl Function {
@@ -47,7 +54,14 @@ impl Function {
             version: format!("{name}\u{0}{etag}"),
             runtime,
             code: code.into(),
+            key_values: None,
         }
+    }
+
+    /// The same function reading this KeyValueStore.
+    pub fn with_key_values(mut self, store: Option<(String, KeyValues)>) -> Self {
+        self.key_values = store;
+        self
     }
 
     /// Runs the function on an event object.

@@ -7,7 +7,29 @@ use rquickjs::{Ctx, Exception, Function, Object, Result};
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
-use crate::JsRuntime;
+use crate::{JsRuntime, KeyValues};
+
+thread_local! {
+    /// The KeyValueStore of the function running on this thread now.
+    static KEY_VALUES: std::cell::RefCell<Option<(String, KeyValues)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Makes `store` what `cloudfront.kvs()` reads until the guard is dropped.
+pub(crate) fn reading(store: Option<(String, KeyValues)>) -> impl Drop {
+    struct Reset;
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            KEY_VALUES.with(|k| *k.borrow_mut() = None);
+        }
+    }
+    KEY_VALUES.with(|k| *k.borrow_mut() = store);
+    Reset
+}
+
+fn with_key_values<T>(f: impl FnOnce(Option<&(String, KeyValues)>) -> T) -> T {
+    KEY_VALUES.with(|k| f(k.borrow().as_ref()))
+}
 
 fn to_bytes(s: &str) -> Vec<u8> {
     s.chars().map(|c| u32::from(c).min(255) as u8).collect()
@@ -139,12 +161,21 @@ pub fn install<'js>(ctx: &Ctx<'js>, runtime: JsRuntime) -> Result<Object<'js>> {
         )?,
     )?;
     o.set(
-        "kvs",
-        Function::new(ctx.clone(), |ctx: Ctx<'js>| -> Result<()> {
-            Err(Exception::throw_message(
-                &ctx,
-                "cloudfront.kvs: KeyValueStore is not available in Wharf yet",
-            ))
+        "kvsId",
+        Function::new(ctx.clone(), || -> Option<String> {
+            with_key_values(|kv| kv.map(|(id, _)| id.clone()))
+        })?,
+    )?;
+    o.set(
+        "kvsGet",
+        Function::new(ctx.clone(), |key: String| -> Option<String> {
+            with_key_values(|kv| kv.and_then(|(_, values)| values.get(&key).cloned()))
+        })?,
+    )?;
+    o.set(
+        "kvsCount",
+        Function::new(ctx.clone(), || -> u32 {
+            with_key_values(|kv| kv.map_or(0, |(_, v)| u32::try_from(v.len()).unwrap_or(u32::MAX)))
         })?,
     )?;
     Ok(o)

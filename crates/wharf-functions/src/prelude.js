@@ -140,7 +140,37 @@
     return function () { throw new Error(what + " is not available in Wharf yet"); };
   };
   var cloudfront = {
-    kvs: function (id) { return native.kvs(id === undefined ? null : id); },
+    // The associated KeyValueStore (`cf.kvs()` or `cf.kvs(ID)`): async reads of its keys.
+    kvs: function (id) {
+      // The handle is usually made at the top level, before any request: the store is
+      // checked when it is read.
+      var values = function () {
+        var store = native.kvsId();
+        if (store === null || store === undefined) {
+          throw new Error("This function is not associated with a KeyValueStore");
+        }
+        if (id !== undefined && id !== null && id !== store) {
+          throw new Error("The KeyValueStore " + id + " is not associated with this function");
+        }
+      };
+      return {
+        get: async function (key, options) {
+          values();
+          var v = native.kvsGet(String(key));
+          if (v === null || v === undefined) throw new Error("Key " + key + " not found");
+          var format = (options && options.format) || "string";
+          if (format === "json") return JSON.parse(v);
+          if (format === "bytes") return Buffer ? Buffer.from(v, "utf8") : utf8(v);
+          return v;
+        },
+        exists: async function (key) {
+          values();
+          var v = native.kvsGet(String(key));
+          return v !== null && v !== undefined;
+        },
+        meta: async function () { values(); return { keyCount: native.kvsCount() }; }
+      };
+    },
     updateRequestOrigin: notBuilt("cloudfront.updateRequestOrigin"),
     selectRequestOriginById: notBuilt("cloudfront.selectRequestOriginById"),
     createRequestOriginGroup: notBuilt("cloudfront.createRequestOriginGroup")

@@ -373,3 +373,36 @@ fn limits_and_errors() {
     assert!(out.output.is_ok());
     assert!(out.compute_utilization < 100);
 }
+
+#[test]
+fn key_value_store_reads_and_imports() {
+    let code = r#"import cf from 'cloudfront';
+const kvs = cf.kvs();
+async function handler(event) {
+    const r = event.request;
+    const conf = await kvs.get('conf', { format: 'json' });
+    r.headers['x-exists'] = { value: String(await kvs.exists('nope')) };
+    r.headers['x-count'] = { value: String((await kvs.meta()).keyCount) };
+    r.uri = conf.prefix + r.uri;
+    return r;
+}"#;
+    let values: crate::KeyValues = std::sync::Arc::new(
+        [("conf".to_owned(), r#"{"prefix": "/v2"}"#.to_owned())]
+            .into_iter()
+            .collect(),
+    );
+    let f = Function::new("kv", "E1", JsRuntime::V2, code)
+        .with_key_values(Some(("store-1".into(), values)));
+    let out = f
+        .run(&json!({"request": {"uri": "/a", "headers": {}}}))
+        .output
+        .unwrap();
+    assert_eq!(out["uri"], "/v2/a");
+    assert_eq!(out["headers"]["x-exists"]["value"], "false");
+    assert_eq!(out["headers"]["x-count"]["value"], "1");
+    // Without an associated store the read fails (the viewer would get the 503).
+    let alone = Function::new("kv", "E2", JsRuntime::V2, code);
+    assert!(
+        matches!(alone.run(&json!({"request": {"uri": "/a", "headers": {}}})).output, Err(FunctionError::Exception(m)) if m.contains("not associated"))
+    );
+}

@@ -181,8 +181,12 @@ pub async fn serve(mut cfg: Config, demo_mode: bool) -> Result<()> {
             move |req: http::Request<listener::Body>, peer| {
                 let (s3, control) = (s3.clone(), control.clone());
                 async move {
-                    if control::is_control(&req) {
-                        let r = control.handle(req).await;
+                    if control::is_control(&req) || wharf_control::kvs_data::is_kvs(&req) {
+                        let r = if control::is_control(&req) {
+                            control.handle(req).await
+                        } else {
+                            control.handle_kvs(req).await
+                        };
                         return Ok::<_, std::convert::Infallible>(
                             r.map(|b| s3s::Body::http_body_unsync(b.map_err(|e| match e {}))),
                         );

@@ -13,7 +13,7 @@ use crate::auth::Identity;
 use crate::error::{ControlError, ControlResult};
 use crate::ids::{iso, new_id, now};
 use crate::protocol::Input;
-use crate::state::{Kind, Resource, State, Write};
+use crate::state::{KeyValues, Kind, Resource, State, Write};
 use crate::{API_PREFIX, Control};
 
 const DEVELOPMENT: &str = "DEVELOPMENT";
@@ -59,14 +59,9 @@ fn runtime_of(config: &Value) -> ControlResult<JsRuntime> {
 
 /// The code compiles and defines `handler` (CloudFront checks this on Create and Update).
 fn check_code(config: &Value, code: &str) -> ControlResult<()> {
-    if config["KeyValueStoreAssociations"]["Quantity"]
-        .as_u64()
-        .unwrap_or(0)
-        > 0
-    {
-        return Err(ControlError::new(
-            "UnsupportedOperation",
-            "KeyValueStore associations are not available in Wharf yet.",
+    if key_value_store_arns(config).count() > 1 {
+        return Err(ControlError::invalid_argument(
+            "A function can be associated with one key value store.",
         ));
     }
     engine::check(runtime_of(config)?, code).map_err(|e| match e {
@@ -156,6 +151,7 @@ pub fn create(c: &Control, who: &Identity, input: &Input) -> ControlResult<Answe
     check_code(&config, &code)?;
     let tags = super::tags::from_value(input.value("Tags").unwrap_or(&Value::Null))?;
     let r = c.db.change(|s, seq| {
+        check_stores(c, s, &config)?;
         if s.get(Kind::Function, name).is_some() {
             return Err(ControlError::new(
                 "FunctionAlreadyExists",
@@ -225,6 +221,7 @@ pub fn update(c: &Control, who: &Identity, input: &Input) -> ControlResult<Answe
     let r = c.db.change(|s, seq| {
         let current = find(s, name)?;
         check_if_match(input, &current.etag)?;
+        check_stores(c, s, &config)?;
         let mut extra = current.extra.clone();
         extra["code"] = code.clone().into();
         let r = Resource {
@@ -272,7 +269,8 @@ pub fn test(c: &Control, who: &Identity, input: &Input) -> ControlResult<Answer>
         let st = stage(r, which).ok_or_else(|| no_such(name))?;
         check_if_match(input, st.etag)?;
         Ok::<_, ControlError>((
-            Function::new(name, st.etag, runtime_of(st.config)?, st.code),
+            Function::new(name, st.etag, runtime_of(st.config)?, st.code)
+                .with_key_values(store_of(c, s, st.config)),
             summary(c, r, which),
         ))
     })?;
@@ -363,6 +361,36 @@ pub fn delete(c: &Control, who: &Identity, input: &Input) -> ControlResult<Answe
     })?;
     c.publish(seq);
     Ok(Answer::new())
+}
+
+/// The key value stores a `FunctionConfig` associates.
+pub fn key_value_store_arns(config: &Value) -> impl Iterator<Item = &str> {
+    config["KeyValueStoreAssociations"]["Items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|a| a["KeyValueStoreARN"].as_str())
+}
+
+/// The ID and keys of the store a `FunctionConfig` associates, if any.
+pub fn store_of(c: &Control, s: &State, config: &Value) -> Option<(String, KeyValues)> {
+    let arn = key_value_store_arns(config).next()?;
+    let r = super::key_value_stores::by_arn(c, s, arn)?;
+    let values = s.key_values.get(&r.id).cloned().unwrap_or_default();
+    Some((super::key_value_stores::store_id(r).to_owned(), values))
+}
+
+/// Every key value store a `FunctionConfig` associates exists.
+fn check_stores(c: &Control, s: &State, config: &Value) -> ControlResult<()> {
+    for arn in key_value_store_arns(config) {
+        if super::key_value_stores::by_arn(c, s, arn).is_none() {
+            return Err(ControlError::new(
+                "EntityNotFound",
+                format!("The key value store {arn} does not exist."),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Whether a distribution's configuration runs the function `arn`.

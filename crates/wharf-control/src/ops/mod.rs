@@ -4,6 +4,7 @@
 pub mod distributions;
 pub mod functions;
 pub mod invalidations;
+pub mod key_value_stores;
 pub mod resources;
 pub mod tags;
 
@@ -51,6 +52,11 @@ pub fn dispatch(c: &Control, who: &Identity, input: &Input) -> ControlResult<Ans
         "TestFunction" => functions::test(c, who, input),
         "ListFunctions" => functions::list(c, who, input),
         "DeleteFunction" => functions::delete(c, who, input),
+        "CreateKeyValueStore" => key_value_stores::create(c, who, input),
+        "DescribeKeyValueStore" => key_value_stores::describe(c, who, input),
+        "UpdateKeyValueStore" => key_value_stores::update(c, who, input),
+        "DeleteKeyValueStore" => key_value_stores::delete(c, who, input),
+        "ListKeyValueStores" => key_value_stores::list(c, who, input),
         "TagResource" => tags::tag(c, who, input),
         "UntagResource" => tags::untag(c, who, input),
         "ListTagsForResource" => tags::list(c, who, input),
