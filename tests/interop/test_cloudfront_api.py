@@ -394,3 +394,32 @@ def test_file_distributions_are_shown_and_not_changed(node, cf, origin):
     inv = cf.create_invalidation(DistributionId=did, InvalidationBatch={
         "Paths": {"Quantity": 1, "Items": ["/*"]}, "CallerReference": uuid.uuid4().hex})
     assert inv["Invalidation"]["Status"] == "Completed"
+
+
+def test_cache_tags_invalidated_by_tag(node, cf, origin):
+    cfg = config(origin, CacheTagConfig={"HeaderName": "Edge-Cache-Tag"})
+    dist = cf.create_distribution(DistributionConfig=cfg)["Distribution"]
+    assert dist["DistributionConfig"]["CacheTagConfig"] == {"HeaderName": "Edge-Cache-Tag"}
+    host, did = dist["DomainName"], dist["Id"]
+    base = f"/{uuid.uuid4().hex}"
+    tagged = {f"{base}/tv.html": "product:tv, brand:example", f"{base}/radio.html": "product:radio, brand:example",
+              f"{base}/untagged.html": None}
+    for p, tags in tagged.items():
+        headers = {"Cache-Control": "max-age=600"}
+        if tags:
+            headers["Edge-Cache-Tag"] = tags
+        origin.routes[p] = Route(b"v1", headers=headers)
+        served(node, host, p)
+        assert request(node.edge_port, p, host=host).x_cache == "Hit from cloudfront"
+    inv = cli_json(node, "create-invalidation", "--distribution-id", did, "--paths", "#product:tv")
+    assert inv["Invalidation"]["InvalidationBatch"]["Paths"]["Items"] == ["#product:tv"]
+    node.aws("cloudfront", "wait", "invalidation-completed", "--distribution-id", did, "--id", inv["Invalidation"]["Id"])
+    assert request(node.edge_port, f"{base}/tv.html", host=host).x_cache == "Miss from cloudfront"
+    assert request(node.edge_port, f"{base}/radio.html", host=host).x_cache == "Hit from cloudfront"
+    # A tag both carry.
+    cf.create_invalidation(DistributionId=did, InvalidationBatch={
+        "Paths": {"Quantity": 1, "Items": ["#brand:example"]}, "CallerReference": uuid.uuid4().hex})
+    assert request(node.edge_port, f"{base}/radio.html", host=host).x_cache == "Miss from cloudfront"
+    assert request(node.edge_port, f"{base}/untagged.html", host=host).x_cache == "Hit from cloudfront"
+    bad = node.aws("cloudfront", "create-invalidation", "--distribution-id", did, "--paths", "#bad*tag", check=False)
+    assert "InvalidArgument" in bad.stderr

@@ -231,6 +231,8 @@ pub struct Distribution {
     pub geo_restriction: Option<GeoRestriction>,
     /// Where its standard logs go (`Logging`, when enabled).
     pub logging: Option<Arc<Logging>>,
+    /// The origin response header whose values tag stored objects (`CacheTagConfig`).
+    pub cache_tag_header: Option<http::HeaderName>,
     /// Its metrics, resolved on its first request.
     pub metrics: std::sync::OnceLock<crate::metrics::DistributionMetrics>,
 }
@@ -368,6 +370,10 @@ impl Distribution {
                     allow_listed: g.restriction_type == "whitelist",
                     countries: g.items.iter().map(|c| c.to_ascii_uppercase()).collect(),
                 }),
+            cache_tag_header: config
+                .cache_tag_config
+                .as_ref()
+                .and_then(|t| http::HeaderName::from_bytes(t.header_name.as_bytes()).ok()),
             logging: config.logging.as_ref().filter(|l| l.enabled).map(|l| {
                 Arc::new(Logging {
                     distribution_id: id.to_owned(),

@@ -100,6 +100,8 @@ pub struct Entry {
     pub path: String,
     /// (lower-case header name, the request's normalised value) for each name in `Vary`.
     pub vary: Vec<(String, Option<String>)>,
+    /// Its cache tags (`CacheTagConfig`), each written `#tag` as invalidations name them.
+    pub tags: Vec<String>,
     /// The invalidation clock when stored.
     pub stored_seq: u64,
     /// Seconds an error response stays cached (`ErrorCachingMinTTL`), when this is one.
@@ -206,6 +208,9 @@ pub struct StoredEntry {
     pub dist: String,
     pub path: String,
     pub vary: Vec<(String, Option<String>)>,
+    /// Absent in entries stored before cache tags.
+    #[serde(default)]
+    pub tags: Vec<String>,
     pub stored_seq: u64,
     pub error_ttl: Option<u64>,
     pub status: u16,
@@ -229,6 +234,7 @@ impl StoredEntry {
             dist: e.dist.clone(),
             path: e.path.clone(),
             vary: e.vary.clone(),
+            tags: e.tags.clone(),
             stored_seq: e.stored_seq,
             error_ttl: e.error_ttl,
             status: head.status.as_u16(),
@@ -270,6 +276,7 @@ impl StoredEntry {
             dist: self.dist,
             path: self.path,
             vary: self.vary,
+            tags: self.tags,
             stored_seq: self.stored_seq,
             error_ttl: self.error_ttl,
             head: RwLock::new(Head {

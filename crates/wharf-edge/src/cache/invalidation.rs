@@ -77,11 +77,27 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// CloudFront: an invalidation path is at most 4,000 characters.
 pub const MAX_INVALIDATION_PATH_LEN: usize = 4000;
 
-/// A CloudFront invalidation path is valid when it starts with `/` and has `*` only at its end.
+/// A CloudFront invalidation path is valid when it starts with `/` and has `*` only at its end;
+/// or it is a cache tag (`#product:tv`): `#` and a tag, without `*`.
 pub fn valid_path(path: &str) -> bool {
+    if let Some(tag) = path.strip_prefix('#') {
+        return valid_tag(tag);
+    }
     path.starts_with('/')
         && !path.strip_suffix('*').unwrap_or(path).contains('*')
         && path.len() <= MAX_INVALIDATION_PATH_LEN
+}
+
+/// Longest cache tag.
+pub const MAX_TAG_LEN: usize = 1024;
+
+/// A cache tag as an origin's tag header lists it: printable, no `*`, `,` or spaces.
+pub fn valid_tag(tag: &str) -> bool {
+    !tag.is_empty()
+        && tag.len() <= MAX_TAG_LEN
+        && tag
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && b != b'*' && b != b',')
 }
 
 impl Invalidations {
@@ -330,8 +346,10 @@ impl Invalidations {
         t.count += usize::from(new);
     }
 
-    /// Whether a response for `path` stored at `stored_seq` has been invalidated since.
-    pub fn is_invalidated(&self, dist: &str, path: &str, stored_seq: u64) -> bool {
+    /// Whether a response for `path` stored at `stored_seq`, carrying the cache `tags` (each
+    /// written `#tag`), has been invalidated since. A tag's tombstone is an exact one whose
+    /// path is `#tag` (no path starts with `#`).
+    pub fn is_invalidated(&self, dist: &str, path: &str, tags: &[String], stored_seq: u64) -> bool {
         let map = self
             .by_dist
             .read()
@@ -340,6 +358,12 @@ impl Invalidations {
             return false;
         };
         if t.exact.get(path).is_some_and(|&s| s > stored_seq) {
+            return true;
+        }
+        if tags
+            .iter()
+            .any(|tag| t.exact.get(tag).is_some_and(|&s| s > stored_seq))
+        {
             return true;
         }
         for (&len, prefixes) in &t.prefixes {
@@ -379,18 +403,38 @@ mod tests {
         let old = inv.next_seq();
         inv.invalidate("d1", &["/a.html?v=1".into(), "/img/*".into()]);
         let new = inv.next_seq();
-        assert!(inv.is_invalidated("d1", "/a.html", old));
-        assert!(!inv.is_invalidated("d1", "/a.html", new));
-        assert!(inv.is_invalidated("d1", "/img/x/y.png", old));
-        assert!(inv.is_invalidated("d1", "/img/", old));
-        assert!(!inv.is_invalidated("d1", "/img", old));
-        assert!(!inv.is_invalidated("d1", "/b.html", old));
-        assert!(!inv.is_invalidated("d2", "/a.html", old));
+        assert!(inv.is_invalidated("d1", "/a.html", &[], old));
+        assert!(!inv.is_invalidated("d1", "/a.html", &[], new));
+        assert!(inv.is_invalidated("d1", "/img/x/y.png", &[], old));
+        assert!(inv.is_invalidated("d1", "/img/", &[], old));
+        assert!(!inv.is_invalidated("d1", "/img", &[], old));
+        assert!(!inv.is_invalidated("d1", "/b.html", &[], old));
+        assert!(!inv.is_invalidated("d2", "/a.html", &[], old));
         inv.invalidate("d1", &["/*".into()]);
-        assert!(inv.is_invalidated("d1", "/anything", new));
+        assert!(inv.is_invalidated("d1", "/anything", &[], new));
         assert!(valid_path("/a*") && !valid_path("/a*b") && !valid_path("a"));
         // Found by the fuzzer: an empty path, and a multi-byte last character.
         assert!(!valid_path("") && valid_path("/é"));
+    }
+
+    #[test]
+    fn cache_tags_are_exact_tombstones_named_hash_tag() {
+        let inv = Invalidations::new(None);
+        let old = inv.next_seq();
+        inv.invalidate("d1", &["#product:tv".into()]);
+        let tv = ["#brand:x".to_owned(), "#product:tv".to_owned()];
+        let radio = ["#product:radio".to_owned()];
+        assert!(inv.is_invalidated("d1", "/a", &tv, old));
+        assert!(!inv.is_invalidated("d1", "/a", &radio, old));
+        assert!(!inv.is_invalidated("d1", "/a", &tv, inv.next_seq()));
+        // A tag is not a path: no object's path matches it, nor a wildcard.
+        assert!(!inv.is_invalidated("d1", "#product:tv", &[], inv.next_seq()));
+        assert!(
+            valid_path("#product:tv")
+                && !valid_path("#")
+                && !valid_path("#a*")
+                && !valid_path("#a,b")
+        );
     }
 
     #[test]
@@ -401,9 +445,9 @@ mod tests {
             .create_invalidation("d", &["/ok".into(), "/a*b".into()])
             .unwrap_err();
         assert!(err.contains("/a*b"), "{err}");
-        assert!(!inv.is_invalidated("d", "/ok", old));
+        assert!(!inv.is_invalidated("d", "/ok", &[], old));
         inv.create_invalidation("d", &["/ok".into()]).unwrap();
-        assert!(inv.is_invalidated("d", "/ok", old));
+        assert!(inv.is_invalidated("d", "/ok", &[], old));
     }
 
     #[test]
@@ -418,7 +462,7 @@ mod tests {
             s
         };
         let inv = Invalidations::new(Some(j));
-        assert!(inv.is_invalidated("d", "/x/1", seq));
+        assert!(inv.is_invalidated("d", "/x/1", &[], seq));
         assert!(inv.next_seq() > seq + 1);
     }
 
@@ -440,16 +484,16 @@ mod tests {
         })
         .unwrap();
         assert_eq!((inv.count("d"), inv.count("e")), (2, 0));
-        assert!(inv.is_invalidated("d", "/dir/x", stored));
+        assert!(inv.is_invalidated("d", "/dir/x", &[], stored));
         assert_eq!(inv.recorded_since_compaction(), 0);
         inv.compact(&|_, _, _, seq| seq >= horizon).unwrap();
         assert_eq!(inv.count("d"), 1);
-        assert!(inv.is_invalidated("d", "/new", stored));
-        assert!(!inv.is_invalidated("d", "/old", stored));
+        assert!(inv.is_invalidated("d", "/new", &[], stored));
+        assert!(!inv.is_invalidated("d", "/old", &[], stored));
         let text = std::fs::read_to_string(&j).unwrap();
         assert_eq!(text.lines().count(), 1, "{text}");
         let again = Invalidations::new(Some(j));
-        assert!(again.is_invalidated("d", "/new", stored));
+        assert!(again.is_invalidated("d", "/new", &[], stored));
         assert_eq!((again.count("d"), again.count("e")), (1, 0));
     }
 

@@ -153,10 +153,12 @@ impl Cache {
                 .find(|e| e.selected_by(vary_value))
                 .cloned()?
         };
-        if self
-            .invalidations
-            .is_invalidated(&found.dist, &found.path, found.stored_seq)
-        {
+        if self.invalidations.is_invalidated(
+            &found.dist,
+            &found.path,
+            &found.tags,
+            found.stored_seq,
+        ) {
             self.remove(&found);
             return None;
         }
@@ -175,6 +177,7 @@ impl Cache {
         head: entry::Head,
         size: Option<u64>,
         error_ttl: Option<u64>,
+        tags: Vec<String>,
     ) -> Entry {
         Entry {
             id: self.next_id.fetch_add(1, Ordering::Relaxed),
@@ -182,6 +185,7 @@ impl Cache {
             dist: dist.to_owned(),
             path: path.to_owned(),
             vary,
+            tags,
             stored_seq: self.invalidations.next_seq(),
             error_ttl,
             head: RwLock::new(head),

@@ -90,12 +90,15 @@ impl Cache {
         // The oldest response stored at each path of each distribution.
         let mut oldest: HashMap<&str, BTreeMap<&str, u64>> = HashMap::new();
         for e in &entries {
-            let seq = oldest
-                .entry(e.dist.as_str())
-                .or_default()
-                .entry(e.path.as_str())
-                .or_insert(e.stored_seq);
-            *seq = (*seq).min(e.stored_seq);
+            // Its path, and its cache tags (`#tag`, as their tombstones are kept).
+            for key in std::iter::once(&e.path).chain(&e.tags) {
+                let seq = oldest
+                    .entry(e.dist.as_str())
+                    .or_default()
+                    .entry(key.as_str())
+                    .or_insert(e.stored_seq);
+                *seq = (*seq).min(e.stored_seq);
+            }
         }
         let needed = |dist: &str, path: &str, prefix: bool, seq: u64| {
             if seq >= clock {
@@ -148,6 +151,7 @@ mod tests {
             head,
             Some(0),
             None,
+            Vec::new(),
         );
         c.insert(e)
     }

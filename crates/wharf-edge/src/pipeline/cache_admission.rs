@@ -154,6 +154,7 @@ impl Edge {
                 (n, v)
             })
             .collect();
+        let tags = cache_tags(ctx, &head_headers);
         let head = Head {
             status,
             headers: head_headers,
@@ -168,6 +169,7 @@ impl Edge {
             head,
             size,
             error_ttl,
+            tags,
         );
         let entry = self.cache.insert(entry);
         match keep_fragment {
@@ -176,6 +178,26 @@ impl Edge {
         }
         Admitted::Stored(entry, withheld)
     }
+}
+
+/// The object's cache tags: the values of the distribution's `CacheTagConfig` header in the
+/// origin's response, comma-separated (`product:tv, brand:example`), each kept as `#tag`.
+fn cache_tags(ctx: &RequestCtx, headers: &HeaderMap) -> Vec<String> {
+    let Some(name) = &ctx.dist.cache_tag_header else {
+        return Vec::new();
+    };
+    let mut tags: Vec<String> = headers
+        .get_all(name)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|t| crate::cache::invalidation::valid_tag(t))
+        .map(|t| format!("#{t}"))
+        .collect();
+    tags.sort();
+    tags.dedup();
+    tags
 }
 
 /// The error caching minimum TTL for `status` when CloudFront caches this error response:

@@ -39,6 +39,17 @@ pub struct DistributionConfig {
     pub restrictions: Option<Restrictions>,
     #[serde(default)]
     pub logging: Option<LoggingConfig>,
+    /// Cache tags: the origin response header whose comma-separated values tag the stored
+    /// object, for invalidations of `#tag` paths.
+    #[serde(default)]
+    pub cache_tag_config: Option<CacheTagConfig>,
+}
+
+/// `CacheTagConfig`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CacheTagConfig {
+    pub header_name: String,
 }
 
 /// `Logging`: standard (legacy) access logs, delivered as gzip objects into `Bucket`
@@ -332,6 +343,18 @@ impl DistributionConfig {
         self.cache_behaviors.check("CacheBehaviors")?;
         self.custom_error_responses.check("CustomErrorResponses")?;
         validate_http_version(self.http_version.as_deref())?;
+        if let Some(t) = &self.cache_tag_config
+            && (t.header_name.is_empty()
+                || !t
+                    .header_name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)))
+        {
+            return Err(ModelError::Invalid(format!(
+                "CacheTagConfig HeaderName {:?} is not a header name",
+                t.header_name
+            )));
+        }
         if let Some(l) = &self.logging
             && l.enabled
             && crate::BucketName::new(l.bucket_name()).is_err()
