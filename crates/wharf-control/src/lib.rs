@@ -21,6 +21,7 @@ pub mod auth;
 pub mod error;
 mod ids;
 pub mod kvs_data;
+pub mod limits;
 mod ops;
 pub mod protocol;
 pub mod service_model;

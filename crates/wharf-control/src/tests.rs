@@ -522,3 +522,34 @@ async fn tags_on_distributions() {
         .await;
     assert_eq!(none.status, StatusCode::NOT_FOUND, "{}", none.body);
 }
+
+#[tokio::test]
+async fn account_quotas_answer_too_many() {
+    let api = Api::new();
+    let policy = |i: usize| {
+        format!(
+            r#"<CachePolicyConfig xmlns="http://cloudfront.amazonaws.com/doc/2020-05-31/"><Comment></Comment><Name>p{i}</Name><DefaultTTL>1</DefaultTTL><MaxTTL>2</MaxTTL><MinTTL>0</MinTTL><ParametersInCacheKeyAndForwardedToOrigin><EnableAcceptEncodingGzip>false</EnableAcceptEncodingGzip><HeadersConfig><HeaderBehavior>none</HeaderBehavior></HeadersConfig><CookiesConfig><CookieBehavior>none</CookieBehavior></CookiesConfig><QueryStringsConfig><QueryStringBehavior>none</QueryStringBehavior></QueryStringsConfig></ParametersInCacheKeyAndForwardedToOrigin></CachePolicyConfig>"#
+        )
+    };
+    let (limit, _) = crate::limits::per_account(crate::state::Kind::CachePolicy);
+    for i in 0..limit {
+        let r = api
+            .call("POST", "/2020-05-31/cache-policy", &[], &policy(i))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+    let r = api
+        .call("POST", "/2020-05-31/cache-policy", &[], &policy(limit))
+        .await;
+    assert!(
+        r.body.contains("<Code>TooManyCachePolicies</Code>"),
+        "{}",
+        r.body
+    );
+    let dup = api
+        .call("POST", "/2020-05-31/cache-policy", &[], &policy(0))
+        .await;
+    assert!(
+        dup.body.contains("TooManyCachePolicies") || dup.body.contains("CachePolicyAlreadyExists")
+    );
+}

@@ -26,10 +26,12 @@ pub fn domain_name(id: &str) -> String {
 /// Checks a configuration as CloudFront does on create and update; answers it typed.
 fn typed(config: &Value) -> ControlResult<DistributionConfig> {
     let text = config.to_string();
-    DistributionConfig::from_json(&text).map_err(|e| match e {
+    let typed = DistributionConfig::from_json(&text).map_err(|e| match e {
         wharf_model::cloudfront::ModelError::Malformed(m) => ControlError::malformed_xml(m),
         wharf_model::cloudfront::ModelError::Invalid(m) => ControlError::invalid_argument(m),
-    })
+    })?;
+    crate::limits::check_distribution(&typed)?;
+    Ok(typed)
 }
 
 /// One alias per distribution across the API's and the files' (`CNAMEAlreadyExists`).
@@ -271,6 +273,7 @@ pub fn create(c: &Control, who: &Identity, input: &Input) -> ControlResult<Answe
                 ),
             ));
         }
+        crate::limits::check_count(s, Kind::Distribution)?;
         check_aliases(s, &files, None, &typed)?;
         check_references(s, &files, &typed)?;
         super::functions::check_associations(c, s, &config)?;

@@ -152,6 +152,7 @@ pub fn create(c: &Control, who: &Identity, input: &Input) -> ControlResult<Answe
     let tags = super::tags::from_value(input.value("Tags").unwrap_or(&Value::Null))?;
     let r = c.db.change(|s, seq| {
         check_stores(c, s, &config)?;
+        crate::limits::check_count(s, Kind::Function)?;
         if s.get(Kind::Function, name).is_some() {
             return Err(ControlError::new(
                 "FunctionAlreadyExists",

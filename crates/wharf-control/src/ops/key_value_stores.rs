@@ -64,6 +64,7 @@ pub fn create(c: &Control, who: &Identity, input: &Input) -> ControlResult<Answe
     }
     let comment = input.str("Comment").unwrap_or_default().to_owned();
     let r = c.db.change(|s, seq| {
+        crate::limits::check_count(s, Kind::KeyValueStore)?;
         if s.get(Kind::KeyValueStore, name).is_some() {
             return Err(ControlError::new(
                 "EntityAlreadyExists",

@@ -446,6 +446,7 @@ fn create(c: &Control, who: &Identity, input: &Input, spec: &Spec) -> ControlRes
         if let Some(earlier) = check_unique(spec, s, None, &config)? {
             return Ok((Vec::new(), (earlier.clone(), false)));
         }
+        crate::limits::check_count(s, spec.kind)?;
         if spec.kind == Kind::KeyGroup {
             check_key_group_keys(s, &files, &config)?;
         }

@@ -1,0 +1,87 @@
+//! What a viewer-request function adds to a request, in process: the event built from a
+//! browser-like request, AWS's URL-rewrite example run on it, and its result read back, as the
+//! edge does for every request of a behavior with the function. Prints the time per call
+//! (median of 5 batches). Used by `bench/functions.sh`.
+//!
+//!     cargo run --release --example function_cost -p wharf-functions
+
+use std::time::Instant;
+
+use http::{HeaderMap, HeaderValue};
+use wharf_functions::event::{
+    EventContext, EventType, ViewerRequest, request_outcome, viewer_request_event,
+};
+use wharf_functions::{Function, JsRuntime};
+
+const URL_REWRITE: &str = r#"
+function handler(event) {
+    var request = event.request;
+    var uri = request.uri;
+    if (uri.endsWith('/')) {
+        request.uri += 'index.html';
+    } else if (!uri.includes('.')) {
+        request.uri += '/index.html';
+    }
+    return request;
+}"#;
+
+fn main() {
+    let mut headers = HeaderMap::new();
+    for (n, v) in [
+        ("host", "e2qwruhapomqzl.cloudfront.localhost"),
+        (
+            "user-agent",
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36",
+        ),
+        (
+            "accept",
+            "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+        ),
+        ("accept-language", "en-GB,en;q=0.9"),
+        ("accept-encoding", "gzip, deflate, br"),
+        ("cookie", "session=abc123; theme=dark"),
+        ("cloudfront-viewer-country", "GB"),
+    ] {
+        headers.insert(n, HeaderValue::from_static(v));
+    }
+    let f = Function::new("rewrite", "E1", JsRuntime::V2, URL_REWRITE);
+    let call = || {
+        let event = viewer_request_event(
+            &EventContext {
+                distribution_id: "E2QWRUHAPOMQZL",
+                distribution_domain: "e2qwruhapomqzl.cloudfront.localhost",
+                request_id: "req",
+                event_type: EventType::ViewerRequest,
+            },
+            &ViewerRequest {
+                method: "GET",
+                uri: "/blog/",
+                query: Some("utm_source=x&page=2"),
+                headers: &headers,
+                viewer_ip: Some("198.51.100.11"),
+            },
+        );
+        let out = f.run(&event).output.expect("the function runs");
+        request_outcome(&out).expect("a request")
+    };
+    call();
+    let n = 20_000u32;
+    let mut batches = Vec::new();
+    for _ in 0..5 {
+        let t = Instant::now();
+        for _ in 0..n {
+            std::hint::black_box(call());
+        }
+        batches.push(t.elapsed() / n);
+    }
+    batches.sort();
+    println!(
+        "{{\"per_call_us\": {:.2}, \"batches_us\": [{}]}}",
+        batches[2].as_secs_f64() * 1e6,
+        batches
+            .iter()
+            .map(|b| format!("{:.2}", b.as_secs_f64() * 1e6))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+}
