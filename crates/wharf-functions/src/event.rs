@@ -250,7 +250,9 @@ fn headers_from(object: &Value) -> Result<HeaderMap, FunctionError> {
     Ok(out)
 }
 
-fn query_from(object: &Value) -> Option<String> {
+/// `name=value` for every value of every entry, joined by `sep` (`&` for a query string, `; `
+/// for a `Cookie` header); `None` when there are none.
+fn join_entries(object: &Value, sep: &str) -> Option<String> {
     let map = object.as_object()?;
     let parts: Vec<String> = map
         .iter()
@@ -260,20 +262,7 @@ fn query_from(object: &Value) -> Option<String> {
                 .map(move |v| format!("{k}={v}"))
         })
         .collect();
-    (!parts.is_empty()).then(|| parts.join("&"))
-}
-
-fn cookie_header(object: &Value) -> Option<String> {
-    let map = object.as_object()?;
-    let parts: Vec<String> = map
-        .iter()
-        .flat_map(|(k, entry)| {
-            values_of(entry)
-                .into_iter()
-                .map(move |v| format!("{k}={v}"))
-        })
-        .collect();
-    (!parts.is_empty()).then(|| parts.join("; "))
+    (!parts.is_empty()).then(|| parts.join(sep))
 }
 
 fn set_cookies(object: &Value, headers: &mut HeaderMap) -> Result<(), FunctionError> {
@@ -359,7 +348,7 @@ pub fn request_outcome(output: &Value) -> Result<RequestOutcome, FunctionError> 
         .to_owned();
     let mut headers = headers_from(&output["headers"])?;
     headers.remove(COOKIE);
-    if let Some(cookie) = cookie_header(&output["cookies"]) {
+    if let Some(cookie) = join_entries(&output["cookies"], "; ") {
         headers.insert(
             COOKIE,
             HeaderValue::from_str(&cookie).map_err(|_| bad("invalid cookies"))?,
@@ -367,7 +356,7 @@ pub fn request_outcome(output: &Value) -> Result<RequestOutcome, FunctionError> 
     }
     Ok(RequestOutcome::Continue(RequestChange {
         uri,
-        query: query_from(&output["querystring"]),
+        query: join_entries(&output["querystring"], "&"),
         headers,
     }))
 }

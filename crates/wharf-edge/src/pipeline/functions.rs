@@ -28,26 +28,9 @@ impl Edge {
         let Some(f) = ctx.behavior().viewer_request_function.clone() else {
             return Ok(());
         };
-        let ip = self
-            .viewers
-            .address(ctx.client, &ctx.headers)
-            .map(|a| a.to_string());
-        let domain = format!("{}{DOMAIN_SUFFIX}", ctx.dist.id.to_ascii_lowercase());
-        let event = viewer_request_event(
-            &EventContext {
-                distribution_id: &ctx.dist.id,
-                distribution_domain: &domain,
-                request_id: &ctx.request_id,
-                event_type: EventType::ViewerRequest,
-            },
-            &ViewerRequest {
-                method: ctx.method.as_str(),
-                uri: &ctx.path,
-                query: ctx.query.as_deref(),
-                headers: &ctx.headers,
-                viewer_ip: ip.as_deref(),
-            },
-        );
+        let event = self.event(ctx, EventType::ViewerRequest, |c, r| {
+            viewer_request_event(c, r)
+        });
         let run = f.run(&event);
         let outcome = self.judge(ctx, EventType::ViewerRequest, run, request_outcome);
         match outcome {
@@ -77,28 +60,9 @@ impl Edge {
         let Some(f) = ctx.behavior().viewer_response_function.clone() else {
             return resp;
         };
-        let ip = self
-            .viewers
-            .address(ctx.client, &ctx.headers)
-            .map(|a| a.to_string());
-        let domain = format!("{}{DOMAIN_SUFFIX}", ctx.dist.id.to_ascii_lowercase());
-        let event = viewer_response_event(
-            &EventContext {
-                distribution_id: &ctx.dist.id,
-                distribution_domain: &domain,
-                request_id: &ctx.request_id,
-                event_type: EventType::ViewerResponse,
-            },
-            &ViewerRequest {
-                method: ctx.method.as_str(),
-                uri: &ctx.path,
-                query: ctx.query.as_deref(),
-                headers: &ctx.headers,
-                viewer_ip: ip.as_deref(),
-            },
-            resp.status(),
-            resp.headers(),
-        );
+        let event = self.event(ctx, EventType::ViewerResponse, |c, r| {
+            viewer_response_event(c, r, resp.status(), resp.headers())
+        });
         let run = f.run(&event);
         match self.judge(ctx, EventType::ViewerResponse, run, response_outcome) {
             Ok((status, headers)) => {
@@ -108,6 +72,36 @@ impl Edge {
             }
             Err(failed) => *failed,
         }
+    }
+
+    /// The event of `event_type` for this request, made by `make` from its context and the
+    /// viewer's request.
+    fn event(
+        &self,
+        ctx: &RequestCtx,
+        event_type: EventType,
+        make: impl FnOnce(&EventContext<'_>, &ViewerRequest<'_>) -> serde_json::Value,
+    ) -> serde_json::Value {
+        let ip = self
+            .viewers
+            .address(ctx.client, &ctx.headers)
+            .map(|a| a.to_string());
+        let domain = format!("{}{DOMAIN_SUFFIX}", ctx.dist.id.to_ascii_lowercase());
+        make(
+            &EventContext {
+                distribution_id: &ctx.dist.id,
+                distribution_domain: &domain,
+                request_id: &ctx.request_id,
+                event_type,
+            },
+            &ViewerRequest {
+                method: ctx.method.as_str(),
+                uri: &ctx.path,
+                query: ctx.query.as_deref(),
+                headers: &ctx.headers,
+                viewer_ip: ip.as_deref(),
+            },
+        )
     }
 
     /// What a run came to: its meaning, or CloudFront's 503 (counted and logged).
