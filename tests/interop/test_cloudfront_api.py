@@ -423,3 +423,63 @@ def test_cache_tags_invalidated_by_tag(node, cf, origin):
     assert request(node.edge_port, f"{base}/untagged.html", host=host).x_cache == "Hit from cloudfront"
     bad = node.aws("cloudfront", "create-invalidation", "--distribution-id", did, "--paths", "#bad*tag", check=False)
     assert "InvalidArgument" in bad.stderr
+
+
+def _public_key_config():
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    return {"CallerReference": uuid.uuid4().hex, "Name": f"k-{uuid.uuid4().hex[:8]}", "EncodedKey": pem, "Comment": "one"}
+
+
+# (boto3 stem, config member, a config, the change an update makes)
+RESOURCES = {
+    "origin_request_policy": ("OriginRequestPolicyConfig", lambda: {
+        "Name": f"orp-{uuid.uuid4().hex[:8]}", "Comment": "one",
+        "HeadersConfig": {"HeaderBehavior": "whitelist", "Headers": {"Quantity": 1, "Items": ["x-debug"]}},
+        "CookiesConfig": {"CookieBehavior": "none"}, "QueryStringsConfig": {"QueryStringBehavior": "all"}}),
+    "response_headers_policy": ("ResponseHeadersPolicyConfig", lambda: {
+        "Name": f"rhp-{uuid.uuid4().hex[:8]}", "Comment": "one",
+        "CustomHeadersConfig": {"Quantity": 1, "Items": [{"Header": "x-served-by", "Value": "wharf", "Override": True}]}}),
+    "origin_access_control": ("OriginAccessControlConfig", lambda: {
+        "Name": f"oac-{uuid.uuid4().hex[:8]}", "Description": "one", "SigningProtocol": "sigv4",
+        "SigningBehavior": "always", "OriginAccessControlOriginType": "s3"}),
+    "public_key": ("PublicKeyConfig", _public_key_config),
+}
+
+
+@pytest.mark.parametrize("stem", sorted(RESOURCES))
+def test_resource_lifecycle(cf, stem):
+    member, make = RESOURCES[stem]
+    kind = member[: -len("Config")]
+    created = [getattr(cf, f"create_{stem}")(**{member: make()}) for _ in range(2)]
+    rid = created[0][kind]["Id"]
+    assert created[0]["Location"].endswith(rid)
+    got = getattr(cf, f"get_{stem}")(Id=rid)
+    assert got["ETag"] == created[0]["ETag"] and got[kind]["Id"] == rid
+    config = getattr(cf, f"get_{stem}_config")(Id=rid)[member]
+    changed = dict(config, Comment="two") if "Comment" in config else dict(config, Description="two")
+    with pytest.raises(ClientError) as e:
+        getattr(cf, f"update_{stem}")(Id=rid, IfMatch="E0STALE0000000", **{member: changed})
+    assert code(e) == ("PreconditionFailed", 412)
+    with pytest.raises(ClientError) as e:
+        getattr(cf, f"update_{stem}")(Id=rid, IfMatch="", **{member: changed})
+    assert code(e)[0] == "InvalidIfMatchVersion"
+    updated = getattr(cf, f"update_{stem}")(Id=rid, IfMatch=got["ETag"], **{member: changed})
+    assert updated["ETag"] != got["ETag"]
+    # Listed one page at a time.
+    plural = stem.replace("policy", "policie") + "s"
+    key = "".join(w.capitalize() for w in stem.split("_")) + "List"
+    seen, marker = [], ""
+    while True:
+        page = getattr(cf, f"list_{plural}")(Marker=marker, MaxItems="1")[key]
+        for item in page.get("Items", []):
+            inner = item.get(kind, item)
+            seen.append(inner["Id"])
+        if not page.get("NextMarker"):
+            break
+        marker = page["NextMarker"]
+    assert {c[kind]["Id"] for c in created} <= set(seen)
+    getattr(cf, f"delete_{stem}")(Id=rid, IfMatch=updated["ETag"])
+    with pytest.raises(ClientError) as e:
+        getattr(cf, f"get_{stem}")(Id=rid)
+    assert code(e)[1] == 404
