@@ -85,6 +85,8 @@ pub struct FileDistribution {
 pub struct EdgeView {
     /// The change this view includes everything up to.
     pub seq: u64,
+    /// The last change to anything but distributions (what they refer to).
+    pub references_seq: u64,
     pub distributions: Vec<(String, DistributionConfig)>,
     pub cache_policies: Vec<(String, CachePolicyConfig)>,
     pub origin_request_policies: Vec<(String, OriginRequestPolicyConfig)>,
@@ -173,6 +175,7 @@ impl Control {
     pub fn edge_view(&self) -> EdgeView {
         self.db.read(|s| EdgeView {
             seq: s.seq,
+            references_seq: s.references_seq,
             distributions: typed(s, Kind::Distribution),
             cache_policies: typed(s, Kind::CachePolicy),
             origin_request_policies: typed(s, Kind::OriginRequestPolicy),

@@ -120,6 +120,9 @@ pub struct State {
     pub applied: u64,
     /// Each key value store's keys, by the store's name.
     pub key_values: BTreeMap<String, KeyValues>,
+    /// The last change to anything distributions refer to (policies, keys, origin access
+    /// controls, functions, key value stores): what the edge rebuilds distributions on.
+    pub references_seq: u64,
 }
 
 impl State {
@@ -171,6 +174,8 @@ impl Db {
         let mut state = State {
             seq: seq as u64,
             applied: applied as u64,
+            // Everything counts as changed at start.
+            references_seq: seq as u64,
             ..State::default()
         };
         {
@@ -357,6 +362,15 @@ impl Db {
             tx.execute("UPDATE feed SET seq = ?1", params![seq as i64])
                 .map_err(db_error)?;
             tx.commit().map_err(db_error)?;
+        }
+        let references = writes.iter().any(|w| match w {
+            Write::Put(r) => r.kind != Kind::Distribution,
+            Write::Delete(kind, _) => *kind != Kind::Distribution,
+            Write::PutInvalidation(_) => false,
+            Write::KeyValues { .. } => true,
+        });
+        if references {
+            state.references_seq = seq;
         }
         for w in writes {
             match w {

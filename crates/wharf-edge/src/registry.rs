@@ -138,6 +138,13 @@ struct SourceState {
     files: Arc<FileResources>,
     /// What the control API has, as its change feed said last.
     api: ApiResources,
+    /// The API's distributions as built, with the configuration each was built from.
+    api_built: HashMap<String, (DistributionConfig, Arc<Distribution>)>,
+    /// Counts the reads of the files that changed something.
+    files_generation: u64,
+    /// What everything was last built with: the files' generation and the API's policies
+    /// version.
+    built_with: Option<(u64, u64)>,
 }
 
 /// A distribution file's last good configuration and modification time.
@@ -148,6 +155,9 @@ type FileDistribution = (DistributionConfig, Option<SystemTime>);
 pub struct ApiResources {
     pub distributions: Vec<(String, DistributionConfig)>,
     pub policies: PolicyBook,
+    /// Changes whenever anything in `policies` may have (a policy, key, function or key value
+    /// store): distributions are rebuilt then, and only their own changes rebuild them otherwise.
+    pub policies_version: u64,
 }
 
 /// What `distributions_dir` defines, for the control API to show.
@@ -254,6 +264,7 @@ impl Registry {
             distributions,
             policies,
         });
+        state.files_generation += 1;
         self.rebuild(src, &mut state, &mut errors);
         Some(errors)
     }
@@ -288,20 +299,31 @@ impl Registry {
     /// Builds every distribution (files' and API's, with the policies of both: each may name
     /// the other's) and swaps in a snapshot of them.
     fn rebuild(&self, src: &Source, state: &mut SourceState, errors: &mut Vec<String>) {
+        // Built distributions are reused while their configuration and everything they may
+        // name (the policies, keys, functions and key value stores of the files and the API)
+        // are unchanged: a change to one distribution rebuilds that one only, and the others
+        // keep their origin connections.
+        let inputs = (state.files_generation, state.api.policies_version);
+        let everything = state.built_with != Some(inputs);
         let book = state.files.policies.merged_with(&state.api.policies);
-        let files = state.files.clone();
-        for (id, config, _) in &files.distributions {
-            match Distribution::build(id, config.clone(), &book, src.factory.as_ref()) {
-                Ok(d) => {
-                    state.last_good.insert(id.clone(), Arc::new(d));
+        if everything {
+            let files = state.files.clone();
+            for (id, config, _) in &files.distributions {
+                match Distribution::build(id, config.clone(), &book, src.factory.as_ref()) {
+                    Ok(d) => {
+                        state.last_good.insert(id.clone(), Arc::new(d));
+                    }
+                    Err(e) => errors.push(format!(
+                        "{}: {e}",
+                        src.dir.join(format!("{id}.json")).display()
+                    )),
                 }
-                Err(e) => errors.push(format!(
-                    "{}: {e}",
-                    src.dir.join(format!("{id}.json")).display()
-                )),
             }
+            state.api_built.clear();
+            state.built_with = Some(inputs);
         }
         let mut all: Vec<Arc<Distribution>> = state.last_good.values().cloned().collect();
+        let mut built = HashMap::with_capacity(state.api.distributions.len());
         for (id, config) in &state.api.distributions {
             if state.last_good.contains_key(id) {
                 errors.push(format!(
@@ -309,11 +331,23 @@ impl Registry {
                 ));
                 continue;
             }
+            if let Some((old, d)) = state.api_built.get(id)
+                && old == config
+            {
+                all.push(d.clone());
+                built.insert(id.clone(), (old.clone(), d.clone()));
+                continue;
+            }
             match Distribution::build(id, config.clone(), &book, src.factory.as_ref()) {
-                Ok(d) => all.push(Arc::new(d)),
+                Ok(d) => {
+                    let d = Arc::new(d);
+                    all.push(d.clone());
+                    built.insert(id.clone(), (config.clone(), d));
+                }
                 Err(e) => errors.push(format!("{id}: {e}")),
             }
         }
+        state.api_built = built;
         let dists = one_owner_per_alias(all, &self.snapshot(), errors);
         let snap = Snapshot::new(dists, src.default_id.as_deref());
         *self

@@ -135,6 +135,7 @@ pub fn api_resources(view: EdgeView) -> ApiResources {
     ApiResources {
         distributions: view.distributions,
         policies,
+        policies_version: view.references_seq,
     }
 }
 
