@@ -10,8 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use rquickjs::{
-    CatchResultExt, Context, Ctx, Function as JsFunction, Object, Persistent, Promise, Runtime,
-    Value,
+    CatchResultExt, Context, Ctx, Function as JsFunction, Persistent, Promise, Runtime, Value,
 };
 
 use crate::native;
@@ -32,7 +31,6 @@ const PRELUDE: &str = include_str!("prelude.js");
 struct Engine {
     // Dropped after the persistent values below (fields drop in order).
     handler: Persistent<JsFunction<'static>>,
-    native: Persistent<Object<'static>>,
     context: Context,
     runtime: Runtime,
     /// The thread CPU time past which the interrupt stops the code (0: no limit now).
@@ -77,7 +75,7 @@ impl Engine {
         })));
         runtime.set_max_stack_size(256 * 1024);
         let context = Context::full(&runtime).map_err(internal)?;
-        let (handler, native_obj) = context.with(|ctx| -> Result<_, FunctionError> {
+        let handler = context.with(|ctx| -> Result<_, FunctionError> {
             let native_obj = native::install(&ctx, runtime_kind).map_err(internal)?;
             ctx.globals()
                 .set("__wharf", native_obj.clone())
@@ -93,24 +91,28 @@ impl Engine {
                     "the code must define a function named handler".into(),
                 ));
             };
-            Ok((
-                Persistent::save(&ctx, handler),
-                Persistent::save(&ctx, native_obj),
-            ))
+            Ok(Persistent::save(&ctx, handler))
         })?;
         // What the engine and the code's top level take, plus the function's allowance.
         let used = usize::try_from(runtime.memory_usage().malloc_size).unwrap_or(0);
         runtime.set_memory_limit(used + MEMORY_BYTES);
         Ok(Self {
             handler,
-            native: native_obj,
             context,
             runtime,
             deadline,
         })
     }
 
-    fn call(&self, event: &serde_json::Value) -> Execution {
+    /// Runs the handler on the event `make` builds; `read` makes the result what the caller
+    /// wants (a JSON value, or a request change read straight from JavaScript).
+    fn call<T>(
+        &self,
+        make: impl for<'js> FnOnce(&Ctx<'js>) -> rquickjs::Result<Value<'js>>,
+        read: impl for<'js> FnOnce(&Value<'js>) -> Result<T, FunctionError>,
+    ) -> Execution<T> {
+        // Lines the code's top level logged when it was compiled are not this call's.
+        native::take_logs();
         let started = thread_cpu_ns();
         self.deadline
             .store(started + COMPUTE_BUDGET_NS, Ordering::Relaxed);
@@ -121,9 +123,7 @@ impl Engine {
                     .clone()
                     .restore(&ctx)
                     .map_err(|e| FunctionError::Exception(e.to_string()))?;
-                let event = ctx
-                    .json_parse(event.to_string())
-                    .map_err(|e| FunctionError::Exception(exception(&ctx, e)))?;
+                let event = make(&ctx).map_err(|e| FunctionError::Exception(exception(&ctx, e)))?;
                 let mut result: Value =
                     handler.call((event,)).map_err(|e| self.failure(&ctx, e))?;
                 if let Some(promise) = result.as_object().and_then(|o| o.as_promise()) {
@@ -141,17 +141,9 @@ impl Engine {
                         }
                     };
                 }
-                let text = ctx
-                    .json_stringify(result)
-                    .map_err(|e| self.failure(&ctx, e))?
-                    .and_then(|s| s.to_string().ok())
-                    .ok_or_else(|| {
-                        FunctionError::BadOutput("the handler returned nothing".into())
-                    })?;
-                serde_json::from_str(&text).map_err(|e| FunctionError::BadOutput(e.to_string()))
+                read(&result)
             })();
-            let logs = self.take_logs(&ctx);
-            (output, logs)
+            (output, native::take_logs())
         });
         let used = thread_cpu_ns().saturating_sub(started);
         self.deadline.store(0, Ordering::Relaxed);
@@ -181,15 +173,6 @@ impl Engine {
             FunctionError::Exception(text)
         }
     }
-
-    fn take_logs(&self, ctx: &Ctx<'_>) -> Vec<String> {
-        let Ok(native) = self.native.clone().restore(ctx) else {
-            return Vec::new();
-        };
-        let take: Result<JsFunction, _> = native.get("takeLogs");
-        take.and_then(|f| f.call::<_, Vec<String>>(()))
-            .unwrap_or_default()
-    }
 }
 
 /// `ComputeUtilization`: the share of the budget used, 0 to 100.
@@ -206,6 +189,24 @@ pub fn check(runtime: JsRuntime, code: &str) -> Result<(), FunctionError> {
 
 /// Runs `f` on `event` with this thread's engine for it (compiled on first use).
 pub fn run(f: &Function, event: &serde_json::Value) -> Execution {
+    run_with(
+        f,
+        |ctx| crate::values::to_js(ctx, event),
+        |result| {
+            crate::values::from_js(result, 0)
+                .map_err(FunctionError::BadOutput)?
+                .ok_or_else(|| FunctionError::BadOutput("the handler returned nothing".into()))
+        },
+    )
+}
+
+/// Runs `f` with this thread's engine on the event `make` builds, reading its result with
+/// `read`.
+pub fn run_with<T>(
+    f: &Function,
+    make: impl for<'js> FnOnce(&Ctx<'js>) -> rquickjs::Result<Value<'js>>,
+    read: impl for<'js> FnOnce(&Value<'js>) -> Result<T, FunctionError>,
+) -> Execution<T> {
     let engine = ENGINES.with(|engines| {
         if let Some(e) = engines.borrow().get(&f.version) {
             return Ok(e.clone());
@@ -221,7 +222,7 @@ pub fn run(f: &Function, event: &serde_json::Value) -> Execution {
     match engine {
         Ok(e) => {
             let _store = native::reading(f.key_values.clone());
-            e.call(event)
+            e.call(make, read)
         }
         Err(err) => Execution {
             output: Err(err),

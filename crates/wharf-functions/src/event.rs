@@ -21,7 +21,7 @@
 use bytes::Bytes;
 use http::header::{COOKIE, HeaderName, HeaderValue, SET_COOKIE};
 use http::{HeaderMap, StatusCode};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use crate::FunctionError;
 
@@ -79,38 +79,50 @@ fn entry(values: Vec<String>) -> Value {
     if values.len() > 1 {
         m.insert(
             "multiValue".into(),
-            Value::Array(values.into_iter().map(|v| json!({"value": v})).collect()),
+            Value::Array(
+                values
+                    .into_iter()
+                    .map(|v| object([("value", v.into())]))
+                    .collect(),
+            ),
         );
     }
     Value::Object(m)
 }
 
-fn headers_object(headers: &HeaderMap, skip: &HeaderName) -> Value {
-    let mut out = Map::new();
-    for name in headers.keys() {
-        if name == skip {
-            continue;
-        }
-        let values: Vec<String> = headers.get_all(name).iter().map(value_of).collect();
-        out.insert(name.as_str().to_owned(), entry(values));
+/// Names and their values, in order: a request's headers, query string or cookies as the
+/// event's objects hold them (built into JSON here, or straight into JavaScript by the engine).
+pub(crate) type Groups = Vec<(String, Vec<String>)>;
+
+fn push(grouped: &mut Groups, k: &str, v: &str) {
+    match grouped.iter_mut().find(|(n, _)| n == k) {
+        Some((_, vs)) => vs.push(v.to_owned()),
+        None => grouped.push((k.to_owned(), vec![v.to_owned()])),
     }
-    Value::Object(out)
 }
 
-fn query_object(query: Option<&str>) -> Value {
-    let mut grouped: Vec<(String, Vec<String>)> = Vec::new();
+pub(crate) fn header_groups(headers: &HeaderMap, skip: &HeaderName) -> Groups {
+    headers
+        .keys()
+        .filter(|name| *name != skip)
+        .map(|name| {
+            let values = headers.get_all(name).iter().map(value_of).collect();
+            (name.as_str().to_owned(), values)
+        })
+        .collect()
+}
+
+pub(crate) fn query_groups(query: Option<&str>) -> Groups {
+    let mut grouped = Groups::new();
     for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        match grouped.iter_mut().find(|(n, _)| n == k) {
-            Some((_, vs)) => vs.push(v.to_owned()),
-            None => grouped.push((k.to_owned(), vec![v.to_owned()])),
-        }
+        push(&mut grouped, k, v);
     }
-    Value::Object(grouped.into_iter().map(|(k, vs)| (k, entry(vs))).collect())
+    grouped
 }
 
-fn request_cookies(headers: &HeaderMap) -> Value {
-    let mut grouped: Vec<(String, Vec<String>)> = Vec::new();
+pub(crate) fn cookie_groups(headers: &HeaderMap) -> Groups {
+    let mut grouped = Groups::new();
     for header in headers.get_all(COOKIE) {
         for pair in value_of(header).split(';') {
             let pair = pair.trim();
@@ -118,13 +130,26 @@ fn request_cookies(headers: &HeaderMap) -> Value {
                 continue;
             }
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            match grouped.iter_mut().find(|(n, _)| n == k) {
-                Some((_, vs)) => vs.push(v.to_owned()),
-                None => grouped.push((k.to_owned(), vec![v.to_owned()])),
-            }
+            push(&mut grouped, k, v);
         }
     }
-    Value::Object(grouped.into_iter().map(|(k, vs)| (k, entry(vs))).collect())
+    grouped
+}
+
+fn groups_object(groups: Groups) -> Value {
+    Value::Object(groups.into_iter().map(|(k, vs)| (k, entry(vs))).collect())
+}
+
+fn headers_object(headers: &HeaderMap, skip: &HeaderName) -> Value {
+    groups_object(header_groups(headers, skip))
+}
+
+fn query_object(query: Option<&str>) -> Value {
+    groups_object(query_groups(query))
+}
+
+fn request_cookies(headers: &HeaderMap) -> Value {
+    groups_object(cookie_groups(headers))
 }
 
 fn response_cookies(headers: &HeaderMap) -> Value {
@@ -136,7 +161,7 @@ fn response_cookies(headers: &HeaderMap) -> Value {
             None => (text.trim().to_owned(), String::new()),
         };
         let (name, value) = pair.split_once('=').unwrap_or((&pair, ""));
-        let mut c = json!({"value": value});
+        let mut c = object([("value", value.into())]);
         if !attributes.is_empty() {
             c["attributes"] = attributes.into();
         }
@@ -145,28 +170,44 @@ fn response_cookies(headers: &HeaderMap) -> Value {
     Value::Object(out)
 }
 
+/// An object of these members (built directly: `json!` would serialise each value again).
+fn object<const N: usize>(members: [(&str, Value); N]) -> Value {
+    Value::Object(
+        members
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect(),
+    )
+}
+
 fn request_value(req: &ViewerRequest<'_>) -> Value {
-    json!({
-        "method": req.method,
-        "uri": req.uri,
-        "querystring": query_object(req.query),
-        "headers": headers_object(req.headers, &COOKIE),
-        "cookies": request_cookies(req.headers),
-    })
+    object([
+        ("method", req.method.into()),
+        ("uri", req.uri.into()),
+        ("querystring", query_object(req.query)),
+        ("headers", headers_object(req.headers, &COOKIE)),
+        ("cookies", request_cookies(req.headers)),
+    ])
 }
 
 fn base(ctx: &EventContext<'_>, req: &ViewerRequest<'_>) -> Value {
-    json!({
-        "version": "1.0",
-        "context": {
-            "distributionDomainName": ctx.distribution_domain,
-            "distributionId": ctx.distribution_id,
-            "eventType": ctx.event_type.name(),
-            "requestId": ctx.request_id,
-        },
-        "viewer": {"ip": req.viewer_ip.unwrap_or("")},
-        "request": request_value(req),
-    })
+    object([
+        ("version", "1.0".into()),
+        (
+            "context",
+            object([
+                ("distributionDomainName", ctx.distribution_domain.into()),
+                ("distributionId", ctx.distribution_id.into()),
+                ("eventType", ctx.event_type.name().into()),
+                ("requestId", ctx.request_id.into()),
+            ]),
+        ),
+        (
+            "viewer",
+            object([("ip", req.viewer_ip.unwrap_or("").into())]),
+        ),
+        ("request", request_value(req)),
+    ])
 }
 
 /// The event of a viewer-request function.
@@ -182,12 +223,15 @@ pub fn viewer_response_event(
     headers: &HeaderMap,
 ) -> Value {
     let mut event = base(ctx, req);
-    event["response"] = json!({
-        "statusCode": status.as_u16(),
-        "statusDescription": status.canonical_reason().unwrap_or(""),
-        "headers": headers_object(headers, &SET_COOKIE),
-        "cookies": response_cookies(headers),
-    });
+    event["response"] = object([
+        ("statusCode", status.as_u16().into()),
+        (
+            "statusDescription",
+            status.canonical_reason().unwrap_or("").into(),
+        ),
+        ("headers", headers_object(headers, &SET_COOKIE)),
+        ("cookies", response_cookies(headers)),
+    ]);
     event
 }
 
@@ -214,7 +258,7 @@ pub enum RequestOutcome {
     Respond(GeneratedResponse),
 }
 
-fn bad(what: impl Into<String>) -> FunctionError {
+pub(crate) fn bad(what: impl Into<String>) -> FunctionError {
     FunctionError::BadOutput(what.into())
 }
 
@@ -234,14 +278,23 @@ fn values_of(entry: &Value) -> Vec<String> {
 }
 
 fn headers_from(object: &Value) -> Result<HeaderMap, FunctionError> {
-    let mut out = HeaderMap::new();
     let Some(map) = object.as_object() else {
-        return Ok(out);
+        return Ok(HeaderMap::new());
     };
-    for (name, entry) in map {
+    header_map(
+        map.iter()
+            .map(|(k, entry)| (k.clone(), values_of(entry)))
+            .collect(),
+    )
+}
+
+/// Headers from a result's `headers` entries.
+pub(crate) fn header_map(groups: Groups) -> Result<HeaderMap, FunctionError> {
+    let mut out = HeaderMap::new();
+    for (name, values) in groups {
         let name = HeaderName::from_bytes(name.to_ascii_lowercase().as_bytes())
             .map_err(|_| bad(format!("invalid header name {name:?}")))?;
-        for v in values_of(entry) {
+        for v in values {
             let v = HeaderValue::from_str(&v)
                 .map_err(|_| bad(format!("invalid value for header {name}")))?;
             out.append(name.clone(), v);
@@ -250,19 +303,47 @@ fn headers_from(object: &Value) -> Result<HeaderMap, FunctionError> {
     Ok(out)
 }
 
-/// `name=value` for every value of every entry, joined by `sep` (`&` for a query string, `; `
-/// for a `Cookie` header); `None` when there are none.
-fn join_entries(object: &Value, sep: &str) -> Option<String> {
-    let map = object.as_object()?;
-    let parts: Vec<String> = map
+/// `name=value` pairs joined by `sep` (`&` for a query string, `; ` for a `Cookie` header);
+/// `None` when there are none.
+pub(crate) fn join_groups(groups: &Groups, sep: &str) -> Option<String> {
+    let parts: Vec<String> = groups
         .iter()
-        .flat_map(|(k, entry)| {
-            values_of(entry)
-                .into_iter()
-                .map(move |v| format!("{k}={v}"))
-        })
+        .flat_map(|(k, vs)| vs.iter().map(move |v| format!("{k}={v}")))
         .collect();
     (!parts.is_empty()).then(|| parts.join(sep))
+}
+
+/// The request a function returned, from its parts: the `cookie` header rebuilt from
+/// `cookies`.
+pub(crate) fn request_change(
+    uri: Option<String>,
+    query: &Groups,
+    headers: Groups,
+    cookies: &Groups,
+) -> Result<RequestChange, FunctionError> {
+    let uri = uri
+        .filter(|u| u.starts_with('/'))
+        .ok_or_else(|| bad("request.uri must be a path starting with /"))?;
+    let mut headers = header_map(headers)?;
+    headers.remove(COOKIE);
+    if let Some(cookie) = join_groups(cookies, "; ") {
+        headers.insert(
+            COOKIE,
+            HeaderValue::from_str(&cookie).map_err(|_| bad("invalid cookies"))?,
+        );
+    }
+    Ok(RequestChange {
+        uri,
+        query: join_groups(query, "&"),
+        headers,
+    })
+}
+
+fn groups_of(object: &Value) -> Groups {
+    object
+        .as_object()
+        .map(|m| m.iter().map(|(k, e)| (k.clone(), values_of(e))).collect())
+        .unwrap_or_default()
 }
 
 fn set_cookies(object: &Value, headers: &mut HeaderMap) -> Result<(), FunctionError> {
@@ -341,24 +422,12 @@ pub fn request_outcome(output: &Value) -> Result<RequestOutcome, FunctionError> 
             body,
         }));
     }
-    let uri = output["uri"]
-        .as_str()
-        .filter(|u| u.starts_with('/'))
-        .ok_or_else(|| bad("request.uri must be a path starting with /"))?
-        .to_owned();
-    let mut headers = headers_from(&output["headers"])?;
-    headers.remove(COOKIE);
-    if let Some(cookie) = join_entries(&output["cookies"], "; ") {
-        headers.insert(
-            COOKIE,
-            HeaderValue::from_str(&cookie).map_err(|_| bad("invalid cookies"))?,
-        );
-    }
-    Ok(RequestOutcome::Continue(RequestChange {
-        uri,
-        query: join_entries(&output["querystring"], "&"),
-        headers,
-    }))
+    Ok(RequestOutcome::Continue(request_change(
+        output["uri"].as_str().map(str::to_owned),
+        &groups_of(&output["querystring"]),
+        groups_of(&output["headers"]),
+        &groups_of(&output["cookies"]),
+    )?))
 }
 
 /// What a viewer-response function's result means: the status and headers to send (the body

@@ -11,6 +11,7 @@ pub mod engine;
 pub mod event;
 mod imports;
 mod native;
+mod values;
 
 use std::sync::Arc;
 
@@ -68,13 +69,27 @@ impl Function {
     pub fn run(&self, event: &serde_json::Value) -> Execution {
         engine::run(self, event)
     }
+
+    /// Runs the function on a viewer request (the edge's path: the event is built in
+    /// JavaScript directly and a returned request read straight back, with no JSON between).
+    pub fn run_viewer_request(
+        &self,
+        ctx: &event::EventContext<'_>,
+        req: &event::ViewerRequest<'_>,
+    ) -> Execution<event::RequestOutcome> {
+        engine::run_with(
+            self,
+            |js| values::request_event_js(js, ctx, req),
+            values::request_outcome_js,
+        )
+    }
 }
 
 /// What a call did.
 #[derive(Debug)]
-pub struct Execution {
-    /// The handler's return value, as JSON.
-    pub output: Result<serde_json::Value, FunctionError>,
+pub struct Execution<T = serde_json::Value> {
+    /// The handler's return value (as JSON, unless read otherwise).
+    pub output: Result<T, FunctionError>,
     /// Its `console.log` lines.
     pub logs: Vec<String>,
     /// The share of the compute budget it used, 0 to 100.

@@ -10,6 +10,8 @@ use sha2::{Digest, Sha256};
 use crate::{JsRuntime, KeyValues};
 
 thread_local! {
+    /// The `console.log` lines of the function running on this thread now.
+    static LOGS: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
     /// The KeyValueStore of the function running on this thread now.
     static KEY_VALUES: std::cell::RefCell<Option<(String, KeyValues)>> =
         const { std::cell::RefCell::new(None) };
@@ -26,6 +28,14 @@ pub(crate) fn reading(store: Option<(String, KeyValues)>) -> impl Drop {
     KEY_VALUES.with(|k| *k.borrow_mut() = store);
     Reset
 }
+
+/// The lines logged since the last call (and forgets them).
+pub(crate) fn take_logs() -> Vec<String> {
+    LOGS.with(|l| std::mem::take(&mut *l.borrow_mut()))
+}
+
+/// Lines one invocation may log (CloudFront keeps a function's logs short too).
+const MAX_LOG_LINES: usize = 100;
 
 fn with_key_values<T>(f: impl FnOnce(Option<&(String, KeyValues)>) -> T) -> T {
     KEY_VALUES.with(|k| f(k.borrow().as_ref()))
@@ -159,6 +169,17 @@ pub fn install<'js>(ctx: &Ctx<'js>, runtime: JsRuntime) -> Result<Object<'js>> {
                     .ok_or_else(|| Exception::throw_type(&ctx, &format!("cannot decode {enc}")))
             },
         )?,
+    )?;
+    o.set(
+        "log",
+        Function::new(ctx.clone(), |line: String| {
+            LOGS.with(|l| {
+                let mut l = l.borrow_mut();
+                if l.len() < MAX_LOG_LINES {
+                    l.push(line);
+                }
+            });
+        })?,
     )?;
     o.set(
         "kvsId",

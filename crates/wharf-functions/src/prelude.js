@@ -4,14 +4,13 @@
 // runtime's version; it is removed from the global object before the function's code runs.
 (function (native, version) {
   "use strict";
-  var logs = [];
   var show = function (v) {
     if (typeof v === "string") return v;
     if (v instanceof Error) return String(v);
     try { return JSON.stringify(v); } catch (e) { return String(v); }
   };
   globalThis.console = {
-    log: function () { logs.push(Array.prototype.map.call(arguments, show).join(" ")); }
+    log: function () { native.log(Array.prototype.map.call(arguments, show).join(" ")); }
   };
   console.info = console.warn = console.error = console.debug = console.log;
 
@@ -182,5 +181,4 @@
     if (Object.prototype.hasOwnProperty.call(modules, name)) return modules[name];
     throw new Error("Cannot find module '" + name + "'");
   };
-  native.takeLogs = function () { var l = logs; logs = []; return l; };
 })(__wharf, __wharf.version);

@@ -406,3 +406,45 @@ async function handler(event) {
         matches!(alone.run(&json!({"request": {"uri": "/a", "headers": {}}})).output, Err(FunctionError::Exception(m)) if m.contains("not associated"))
     );
 }
+
+#[test]
+fn the_edges_direct_path_reads_what_the_json_path_reads() {
+    let h = headers(&[
+        ("host", "x"),
+        ("cookie", "a=1; experiment=B"),
+        ("x-multi", "1"),
+        ("x-multi", "2"),
+    ]);
+    let funcs = [
+        URL_REWRITE,
+        "function handler(e) { e.request.cookies.extra = {value: 'z'}; e.request.querystring.n = {value: 7}; e.request.headers['x-multi'].multiValue.push({value: '3'}); delete e.request.headers.host; return e.request; }",
+        "function handler(e) { return {statusCode: 301, headers: {location: {value: 'https://x/'}}}; }",
+    ];
+    for (i, code) in funcs.iter().enumerate() {
+        let f = Function::new("same", &format!("E{i}"), JsRuntime::V2, code);
+        let c = ctx(EventType::ViewerRequest);
+        let req = ViewerRequest {
+            method: "GET",
+            uri: "/a/",
+            query: Some("q=1&q=2"),
+            headers: &h,
+            viewer_ip: Some("1.2.3.4"),
+        };
+        // The JSON path orders names (serde_json's maps); the direct one keeps the function's
+        // order, as JavaScript objects do. The same pairs either way.
+        let sorted = |o: RequestOutcome| match o {
+            RequestOutcome::Continue(mut c) => {
+                let mut q: Vec<&str> = c.query.as_deref().unwrap_or("").split('&').collect();
+                q.sort_unstable();
+                c.query = Some(q.join("&"));
+                RequestOutcome::Continue(c)
+            }
+            other => other,
+        };
+        let direct = sorted(f.run_viewer_request(&c, &req).output.unwrap());
+        let via_json = sorted(
+            request_outcome(&f.run(&viewer_request_event(&c, &req)).output.unwrap()).unwrap(),
+        );
+        assert_eq!(direct, via_json, "{code}");
+    }
+}

@@ -8,8 +8,7 @@
 
 use http::{Response, StatusCode};
 use wharf_functions::event::{
-    EventContext, EventType, RequestOutcome, ViewerRequest, request_outcome, response_outcome,
-    viewer_request_event, viewer_response_event,
+    EventContext, EventType, RequestOutcome, ViewerRequest, response_outcome, viewer_response_event,
 };
 use wharf_functions::{Execution, FunctionError};
 
@@ -28,11 +27,10 @@ impl Edge {
         let Some(f) = ctx.behavior().viewer_request_function.clone() else {
             return Ok(());
         };
-        let event = self.event(ctx, EventType::ViewerRequest, |c, r| {
-            viewer_request_event(c, r)
+        let run = self.event(ctx, EventType::ViewerRequest, |c, r| {
+            f.run_viewer_request(c, r)
         });
-        let run = f.run(&event);
-        let outcome = self.judge(ctx, EventType::ViewerRequest, run, request_outcome);
+        let outcome = self.judge(ctx, EventType::ViewerRequest, run, Ok);
         match outcome {
             Ok(RequestOutcome::Continue(change)) => {
                 ctx.path = change.uri;
@@ -64,7 +62,9 @@ impl Edge {
             viewer_response_event(c, r, resp.status(), resp.headers())
         });
         let run = f.run(&event);
-        match self.judge(ctx, EventType::ViewerResponse, run, response_outcome) {
+        match self.judge(ctx, EventType::ViewerResponse, run, |o| {
+            response_outcome(&o)
+        }) {
             Ok((status, headers)) => {
                 *resp.status_mut() = status;
                 *resp.headers_mut() = headers;
@@ -74,14 +74,14 @@ impl Edge {
         }
     }
 
-    /// The event of `event_type` for this request, made by `make` from its context and the
-    /// viewer's request.
-    fn event(
+    /// What `make` does with the context of an `event_type` event for this request and the
+    /// viewer's request (builds the event, or runs a function on them).
+    fn event<T>(
         &self,
         ctx: &RequestCtx,
         event_type: EventType,
-        make: impl FnOnce(&EventContext<'_>, &ViewerRequest<'_>) -> serde_json::Value,
-    ) -> serde_json::Value {
+        make: impl FnOnce(&EventContext<'_>, &ViewerRequest<'_>) -> T,
+    ) -> T {
         let ip = self
             .viewers
             .address(ctx.client, &ctx.headers)
@@ -105,14 +105,14 @@ impl Edge {
     }
 
     /// What a run came to: its meaning, or CloudFront's 503 (counted and logged).
-    fn judge<T>(
+    fn judge<O, T>(
         &self,
         ctx: &mut RequestCtx,
         event: EventType,
-        run: Execution,
-        meaning: impl FnOnce(&serde_json::Value) -> Result<T, FunctionError>,
+        run: Execution<O>,
+        meaning: impl FnOnce(O) -> Result<T, FunctionError>,
     ) -> Result<T, Refusal> {
-        let result = run.output.and_then(|o| meaning(&o));
+        let result = run.output.and_then(meaning);
         let label = match &result {
             Ok(_) => "ok",
             Err(FunctionError::Limit(_)) => "limit",

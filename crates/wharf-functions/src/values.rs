@@ -1,0 +1,226 @@
+//! The event object into JavaScript and the handler's result out of it, value by value (no
+//! JSON text in between: serialising and parsing the event was most of a call's cost). The
+//! result is read as `JSON.stringify` would write it: `undefined` and functions are left out,
+//! a `toJSON` method (a `Buffer`'s) is not called.
+
+use rquickjs::{Array, Ctx, Object, Result, Value};
+use serde_json::{Map, Number};
+
+use crate::FunctionError;
+use crate::event::{
+    EventContext, Groups, RequestOutcome, ViewerRequest, bad, cookie_groups, header_groups,
+    query_groups, request_change, request_outcome,
+};
+
+/// Nesting read from a result at most (deeper is refused, as a cycle would be).
+const MAX_DEPTH: usize = 32;
+
+pub fn to_js<'js>(ctx: &Ctx<'js>, v: &serde_json::Value) -> Result<Value<'js>> {
+    Ok(match v {
+        serde_json::Value::Null => Value::new_null(ctx.clone()),
+        serde_json::Value::Bool(b) => Value::new_bool(ctx.clone(), *b),
+        serde_json::Value::Number(n) => match n.as_i64().and_then(|i| i32::try_from(i).ok()) {
+            Some(i) => Value::new_int(ctx.clone(), i),
+            None => Value::new_float(ctx.clone(), n.as_f64().unwrap_or(0.0)),
+        },
+        serde_json::Value::String(s) => rquickjs::String::from_str(ctx.clone(), s)?.into_value(),
+        serde_json::Value::Array(items) => {
+            let a = Array::new(ctx.clone())?;
+            for (i, item) in items.iter().enumerate() {
+                a.set(i, to_js(ctx, item)?)?;
+            }
+            a.into_value()
+        }
+        serde_json::Value::Object(map) => {
+            let o = Object::new(ctx.clone())?;
+            for (k, item) in map {
+                o.set(k.as_str(), to_js(ctx, item)?)?;
+            }
+            o.into_value()
+        }
+    })
+}
+
+/// A result as JSON; `None` for what `JSON.stringify` leaves out (`undefined`, functions).
+pub fn from_js(
+    v: &Value<'_>,
+    depth: usize,
+) -> std::result::Result<Option<serde_json::Value>, String> {
+    if depth > MAX_DEPTH {
+        return Err("the result is nested too deeply (or has a cycle)".into());
+    }
+    if v.is_undefined() || v.is_function() || v.is_symbol() {
+        return Ok(None);
+    }
+    if v.is_null() {
+        return Ok(Some(serde_json::Value::Null));
+    }
+    if let Some(b) = v.as_bool() {
+        return Ok(Some(serde_json::Value::Bool(b)));
+    }
+    if let Some(i) = v.as_int() {
+        return Ok(Some(serde_json::Value::Number(i.into())));
+    }
+    if let Some(f) = v.as_float() {
+        let n = if f.fract() == 0.0 && f.abs() < 9.0e15 {
+            Number::from(f as i64)
+        } else {
+            // NaN and infinities are `null` in JSON.
+            return Ok(Some(
+                Number::from_f64(f).map_or(serde_json::Value::Null, serde_json::Value::Number),
+            ));
+        };
+        return Ok(Some(serde_json::Value::Number(n)));
+    }
+    if let Some(s) = v.as_string() {
+        return Ok(Some(serde_json::Value::String(
+            s.to_string().map_err(|e| e.to_string())?,
+        )));
+    }
+    if let Some(a) = v.as_array() {
+        let mut out = Vec::with_capacity(a.len());
+        for i in 0..a.len() {
+            let item: Value = a.get(i).map_err(|e| e.to_string())?;
+            out.push(from_js(&item, depth + 1)?.unwrap_or(serde_json::Value::Null));
+        }
+        return Ok(Some(serde_json::Value::Array(out)));
+    }
+    if let Some(o) = v.as_object() {
+        let mut out = Map::new();
+        for prop in o.props::<String, Value>() {
+            let (k, item) = prop.map_err(|e| e.to_string())?;
+            if let Some(item) = from_js(&item, depth + 1)? {
+                out.insert(k, item);
+            }
+        }
+        return Ok(Some(serde_json::Value::Object(out)));
+    }
+    Ok(None)
+}
+
+/// `{value, multiValue?}` entries of `groups`, as an object.
+fn groups_js<'js>(ctx: &Ctx<'js>, groups: Groups) -> Result<Object<'js>> {
+    let o = Object::new(ctx.clone())?;
+    for (name, values) in groups {
+        let entry = Object::new(ctx.clone())?;
+        entry.set("value", values[0].as_str())?;
+        if values.len() > 1 {
+            let multi = Array::new(ctx.clone())?;
+            for (i, v) in values.iter().enumerate() {
+                let item = Object::new(ctx.clone())?;
+                item.set("value", v.as_str())?;
+                multi.set(i, item)?;
+            }
+            entry.set("multiValue", multi)?;
+        }
+        o.set(name.as_str(), entry)?;
+    }
+    Ok(o)
+}
+
+/// The viewer-request event, built in JavaScript (the same object as
+/// [`crate::event::viewer_request_event`] makes).
+pub fn request_event_js<'js>(
+    ctx: &Ctx<'js>,
+    e: &EventContext<'_>,
+    r: &ViewerRequest<'_>,
+) -> Result<Value<'js>> {
+    let context = Object::new(ctx.clone())?;
+    context.set("distributionDomainName", e.distribution_domain)?;
+    context.set("distributionId", e.distribution_id)?;
+    context.set("eventType", e.event_type.name())?;
+    context.set("requestId", e.request_id)?;
+    let viewer = Object::new(ctx.clone())?;
+    viewer.set("ip", r.viewer_ip.unwrap_or(""))?;
+    let request = Object::new(ctx.clone())?;
+    request.set("method", r.method)?;
+    request.set("uri", r.uri)?;
+    request.set("querystring", groups_js(ctx, query_groups(r.query))?)?;
+    request.set(
+        "headers",
+        groups_js(ctx, header_groups(r.headers, &http::header::COOKIE))?,
+    )?;
+    request.set("cookies", groups_js(ctx, cookie_groups(r.headers))?)?;
+    let event = Object::new(ctx.clone())?;
+    event.set("version", "1.0")?;
+    event.set("context", context)?;
+    event.set("viewer", viewer)?;
+    event.set("request", request)?;
+    Ok(event.into_value())
+}
+
+/// A value as the text a JSON string or number would give.
+fn text_of(v: &Value<'_>) -> Option<String> {
+    if let Some(s) = v.as_string() {
+        return s.to_string().ok();
+    }
+    match from_js(v, 0).ok()?? {
+        serde_json::Value::Null => Some(String::new()),
+        other => Some(other.to_string()),
+    }
+}
+
+/// The entries of a result's `headers`, `querystring` or `cookies` object.
+fn groups_from_js(v: &Value<'_>) -> Groups {
+    let Some(o) = v.as_object() else {
+        return Groups::new();
+    };
+    let mut out = Groups::new();
+    for prop in o.props::<String, Value>() {
+        let Ok((name, entry)) = prop else { continue };
+        let Some(entry) = entry.as_object() else {
+            continue;
+        };
+        let multi: Option<Array> = entry.get("multiValue").ok();
+        let values: Vec<String> = match multi.filter(|m| !m.is_empty()) {
+            Some(m) => (0..m.len())
+                .filter_map(|i| m.get::<Object>(i).ok())
+                .map(|item| {
+                    item.get::<_, Value>("value")
+                        .ok()
+                        .and_then(|v| text_of(&v))
+                        .unwrap_or_default()
+                })
+                .collect(),
+            None => vec![
+                entry
+                    .get::<_, Value>("value")
+                    .ok()
+                    .and_then(|v| text_of(&v))
+                    .unwrap_or_default(),
+            ],
+        };
+        out.push((name, values));
+    }
+    out
+}
+
+/// What a viewer-request function's result means, read from JavaScript: a request is read
+/// directly; a response (rare: it has `statusCode`) goes through JSON as
+/// [`crate::event::request_outcome`] reads it.
+pub fn request_outcome_js(v: &Value<'_>) -> std::result::Result<RequestOutcome, FunctionError> {
+    let Some(o) = v.as_object() else {
+        return Err(bad("the handler must return the request or a response"));
+    };
+    if o.contains_key("statusCode").unwrap_or(false) {
+        let json = from_js(v, 0)
+            .map_err(FunctionError::BadOutput)?
+            .unwrap_or(serde_json::Value::Null);
+        return request_outcome(&json);
+    }
+    let uri = o
+        .get::<_, Value>("uri")
+        .ok()
+        .and_then(|u| u.as_string().and_then(|s| s.to_string().ok()));
+    let field = |name: &str| {
+        o.get::<_, Value>(name)
+            .map(|v| groups_from_js(&v))
+            .unwrap_or_default()
+    };
+    Ok(RequestOutcome::Continue(request_change(
+        uri,
+        &field("querystring"),
+        field("headers"),
+        &field("cookies"),
+    )?))
+}
