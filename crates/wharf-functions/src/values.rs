@@ -3,7 +3,7 @@
 //! result is read as `JSON.stringify` would write it: `undefined` and functions are left out,
 //! a `toJSON` method (a `Buffer`'s) is not called.
 
-use rquickjs::{Array, Ctx, Object, Result, Value};
+use rquickjs::{Array, Atom, Ctx, Object, Result, Value};
 use serde_json::{Map, Number};
 
 use crate::FunctionError;
@@ -98,20 +98,35 @@ pub fn from_js(
     Ok(None)
 }
 
+/// The names every entry has, made once per call rather than looked up per entry.
+struct Names<'js> {
+    value: Atom<'js>,
+    multi_value: Atom<'js>,
+}
+
+impl<'js> Names<'js> {
+    fn new(ctx: &Ctx<'js>) -> Result<Self> {
+        Ok(Self {
+            value: Atom::from_str(ctx.clone(), "value")?,
+            multi_value: Atom::from_str(ctx.clone(), "multiValue")?,
+        })
+    }
+}
+
 /// `{value, multiValue?}` entries of `groups`, as an object.
-fn groups_js<'js>(ctx: &Ctx<'js>, groups: Groups) -> Result<Object<'js>> {
+fn groups_js<'js>(ctx: &Ctx<'js>, names: &Names<'js>, groups: Groups) -> Result<Object<'js>> {
     let o = Object::new(ctx.clone())?;
     for (name, values) in groups {
         let entry = Object::new(ctx.clone())?;
-        entry.set("value", values[0].as_str())?;
+        entry.set(names.value.clone(), values[0].as_str())?;
         if values.len() > 1 {
             let multi = Array::new(ctx.clone())?;
             for (i, v) in values.iter().enumerate() {
                 let item = Object::new(ctx.clone())?;
-                item.set("value", v.as_str())?;
+                item.set(names.value.clone(), v.as_str())?;
                 multi.set(i, item)?;
             }
-            entry.set("multiValue", multi)?;
+            entry.set(names.multi_value.clone(), multi)?;
         }
         o.set(name.as_str(), entry)?;
     }
@@ -132,15 +147,17 @@ pub fn request_event_js<'js>(
     context.set("requestId", e.request_id)?;
     let viewer = Object::new(ctx.clone())?;
     viewer.set("ip", r.viewer_ip.unwrap_or(""))?;
+    let names = Names::new(ctx)?;
     let request = Object::new(ctx.clone())?;
     request.set("method", r.method)?;
     request.set("uri", r.uri)?;
-    request.set("querystring", groups_js(ctx, query_groups(r.query))?)?;
     request.set(
-        "headers",
-        groups_js(ctx, header_groups(r.headers, &http::header::COOKIE))?,
+        "querystring",
+        groups_js(ctx, &names, query_groups(r.query))?,
     )?;
-    request.set("cookies", groups_js(ctx, cookie_groups(r.headers))?)?;
+    let headers = header_groups(r.headers, &http::header::COOKIE);
+    request.set("headers", groups_js(ctx, &names, headers)?)?;
+    request.set("cookies", groups_js(ctx, &names, cookie_groups(r.headers))?)?;
     let event = Object::new(ctx.clone())?;
     event.set("version", "1.0")?;
     event.set("context", context)?;
@@ -161,7 +178,7 @@ fn text_of(v: &Value<'_>) -> Option<String> {
 }
 
 /// The entries of a result's `headers`, `querystring` or `cookies` object.
-fn groups_from_js(v: &Value<'_>) -> Groups {
+fn groups_from_js<'js>(v: &Value<'js>, names: &Names<'js>) -> Groups {
     let Some(o) = v.as_object() else {
         return Groups::new();
     };
@@ -171,12 +188,12 @@ fn groups_from_js(v: &Value<'_>) -> Groups {
         let Some(entry) = entry.as_object() else {
             continue;
         };
-        let multi: Option<Array> = entry.get("multiValue").ok();
+        let multi: Option<Array> = entry.get(names.multi_value.clone()).ok();
         let values: Vec<String> = match multi.filter(|m| !m.is_empty()) {
             Some(m) => (0..m.len())
                 .filter_map(|i| m.get::<Object>(i).ok())
                 .map(|item| {
-                    item.get::<_, Value>("value")
+                    item.get::<_, Value>(names.value.clone())
                         .ok()
                         .and_then(|v| text_of(&v))
                         .unwrap_or_default()
@@ -184,7 +201,7 @@ fn groups_from_js(v: &Value<'_>) -> Groups {
                 .collect(),
             None => vec![
                 entry
-                    .get::<_, Value>("value")
+                    .get::<_, Value>(names.value.clone())
                     .ok()
                     .and_then(|v| text_of(&v))
                     .unwrap_or_default(),
@@ -212,9 +229,10 @@ pub fn request_outcome_js(v: &Value<'_>) -> std::result::Result<RequestOutcome, 
         .get::<_, Value>("uri")
         .ok()
         .and_then(|u| u.as_string().and_then(|s| s.to_string().ok()));
+    let names = Names::new(o.ctx()).map_err(|e| FunctionError::Exception(e.to_string()))?;
     let field = |name: &str| {
         o.get::<_, Value>(name)
-            .map(|v| groups_from_js(&v))
+            .map(|v| groups_from_js(&v, &names))
             .unwrap_or_default()
     };
     Ok(RequestOutcome::Continue(request_change(
