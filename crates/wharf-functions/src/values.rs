@@ -3,7 +3,8 @@
 //! result is read as `JSON.stringify` would write it: `undefined` and functions are left out,
 //! a `toJSON` method (a `Buffer`'s) is not called.
 
-use rquickjs::{Array, Atom, Ctx, Object, Result, Value};
+use rquickjs::object::Property;
+use rquickjs::{Array, Atom, Ctx, IntoJs, Object, Result, Value};
 use serde_json::{Map, Number};
 
 use crate::FunctionError;
@@ -14,6 +15,19 @@ use crate::event::{
 
 /// Nesting read from a result at most (deeper is refused, as a cycle would be).
 const MAX_DEPTH: usize = 32;
+
+/// Sets `o[key]` as an own data property. Plain assignment would, for a key `__proto__` (a
+/// header or query parameter may be named so), change the object's prototype instead.
+fn set_own<'js>(o: &Object<'js>, key: &str, value: impl IntoJs<'js>) -> Result<()> {
+    if key == "__proto__" {
+        o.prop(
+            key,
+            Property::from(value).writable().enumerable().configurable(),
+        )
+    } else {
+        o.set(key, value)
+    }
+}
 
 pub fn to_js<'js>(ctx: &Ctx<'js>, v: &serde_json::Value) -> Result<Value<'js>> {
     Ok(match v {
@@ -34,7 +48,7 @@ pub fn to_js<'js>(ctx: &Ctx<'js>, v: &serde_json::Value) -> Result<Value<'js>> {
         serde_json::Value::Object(map) => {
             let o = Object::new(ctx.clone())?;
             for (k, item) in map {
-                o.set(k.as_str(), to_js(ctx, item)?)?;
+                set_own(&o, k, to_js(ctx, item)?)?;
             }
             o.into_value()
         }
@@ -128,7 +142,7 @@ fn groups_js<'js>(ctx: &Ctx<'js>, names: &Names<'js>, groups: Groups) -> Result<
             }
             entry.set(names.multi_value.clone(), multi)?;
         }
-        o.set(name.as_str(), entry)?;
+        set_own(&o, &name, entry)?;
     }
     Ok(o)
 }
