@@ -134,18 +134,10 @@ fn read_body(
             root.name
         )));
     }
-    let path = lower_first(member);
+    let path = xml::lower_first(member);
     let value = xml::to_value(model, shape_name, &root, &path)?;
     xml::validate(model, shape_name, &value, &path)?;
     Ok(value)
-}
-
-fn lower_first(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_lowercase().chain(c).collect(),
-        None => String::new(),
-    }
 }
 
 /// `a=1&b` → `[("a","1"), ("b","")]`, percent-decoded.

@@ -228,7 +228,8 @@ pub fn scalar(shape: &Shape, text: &str, path: &str) -> Result<Value, ControlErr
     })
 }
 
-fn lower_first(s: &str) -> String {
+/// `DistributionConfig` → `distributionConfig`, as CloudFront names members in messages.
+pub(crate) fn lower_first(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {
         Some(f) => f.to_lowercase().chain(c).collect(),

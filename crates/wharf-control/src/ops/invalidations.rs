@@ -4,6 +4,7 @@
 //! `InvalidationBatchAlreadyExists`.
 
 use serde_json::{Value, json};
+use wharf_model::cloudfront::valid_invalidation_path;
 
 use super::{Answer, page, required};
 use crate::auth::Identity;
@@ -15,8 +16,6 @@ use crate::{API_PREFIX, Control};
 
 /// Paths in one batch (CloudFront's limit on paths in progress at a time).
 pub const MAX_PATHS: usize = 3000;
-/// Longest path.
-pub const MAX_PATH_LEN: usize = 4000;
 
 /// The paths of an `InvalidationBatch`.
 pub fn paths(batch: &Value) -> Vec<String> {
@@ -47,28 +46,12 @@ fn check_batch(batch: &Value) -> ControlResult<Vec<String>> {
             format!("An invalidation batch may name at most {MAX_PATHS} paths."),
         ));
     }
-    if let Some(bad) = paths.iter().find(|p| !valid_path(p)) {
+    if let Some(bad) = paths.iter().find(|p| !valid_invalidation_path(p)) {
         return Err(ControlError::invalid_argument(format!(
             "Your request contains one or more invalid invalidation paths: {bad}"
         )));
     }
     Ok(paths)
-}
-
-/// A path (`/a/b`, `/img/*`) or a cache tag (`#product:tv`: objects whose tag header named
-/// it, with the distribution's `CacheTagConfig`).
-fn valid_path(p: &str) -> bool {
-    if let Some(tag) = p.strip_prefix('#') {
-        return !tag.is_empty()
-            && tag.len() <= MAX_PATH_LEN
-            && tag
-                .bytes()
-                .all(|b| b.is_ascii_graphic() && b != b'*' && b != b',');
-    }
-    p.starts_with('/')
-        && p.len() <= MAX_PATH_LEN
-        && !p.strip_suffix('*').unwrap_or(p).contains('*')
-        && !p.chars().any(char::is_control)
 }
 
 fn status(s: &State, i: &Invalidation) -> &'static str {

@@ -74,31 +74,9 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// CloudFront: an invalidation path is at most 4,000 characters.
-pub const MAX_INVALIDATION_PATH_LEN: usize = 4000;
-
-/// A CloudFront invalidation path is valid when it starts with `/` and has `*` only at its end;
-/// or it is a cache tag (`#product:tv`): `#` and a tag, without `*`.
-pub fn valid_path(path: &str) -> bool {
-    if let Some(tag) = path.strip_prefix('#') {
-        return valid_tag(tag);
-    }
-    path.starts_with('/')
-        && !path.strip_suffix('*').unwrap_or(path).contains('*')
-        && path.len() <= MAX_INVALIDATION_PATH_LEN
-}
-
-/// Longest cache tag.
-pub const MAX_TAG_LEN: usize = 1024;
-
-/// A cache tag as an origin's tag header lists it: printable, no `*`, `,` or spaces.
-pub fn valid_tag(tag: &str) -> bool {
-    !tag.is_empty()
-        && tag.len() <= MAX_TAG_LEN
-        && tag
-            .bytes()
-            .all(|b| b.is_ascii_graphic() && b != b'*' && b != b',')
-}
+pub use wharf_model::cloudfront::{
+    MAX_INVALIDATION_PATH_LEN, valid_cache_tag as valid_tag, valid_invalidation_path as valid_path,
+};
 
 impl Invalidations {
     pub fn new(journal: Option<PathBuf>) -> Self {

@@ -5,6 +5,7 @@
 //! and `check` refuses a `Quantity` that disagrees with the list, as CloudFront does.
 
 mod distribution;
+mod invalidation;
 mod origin_access;
 mod policy;
 mod response_headers;
@@ -13,6 +14,7 @@ mod viewer_certificate;
 mod wildcard;
 
 pub use distribution::*;
+pub use invalidation::*;
 pub use origin_access::*;
 pub use policy::*;
 pub use response_headers::*;
