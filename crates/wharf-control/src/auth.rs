@@ -76,25 +76,14 @@ pub async fn authenticate(
             "The credential scope must name the cloudfront service.",
         ));
     }
-    let amz_date = parts
-        .headers
-        .get("x-amz-date")
-        .and_then(|v| v.to_str().ok())
-        .ok_or_else(|| denied("IncompleteSignature", "X-Amz-Date is required."))?;
-    let when = time::PrimitiveDateTime::parse(
-        amz_date,
-        time::macros::format_description!("[year][month][day]T[hour][minute][second]Z"),
-    )
-    .map_err(|_| denied("IncompleteSignature", "X-Amz-Date is malformed."))?
-    .assume_utc()
-    .unix_timestamp();
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    if (now - when).abs() > MAX_SKEW_SECS {
-        return Err(denied(
+    let amz_date = request_date(&parts.headers).map_err(|p| match p {
+        DateProblem::Missing => denied("IncompleteSignature", "X-Amz-Date is required."),
+        DateProblem::Malformed => denied("IncompleteSignature", "X-Amz-Date is malformed."),
+        DateProblem::Skewed => denied(
             "SignatureDoesNotMatch",
             "Signature expired or not yet valid: the request time is too skewed.",
-        ));
-    }
+        ),
+    })?;
     let identity = identities
         .identity(&auth.access_key)
         .await
@@ -105,11 +94,7 @@ pub async fn authenticate(
                 "The security token included in the request is invalid.",
             )
         })?;
-    let headers: Vec<(String, String)> = parts
-        .headers
-        .iter()
-        .filter_map(|(n, v)| Some((n.as_str().to_owned(), v.to_str().ok()?.to_owned())))
-        .collect();
+    let headers = header_pairs(&parts.headers);
     let canonical = sigv4::Canonical {
         method: parts.method.as_str(),
         path: parts.uri.path(),
@@ -124,6 +109,42 @@ pub async fn authenticate(
         ));
     }
     Ok(identity)
+}
+
+/// Why a request's `X-Amz-Date` is refused.
+pub(crate) enum DateProblem {
+    Missing,
+    Malformed,
+    /// More than [`MAX_SKEW_SECS`] from now.
+    Skewed,
+}
+
+/// The request's `X-Amz-Date` (SigV4 and SigV4A), if it is one and close enough to now.
+pub(crate) fn request_date(headers: &http::HeaderMap) -> Result<&str, DateProblem> {
+    let amz_date = headers
+        .get("x-amz-date")
+        .and_then(|v| v.to_str().ok())
+        .ok_or(DateProblem::Missing)?;
+    let when = time::PrimitiveDateTime::parse(
+        amz_date,
+        time::macros::format_description!("[year][month][day]T[hour][minute][second]Z"),
+    )
+    .map_err(|_| DateProblem::Malformed)?
+    .assume_utc()
+    .unix_timestamp();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    if (now - when).abs() > MAX_SKEW_SECS {
+        return Err(DateProblem::Skewed);
+    }
+    Ok(amz_date)
+}
+
+/// A request's headers as signatures read them (names lower case, values as text).
+pub(crate) fn header_pairs(headers: &http::HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .filter_map(|(n, v)| Some((n.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+        .collect()
 }
 
 /// Whether `identity` may perform `action` (`cloudfront:…`) on `resource` (an ARN or `*`).

@@ -31,6 +31,13 @@ pub fn new_uuid() -> String {
     )
 }
 
+/// The ETag of something whose content is its version (a managed policy, a file's
+/// distribution): `prefix` and 13 characters of the content's SHA-256.
+pub fn content_etag(prefix: char, content: &serde_json::Value) -> String {
+    let digest = wharf_auth::sigv4::sha256_hex(content.to_string().as_bytes());
+    format!("{prefix}{}", digest[..13].to_ascii_uppercase())
+}
+
 pub fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use wharf_auth::{sigv4, sigv4a};
 
 use crate::Control;
-use crate::auth::{Identity, MAX_SKEW_SECS};
+use crate::auth::{DateProblem, Identity, header_pairs, request_date};
 use crate::error::ControlError;
 use crate::ids::{iso, new_id};
 use crate::ops::key_value_stores::by_arn;
@@ -159,21 +159,13 @@ impl Control {
             .and_then(|v| v.to_str().ok())
             .and_then(sigv4a::parse_authorization)
             .ok_or_else(|| denied("The request must be signed with SigV4A."))?;
-        let amz_date = parts
-            .headers
-            .get("x-amz-date")
-            .and_then(|v| v.to_str().ok())
-            .ok_or_else(|| denied("X-Amz-Date is required."))?;
-        let when = time::PrimitiveDateTime::parse(
-            amz_date,
-            time::macros::format_description!("[year][month][day]T[hour][minute][second]Z"),
-        )
-        .map_err(|_| denied("X-Amz-Date is malformed."))?
-        .assume_utc()
-        .unix_timestamp();
-        if (time::OffsetDateTime::now_utc().unix_timestamp() - when).abs() > MAX_SKEW_SECS {
-            return Err(denied("Signature expired: the request time is too skewed."));
-        }
+        let amz_date = request_date(&parts.headers).map_err(|p| {
+            denied(match p {
+                DateProblem::Missing => "X-Amz-Date is required.",
+                DateProblem::Malformed => "X-Amz-Date is malformed.",
+                DateProblem::Skewed => "Signature expired: the request time is too skewed.",
+            })
+        })?;
         let identity = self
             .identities
             .identity(&auth.access_key)
@@ -186,11 +178,7 @@ impl Control {
                 )
             })?
             .ok_or_else(|| denied("The security token included in the request is invalid."))?;
-        let headers: Vec<(String, String)> = parts
-            .headers
-            .iter()
-            .filter_map(|(n, v)| Some((n.as_str().to_owned(), v.to_str().ok()?.to_owned())))
-            .collect();
+        let headers = header_pairs(&parts.headers);
         let payload = sigv4::sha256_hex(body);
         // The SDKs encode the path's segments once and sign it encoded again, as SigV4 does
         // for every service but S3.

@@ -45,25 +45,24 @@ fn main() {
         headers.insert(n, HeaderValue::from_static(v));
     }
     let f = Function::new("rewrite", "E1", JsRuntime::V2, URL_REWRITE);
+    let ectx = EventContext {
+        distribution_id: "E2QWRUHAPOMQZL",
+        distribution_domain: "e2qwruhapomqzl.cloudfront.localhost",
+        request_id: "req",
+        event_type: EventType::ViewerRequest,
+    };
+    let req = ViewerRequest {
+        method: "GET",
+        uri: "/blog/",
+        query: Some("utm_source=x&page=2"),
+        headers: &headers,
+        viewer_ip: Some("198.51.100.11"),
+    };
     // As the edge calls it: the event built in JavaScript, the request read straight back.
     let call = || {
-        f.run_viewer_request(
-            &EventContext {
-                distribution_id: "E2QWRUHAPOMQZL",
-                distribution_domain: "e2qwruhapomqzl.cloudfront.localhost",
-                request_id: "req",
-                event_type: EventType::ViewerRequest,
-            },
-            &ViewerRequest {
-                method: "GET",
-                uri: "/blog/",
-                query: Some("utm_source=x&page=2"),
-                headers: &headers,
-                viewer_ip: Some("198.51.100.11"),
-            },
-        )
-        .output
-        .expect("the function runs")
+        f.run_viewer_request(&ectx, &req)
+            .output
+            .expect("the function runs")
     };
     call();
     let n = 20_000u32;
@@ -81,21 +80,7 @@ fn main() {
     let t = Instant::now();
     let mut ev = None;
     for _ in 0..n {
-        ev = Some(std::hint::black_box(viewer_request_event(
-            &EventContext {
-                distribution_id: "E2QWRUHAPOMQZL",
-                distribution_domain: "e2qwruhapomqzl.cloudfront.localhost",
-                request_id: "req",
-                event_type: EventType::ViewerRequest,
-            },
-            &ViewerRequest {
-                method: "GET",
-                uri: "/blog/",
-                query: Some("utm_source=x&page=2"),
-                headers: &headers,
-                viewer_ip: Some("198.51.100.11"),
-            },
-        )));
+        ev = Some(std::hint::black_box(viewer_request_event(&ectx, &req)));
     }
     let event_us = t.elapsed().as_secs_f64() * 1e6 / f64::from(n);
     let ev = ev.expect("built");

@@ -184,11 +184,10 @@ fn active_key_groups(config: &Value) -> Value {
 
 /// A file-defined distribution, as a resource (its ETag stands for its content).
 fn file_resource(id: &str, f: &crate::FileDistribution) -> Resource {
-    let digest = wharf_auth::sigv4::sha256_hex(f.config.to_string().as_bytes());
     Resource {
         kind: Kind::Distribution,
         id: id.to_owned(),
-        etag: format!("F{}", digest[..13].to_ascii_uppercase()),
+        etag: crate::ids::content_etag('F', &f.config),
         config: f.config.clone(),
         created: f.modified,
         modified: f.modified,

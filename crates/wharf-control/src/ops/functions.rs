@@ -135,6 +135,16 @@ fn find<'a>(s: &'a State, name: &str) -> ControlResult<&'a Resource> {
     s.get(Kind::Function, name).ok_or_else(|| no_such(name))
 }
 
+/// The function and its stage `which` (a function never published has no LIVE stage).
+fn find_stage<'a>(
+    s: &'a State,
+    name: &str,
+    which: &str,
+) -> ControlResult<(&'a Resource, Stage<'a>)> {
+    let r = find(s, name)?;
+    Ok((r, stage(r, which).ok_or_else(|| no_such(name))?))
+}
+
 pub fn create(c: &Control, who: &Identity, input: &Input) -> ControlResult<Answer> {
     let name = required(input, "Name")?;
     c.allow(who, "CreateFunction", Kind::Function, name)?;
@@ -188,8 +198,7 @@ pub fn describe(c: &Control, who: &Identity, input: &Input) -> ControlResult<Ans
     c.allow(who, "DescribeFunction", Kind::Function, name)?;
     let which = stage_param(input)?;
     c.db.read(|s| {
-        let r = find(s, name)?;
-        let st = stage(r, which).ok_or_else(|| no_such(name))?;
+        let (r, st) = find_stage(s, name, which)?;
         Ok(Answer::new()
             .with("FunctionSummary", summary(c, r, which))
             .with("ETag", st.etag.to_owned()))
@@ -201,8 +210,7 @@ pub fn get(c: &Control, who: &Identity, input: &Input) -> ControlResult<Answer> 
     c.allow(who, "GetFunction", Kind::Function, name)?;
     let which = stage_param(input)?;
     c.db.read(|s| {
-        let r = find(s, name)?;
-        let st = stage(r, which).ok_or_else(|| no_such(name))?;
+        let (_, st) = find_stage(s, name, which)?;
         Ok(Answer::new()
             .with("FunctionCode", st.code.to_owned())
             .with("ETag", st.etag.to_owned())
@@ -266,8 +274,7 @@ pub fn test(c: &Control, who: &Identity, input: &Input) -> ControlResult<Answer>
     c.allow(who, "TestFunction", Kind::Function, name)?;
     let which = stage_param(input)?;
     let (function, summary_value) = c.db.read(|s| {
-        let r = find(s, name)?;
-        let st = stage(r, which).ok_or_else(|| no_such(name))?;
+        let (r, st) = find_stage(s, name, which)?;
         check_if_match(input, st.etag)?;
         Ok::<_, ControlError>((
             Function::new(name, st.etag, runtime_of(st.config)?, st.code)

@@ -177,45 +177,10 @@ pub fn list(c: &Control, who: &Identity, input: &Input) -> ControlResult<Answer>
                 )
             })
             .collect();
-        let (found, mut list) = page_in_order(input, ordered)?;
+        let (found, mut list) = page(input, ordered)?;
         if !found.is_empty() {
             list.insert("Items".into(), Value::Array(found));
         }
         Ok(Answer::new().with("InvalidationList", Value::Object(list)))
     })
-}
-
-/// [`page`] over a listing in its own order (not sorted by key): the marker is found by ID.
-fn page_in_order(
-    input: &Input,
-    ordered: Vec<(String, Value)>,
-) -> ControlResult<(Vec<Value>, serde_json::Map<String, Value>)> {
-    let marker = input.str("Marker").unwrap_or("");
-    let skip = if marker.is_empty() {
-        0
-    } else {
-        ordered
-            .iter()
-            .position(|(k, _)| k == marker)
-            .map_or(ordered.len(), |i| i + 1)
-    };
-    // Keys made sortable in listing order, so `page` can take over.
-    let keyed: Vec<(String, Value)> = ordered
-        .into_iter()
-        .enumerate()
-        .skip(skip)
-        .map(|(i, (k, v))| (format!("{i:010}\u{0}{k}"), v))
-        .collect();
-    let mut no_marker = Input {
-        operation: input.operation,
-        members: input.members.clone(),
-    };
-    no_marker.members.remove("Marker");
-    let (items, mut meta) = page(&no_marker, keyed)?;
-    meta.insert("Marker".into(), marker.into());
-    if let Some(Value::String(next)) = meta.get("NextMarker").cloned() {
-        let id = next.split('\u{0}').nth(1).unwrap_or_default().to_owned();
-        meta.insert("NextMarker".into(), id.into());
-    }
-    Ok((items, meta))
 }

@@ -118,11 +118,13 @@ pub fn check_if_match(input: &Input, etag: &str) -> ControlResult<()> {
     }
 }
 
-/// A page of a listing: `MaxItems` (a string in the input, 100 by default, at most 1,000 here)
-/// items after `Marker`; answers the items and the `…List` members besides `Items`.
+/// A page of a listing (items in listing order, each with the key its marker names):
+/// `MaxItems` (a string in the input, 100 by default, at most 1,000) items after `Marker`;
+/// answers the items and the `…List` members besides `Items`. A marker no longer listed
+/// starts after the last key not above it (listings sorted by key keep their place).
 pub fn page<T>(
     input: &Input,
-    sorted: Vec<(String, T)>,
+    listed: Vec<(String, T)>,
 ) -> ControlResult<(Vec<T>, Map<String, Value>)> {
     let max: usize = match input.str("MaxItems") {
         None | Some("") => 100,
@@ -140,18 +142,18 @@ pub fn page<T>(
     let start = if marker.is_empty() {
         0
     } else {
-        sorted.iter().position(|(k, _)| k == marker).map_or_else(
-            || sorted.partition_point(|(k, _)| k.as_str() <= marker),
+        listed.iter().position(|(k, _)| k == marker).map_or_else(
+            || listed.partition_point(|(k, _)| k.as_str() <= marker),
             |i| i + 1,
         )
     };
-    let rest = sorted.len().saturating_sub(start);
+    let rest = listed.len().saturating_sub(start);
     let truncated = rest > max;
     let mut meta = Map::new();
     meta.insert("Marker".into(), marker.into());
     let mut items = Vec::new();
     let mut last = None;
-    for (k, v) in sorted.into_iter().skip(start).take(max) {
+    for (k, v) in listed.into_iter().skip(start).take(max) {
         last = Some(k);
         items.push(v);
     }

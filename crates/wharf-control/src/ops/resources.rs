@@ -323,18 +323,12 @@ fn no_such(spec: &Spec, id: &str) -> ControlError {
     )
 }
 
-/// The ETag of a managed (or file-defined) resource stands for its content.
-fn content_etag(config: &Value) -> String {
-    let digest = wharf_auth::sigv4::sha256_hex(config.to_string().as_bytes());
-    format!("M{}", digest[..13].to_ascii_uppercase())
-}
-
 fn managed(spec: &Spec, id: &str) -> Option<Resource> {
     let config = (spec.managed_config)(id)?;
     Some(Resource {
         kind: spec.kind,
         id: id.to_owned(),
-        etag: content_etag(&config),
+        etag: crate::ids::content_etag('M', &config),
         config,
         created: 0,
         modified: 0,
@@ -597,36 +591,19 @@ fn list(c: &Control, who: &Identity, input: &Input, spec: &Spec) -> ControlResul
     if wanted != Some("custom") {
         for id in spec.managed {
             if let Some(r) = managed(spec, id) {
-                all.push((format!("0{id}"), (spec.summary)(spec, &r, true)));
+                all.push((id.to_string(), (spec.summary)(spec, &r, true)));
             }
         }
     }
     if wanted != Some("managed") {
         c.db.read(|s| {
             for r in s.of_kind(spec.kind) {
-                all.push((format!("1{}", r.id), (spec.summary)(spec, r, false)));
+                all.push((r.id.clone(), (spec.summary)(spec, r, false)));
             }
         });
     }
-    all.sort_by(|a, b| a.0.cmp(&b.0));
-    // The marker is the ID itself; keys carry a managed-first prefix.
-    let mut keyed_input = Input {
-        operation: input.operation,
-        members: input.members.clone(),
-    };
-    if let Some(m) = input.str("Marker").filter(|m| !m.is_empty()) {
-        let key = all
-            .iter()
-            .find(|(k, _)| &k[1..] == m)
-            .map(|(k, _)| k.clone())
-            .unwrap_or_else(|| format!("1{m}"));
-        keyed_input.members.insert("Marker".into(), key.into());
-    }
-    let (found, mut meta) = page(&keyed_input, all)?;
-    meta.insert("Marker".into(), input.str("Marker").unwrap_or("").into());
-    if let Some(Value::String(next)) = meta.get("NextMarker").cloned() {
-        meta.insert("NextMarker".into(), next[1..].to_owned().into());
-    }
+    // Managed first (in their list's order), then the account's by ID.
+    let (found, mut meta) = page(input, all)?;
     if !found.is_empty() {
         meta.insert("Items".into(), Value::Array(found));
     }
