@@ -1,6 +1,7 @@
 //! CloudFront Functions' event object: a viewer request built from arbitrary headers, path and
 //! query string goes into the event and, returned unchanged by a function, comes back as the
-//! same request; any JSON a function may return is read as a request or response or refused.
+//! same request; any JSON a function may return is read as a request or response or refused,
+//! and any JSON given to the origin helpers is taken or refused.
 #![no_main]
 
 use http::{HeaderMap, HeaderName, HeaderValue};
@@ -15,6 +16,14 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(v) = serde_json::from_slice::<serde_json::Value>(data) {
         let _ = request_outcome(&v);
         let _ = response_outcome(&v);
+        let mut change = wharf_functions::origin::OriginChange::default();
+        for helper in [
+            "updateRequestOrigin",
+            "selectRequestOriginById",
+            "createRequestOriginGroup",
+        ] {
+            let _ = change.apply(helper, &v);
+        }
     }
     let text = String::from_utf8_lossy(data);
     let mut parts = text.splitn(3, '\n');

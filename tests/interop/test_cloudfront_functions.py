@@ -289,3 +289,83 @@ def test_limits_answer_503_and_unpublished_functions_cannot_be_associated(node, 
     with pytest.raises(ClientError) as e:
         cf.delete_function(Name=name, IfMatch=etag)
     assert code(e) == ("FunctionInUse", 409)
+
+
+ORIGIN_ROUTER = """import cf from 'cloudfront';
+function handler(event) {
+    const request = event.request;
+    const uri = request.uri;
+    if (uri.startsWith('/select/')) {
+        cf.selectRequestOriginById('api');
+    } else if (uri.startsWith('/update/')) {
+        cf.updateRequestOrigin({
+            originPath: '/updated',
+            customHeaders: {'x-origin-secret': 'from-the-function'},
+            hostHeader: 'backend.example',
+            timeouts: {readTimeout: 10, connectionTimeout: 2},
+            connectionAttempts: 1
+        });
+    } else if (uri.startsWith('/group/')) {
+        cf.createRequestOriginGroup({originIds: ['down', 'main'], failoverCriteria: {statusCodes: [500, 502]}});
+    } else if (uri.startsWith('/rescue/')) {
+        cf.selectRequestOriginById('down');
+        cf.updateRequestOrigin({domainName: '127.0.0.1', customOriginConfig: {port: PORT, protocol: 'http'}});
+    } else if (uri.startsWith('/invalid/')) {
+        cf.updateRequestOrigin({timeouts: {readTimeout: 999}});
+    } else if (uri.startsWith('/unknown/')) {
+        cf.selectRequestOriginById('no-such-origin');
+    }
+    return request;
+}
+"""
+
+
+def test_origin_helpers_route_requests_at_the_edge(node, cf, origin):  # noqa: F811
+    """cloudfront-js-2.0's origin helpers: another origin of the distribution, an origin
+    changed for the request (path, custom headers, Host, timeouts), a failover group made by
+    the function, a custom origin replacing an unreachable one; invalid parameters answer
+    CloudFront's 502 (FunctionValidationError). TestFunction runs the code without routing."""
+    name, etag, router = make(cf, ORIGIN_ROUTER.replace("PORT", str(origin.port)))
+    r = run_test(cf, name, etag, event("/select/x"))
+    assert r["FunctionErrorMessage"] == "" and json.loads(r["FunctionOutput"])["request"]["uri"] == "/select/x"
+    # A closed port: nothing listens there.
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    closed = s.getsockname()[1]
+    s.close()
+    assoc = {"Quantity": 1, "Items": [{"FunctionARN": router, "EventType": "viewer-request"}]}
+    cfg = distribution([custom_origin("main", origin.port), custom_origin("api", origin.port, path="/api-origin"),
+                        custom_origin("down", closed, connect_timeout=1)],
+                       behavior("main", CACHING_DISABLED, FunctionAssociations=assoc))
+    cfg["CallerReference"] = uuid.uuid4().hex
+    host = cf.create_distribution(DistributionConfig=cfg)["Distribution"]["DomainName"]
+    tag = uuid.uuid4().hex
+    for path in (f"/api-origin/select/{tag}", f"/updated/update/{tag}", f"/group/{tag}", f"/rescue/{tag}", f"/plain/{tag}"):
+        origin.routes[path] = Route(path.encode())
+
+    r = served(node, host, f"/select/{tag}")
+    assert r.status == 200 and r.body == f"/api-origin/select/{tag}".encode()
+
+    r = request(node.edge_port, f"/update/{tag}", host=host)
+    assert r.status == 200 and r.body == f"/updated/update/{tag}".encode()
+    _, _, headers, _ = origin.last(f"/updated/update/{tag}")
+    assert headers["x-origin-secret"] == "from-the-function" and headers["host"] == "backend.example"
+
+    r = request(node.edge_port, f"/group/{tag}", host=host)
+    assert r.status == 200 and r.body == f"/group/{tag}".encode()
+    r = request(node.edge_port, f"/rescue/{tag}", host=host)
+    assert r.status == 200 and r.body == f"/rescue/{tag}".encode()
+    # Without a helper call the behavior's origin serves.
+    r = request(node.edge_port, f"/plain/{tag}", host=host)
+    assert r.status == 200 and r.body == f"/plain/{tag}".encode()
+
+    for bad in (f"/invalid/{tag}", f"/unknown/{tag}"):
+        r = request(node.edge_port, bad, host=host)
+        assert r.status == 502 and r.x_cache == "Error from cloudfront", (bad, r.status)
+        assert b"could not run" in r.body
+    # The helpers are runtime 2.0's: in 1.0 there is no `cloudfront` module.
+    with pytest.raises(ClientError) as e:
+        cf.create_function(Name=f"v1-{uuid.uuid4().hex[:6]}", FunctionConfig={"Comment": "", "Runtime": "cloudfront-js-1.0"},
+                           FunctionCode=b"var cf = require('cloudfront'); function handler(e) { return e.request; }")
+    assert code(e)[0] == "InvalidArgument"

@@ -14,10 +14,9 @@ use wharf_model::cloudfront::{
     SigningBehavior,
 };
 
-use crate::origin::failover::OriginGroup;
+use crate::origin::book::OriginBook;
 use crate::origin::{
-    Origin, OriginContext, OriginError, OriginFactory, OriginIdentity, OriginRequest,
-    OriginResponse,
+    Origin, OriginError, OriginFactory, OriginIdentity, OriginRequest, OriginResponse,
 };
 use crate::path_pattern::PathPattern;
 use crate::policy::{CachePolicy, OriginRequestPolicy};
@@ -143,6 +142,8 @@ pub struct Behavior {
     /// `None` for the default behavior.
     pub pattern: Option<PathPattern>,
     pub target: Arc<dyn Origin>,
+    /// The ID of the origin (or origin group) `target` is.
+    pub target_origin_id: String,
     pub allowed_methods: Vec<Method>,
     pub cached_methods: Vec<Method>,
     pub compress: bool,
@@ -216,6 +217,8 @@ pub struct Distribution {
     pub default_root_object: Option<String>,
     /// Ordered cache behaviors, then the default one last.
     pub behaviors: Vec<Behavior>,
+    /// Its origins and origin groups by ID (and those functions make).
+    pub origins: OriginBook,
     pub error_responses: HashMap<u16, ErrorResponse>,
     /// The distribution's own certificate (`ViewerCertificate`); `None`: the listener's.
     pub viewer_certificate: Option<Arc<CertifiedKey>>,
@@ -274,26 +277,21 @@ impl Distribution {
         id: &str,
         config: DistributionConfig,
         policies: &PolicyBook,
-        factory: &dyn OriginFactory,
+        factory: &Arc<dyn OriginFactory>,
     ) -> Result<Self, String> {
         config.validate().map_err(|e| e.to_string())?;
-        let mut origins: HashMap<String, Arc<dyn Origin>> = HashMap::new();
+        let mut origins = OriginBook::new(id, factory.clone(), ConfiguredOrigin::configure);
         for o in &config.origins.items {
-            let context = OriginContext {
-                distribution_id: id,
-                identity: policies.origin_identity(o),
-            };
-            let built = factory.build(&context, o)?;
-            origins.insert(o.id.clone(), Arc::new(ConfiguredOrigin::new(o, built)?));
+            origins.add_origin(o, policies.origin_identity(o))?;
         }
         for g in &config.origin_groups.items {
-            let member = |i: usize| origins[&g.members.items[i].origin_id].clone();
-            let group = OriginGroup {
-                primary: member(0),
-                secondary: member(1),
-                status_codes: g.failover_criteria.status_codes.items.clone(),
-            };
-            origins.insert(g.id.clone(), Arc::new(group));
+            let member = |i: usize| g.members.items[i].origin_id.as_str();
+            origins.add_group(
+                &g.id,
+                member(0),
+                member(1),
+                g.failover_criteria.status_codes.items.clone(),
+            )?;
         }
         let mut behaviors = Vec::new();
         for b in config
@@ -396,13 +394,14 @@ impl Distribution {
                 .filter(|s| !s.is_empty())
                 .map(str::to_owned),
             behaviors,
+            origins,
             error_responses,
         })
     }
 
     fn behavior(
         b: &model::CacheBehavior,
-        origins: &HashMap<String, Arc<dyn Origin>>,
+        origins: &OriginBook,
         policies: &PolicyBook,
     ) -> Result<Behavior, String> {
         let pattern = match &b.path_pattern {
@@ -482,6 +481,7 @@ impl Distribution {
                 .get(&b.target_origin_id)
                 .cloned()
                 .ok_or_else(|| format!("no origin {}", b.target_origin_id))?,
+            target_origin_id: b.target_origin_id.clone(),
             allowed_methods,
             cached_methods,
             compress: b.compress,
@@ -518,10 +518,22 @@ impl Distribution {
 struct ConfiguredOrigin {
     origin_path: String,
     custom_headers: Vec<(HeaderName, HeaderValue)>,
+    /// The `Host` it is sent instead of its own (a function's `hostHeader`).
+    host: Option<HeaderValue>,
     inner: Arc<dyn Origin>,
 }
 
 impl ConfiguredOrigin {
+    fn configure(
+        c: &model::Origin,
+        inner: Arc<dyn Origin>,
+        host: Option<HeaderValue>,
+    ) -> Result<Arc<dyn Origin>, String> {
+        let mut o = Self::new(c, inner)?;
+        o.host = host;
+        Ok(Arc::new(o))
+    }
+
     fn new(c: &model::Origin, inner: Arc<dyn Origin>) -> Result<Self, String> {
         let mut custom_headers = Vec::new();
         for h in &c.custom_headers.items {
@@ -534,6 +546,7 @@ impl ConfiguredOrigin {
         Ok(Self {
             origin_path: c.origin_path.clone(),
             custom_headers,
+            host: None,
             inner,
         })
     }
@@ -549,6 +562,9 @@ impl Origin for ConfiguredOrigin {
         }
         for (n, v) in &self.custom_headers {
             req.headers.insert(n.clone(), v.clone());
+        }
+        if let Some(h) = &self.host {
+            req.headers.insert(http::header::HOST, h.clone());
         }
         self.inner.fetch(req)
     }

@@ -309,7 +309,7 @@ impl Registry {
         if everything {
             let files = state.files.clone();
             for (id, config, _) in &files.distributions {
-                match Distribution::build(id, config.clone(), &book, src.factory.as_ref()) {
+                match Distribution::build(id, config.clone(), &book, &src.factory) {
                     Ok(d) => {
                         state.last_good.insert(id.clone(), Arc::new(d));
                     }
@@ -338,7 +338,7 @@ impl Registry {
                 built.insert(id.clone(), (old.clone(), d.clone()));
                 continue;
             }
-            match Distribution::build(id, config.clone(), &book, src.factory.as_ref()) {
+            match Distribution::build(id, config.clone(), &book, &src.factory) {
                 Ok(d) => {
                     let d = Arc::new(d);
                     all.push(d.clone());

@@ -147,6 +147,12 @@ impl Engine {
         });
         let used = thread_cpu_ns().saturating_sub(started);
         self.deadline.store(0, Ordering::Relaxed);
+        // An origin helper given something invalid makes the whole result invalid.
+        let (output, origin) = match native::take_origin() {
+            Some(Err(invalid)) => (output.and(Err(FunctionError::BadOutput(invalid))), None),
+            Some(Ok(change)) => (output, Some(change)),
+            None => (output, None),
+        };
         // A function that ran out of memory leaves garbage the next call should not pay for.
         if matches!(output, Err(FunctionError::Limit(_))) {
             self.runtime.run_gc();
@@ -155,6 +161,7 @@ impl Engine {
             output,
             logs,
             compute_utilization: utilization(used),
+            origin,
         }
     }
 
@@ -189,8 +196,10 @@ pub fn check(runtime: JsRuntime, code: &str) -> Result<(), FunctionError> {
 
 /// Runs `f` on `event` with this thread's engine for it (compiled on first use).
 pub fn run(f: &Function, event: &serde_json::Value) -> Execution {
+    let viewer_request = event["context"]["eventType"] == "viewer-request";
     run_with(
         f,
+        viewer_request,
         |ctx| crate::values::to_js(ctx, event),
         |result| {
             crate::values::from_js(result, 0)
@@ -201,9 +210,10 @@ pub fn run(f: &Function, event: &serde_json::Value) -> Execution {
 }
 
 /// Runs `f` with this thread's engine on the event `make` builds, reading its result with
-/// `read`.
+/// `read`; the origin helpers work when `viewer_request`.
 pub fn run_with<T>(
     f: &Function,
+    viewer_request: bool,
     make: impl for<'js> FnOnce(&Ctx<'js>) -> rquickjs::Result<Value<'js>>,
     read: impl for<'js> FnOnce(&Value<'js>) -> Result<T, FunctionError>,
 ) -> Execution<T> {
@@ -222,12 +232,14 @@ pub fn run_with<T>(
     match engine {
         Ok(e) => {
             let _store = native::reading(f.key_values.clone());
+            native::origin_helpers(viewer_request);
             e.call(make, read)
         }
         Err(err) => Execution {
             output: Err(err),
             logs: Vec::new(),
             compute_utilization: 0,
+            origin: None,
         },
     }
 }

@@ -11,6 +11,7 @@ pub mod engine;
 pub mod event;
 mod imports;
 mod native;
+pub mod origin;
 mod values;
 
 use std::sync::Arc;
@@ -65,7 +66,8 @@ impl Function {
         self
     }
 
-    /// Runs the function on an event object.
+    /// Runs the function on an event object. The origin helpers work in a viewer-request
+    /// event (and what they asked is in [`Execution::origin`]); elsewhere they throw.
     pub fn run(&self, event: &serde_json::Value) -> Execution {
         engine::run(self, event)
     }
@@ -79,6 +81,7 @@ impl Function {
     ) -> Execution<event::RequestOutcome> {
         engine::run_with(
             self,
+            ctx.event_type == event::EventType::ViewerRequest,
             |js| values::request_event_js(js, ctx, req),
             values::request_outcome_js,
         )
@@ -94,6 +97,9 @@ pub struct Execution<T = serde_json::Value> {
     pub logs: Vec<String>,
     /// The share of the compute budget it used, 0 to 100.
     pub compute_utilization: u32,
+    /// The origin the request goes to instead of its behavior's, when a viewer-request
+    /// function's origin helpers asked for one.
+    pub origin: Option<origin::OriginChange>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

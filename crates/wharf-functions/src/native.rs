@@ -7,6 +7,7 @@ use rquickjs::{Ctx, Exception, Function, Object, Result};
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
+use crate::origin::OriginChange;
 use crate::{JsRuntime, KeyValues};
 
 thread_local! {
@@ -15,6 +16,41 @@ thread_local! {
     /// The KeyValueStore of the function running on this thread now.
     static KEY_VALUES: std::cell::RefCell<Option<(String, KeyValues)>> =
         const { std::cell::RefCell::new(None) };
+    /// Whether the function running now may change its request's origin (a viewer-request
+    /// function), and what it asked so far (`Err`: the first invalid call).
+    static ORIGIN: std::cell::RefCell<(bool, Option<std::result::Result<OriginChange, String>>)> =
+        const { std::cell::RefCell::new((false, None)) };
+}
+
+/// Lets the origin helpers work (`allowed`) or throw until the next call; forgets earlier
+/// changes.
+pub(crate) fn origin_helpers(allowed: bool) {
+    ORIGIN.with(|o| *o.borrow_mut() = (allowed, None));
+}
+
+/// What the origin helpers were asked since [`origin_helpers`] (and forgets it).
+pub(crate) fn take_origin() -> Option<std::result::Result<OriginChange, String>> {
+    ORIGIN.with(|o| o.borrow_mut().1.take())
+}
+
+fn change_origin(helper: &str, params: &str) -> std::result::Result<(), &'static str> {
+    ORIGIN.with(|o| {
+        let (allowed, change) = &mut *o.borrow_mut();
+        if !*allowed {
+            return Err("can only be used in a viewer-request function");
+        }
+        let params: serde_json::Value =
+            serde_json::from_str(params).unwrap_or(serde_json::Value::Null);
+        // The first invalid call is the one reported.
+        let failed = match change.get_or_insert_with(|| Ok(OriginChange::default())) {
+            Ok(c) => c.apply(helper, &params).err(),
+            Err(_) => None,
+        };
+        if let Some(e) = failed {
+            *change = Some(Err(format!("cf.{helper}: {e}")));
+        }
+        Ok(())
+    })
 }
 
 /// Makes `store` what `cloudfront.kvs()` reads until the guard is dropped.
@@ -180,6 +216,16 @@ pub fn install<'js>(ctx: &Ctx<'js>, runtime: JsRuntime) -> Result<Object<'js>> {
                 }
             });
         })?,
+    )?;
+    o.set(
+        "origin",
+        Function::new(
+            ctx.clone(),
+            |ctx: Ctx<'js>, helper: String, params: String| -> Result<()> {
+                change_origin(&helper, &params)
+                    .map_err(|e| Exception::throw_message(&ctx, &format!("cf.{helper} {e}")))
+            },
+        )?,
     )?;
     o.set(
         "kvsId",

@@ -135,9 +135,6 @@
   querystring.decode = querystring.parse;
   querystring.encode = querystring.stringify;
 
-  var notBuilt = function (what) {
-    return function () { throw new Error(what + " is not available in Wharf yet"); };
-  };
   var cloudfront = {
     // The associated KeyValueStore (`cf.kvs()` or `cf.kvs(ID)`): async reads of its keys.
     kvs: function (id) {
@@ -169,14 +166,21 @@
         },
         meta: async function () { values(); return { keyCount: native.kvsCount() }; }
       };
-    },
-    updateRequestOrigin: notBuilt("cloudfront.updateRequestOrigin"),
-    selectRequestOriginById: notBuilt("cloudfront.selectRequestOriginById"),
-    createRequestOriginGroup: notBuilt("cloudfront.createRequestOriginGroup")
+    }
   };
+  // The origin helpers: what they ask is checked and applied once the function returns.
+  ["updateRequestOrigin", "selectRequestOriginById", "createRequestOriginGroup"].forEach(function (name) {
+    cloudfront[name] = function (params) {
+      native.origin(name, params === undefined ? "null" : JSON.stringify(params));
+    };
+  });
 
-  var modules = { crypto: crypto, querystring: querystring, cloudfront: cloudfront };
-  if (version >= 2) modules.buffer = { Buffer: Buffer };
+  var modules = { crypto: crypto, querystring: querystring };
+  // The `buffer` and `cloudfront` modules (KeyValueStore, origin helpers) are runtime 2.0's.
+  if (version >= 2) {
+    modules.buffer = { Buffer: Buffer };
+    modules.cloudfront = cloudfront;
+  }
   globalThis.require = function (name) {
     if (Object.prototype.hasOwnProperty.call(modules, name)) return modules[name];
     throw new Error("Cannot find module '" + name + "'");

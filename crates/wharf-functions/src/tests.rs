@@ -448,3 +448,102 @@ fn the_edges_direct_path_reads_what_the_json_path_reads() {
         assert_eq!(direct, via_json, "{code}");
     }
 }
+
+#[test]
+fn origin_helpers_record_what_a_viewer_request_asked() {
+    use crate::origin::{OriginChange, OriginSelection, OriginUpdate};
+    let code = r#"import cf from 'cloudfront';
+function handler(event) {
+    const r = event.request;
+    if (r.uri.startsWith('/api/')) {
+        cf.selectRequestOriginById('api');
+        cf.updateRequestOrigin({
+            originPath: '/v2',
+            customHeaders: {'X-Origin-Key': 'k1'},
+            timeouts: {readTimeout: 5, connectionTimeout: 2},
+            connectionAttempts: 1,
+            originAccessControlConfig: {enabled: false},
+            customOriginConfig: {port: 8080, protocol: 'http', sslProtocols: ['TLSv1.2']},
+        });
+    } else if (r.uri.startsWith('/ha/')) {
+        cf.createRequestOriginGroup({originIds: ['a', 'b'], failoverCriteria: {statusCodes: [500, 503]}});
+    } else if (r.uri === '/bad') {
+        cf.updateRequestOrigin({timeouts: {readTimeout: 500}});
+    } else if (r.uri === '/unknown') {
+        cf.updateRequestOrigin({domainName: 'x.example', colour: 'blue'});
+    }
+    return r;
+}"#;
+    let f = Function::new("origins", "E1", JsRuntime::V2, code);
+    let h = headers(&[("host", "x")]);
+    let run = |uri: &str| {
+        f.run_viewer_request(
+            &ctx(EventType::ViewerRequest),
+            &ViewerRequest {
+                method: "GET",
+                uri,
+                query: None,
+                headers: &h,
+                viewer_ip: None,
+            },
+        )
+    };
+    let api = run("/api/users");
+    assert!(api.output.is_ok());
+    assert_eq!(
+        api.origin,
+        Some(OriginChange {
+            selected: Some(OriginSelection::Id("api".into())),
+            update: Some(OriginUpdate {
+                origin_path: Some("/v2".into()),
+                custom_headers: Some(vec![("x-origin-key".into(), "k1".into())]),
+                read_timeout: Some(5),
+                connection_timeout: Some(2),
+                connection_attempts: Some(1),
+                sign_requests: Some(false),
+                custom_origin: Some((8080, false)),
+                ..OriginUpdate::default()
+            }),
+        })
+    );
+    let ha = run("/ha/x");
+    assert_eq!(
+        ha.origin.unwrap().selected,
+        Some(OriginSelection::Group {
+            primary: "a".into(),
+            secondary: "b".into(),
+            status_codes: vec![500, 503]
+        })
+    );
+    // The previous call's change does not leak into the next.
+    assert_eq!(run("/plain").origin, None);
+    // Invalid parameters make the output invalid (CloudFront's FunctionValidationError).
+    for bad in ["/bad", "/unknown"] {
+        let out = run(bad);
+        assert!(
+            matches!(&out.output, Err(FunctionError::BadOutput(m)) if m.contains("cf.updateRequestOrigin")),
+            "{bad}: {:?}",
+            out.output
+        );
+    }
+    // TestFunction's JSON path runs them without error; a viewer-response may not use them.
+    let test = f.run(&json!({"context": {"eventType": "viewer-request"}, "request": {"uri": "/api/x", "headers": {}}}));
+    assert!(test.output.is_ok() && test.origin.is_some());
+    let response = f.run(&json!({"context": {"eventType": "viewer-response"}, "request": {"uri": "/api/x", "headers": {}}}));
+    assert!(
+        matches!(&response.output, Err(FunctionError::Exception(m)) if m.contains("viewer-request")),
+        "{:?}",
+        response.output
+    );
+    // The `cloudfront` module is runtime 2.0's.
+    let v1 = Function::new(
+        "v1",
+        "E1",
+        JsRuntime::V1,
+        "var cf = require('cloudfront'); function handler(e) { return e.request; }",
+    );
+    assert!(matches!(
+        v1.run(&json!({"request": {"uri": "/", "headers": {}}})).output,
+        Err(FunctionError::Compile(m)) if m.contains("Cannot find module")
+    ));
+}

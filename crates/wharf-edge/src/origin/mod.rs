@@ -6,6 +6,7 @@
 //! [`failover`] runs an origin group's primary and, when the primary fails for a request, its
 //! secondary.
 
+pub mod book;
 pub mod failover;
 pub mod http;
 pub mod s3;

@@ -13,7 +13,7 @@ use crate::cache_key;
 use crate::distribution::{Behavior, Distribution};
 use crate::freshness::NoCacheReason;
 use crate::headers::CacheStatus;
-use crate::origin::FailoverReason;
+use crate::origin::{FailoverReason, Origin};
 
 #[derive(Clone)]
 pub(crate) struct RequestCtx {
@@ -41,6 +41,9 @@ pub(crate) struct RequestCtx {
     pub request_bytes: u64,
     /// Serving a custom error page already: do not recurse.
     pub error_page: bool,
+    /// The origin a viewer-request function chose or changed for this request, instead of
+    /// the behavior's.
+    pub origin: Option<Arc<dyn Origin>>,
     pub outcome: Outcome,
 }
 
@@ -82,6 +85,12 @@ pub struct OriginExchange {
 impl RequestCtx {
     pub fn behavior(&self) -> &Behavior {
         &self.dist.behaviors[self.behavior]
+    }
+
+    /// Where the request's misses and passes go: a function's choice, else the behavior's
+    /// origin.
+    pub fn target(&self) -> &Arc<dyn Origin> {
+        self.origin.as_ref().unwrap_or(&self.behavior().target)
     }
 
     /// Whether the behavior caches this request at all (else it passes to the origin).

@@ -2,9 +2,13 @@
 //! and on the response the viewer is about to get. A viewer-request function changes the
 //! request (its URI, query string, headers and cookies: the cache key and the origin request
 //! follow) or answers it itself; a viewer-response function changes the status and headers.
-//! A function that throws, returns something invalid or is stopped by a limit gets the viewer
-//! CloudFront's 503, logged as `FunctionExecutionError` (`FunctionThrottledError` for a limit)
-//! and counted in `wharf_edge_function_invocations`.
+//! A viewer-request function of runtime 2.0 may also send the request to another origin
+//! ([`crate::origin::book`]).
+//!
+//! A function that throws or is stopped by a limit gets the viewer CloudFront's 503, logged as
+//! `FunctionExecutionError` (`FunctionThrottledError` for a limit); one that returns something
+//! invalid or asks for an invalid origin gets its 502, logged as `FunctionValidationError`.
+//! Each is counted in `wharf_edge_function_invocations`.
 
 use http::{Response, StatusCode};
 use wharf_functions::event::{
@@ -27,18 +31,32 @@ impl Edge {
         let Some(f) = ctx.behavior().viewer_request_function.clone() else {
             return Ok(());
         };
-        let run = self.event(ctx, EventType::ViewerRequest, |c, r| {
+        let mut run = self.event(ctx, EventType::ViewerRequest, |c, r| {
             f.run_viewer_request(c, r)
         });
-        let outcome = self.judge(ctx, EventType::ViewerRequest, run, Ok);
+        let origin_change = run.origin.take();
+        let dist = ctx.dist.clone();
+        let behavior_origin = &dist.behaviors[ctx.behavior].target_origin_id;
+        let outcome = self.judge(ctx, EventType::ViewerRequest, run, |outcome| {
+            // A request goes on to the origin the function asked for; a response needs none.
+            if let (RequestOutcome::Continue(_), Some(change)) = (&outcome, &origin_change) {
+                let origin = dist
+                    .origins
+                    .resolve(behavior_origin, change)
+                    .map_err(FunctionError::BadOutput)?;
+                return Ok((outcome, Some(origin)));
+            }
+            Ok((outcome, None))
+        });
         match outcome {
-            Ok(RequestOutcome::Continue(change)) => {
+            Ok((RequestOutcome::Continue(change), origin)) => {
+                ctx.origin = origin;
                 ctx.path = change.uri;
                 ctx.query = change.query;
                 ctx.headers = change.headers;
                 Ok(())
             }
-            Ok(RequestOutcome::Respond(made)) => {
+            Ok((RequestOutcome::Respond(made), _)) => {
                 ctx.outcome.cache_status = CacheStatus::FunctionGenerated;
                 let mut r = Response::new(respond::full(made.body));
                 *r.status_mut() = made.status;
@@ -104,7 +122,8 @@ impl Edge {
         )
     }
 
-    /// What a run came to: its meaning, or CloudFront's 503 (counted and logged).
+    /// What a run came to: its meaning, or CloudFront's 503 (502 for an invalid result),
+    /// counted and logged.
     fn judge<O, T>(
         &self,
         ctx: &mut RequestCtx,
@@ -116,21 +135,20 @@ impl Edge {
         let label = match &result {
             Ok(_) => "ok",
             Err(FunctionError::Limit(_)) => "limit",
+            Err(FunctionError::BadOutput(_)) => "invalid",
             Err(_) => "error",
         };
         self.metrics.function(&ctx.dist.id, event.name(), label);
         result.map_err(|e| {
             tracing::info!(distribution = %ctx.dist.id, event = event.name(), error = %e, "CloudFront Function failed");
             ctx.outcome.cache_status = CacheStatus::Error;
-            ctx.outcome.error_detail = Some(match e {
-                FunctionError::Limit(_) => "FunctionThrottledError",
-                _ => "FunctionExecutionError",
-            });
-            Box::new(respond::error_page(
-                StatusCode::SERVICE_UNAVAILABLE,
-                FAILED,
-                &ctx.request_id,
-            ))
+            let (status, detail) = match e {
+                FunctionError::Limit(_) => (StatusCode::SERVICE_UNAVAILABLE, "FunctionThrottledError"),
+                FunctionError::BadOutput(_) => (StatusCode::BAD_GATEWAY, "FunctionValidationError"),
+                _ => (StatusCode::SERVICE_UNAVAILABLE, "FunctionExecutionError"),
+            };
+            ctx.outcome.error_detail = Some(detail);
+            Box::new(respond::error_page(status, FAILED, &ctx.request_id))
         })
     }
 }

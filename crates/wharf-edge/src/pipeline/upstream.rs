@@ -219,7 +219,7 @@ impl Edge {
         ctx: &RequestCtx,
         mut rx: tokio::sync::watch::Receiver<Option<Outcome>>,
     ) -> Outcome {
-        let budget = ctx.behavior().target.timeout_budget();
+        let budget = ctx.target().timeout_budget();
         match tokio::time::timeout(budget, rx.wait_for(Option::is_some)).await {
             Ok(Ok(outcome)) => outcome.clone().unwrap_or(Outcome::NotStored),
             // The leader went away without deciding (its viewer left): fetch alone.
@@ -239,7 +239,7 @@ impl Edge {
         ctx: &mut RequestCtx,
         req: OriginRequest,
     ) -> Result<OriginResponse, OriginError> {
-        let target = ctx.behavior().target.clone();
+        let target = ctx.target().clone();
         let started = Instant::now();
         let result = target.fetch(req).await;
         let exchange = OriginExchange {
@@ -259,7 +259,7 @@ impl Edge {
 
     /// Fetches `[start, end)` of the object, for chunks the cache does not hold.
     pub(super) fn span_fetcher(&self, ctx: &RequestCtx) -> SpanFetcher {
-        let origin = ctx.behavior().target.clone();
+        let origin = ctx.target().clone();
         let template = self.origin_request(ctx, Method::GET);
         let dist = ctx.dist.clone();
         self.metrics_of(&dist);

@@ -76,6 +76,7 @@ impl Edge {
             tls,
             request_bytes,
             error_page: false,
+            origin: None,
             outcome: Outcome {
                 cache_status: CacheStatus::Miss,
                 ..Outcome::default()

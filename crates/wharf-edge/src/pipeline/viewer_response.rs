@@ -81,6 +81,7 @@ impl Edge {
             tls: ctx.tls,
             request_bytes: 0,
             error_page: true,
+            origin: None,
             outcome: Outcome::default(),
         };
         let mut page_resp = Box::pin(self.cache_lookup(&mut page_ctx)).await;
