@@ -4,6 +4,10 @@
 //! (median of 5 batches). Used by `bench/functions.sh`.
 //!
 //!     cargo run --release --example function_cost -p wharf-functions
+//!
+//! Under callgrind (instructions per call, repeatably):
+//!
+//!     FUNCTION_COST_CALLS=2000 valgrind --tool=callgrind target/release/examples/function_cost
 
 use std::time::Instant;
 
@@ -65,7 +69,11 @@ fn main() {
             .expect("the function runs")
     };
     call();
-    let n = 20_000u32;
+    // `FUNCTION_COST_CALLS` makes the batches smaller (for callgrind).
+    let n: u32 = std::env::var("FUNCTION_COST_CALLS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20_000);
     let mut batches = Vec::new();
     for _ in 0..5 {
         let t = Instant::now();

@@ -31,6 +31,8 @@ const PRELUDE: &str = include_str!("prelude.js");
 struct Engine {
     // Dropped after the persistent values below (fields drop in order).
     handler: Persistent<JsFunction<'static>>,
+    /// The prelude's maker of viewer-request events.
+    make_request_event: Persistent<JsFunction<'static>>,
     context: Context,
     runtime: Runtime,
     /// The thread CPU time past which the interrupt stops the code (0: no limit now).
@@ -75,12 +77,13 @@ impl Engine {
         })));
         runtime.set_max_stack_size(256 * 1024);
         let context = Context::full(&runtime).map_err(internal)?;
-        let handler = context.with(|ctx| -> Result<_, FunctionError> {
+        let (handler, make_request_event) = context.with(|ctx| -> Result<_, FunctionError> {
             let native_obj = native::install(&ctx, runtime_kind).map_err(internal)?;
             ctx.globals()
                 .set("__wharf", native_obj.clone())
                 .map_err(internal)?;
-            ctx.eval::<(), _>(PRELUDE)
+            let make_event: JsFunction = ctx
+                .eval(PRELUDE)
                 .map_err(|e| FunctionError::Compile(exception(&ctx, e)))?;
             ctx.globals().remove("__wharf").map_err(internal)?;
             ctx.eval::<(), _>(crate::imports::as_script(code))
@@ -91,25 +94,29 @@ impl Engine {
                     "the code must define a function named handler".into(),
                 ));
             };
-            Ok(Persistent::save(&ctx, handler))
+            Ok((
+                Persistent::save(&ctx, handler),
+                Persistent::save(&ctx, make_event),
+            ))
         })?;
         // What the engine and the code's top level take, plus the function's allowance.
         let used = usize::try_from(runtime.memory_usage().malloc_size).unwrap_or(0);
         runtime.set_memory_limit(used + MEMORY_BYTES);
         Ok(Self {
             handler,
+            make_request_event,
             context,
             runtime,
             deadline,
         })
     }
 
-    /// Runs the handler on the event `make` builds; `read` makes the result what the caller
-    /// wants (a JSON value, or a request change read straight from JavaScript).
+    /// Runs `body`, which builds the event, calls the handler on it through the [`Invoker`]
+    /// and makes the result what the caller wants (a JSON value, or a request change read
+    /// straight from JavaScript).
     fn call<T>(
         &self,
-        make: impl for<'js> FnOnce(&Ctx<'js>) -> rquickjs::Result<Value<'js>>,
-        read: impl for<'js> FnOnce(&Value<'js>) -> Result<T, FunctionError>,
+        body: impl for<'js> FnOnce(&Ctx<'js>, &Invoker<'_, 'js>) -> Result<T, FunctionError>,
     ) -> Execution<T> {
         // Lines the code's top level logged when it was compiled are not this call's.
         native::take_logs();
@@ -118,30 +125,20 @@ impl Engine {
             .store(started + COMPUTE_BUDGET_NS, Ordering::Relaxed);
         let (output, logs) = self.context.with(|ctx| {
             let output = (|| {
-                let handler = self
-                    .handler
-                    .clone()
-                    .restore(&ctx)
-                    .map_err(|e| FunctionError::Exception(e.to_string()))?;
-                let event = make(&ctx).map_err(|e| FunctionError::Exception(exception(&ctx, e)))?;
-                let mut result: Value =
-                    handler.call((event,)).map_err(|e| self.failure(&ctx, e))?;
-                if let Some(promise) = result.as_object().and_then(|o| o.as_promise()) {
-                    let promise: Promise = promise.clone();
-                    // The jobs its `await`s queued; the compute budget still applies.
-                    let limit = self.deadline.load(Ordering::Relaxed);
-                    while thread_cpu_ns() <= limit && ctx.execute_pending_job() {}
-                    result = match promise.result::<Value>() {
-                        Some(Ok(v)) => v,
-                        Some(Err(e)) => return Err(self.failure(&ctx, e)),
-                        None => {
-                            return Err(FunctionError::Exception(
-                                "the handler's promise did not settle".into(),
-                            ));
-                        }
-                    };
-                }
-                read(&result)
+                let restore = |f: &Persistent<JsFunction<'static>>| {
+                    f.clone()
+                        .restore(&ctx)
+                        .map_err(|e| FunctionError::Exception(e.to_string()))
+                };
+                body(
+                    &ctx,
+                    &Invoker {
+                        engine: self,
+                        ctx: &ctx,
+                        handler: restore(&self.handler)?,
+                        make_request_event: restore(&self.make_request_event)?,
+                    },
+                )
             })();
             (output, native::take_logs())
         });
@@ -182,6 +179,47 @@ impl Engine {
     }
 }
 
+/// Calls a function's handler on an event, within one [`Engine::call`].
+pub struct Invoker<'a, 'js> {
+    engine: &'a Engine,
+    ctx: &'a Ctx<'js>,
+    handler: JsFunction<'js>,
+    /// The prelude's maker of viewer-request events.
+    pub make_request_event: JsFunction<'js>,
+}
+
+impl<'js> Invoker<'_, 'js> {
+    /// The handler's result on `event`, its promise settled when it is `async`.
+    pub fn invoke(&self, event: Value<'js>) -> Result<Value<'js>, FunctionError> {
+        let (engine, ctx) = (self.engine, self.ctx);
+        let mut result: Value = self
+            .handler
+            .call((event,))
+            .map_err(|e| engine.failure(ctx, e))?;
+        if let Some(promise) = result.as_object().and_then(|o| o.as_promise()) {
+            let promise: Promise = promise.clone();
+            // The jobs its `await`s queued; the compute budget still applies.
+            let limit = engine.deadline.load(Ordering::Relaxed);
+            while thread_cpu_ns() <= limit && ctx.execute_pending_job() {}
+            result = match promise.result::<Value>() {
+                Some(Ok(v)) => v,
+                Some(Err(e)) => return Err(engine.failure(ctx, e)),
+                None => {
+                    return Err(FunctionError::Exception(
+                        "the handler's promise did not settle".into(),
+                    ));
+                }
+            };
+        }
+        Ok(result)
+    }
+
+    /// A JavaScript exception as a function error.
+    pub fn exception(&self, e: rquickjs::Error) -> FunctionError {
+        FunctionError::Exception(exception(self.ctx, e))
+    }
+}
+
 /// `ComputeUtilization`: the share of the budget used, 0 to 100.
 fn utilization(used_ns: u64) -> u32 {
     let pct = used_ns.saturating_mul(100).div_ceil(COMPUTE_BUDGET_NS);
@@ -197,25 +235,21 @@ pub fn check(runtime: JsRuntime, code: &str) -> Result<(), FunctionError> {
 /// Runs `f` on `event` with this thread's engine for it (compiled on first use).
 pub fn run(f: &Function, event: &serde_json::Value) -> Execution {
     let viewer_request = event["context"]["eventType"] == "viewer-request";
-    run_with(
-        f,
-        viewer_request,
-        |ctx| crate::values::to_js(ctx, event),
-        |result| {
-            crate::values::from_js(result, 0)
-                .map_err(FunctionError::BadOutput)?
-                .ok_or_else(|| FunctionError::BadOutput("the handler returned nothing".into()))
-        },
-    )
+    run_with(f, viewer_request, |ctx, handler| {
+        let event = crate::values::to_js(ctx, event).map_err(|e| handler.exception(e))?;
+        let result = handler.invoke(event)?;
+        crate::values::from_js(&result, 0)
+            .map_err(FunctionError::BadOutput)?
+            .ok_or_else(|| FunctionError::BadOutput("the handler returned nothing".into()))
+    })
 }
 
-/// Runs `f` with this thread's engine on the event `make` builds, reading its result with
-/// `read`; the origin helpers work when `viewer_request`.
+/// Runs `body` (which builds an event, invokes the handler and reads its result) with this
+/// thread's engine for `f`; the origin helpers work when `viewer_request`.
 pub fn run_with<T>(
     f: &Function,
     viewer_request: bool,
-    make: impl for<'js> FnOnce(&Ctx<'js>) -> rquickjs::Result<Value<'js>>,
-    read: impl for<'js> FnOnce(&Value<'js>) -> Result<T, FunctionError>,
+    body: impl for<'js> FnOnce(&Ctx<'js>, &Invoker<'_, 'js>) -> Result<T, FunctionError>,
 ) -> Execution<T> {
     let engine = ENGINES.with(|engines| {
         if let Some(e) = engines.borrow().get(&f.version) {
@@ -233,7 +267,7 @@ pub fn run_with<T>(
         Ok(e) => {
             let _store = native::reading(f.key_values.clone());
             native::origin_helpers(viewer_request);
-            e.call(make, read)
+            e.call(body)
         }
         Err(err) => Execution {
             output: Err(err),

@@ -339,6 +339,48 @@ pub(crate) fn request_change(
     })
 }
 
+/// The request a function returned, from the parts it changed (`None`: left as the viewer's
+/// request `original` has it).
+pub(crate) fn request_change_from(
+    uri: Option<String>,
+    query: Option<&Groups>,
+    headers: Option<Groups>,
+    cookies: Option<&Groups>,
+    original: &ViewerRequest<'_>,
+) -> Result<RequestChange, FunctionError> {
+    let uri = uri
+        .filter(|u| u.starts_with('/'))
+        .ok_or_else(|| bad("request.uri must be a path starting with /"))?;
+    let mut out = match headers {
+        Some(h) => {
+            let mut out = header_map(h)?;
+            out.remove(COOKIE);
+            for c in original.headers.get_all(COOKIE) {
+                out.append(COOKIE, c.clone());
+            }
+            out
+        }
+        None => original.headers.clone(),
+    };
+    if let Some(cookies) = cookies {
+        out.remove(COOKIE);
+        if let Some(cookie) = join_groups(cookies, "; ") {
+            out.insert(
+                COOKIE,
+                HeaderValue::from_str(&cookie).map_err(|_| bad("invalid cookies"))?,
+            );
+        }
+    }
+    Ok(RequestChange {
+        uri,
+        query: match query {
+            Some(q) => join_groups(q, "&"),
+            None => original.query.map(str::to_owned),
+        },
+        headers: out,
+    })
+}
+
 fn groups_of(object: &Value) -> Groups {
     object
         .as_object()

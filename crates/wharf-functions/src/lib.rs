@@ -82,8 +82,13 @@ impl Function {
         engine::run_with(
             self,
             ctx.event_type == event::EventType::ViewerRequest,
-            |js| values::request_event_js(js, ctx, req),
-            values::request_outcome_js,
+            |js, handler| {
+                let (event, built) =
+                    values::request_event_js(js, &handler.make_request_event, ctx, req)
+                        .map_err(|e| handler.exception(e))?;
+                let result = handler.invoke(event)?;
+                values::request_outcome_js(&result, &built, req)
+            },
         )
     }
 }

@@ -409,43 +409,64 @@ async function handler(event) {
 
 #[test]
 fn the_edges_direct_path_reads_what_the_json_path_reads() {
-    let h = headers(&[
+    // With a multi-valued header (its group always read back) and without (each group left
+    // alone is taken from the viewer's request rather than read back).
+    let multi = headers(&[
         ("host", "x"),
         ("cookie", "a=1; experiment=B"),
         ("x-multi", "1"),
         ("x-multi", "2"),
     ]);
+    let single = headers(&[
+        ("host", "x"),
+        ("cookie", "a=1; experiment=B"),
+        ("accept", "*/*"),
+    ]);
     let funcs = [
         URL_REWRITE,
-        "function handler(e) { e.request.cookies.extra = {value: 'z'}; e.request.querystring.n = {value: 7}; e.request.headers['x-multi'].multiValue.push({value: '3'}); delete e.request.headers.host; return e.request; }",
+        "function handler(e) { e.request.cookies.extra = {value: 'z'}; e.request.querystring.n = {value: 7}; if (e.request.headers['x-multi']) e.request.headers['x-multi'].multiValue.push({value: '3'}); delete e.request.headers.host; return e.request; }",
         "function handler(e) { return {statusCode: 301, headers: {location: {value: 'https://x/'}}}; }",
+        "function handler(e) { e.request.headers['x-new'] = {value: '1'}; return e.request; }",
+        "function handler(e) { e.request.headers.host.value = 'y'; return e.request; }",
+        "function handler(e) { e.request.headers.host = {value: 'x'}; e.request.headers.accept = {value: 'text/html'}; return e.request; }",
+        "function handler(e) { e.request.headers = Object.assign({}, e.request.headers, {extra: {value: 'e'}}); return e.request; }",
+        "function handler(e) { delete e.request.headers.host; e.request.headers.other = {value: 'x'}; return e.request; }",
+        "function handler(e) { e.request.headers.host.multiValue = [{value: 'a'}, {value: 'b'}]; return e.request; }",
+        "function handler(e) { delete e.request.cookies.a; return e.request; }",
+        "function handler(e) { e.request.cookies.a.value = '2'; return e.request; }",
+        "function handler(e) { e.request.querystring = {}; return e.request; }",
+        "function handler(e) { e.request.querystring.q.value = 'changed'; return e.request; }",
+        "function handler(e) { var r = e.request; return {method: r.method, uri: r.uri, querystring: r.querystring, headers: r.headers, cookies: r.cookies}; }",
+        "function handler(e) { var r = e.request; return {method: r.method, uri: r.uri}; }",
     ];
-    for (i, code) in funcs.iter().enumerate() {
-        let f = Function::new("same", &format!("E{i}"), JsRuntime::V2, code);
-        let c = ctx(EventType::ViewerRequest);
-        let req = ViewerRequest {
-            method: "GET",
-            uri: "/a/",
-            query: Some("q=1&q=2"),
-            headers: &h,
-            viewer_ip: Some("1.2.3.4"),
-        };
-        // The JSON path orders names (serde_json's maps); the direct one keeps the function's
-        // order, as JavaScript objects do. The same pairs either way.
-        let sorted = |o: RequestOutcome| match o {
-            RequestOutcome::Continue(mut c) => {
-                let mut q: Vec<&str> = c.query.as_deref().unwrap_or("").split('&').collect();
-                q.sort_unstable();
-                c.query = Some(q.join("&"));
-                RequestOutcome::Continue(c)
-            }
-            other => other,
-        };
-        let direct = sorted(f.run_viewer_request(&c, &req).output.unwrap());
-        let via_json = sorted(
-            request_outcome(&f.run(&viewer_request_event(&c, &req)).output.unwrap()).unwrap(),
-        );
-        assert_eq!(direct, via_json, "{code}");
+    for (h, query) in [(&multi, "q=1&q=2"), (&single, "q=1&r=2")] {
+        for (i, code) in funcs.iter().enumerate() {
+            let f = Function::new("same", &format!("E{i}"), JsRuntime::V2, code);
+            let c = ctx(EventType::ViewerRequest);
+            let req = ViewerRequest {
+                method: "GET",
+                uri: "/a/",
+                query: Some(query),
+                headers: h,
+                viewer_ip: Some("1.2.3.4"),
+            };
+            // The JSON path orders names (serde_json's maps); the direct one keeps the
+            // function's order, as JavaScript objects do. The same pairs either way.
+            let sorted = |o: RequestOutcome| match o {
+                RequestOutcome::Continue(mut c) => {
+                    let mut q: Vec<&str> = c.query.as_deref().unwrap_or("").split('&').collect();
+                    q.sort_unstable();
+                    c.query = Some(q.join("&"));
+                    RequestOutcome::Continue(c)
+                }
+                other => other,
+            };
+            let direct = sorted(f.run_viewer_request(&c, &req).output.unwrap());
+            let via_json = sorted(
+                request_outcome(&f.run(&viewer_request_event(&c, &req)).output.unwrap()).unwrap(),
+            );
+            assert_eq!(direct, via_json, "{code} on {h:?}");
+        }
     }
 }
 

@@ -3,14 +3,15 @@
 //! result is read as `JSON.stringify` would write it: `undefined` and functions are left out,
 //! a `toJSON` method (a `Buffer`'s) is not called.
 
+use rquickjs::function::Flat;
 use rquickjs::object::Property;
-use rquickjs::{Array, Atom, Ctx, IntoJs, Object, Result, Value};
+use rquickjs::{Array, Atom, Ctx, IntoAtom, IntoJs, Object, Result, Value};
 use serde_json::{Map, Number};
 
 use crate::FunctionError;
 use crate::event::{
     EventContext, Groups, RequestOutcome, ViewerRequest, bad, cookie_groups, header_groups,
-    query_groups, request_change, request_outcome,
+    query_groups, request_change_from, request_outcome,
 };
 
 /// Nesting read from a result at most (deeper is refused, as a cycle would be).
@@ -19,7 +20,17 @@ const MAX_DEPTH: usize = 32;
 /// Sets `o[key]` as an own data property. Plain assignment would, for a key `__proto__` (a
 /// header or query parameter may be named so), change the object's prototype instead.
 fn set_own<'js>(o: &Object<'js>, key: &str, value: impl IntoJs<'js>) -> Result<()> {
-    if key == "__proto__" {
+    set_own_atom(o, key, key, value)
+}
+
+/// [`set_own`] with the key's atom already made from `name`.
+fn set_own_atom<'js>(
+    o: &Object<'js>,
+    name: &str,
+    key: impl IntoAtom<'js>,
+    value: impl IntoJs<'js>,
+) -> Result<()> {
+    if name == "__proto__" {
         o.prop(
             key,
             Property::from(value).writable().enumerable().configurable(),
@@ -127,13 +138,50 @@ impl<'js> Names<'js> {
     }
 }
 
+/// One of the request's `querystring`, `headers` and `cookies` objects as built, kept to
+/// tell afterwards whether the function changed it (one it left alone is not read back).
+pub struct BuiltGroup<'js> {
+    object: Object<'js>,
+    /// Each entry's name, its object and the `value` it was given.
+    entries: Vec<(Atom<'js>, Object<'js>, Value<'js>)>,
+    /// Some entry has `multiValue`: the group is always read back.
+    multi_valued: bool,
+}
+
+impl<'js> BuiltGroup<'js> {
+    /// Whether `now` (what the result holds in this group's place) is the object built, with
+    /// the same entries holding the same values: every name, entry object and `value` string
+    /// identical (JavaScript strings are immutable, so identity is equality), nothing added.
+    fn unchanged(&self, now: &Value<'js>, names: &Names<'js>) -> bool {
+        if self.multi_valued || now != self.object.as_value() {
+            return false;
+        }
+        self.object.len() == self.entries.len()
+            && self.entries.iter().all(|(name, entry, value)| {
+                self.object
+                    .get::<_, Value>(name.clone())
+                    .is_ok_and(|e| &e == entry.as_value())
+                    && entry
+                        .get::<_, Value>(names.value.clone())
+                        .is_ok_and(|v| &v == value)
+                    && entry
+                        .get::<_, Value>(names.multi_value.clone())
+                        .is_ok_and(|m| m.is_undefined())
+            })
+    }
+}
+
 /// `{value, multiValue?}` entries of `groups`, as an object.
-fn groups_js<'js>(ctx: &Ctx<'js>, names: &Names<'js>, groups: Groups) -> Result<Object<'js>> {
+fn groups_js<'js>(ctx: &Ctx<'js>, names: &Names<'js>, groups: Groups) -> Result<BuiltGroup<'js>> {
     let o = Object::new(ctx.clone())?;
+    let mut entries = Vec::with_capacity(groups.len());
+    let mut multi_valued = false;
     for (name, values) in groups {
         let entry = Object::new(ctx.clone())?;
-        entry.set(names.value.clone(), values[0].as_str())?;
+        let value = rquickjs::String::from_str(ctx.clone(), &values[0])?.into_value();
+        entry.set(names.value.clone(), value.clone())?;
         if values.len() > 1 {
+            multi_valued = true;
             let multi = Array::new(ctx.clone())?;
             for (i, v) in values.iter().enumerate() {
                 let item = Object::new(ctx.clone())?;
@@ -142,42 +190,62 @@ fn groups_js<'js>(ctx: &Ctx<'js>, names: &Names<'js>, groups: Groups) -> Result<
             }
             entry.set(names.multi_value.clone(), multi)?;
         }
-        set_own(&o, &name, entry)?;
+        let atom = Atom::from_str(ctx.clone(), &name)?;
+        set_own_atom(&o, &name, atom.clone(), entry.clone())?;
+        entries.push((atom, entry, value));
     }
-    Ok(o)
+    Ok(BuiltGroup {
+        object: o,
+        entries,
+        multi_valued,
+    })
 }
 
-/// The viewer-request event, built in JavaScript (the same object as
-/// [`crate::event::viewer_request_event`] makes).
+/// What a viewer-request event's request was built from, to read the result against.
+pub struct BuiltRequest<'js> {
+    names: Names<'js>,
+    querystring: BuiltGroup<'js>,
+    headers: BuiltGroup<'js>,
+    cookies: BuiltGroup<'js>,
+}
+
+/// The viewer-request event, built in JavaScript by `make` (the prelude's maker: the same
+/// object as [`crate::event::viewer_request_event`] makes), and what it was built from.
 pub fn request_event_js<'js>(
     ctx: &Ctx<'js>,
+    make: &rquickjs::Function<'js>,
     e: &EventContext<'_>,
     r: &ViewerRequest<'_>,
-) -> Result<Value<'js>> {
-    let context = Object::new(ctx.clone())?;
-    context.set("distributionDomainName", e.distribution_domain)?;
-    context.set("distributionId", e.distribution_id)?;
-    context.set("eventType", e.event_type.name())?;
-    context.set("requestId", e.request_id)?;
-    let viewer = Object::new(ctx.clone())?;
-    viewer.set("ip", r.viewer_ip.unwrap_or(""))?;
+) -> Result<(Value<'js>, BuiltRequest<'js>)> {
     let names = Names::new(ctx)?;
-    let request = Object::new(ctx.clone())?;
-    request.set("method", r.method)?;
-    request.set("uri", r.uri)?;
-    request.set(
-        "querystring",
-        groups_js(ctx, &names, query_groups(r.query))?,
-    )?;
-    let headers = header_groups(r.headers, &http::header::COOKIE);
-    request.set("headers", groups_js(ctx, &names, headers)?)?;
-    request.set("cookies", groups_js(ctx, &names, cookie_groups(r.headers))?)?;
-    let event = Object::new(ctx.clone())?;
-    event.set("version", "1.0")?;
-    event.set("context", context)?;
-    event.set("viewer", viewer)?;
-    event.set("request", request)?;
-    Ok(event.into_value())
+    let querystring = groups_js(ctx, &names, query_groups(r.query))?;
+    let headers = groups_js(ctx, &names, header_groups(r.headers, &http::header::COOKIE))?;
+    let cookies = groups_js(ctx, &names, cookie_groups(r.headers))?;
+    let event: Value = make.call((
+        Flat((
+            e.distribution_domain,
+            e.distribution_id,
+            e.event_type.name(),
+            e.request_id,
+            r.viewer_ip.unwrap_or(""),
+        )),
+        Flat((
+            r.method,
+            r.uri,
+            querystring.object.clone(),
+            headers.object.clone(),
+            cookies.object.clone(),
+        )),
+    ))?;
+    Ok((
+        event,
+        BuiltRequest {
+            names,
+            querystring,
+            headers,
+            cookies,
+        },
+    ))
 }
 
 /// A value as the text a JSON string or number would give.
@@ -226,10 +294,16 @@ fn groups_from_js<'js>(v: &Value<'js>, names: &Names<'js>) -> Groups {
     out
 }
 
-/// What a viewer-request function's result means, read from JavaScript: a request is read
-/// directly; a response (rare: it has `statusCode`) goes through JSON as
+/// What a viewer-request function's result means, read from JavaScript against what its event
+/// was `built` from: a request is read directly, and of its `querystring`, `headers` and
+/// `cookies` only those the function changed (the others are the viewer's request's, as
+/// `original` has them); a response (rare: it has `statusCode`) goes through JSON as
 /// [`crate::event::request_outcome`] reads it.
-pub fn request_outcome_js(v: &Value<'_>) -> std::result::Result<RequestOutcome, FunctionError> {
+pub fn request_outcome_js<'js>(
+    v: &Value<'js>,
+    built: &BuiltRequest<'js>,
+    original: &ViewerRequest<'_>,
+) -> std::result::Result<RequestOutcome, FunctionError> {
     let Some(o) = v.as_object() else {
         return Err(bad("the handler must return the request or a response"));
     };
@@ -243,16 +317,16 @@ pub fn request_outcome_js(v: &Value<'_>) -> std::result::Result<RequestOutcome, 
         .get::<_, Value>("uri")
         .ok()
         .and_then(|u| u.as_string().and_then(|s| s.to_string().ok()));
-    let names = Names::new(o.ctx()).map_err(|e| FunctionError::Exception(e.to_string()))?;
-    let field = |name: &str| {
-        o.get::<_, Value>(name)
-            .map(|v| groups_from_js(&v, &names))
-            .unwrap_or_default()
+    let names = &built.names;
+    let changed = |name: &str, group: &BuiltGroup<'js>| {
+        let now = o.get::<_, Value>(name).ok()?;
+        (!group.unchanged(&now, names)).then(|| groups_from_js(&now, names))
     };
-    Ok(RequestOutcome::Continue(request_change(
+    Ok(RequestOutcome::Continue(request_change_from(
         uri,
-        &field("querystring"),
-        field("headers"),
-        &field("cookies"),
+        changed("querystring", &built.querystring).as_ref(),
+        changed("headers", &built.headers),
+        changed("cookies", &built.cookies).as_ref(),
+        original,
     )?))
 }
