@@ -192,6 +192,12 @@ def test_errors_on_create(cf):
         cf.create_function(Name=f"big-{uuid.uuid4().hex[:6]}", FunctionConfig={"Comment": "", "Runtime": "cloudfront-js-1.0"},
                            FunctionCode=b"function handler(e) { return e.request; } //" + b"x" * 11000)
     assert code(e) == ("FunctionSizeLimitExceeded", 413)
+    # cloudfront-js-1.0 has no const or let (2.0 has).
+    with pytest.raises(ClientError) as e:
+        cf.create_function(Name=f"v1-{uuid.uuid4().hex[:6]}", FunctionConfig={"Comment": "", "Runtime": "cloudfront-js-1.0"},
+                           FunctionCode=b"function handler(event) { const r = event.request; return r; }")
+    assert code(e)[0] == "InvalidArgument" and "cloudfront-js-1.0" in e.value.response["Error"]["Message"]
+    make(cf, "function handler(event) { const r = event.request; return r; }", publish=False)
     name, _, _ = make(cf, URL_REWRITE, publish=False)
     with pytest.raises(ClientError) as e:
         cf.create_function(Name=name, FunctionConfig={"Comment": "", "Runtime": "cloudfront-js-1.0"}, FunctionCode=URL_REWRITE.encode())

@@ -124,8 +124,13 @@ impl Engine {
                 code.len()
             )));
         }
+        if runtime_kind == JsRuntime::V1 {
+            crate::language::check_runtime_1(code).map_err(FunctionError::Compile)?;
+        }
         let internal = |e: rquickjs::Error| FunctionError::Compile(e.to_string());
         let runtime = Runtime::new().map_err(internal)?;
+        // `Date` at the code's top level answers the time it was compiled.
+        native::invocation_starts();
         let budget = Arc::new(Budget::default());
         let b = budget.clone();
         runtime.set_interrupt_handler(Some(Box::new(move || b.exceeded())));
@@ -174,6 +179,7 @@ impl Engine {
     ) -> Execution<T> {
         // Lines the code's top level logged when it was compiled are not this call's.
         native::take_logs();
+        native::invocation_starts();
         self.budget.start();
         let (output, logs) = self.context.with(|ctx| {
             let output = (|| {

@@ -3,13 +3,14 @@
 //! ([`event`]), the modules it gives (`crypto`, `querystring`, `buffer` in 2.0, `cloudfront`),
 //! and its limits ([`engine`]).
 //!
-//! The language is QuickJS's (ES2020); the documented subset of each runtime is not enforced
-//! beyond the modules each has. A compiled function is kept per worker thread and version, and
+//! The language is QuickJS's (ES2020), less what `cloudfront-js-1.0` documents it does not
+//! support (`const`, `let`, `async`: [`language`]), with the modules each runtime has. A compiled function is kept per worker thread and version, and
 //! its global state is reused between the calls on one thread, as a warm function's would be.
 
 pub mod engine;
 pub mod event;
 mod imports;
+mod language;
 mod native;
 pub mod origin;
 mod values;

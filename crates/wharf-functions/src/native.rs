@@ -11,6 +11,9 @@ use crate::origin::OriginChange;
 use crate::{JsRuntime, KeyValues};
 
 thread_local! {
+    /// When the invocation running on this thread started (ms since the epoch): what `Date`
+    /// answers all along it.
+    static STARTED_AT: std::cell::Cell<f64> = const { std::cell::Cell::new(0.0) };
     /// The `console.log` lines of the function running on this thread now.
     static LOGS: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
     /// The KeyValueStore of the function running on this thread now.
@@ -63,6 +66,14 @@ pub(crate) fn reading(store: Option<(String, KeyValues)>) -> impl Drop {
     }
     KEY_VALUES.with(|k| *k.borrow_mut() = store);
     Reset
+}
+
+/// Marks the start of an invocation: `Date` answers this time until the next.
+pub(crate) fn invocation_starts() {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_millis() as f64);
+    STARTED_AT.with(|t| t.set(now));
 }
 
 /// The lines logged since the last call (and forgets them).
@@ -226,6 +237,10 @@ pub fn install<'js>(ctx: &Ctx<'js>, runtime: JsRuntime) -> Result<Object<'js>> {
                     .map_err(|e| Exception::throw_message(&ctx, &format!("cf.{helper} {e}")))
             },
         )?,
+    )?;
+    o.set(
+        "startedAt",
+        Function::new(ctx.clone(), || STARTED_AT.with(std::cell::Cell::get))?,
     )?;
     o.set(
         "kvsId",

@@ -176,6 +176,72 @@
     };
   });
 
+  // Restricted features (both runtimes). Dynamic code evaluation: eval() and the Function
+  // constructor throw. Date: every way to ask the current time answers the time the
+  // invocation started, for the whole invocation.
+  var noDynamicCode = function () {
+    throw new EvalError("Dynamic code evaluation (eval, new Function) is not supported");
+  };
+  globalThis.eval = noDynamicCode;
+  var RealFunction = Function;
+  var NoFunction = function Function() { noDynamicCode(); };
+  NoFunction.prototype = RealFunction.prototype;
+  Object.defineProperty(RealFunction.prototype, "constructor", { value: NoFunction, writable: true, configurable: true });
+  globalThis.Function = NoFunction;
+  [async function () {}, function* () {}, async function* () {}].forEach(function (f) {
+    Object.defineProperty(Object.getPrototypeOf(f), "constructor", { value: NoFunction, writable: true, configurable: true });
+  });
+  var RealDate = Date;
+  var construct = Reflect.construct;
+  var argsOf = Array.prototype.slice;
+  var started = function () { return native.startedAt(); };
+  var FrozenDate = function Date() {
+    if (!new.target) return new RealDate(started()).toString();
+    if (arguments.length === 0) return construct(RealDate, [started()], new.target);
+    return construct(RealDate, argsOf.call(arguments), new.target);
+  };
+  FrozenDate.prototype = RealDate.prototype;
+  FrozenDate.now = started;
+  FrozenDate.parse = RealDate.parse;
+  FrozenDate.UTC = RealDate.UTC;
+  Object.defineProperty(RealDate.prototype, "constructor", { value: FrozenDate, writable: true, configurable: true });
+  globalThis.Date = FrozenDate;
+
+  // cloudfront-js-1.0's byte-string methods (not in 2.0, which has Buffer).
+  if (version < 2) {
+    var define = function (o, name, f) {
+      Object.defineProperty(o, name, { value: f, writable: true, configurable: true });
+    };
+    var part = function (s, start, end) { return String(s).slice(start === undefined ? 0 : start, end); };
+    var escape_ = escape, decodeURIComponent_ = decodeURIComponent;
+    // From an array of octets, or a string in `hex`, `base64` or `base64url`.
+    define(String, "bytesFrom", function (v, enc) {
+      if (typeof v === "string") {
+        if (enc !== "hex" && enc !== "base64" && enc !== "base64url") {
+          throw new TypeError("String.bytesFrom: encoding must be hex, base64 or base64url");
+        }
+        return native.decode(v, enc);
+      }
+      var s = "";
+      for (var i = 0; i < v.length; i++) s += String.fromCharCode(v[i] & 255);
+      return s;
+    });
+    // Each byte as the code point of the same value.
+    define(String.prototype, "fromBytes", function (start, end) { return part(this, start, end); });
+    // A UTF-8 byte string decoded; null when it is not valid UTF-8.
+    define(String.prototype, "fromUTF8", function (start, end) {
+      try { return decodeURIComponent_(escape_(part(this, start, end))); } catch (e) { return null; }
+    });
+    // A byte string of the characters; null when one is above 255.
+    define(String.prototype, "toBytes", function (start, end) {
+      var s = part(this, start, end);
+      for (var i = 0; i < s.length; i++) if (s.charCodeAt(i) > 255) return null;
+      return s;
+    });
+    // The UTF-8 encoding, as a byte string.
+    define(String.prototype, "toUTF8", function (start, end) { return utf8(part(this, start, end)); });
+  }
+
   var modules = { crypto: crypto, querystring: querystring };
   // The `buffer` and `cloudfront` modules (KeyValueStore, origin helpers) are runtime 2.0's.
   if (version >= 2) {

@@ -568,3 +568,85 @@ function handler(event) {
         Err(FunctionError::Compile(m)) if m.contains("Cannot find module")
     ));
 }
+
+#[test]
+fn the_documented_language_of_each_runtime() {
+    // 1.0: no const, let or async (refused when the code is checked, as on Create).
+    for code in [
+        "const a = 1; function handler(e) { return e.request; }",
+        "function handler(e) { let r = e.request; return r; }",
+        "async function handler(e) { return e.request; }",
+    ] {
+        assert!(
+            matches!(engine::check(JsRuntime::V1, code), Err(FunctionError::Compile(m)) if m.contains("cloudfront-js-1.0")),
+            "{code}"
+        );
+        assert_eq!(engine::check(JsRuntime::V2, code), Ok(()), "{code}");
+    }
+    // 1.0's byte-string methods.
+    let code = r#"function handler(e) {
+        var r = e.request;
+        var h = function (name, v) { r.headers[name] = {value: String(v)}; };
+        h('x-bytes-from', String.bytesFrom('68656c6c6f', 'hex'));
+        h('x-array', String.bytesFrom([104, 105]));
+        h('x-to-utf8', 'é'.toUTF8().length);
+        h('x-from-utf8', '\xc3\xa9'.fromUTF8() === 'é');
+        h('x-bad-utf8', '\xff'.fromUTF8());
+        h('x-to-bytes', 'é'.toBytes() + '|' + '\u20ac'.toBytes());
+        h('x-from-bytes', 'abc'.fromBytes(1));
+        return r;
+    }"#;
+    let out = Function::new("v1", "E1", JsRuntime::V1, code)
+        .run(&json!({"request": {"uri": "/", "headers": {}}}))
+        .output
+        .unwrap();
+    let header = |n: &str| out["headers"][n]["value"].as_str().unwrap().to_owned();
+    assert_eq!(header("x-bytes-from"), "hello");
+    assert_eq!(header("x-array"), "hi");
+    assert_eq!(header("x-to-utf8"), "2");
+    assert_eq!(header("x-from-utf8"), "true");
+    assert_eq!(header("x-bad-utf8"), "null");
+    assert_eq!(header("x-to-bytes"), "é|null");
+    assert_eq!(header("x-from-bytes"), "bc");
+    // 2.0 has Buffer instead.
+    let v2 = Function::new(
+        "v2",
+        "E1",
+        JsRuntime::V2,
+        "function handler(e) { e.request.uri = '/' + typeof String.bytesFrom + typeof ''.toUTF8; return e.request; }",
+    );
+    let out = v2
+        .run(&json!({"request": {"uri": "/", "headers": {}}}))
+        .output
+        .unwrap();
+    assert_eq!(out["uri"], "/undefinedundefined");
+    // Restricted in both: dynamic code, and a clock that moves during an invocation.
+    for runtime in [JsRuntime::V1, JsRuntime::V2] {
+        for code in [
+            "function handler(e) { return eval('e.request'); }",
+            "function handler(e) { return new Function('return 1')(); }",
+            "function handler(e) { return (function () {}).constructor('return 1')(); }",
+        ] {
+            let f = Function::new("dyn", &format!("{runtime:?}{code}"), runtime, code);
+            assert!(
+                matches!(f.run(&json!({"request": {"uri": "/", "headers": {}}})).output, Err(FunctionError::Exception(m)) if m.contains("Dynamic code")),
+                "{code}"
+            );
+        }
+        let clock = r#"function handler(e) {
+            var a = Date.now(), d = new Date();
+            for (var i = 0; i < 20000; i++) {}
+            e.request.uri = '/' + (Date.now() === a) + '/' + (new Date().getTime() === d.getTime())
+                + '/' + new Date(0).toISOString() + '/' + (typeof Date()) + '/' + (d instanceof Date);
+            return e.request;
+        }"#;
+        let out = Function::new("clock", &format!("{runtime:?}"), runtime, clock)
+            .run(&json!({"request": {"uri": "/", "headers": {}}}))
+            .output
+            .unwrap();
+        assert_eq!(
+            out["uri"],
+            "/true/true/1970-01-01T00:00:00.000Z/string/true"
+        );
+    }
+}
