@@ -159,3 +159,30 @@ def test_a_function_reads_the_store_at_the_edge(node, cf, origin):  # noqa: F811
     with pytest.raises(ClientError) as e:
         cf.delete_key_value_store(Name=store["Name"], IfMatch=cf.describe_key_value_store(Name=store["Name"])["ETag"])
     assert code(e)[0] == "CannotDeleteEntityWhileInUse"
+
+
+def test_a_store_imported_from_s3(node, tmp_path):  # noqa: F811
+    """CreateKeyValueStore's ImportSource reads CloudFront's import format from a bucket of
+    the node; a missing object or one that does not parse refuses the Create."""
+    bucket = f"kvs-import-{uuid.uuid4().hex[:8]}"
+    node.aws("s3api", "create-bucket", "--bucket", bucket)
+    src = tmp_path / "import.json"
+    src.write_text(json.dumps({"data": [{"key": "blog", "value": "v2"}, {"key": "shop", "value": "v1"}]}))
+    node.aws("s3api", "put-object", "--bucket", bucket, "--key", "stores/import.json", "--body", str(src))
+    name = f"imported-{uuid.uuid4().hex[:8]}"
+    made = json.loads(node.aws("cloudfront", "create-key-value-store", "--name", name, "--import-source",
+                               f"SourceType=S3,SourceARN=arn:aws:s3:::{bucket}/stores/import.json").stdout)
+    arn = made["KeyValueStore"]["ARN"]
+    kvs = data_plane(node)
+    assert kvs.describe_key_value_store(KvsARN=arn)["ItemCount"] == 2
+    assert kvs.get_key(KvsARN=arn, Key="blog")["Value"] == "v2"
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"data": [{"key": "only-a-key"}]}')
+    node.aws("s3api", "put-object", "--bucket", bucket, "--key", "bad.json", "--body", str(bad))
+    for key, why in (("bad.json", "not {"), ("missing.json", "does not exist")):
+        refused = node.aws("cloudfront", "create-key-value-store", "--name", f"no-{uuid.uuid4().hex[:8]}",
+                           "--import-source", f"SourceType=S3,SourceARN=arn:aws:s3:::{bucket}/{key}", check=False)
+        assert "InvalidArgument" in refused.stderr and why in refused.stderr, refused.stderr
+    refused = node.aws("cloudfront", "create-key-value-store", "--name", f"no-{uuid.uuid4().hex[:8]}",
+                       "--import-source", "SourceType=S3,SourceARN=not-an-arn", check=False)
+    assert "InvalidArgument" in refused.stderr

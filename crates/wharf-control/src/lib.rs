@@ -21,6 +21,7 @@ pub mod auth;
 pub mod error;
 mod ids;
 pub mod kvs_data;
+pub mod kvs_import;
 pub mod limits;
 mod ops;
 pub mod protocol;
@@ -128,6 +129,8 @@ pub struct Control {
     files: RwLock<Arc<Files>>,
     /// How long a change waits for the edge ([`ops::SETTLE`] unless set).
     settle_ms: AtomicU64,
+    /// Where key value stores are imported from (none: `ImportSource` is refused).
+    import_objects: std::sync::OnceLock<Arc<dyn kvs_import::ImportObjects>>,
 }
 
 impl Control {
@@ -146,7 +149,13 @@ impl Control {
             feed: watch::channel(seq).0,
             files: RwLock::new(Arc::new(Files::default())),
             settle_ms: AtomicU64::new(ops::SETTLE.as_millis() as u64),
+            import_objects: std::sync::OnceLock::new(),
         }))
+    }
+
+    /// Lets key value stores be imported from these objects (`ImportSource`).
+    pub fn set_import_objects(&self, objects: Arc<dyn kvs_import::ImportObjects>) {
+        let _ = self.import_objects.set(objects);
     }
 
     /// How long a change waits for the edge to apply it before answering (no edge: zero).
@@ -287,9 +296,10 @@ impl Control {
                 &parts.headers,
                 &body,
             )?;
+            let imported = self.import(&identity, &input).await?;
             let this = self.clone();
             let operation = input.operation;
-            let output = tokio::task::spawn_blocking(move || this.run(&identity, input))
+            let output = tokio::task::spawn_blocking(move || this.run(&identity, input, imported))
                 .await
                 .map_err(ControlError::internal)??;
             Ok(protocol::respond(
@@ -323,12 +333,41 @@ impl Control {
         r
     }
 
-    /// Runs one operation (blocking: a change writes to disk).
+    /// The keys a CreateKeyValueStore's `ImportSource` holds, read before the operation runs.
+    async fn import(
+        &self,
+        identity: &Identity,
+        input: &protocol::Input,
+    ) -> ControlResult<Option<Vec<(String, String)>>> {
+        if input.operation != "CreateKeyValueStore" {
+            return Ok(None);
+        }
+        let Some((bucket, key)) = kvs_import::source(input)? else {
+            return Ok(None);
+        };
+        self.allow(identity, "CreateKeyValueStore", Kind::KeyValueStore, "*")?;
+        let Some(objects) = self.import_objects.get() else {
+            return Err(ControlError::new(
+                "UnsupportedOperation",
+                "This node has no store to import key value stores from.",
+            ));
+        };
+        kvs_import::fetch(objects.as_ref(), identity, &bucket, &key)
+            .await
+            .map(Some)
+    }
+
+    /// Runs one operation (blocking: a change writes to disk); `imported` is what a
+    /// CreateKeyValueStore's `ImportSource` holds.
     fn run(
         &self,
         identity: &Identity,
         input: protocol::Input,
+        imported: Option<Vec<(String, String)>>,
     ) -> ControlResult<serde_json::Map<String, Value>> {
+        if input.operation == "CreateKeyValueStore" {
+            return Ok(ops::key_value_stores::create(self, identity, &input, imported)?.members);
+        }
         Ok(ops::dispatch(self, identity, &input)?.members)
     }
 

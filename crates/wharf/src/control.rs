@@ -10,6 +10,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use wharf_auth::cloudfront_signature::PublicKey;
 use wharf_auth::policy::Caller;
+use wharf_control::kvs_import::ImportObjects;
 use wharf_control::{
     Control, EdgeView, FileDistribution, Files, Identities, Identity, state::Kind,
 };
@@ -49,10 +50,38 @@ impl Identities for StoreIdentities {
     }
 }
 
+/// The objects key value stores are imported from: this node's buckets.
+struct StoreObjects(Store);
+
+#[async_trait::async_trait]
+impl ImportObjects for StoreObjects {
+    async fn read(&self, bucket: &str, key: &str, limit: usize) -> Result<Vec<u8>, String> {
+        use futures::TryStreamExt;
+        let object = match self.0.find_object(bucket, key, None).await {
+            Ok(Ok(o)) => o,
+            Ok(Err(wharf_store::Missing::NoSuchBucket)) => {
+                return Err("the bucket does not exist".into());
+            }
+            Ok(Err(_)) => return Err("the key does not exist".into()),
+            Err(e) => return Err(e.to_string()),
+        };
+        if object.size > limit as u64 {
+            return Err(format!("it is {} bytes; the limit is {limit}", object.size));
+        }
+        let body = self
+            .0
+            .read_body(&object, 0..object.size)
+            .await
+            .map_err(|e| e.to_string())?;
+        let chunks: Vec<bytes::Bytes> = body.try_collect().await.map_err(|e| e.to_string())?;
+        Ok(chunks.concat())
+    }
+}
+
 /// Opens the control API's state under the data directory.
 pub fn open(data_dir: &std::path::Path, store: &Store) -> Result<Arc<Control>> {
     let account = store.account_id().to_owned();
-    Control::open(
+    let control = Control::open(
         &data_dir.join("control.db"),
         &account,
         Arc::new(StoreIdentities {
@@ -61,7 +90,9 @@ pub fn open(data_dir: &std::path::Path, store: &Store) -> Result<Arc<Control>> {
         }),
     )
     .map_err(anyhow::Error::msg)
-    .context("opening the control API's database")
+    .context("opening the control API's database")?;
+    control.set_import_objects(Arc::new(StoreObjects(store.clone())));
+    Ok(control)
 }
 
 /// What the files define, in the API's terms.

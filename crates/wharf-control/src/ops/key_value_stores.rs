@@ -48,7 +48,14 @@ fn valid_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-pub fn create(c: &Control, who: &Identity, input: &Input) -> ControlResult<Answer> {
+/// Creates a store; `imported` holds its first keys when the request names an `ImportSource`
+/// (read beforehand: [`crate::kvs_import`]).
+pub fn create(
+    c: &Control,
+    who: &Identity,
+    input: &Input,
+    imported: Option<Vec<(String, String)>>,
+) -> ControlResult<Answer> {
     let name = required(input, "Name")?;
     c.allow(who, "CreateKeyValueStore", Kind::KeyValueStore, "*")?;
     if !valid_name(name) {
@@ -56,10 +63,10 @@ pub fn create(c: &Control, who: &Identity, input: &Input) -> ControlResult<Answe
             "A key value store name is 3 to 64 letters, digits, hyphens and underscores.",
         ));
     }
-    if input.value("ImportSource").is_some() {
+    if input.value("ImportSource").is_some() && imported.is_none() {
         return Err(ControlError::new(
             "UnsupportedOperation",
-            "Importing a key value store from S3 is not available in Wharf yet.",
+            "This node has no store to import key value stores from.",
         ));
     }
     let comment = input.str("Comment").unwrap_or_default().to_owned();
@@ -84,7 +91,15 @@ pub fn create(c: &Control, who: &Identity, input: &Input) -> ControlResult<Answe
             tags: Vec::new(),
             extra: json!({"id": new_uuid(), "data_etag": new_id('K')}),
         };
-        Ok((vec![Write::Put(r.clone())], r))
+        let mut writes = vec![Write::Put(r.clone())];
+        if let Some(items) = &imported {
+            writes.push(Write::KeyValues {
+                store: r.id.clone(),
+                puts: items.clone(),
+                deletes: Vec::new(),
+            });
+        }
+        Ok((writes, r))
     })?;
     Ok(Answer::new()
         .with("KeyValueStore", store(c, &r))

@@ -52,7 +52,7 @@ pub fn dispatch(c: &Control, who: &Identity, input: &Input) -> ControlResult<Ans
         "TestFunction" => functions::test(c, who, input),
         "ListFunctions" => functions::list(c, who, input),
         "DeleteFunction" => functions::delete(c, who, input),
-        "CreateKeyValueStore" => key_value_stores::create(c, who, input),
+        "CreateKeyValueStore" => key_value_stores::create(c, who, input, None),
         "DescribeKeyValueStore" => key_value_stores::describe(c, who, input),
         "UpdateKeyValueStore" => key_value_stores::update(c, who, input),
         "DeleteKeyValueStore" => key_value_stores::delete(c, who, input),
