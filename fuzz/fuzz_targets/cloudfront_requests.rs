@@ -1,6 +1,7 @@
 //! The CloudFront control API's request readers: any body, to any operation that takes one
 //! (chosen by the first byte), is bound to the operation's input or refused with an error;
 //! nothing panics. A value that binds is written back as XML and read again to the same value.
+//! The key value store import format (`ImportSource` objects) is read from the same bytes.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -8,6 +9,7 @@ use wharf_control::protocol;
 use wharf_control::service_model::model;
 
 fuzz_target!(|data: &[u8]| {
+    let _ = wharf_control::kvs_import::parse(data);
     let Some((&pick, body)) = data.split_first() else {
         return;
     };
