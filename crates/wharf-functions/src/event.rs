@@ -321,22 +321,15 @@ pub(crate) fn request_change(
     headers: Groups,
     cookies: &Groups,
 ) -> Result<RequestChange, FunctionError> {
-    let uri = uri
-        .filter(|u| u.starts_with('/'))
-        .ok_or_else(|| bad("request.uri must be a path starting with /"))?;
-    let mut headers = header_map(headers)?;
-    headers.remove(COOKIE);
-    if let Some(cookie) = join_groups(cookies, "; ") {
-        headers.insert(
-            COOKIE,
-            HeaderValue::from_str(&cookie).map_err(|_| bad("invalid cookies"))?,
-        );
-    }
-    Ok(RequestChange {
-        uri,
-        query: join_groups(query, "&"),
-        headers,
-    })
+    let nothing = HeaderMap::new();
+    let unknown = ViewerRequest {
+        method: "",
+        uri: "",
+        query: None,
+        headers: &nothing,
+        viewer_ip: None,
+    };
+    request_change_from(uri, Some(query), Some(headers), Some(cookies), &unknown)
 }
 
 /// The request a function returned, from the parts it changed (`None`: left as the viewer's
