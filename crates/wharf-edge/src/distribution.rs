@@ -4,8 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use futures::future::BoxFuture;
-use http::{HeaderName, HeaderValue, Method};
+use http::Method;
 use rustls::sign::CertifiedKey;
 use wharf_auth::cloudfront_signature::PublicKey;
 use wharf_model::cloudfront::{
@@ -15,9 +14,7 @@ use wharf_model::cloudfront::{
 };
 
 use crate::origin::book::OriginBook;
-use crate::origin::{
-    Origin, OriginError, OriginFactory, OriginIdentity, OriginRequest, OriginResponse,
-};
+use crate::origin::{Origin, OriginFactory, OriginIdentity};
 use crate::path_pattern::PathPattern;
 use crate::policy::{CachePolicy, OriginRequestPolicy};
 use crate::response_headers::ResponseHeadersPolicy;
@@ -280,7 +277,7 @@ impl Distribution {
         factory: &Arc<dyn OriginFactory>,
     ) -> Result<Self, String> {
         config.validate().map_err(|e| e.to_string())?;
-        let mut origins = OriginBook::new(id, factory.clone(), ConfiguredOrigin::configure);
+        let mut origins = OriginBook::new(id, factory.clone());
         for o in &config.origins.items {
             origins.add_origin(o, policies.origin_identity(o))?;
         }
@@ -510,66 +507,5 @@ impl Distribution {
             .position(|b| b.pattern.as_ref().is_none_or(|p| p.matches(path)))
             .unwrap_or(self.behaviors.len() - 1);
         (i, &self.behaviors[i])
-    }
-}
-
-/// An origin with its `OriginPath` and custom headers applied, so each member of an origin
-/// group keeps its own.
-struct ConfiguredOrigin {
-    origin_path: String,
-    custom_headers: Vec<(HeaderName, HeaderValue)>,
-    /// The `Host` it is sent instead of its own (a function's `hostHeader`).
-    host: Option<HeaderValue>,
-    inner: Arc<dyn Origin>,
-}
-
-impl ConfiguredOrigin {
-    fn configure(
-        c: &model::Origin,
-        inner: Arc<dyn Origin>,
-        host: Option<HeaderValue>,
-    ) -> Result<Arc<dyn Origin>, String> {
-        let mut o = Self::new(c, inner)?;
-        o.host = host;
-        Ok(Arc::new(o))
-    }
-
-    fn new(c: &model::Origin, inner: Arc<dyn Origin>) -> Result<Self, String> {
-        let mut custom_headers = Vec::new();
-        for h in &c.custom_headers.items {
-            let name = HeaderName::from_bytes(h.header_name.as_bytes())
-                .map_err(|_| format!("bad custom header name {}", h.header_name))?;
-            let value = HeaderValue::from_str(&h.header_value)
-                .map_err(|_| format!("bad custom header value for {}", h.header_name))?;
-            custom_headers.push((name, value));
-        }
-        Ok(Self {
-            origin_path: c.origin_path.clone(),
-            custom_headers,
-            host: None,
-            inner,
-        })
-    }
-}
-
-impl Origin for ConfiguredOrigin {
-    fn fetch(
-        &self,
-        mut req: OriginRequest,
-    ) -> BoxFuture<'static, Result<OriginResponse, OriginError>> {
-        if !self.origin_path.is_empty() {
-            req.path_and_query = format!("{}{}", self.origin_path, req.path_and_query);
-        }
-        for (n, v) in &self.custom_headers {
-            req.headers.insert(n.clone(), v.clone());
-        }
-        if let Some(h) = &self.host {
-            req.headers.insert(http::header::HOST, h.clone());
-        }
-        self.inner.fetch(req)
-    }
-
-    fn timeout_budget(&self) -> std::time::Duration {
-        self.inner.timeout_budget()
     }
 }

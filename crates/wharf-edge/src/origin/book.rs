@@ -14,19 +14,12 @@ use std::sync::{Arc, Mutex};
 use wharf_functions::origin::{OriginChange, OriginSelection, OriginUpdate};
 use wharf_model::cloudfront::{CustomOriginConfig, Origin as OriginConfig, OriginCustomHeader};
 
+use super::configured::ConfiguredOrigin;
 use super::failover::OriginGroup;
 use super::{Origin, OriginContext, OriginFactory, OriginIdentity};
 
 /// Origins built for functions' updates, per distribution, before the oldest are dropped.
 const MAX_UPDATED_ORIGINS: usize = 64;
-
-/// Builds a configured origin: its configuration, who it acts as, and the `Host` it is sent
-/// (`None`: its own).
-pub(crate) type Configure = fn(
-    &OriginConfig,
-    Arc<dyn Origin>,
-    Option<http::HeaderValue>,
-) -> Result<Arc<dyn Origin>, String>;
 
 pub struct OriginBook {
     distribution_id: String,
@@ -37,23 +30,17 @@ pub struct OriginBook {
     /// Each origin group's primary origin's ID (what an update of a group changes).
     group_primaries: HashMap<String, String>,
     factory: Arc<dyn OriginFactory>,
-    configure: Configure,
     updated: Mutex<HashMap<String, Arc<dyn Origin>>>,
 }
 
 impl OriginBook {
-    pub(crate) fn new(
-        distribution_id: &str,
-        factory: Arc<dyn OriginFactory>,
-        configure: Configure,
-    ) -> Self {
+    pub(crate) fn new(distribution_id: &str, factory: Arc<dyn OriginFactory>) -> Self {
         Self {
             distribution_id: distribution_id.to_owned(),
             by_id: HashMap::new(),
             configs: HashMap::new(),
             group_primaries: HashMap::new(),
             factory,
-            configure,
             updated: Mutex::new(HashMap::new()),
         }
     }
@@ -101,7 +88,7 @@ impl OriginBook {
             identity: identity.clone(),
         };
         let inner = self.factory.build(&context, config)?;
-        (self.configure)(config, inner, host)
+        ConfiguredOrigin::configure(config, inner, host)
     }
 
     fn group(

@@ -7,6 +7,7 @@
 //! secondary.
 
 pub mod book;
+mod configured;
 pub mod failover;
 pub mod http;
 pub mod s3;
