@@ -11,6 +11,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 from edge_helpers import CACHING_DISABLED, behavior, custom_origin, distribution, request
+
+# The managed origin request policy AllViewerExceptHostHeader.
+ALL_VIEWER_EXCEPT_HOST = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
 from origin import Route
 from test_cloudfront_api import cloudfront, code, node, origin, served  # noqa: F401  (module fixtures)
 
@@ -81,6 +84,23 @@ function handler(event) {
         request.uri = '/experiment-b' + request.uri;
     }
     return request;
+}
+"""
+
+NORMALIZE_QUERY = """
+function handler(event) {
+    var qs=[];
+    for (var key in event.request.querystring) {
+        if (event.request.querystring[key].multiValue) {
+            event.request.querystring[key].multiValue.forEach((mv) => {qs.push(key + "=" + mv.value)});
+        } else {
+            qs.push(key + "=" + event.request.querystring[key].value);
+        }
+    };
+
+    event.request.querystring = qs.sort().join('&');
+
+    return event.request;
 }
 """
 
@@ -234,9 +254,9 @@ def test_documented_examples_through_test_function(cf):
     assert "boom" in r["FunctionErrorMessage"] and r["FunctionOutput"] == ""
 
 
-def attach(cf, origin, arns, policy=CACHING_DISABLED):  # noqa: F811
+def attach(cf, origin, arns, policy=CACHING_DISABLED, **extra):  # noqa: F811
     assoc = {"Quantity": len(arns), "Items": [{"FunctionARN": a, "EventType": t} for t, a in arns]}
-    cfg = distribution([custom_origin("o", origin.port)], behavior("o", policy, FunctionAssociations=assoc))
+    cfg = distribution([custom_origin("o", origin.port)], behavior("o", policy, FunctionAssociations=assoc, **extra))
     cfg["CallerReference"] = uuid.uuid4().hex
     return cf.create_distribution(DistributionConfig=cfg)["Distribution"]
 
@@ -375,3 +395,28 @@ def test_origin_helpers_route_requests_at_the_edge(node, cf, origin):  # noqa: F
         cf.create_function(Name=f"v1-{uuid.uuid4().hex[:6]}", FunctionConfig={"Comment": "", "Runtime": "cloudfront-js-1.0"},
                            FunctionCode=b"var cf = require('cloudfront'); function handler(e) { return e.request; }")
     assert code(e)[0] == "InvalidArgument"
+
+
+def test_ab_testing_and_query_normalisation_at_the_edge(node, cf, origin):  # noqa: F811
+    """AWS's A/B testing and query-string normalisation examples, unchanged: the cookie picks
+    the variant's path; the query string reaches the origin sorted (the example returns it as
+    text, which CloudFront takes)."""
+    name, etag, normalize = make(cf, NORMALIZE_QUERY, runtime="cloudfront-js-1.0")
+    r = run_test(cf, name, etag, event(querystring={"b": {"value": "2"}, "a": {"value": "1", "multiValue": [{"value": "1"}, {"value": "0"}]}}))
+    assert json.loads(r["FunctionOutput"])["request"]["querystring"] == "a=0&a=1&b=2"
+    _, _, ab = make(cf, AB_TESTING)
+    tag = uuid.uuid4().hex
+    # The origin request policy forwards the query string (the cache policy keys on none).
+    host = attach(cf, origin, [("viewer-request", normalize)], OriginRequestPolicyId=ALL_VIEWER_EXCEPT_HOST)["DomainName"]
+    origin.routes[f"/{tag}/q"] = Route(b"normalised")
+    r = served(node, host, f"/{tag}/q?z=9&b=2&a=1&b=1")
+    assert r.status == 200 and r.body == b"normalised"
+    assert origin.last(f"/{tag}/q")[1] == f"/{tag}/q?a=1&b=1&b=2&z=9"
+    host = attach(cf, origin, [("viewer-request", ab)])["DomainName"]
+    origin.routes[f"/experiment-b/{tag}/page"] = Route(b"variant B")
+    origin.routes[f"/{tag}/page"] = Route(b"variant A")
+    r = served(node, host, f"/{tag}/page")
+    assert r.status == 200 and r.body in (b"variant A", b"variant B")
+    for group, body in (("B", b"variant B"), ("A", b"variant A")):
+        r = request(node.edge_port, f"/{tag}/page", host=host, headers={"Cookie": f"experiment={group}"})
+        assert r.status == 200 and r.body == body, (group, r.body)

@@ -317,7 +317,7 @@ pub(crate) fn join_groups(groups: &Groups, sep: &str) -> Option<String> {
 /// `cookies`.
 pub(crate) fn request_change(
     uri: Option<String>,
-    query: &Groups,
+    query: QueryString,
     headers: Groups,
     cookies: &Groups,
 ) -> Result<RequestChange, FunctionError> {
@@ -332,11 +332,35 @@ pub(crate) fn request_change(
     request_change_from(uri, Some(query), Some(headers), Some(cookies), &unknown)
 }
 
+/// A returned request's query string: its entries, or (as AWS's own examples return it, e.g.
+/// `request.querystring = qs.sort().join('&')`) the text itself.
+pub(crate) enum QueryString {
+    Entries(Groups),
+    Text(String),
+}
+
+impl QueryString {
+    fn text(self) -> Option<String> {
+        match self {
+            QueryString::Entries(groups) => join_groups(&groups, "&"),
+            QueryString::Text(t) => Some(t).filter(|t| !t.is_empty()),
+        }
+    }
+}
+
+/// A returned `querystring` member (JSON): text, or entries.
+fn query_of(v: &Value) -> QueryString {
+    match v.as_str() {
+        Some(text) => QueryString::Text(text.trim_start_matches('?').to_owned()),
+        None => QueryString::Entries(groups_of(v)),
+    }
+}
+
 /// The request a function returned, from the parts it changed (`None`: left as the viewer's
 /// request `original` has it).
 pub(crate) fn request_change_from(
     uri: Option<String>,
-    query: Option<&Groups>,
+    query: Option<QueryString>,
     headers: Option<Groups>,
     cookies: Option<&Groups>,
     original: &ViewerRequest<'_>,
@@ -367,7 +391,7 @@ pub(crate) fn request_change_from(
     Ok(RequestChange {
         uri,
         query: match query {
-            Some(q) => join_groups(q, "&"),
+            Some(q) => q.text(),
             None => original.query.map(str::to_owned),
         },
         headers: out,
@@ -459,7 +483,7 @@ pub fn request_outcome(output: &Value) -> Result<RequestOutcome, FunctionError> 
     }
     Ok(RequestOutcome::Continue(request_change(
         output["uri"].as_str().map(str::to_owned),
-        &groups_of(&output["querystring"]),
+        query_of(&output["querystring"]),
         groups_of(&output["headers"]),
         &groups_of(&output["cookies"]),
     )?))

@@ -201,9 +201,10 @@ function handler(event) {
 
 #[test]
 fn normalize_query_strings() {
+    // AWS's example, unchanged: it returns the query string as text.
     let code = r#"
 function handler(event) {
-    var qs = [];
+    var qs=[];
     for (var key in event.request.querystring) {
         if (event.request.querystring[key].multiValue) {
             event.request.querystring[key].multiValue.forEach((mv) => {qs.push(key + "=" + mv.value)});
@@ -211,11 +212,9 @@ function handler(event) {
             qs.push(key + "=" + event.request.querystring[key].value);
         }
     };
-    qs.sort();
-    event.request.querystring = require('querystring').parse(qs.join('&'), null, null, {decodeURIComponent: function (s) { return s; }});
-    var out = {};
-    Object.keys(event.request.querystring).forEach(function (k) { out[k] = { value: [].concat(event.request.querystring[k]).join(',') }; });
-    event.request.querystring = out;
+
+    event.request.querystring = qs.sort().join('&');
+
     return event.request;
 }"#;
     match run_request(
@@ -225,7 +224,24 @@ function handler(event) {
         Some("b=2&a=1&c=3&a=0"),
         &HeaderMap::new(),
     ) {
-        RequestOutcome::Continue(c) => assert_eq!(c.query.as_deref(), Some("a=0,1&b=2&c=3")),
+        RequestOutcome::Continue(c) => assert_eq!(c.query.as_deref(), Some("a=0&a=1&b=2&c=3")),
+        other => panic!("{other:?}"),
+    }
+    // The edge's direct path reads it the same way.
+    let h = HeaderMap::new();
+    let f = Function::new("normalize", "E1", JsRuntime::V1, code);
+    let direct = f.run_viewer_request(
+        &ctx(EventType::ViewerRequest),
+        &ViewerRequest {
+            method: "GET",
+            uri: "/",
+            query: Some("b=2&a=1&c=3&a=0"),
+            headers: &h,
+            viewer_ip: None,
+        },
+    );
+    match direct.output.unwrap() {
+        RequestOutcome::Continue(c) => assert_eq!(c.query.as_deref(), Some("a=0&a=1&b=2&c=3")),
         other => panic!("{other:?}"),
     }
 }
@@ -435,6 +451,8 @@ fn the_edges_direct_path_reads_what_the_json_path_reads() {
         "function handler(e) { delete e.request.cookies.a; return e.request; }",
         "function handler(e) { e.request.cookies.a.value = '2'; return e.request; }",
         "function handler(e) { e.request.querystring = {}; return e.request; }",
+        "function handler(e) { e.request.querystring = 'x=1&y=2'; return e.request; }",
+        "function handler(e) { e.request.querystring = ''; return e.request; }",
         "function handler(e) { e.request.querystring.q.value = 'changed'; return e.request; }",
         "function handler(e) { var r = e.request; return {method: r.method, uri: r.uri, querystring: r.querystring, headers: r.headers, cookies: r.cookies}; }",
         "function handler(e) { var r = e.request; return {method: r.method, uri: r.uri}; }",

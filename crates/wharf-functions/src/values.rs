@@ -10,8 +10,8 @@ use serde_json::{Map, Number};
 
 use crate::FunctionError;
 use crate::event::{
-    EventContext, Groups, RequestOutcome, ViewerRequest, bad, cookie_groups, header_groups,
-    query_groups, request_change_from, request_outcome,
+    EventContext, Groups, QueryString, RequestOutcome, ViewerRequest, bad, cookie_groups,
+    header_groups, query_groups, request_change_from, request_outcome,
 };
 
 /// Nesting read from a result at most (deeper is refused, as a cycle would be).
@@ -324,9 +324,24 @@ pub fn request_outcome_js<'js>(
     };
     Ok(RequestOutcome::Continue(request_change_from(
         uri,
-        changed("querystring", &built.querystring).as_ref(),
+        changed_query(o, &built.querystring, names),
         changed("headers", &built.headers),
         changed("cookies", &built.cookies).as_ref(),
         original,
     )?))
+}
+
+/// The result's `querystring`, if the function changed it: entries, or text (AWS's examples
+/// return `qs.sort().join('&')`).
+fn changed_query<'js>(
+    o: &Object<'js>,
+    built: &BuiltGroup<'js>,
+    names: &Names<'js>,
+) -> Option<QueryString> {
+    let now = o.get::<_, Value>("querystring").ok()?;
+    if let Some(text) = now.as_string() {
+        let text = text.to_string().unwrap_or_default();
+        return Some(QueryString::Text(text.trim_start_matches('?').to_owned()));
+    }
+    (!built.unchanged(&now, names)).then(|| QueryString::Entries(groups_from_js(&now, names)))
 }
