@@ -139,3 +139,36 @@ def test_a_cache_key_on_the_viewers_country_uses_the_made_value(edge, origin):
     assert get(**{"X-Forwarded-For": GB}).x_cache == "Miss from cloudfront"
     assert origin.last(p)[2]["cloudfront-viewer-country"] == "GB"
     assert origin.count(p) == 2
+
+
+def test_redirect_by_country_function_reads_the_viewer_country(edge, origin):
+    """AWS's redirect-by-country example (its country constant set to one the test database
+    has): a viewer-request function sees CloudFront-Viewer-Country, made by the edge from the
+    viewer's address when the behavior's policy adds it, never the viewer's forged copy."""
+    import boto3
+    from botocore.config import Config
+
+    from conftest import REGION
+    from test_cloudfront_functions import REDIRECT_BY_COUNTRY
+
+    cf = boto3.client("cloudfront", endpoint_url=edge.endpoint, region_name=REGION,
+                      aws_access_key_id=edge.access_key, aws_secret_access_key=edge.secret_key,
+                      config=Config(retries={"max_attempts": 1}))
+    code = REDIRECT_BY_COUNTRY.replace("var country = 'DE';", "var country = 'GB';")
+    made = cf.create_function(Name=f"geo-{uuid.uuid4().hex[:8]}", FunctionConfig={"Comment": "", "Runtime": "cloudfront-js-2.0"},
+                              FunctionCode=code.encode())
+    cf.publish_function(Name=made["FunctionSummary"]["Name"], IfMatch=made["ETag"])
+    arn = made["FunctionSummary"]["FunctionMetadata"]["FunctionARN"]
+    did = f"V{uuid.uuid4().hex[:12].upper()}"
+    assoc = {"Quantity": 1, "Items": [{"FunctionARN": arn, "EventType": "viewer-request"}]}
+    host = deploy(edge.dists, edge.edge_port, did, distribution(
+        [custom_origin("o", origin.port)],
+        behavior("o", CACHING_DISABLED, OriginRequestPolicyId=ALL_VIEWER_AND_CLOUDFRONT, FunctionAssociations=assoc)))
+    p = path()
+    origin.routes[p] = Route(b"home")
+    r = request(edge.edge_port, p, host=host, headers={"X-Forwarded-For": GB})
+    assert r.status == 302 and r.h("location") == f"https://{host}/de/index.html"
+    assert r.x_cache == "FunctionGeneratedResponse from cloudfront"
+    # A US viewer claiming GB is not redirected.
+    r = request(edge.edge_port, p, host=host, headers={"X-Forwarded-For": US, "CloudFront-Viewer-Country": "GB"})
+    assert r.status == 200 and r.body == b"home"
