@@ -183,18 +183,12 @@ impl Engine {
         self.budget.start();
         let (output, logs) = self.context.with(|ctx| {
             let output = (|| {
-                let restore = |f: &Persistent<JsFunction<'static>>| {
-                    f.clone()
-                        .restore(&ctx)
-                        .map_err(|e| FunctionError::Exception(e.to_string()))
-                };
                 body(
                     &ctx,
                     &Invoker {
                         engine: self,
                         ctx: &ctx,
-                        handler: restore(&self.handler)?,
-                        make_request_event: restore(&self.make_request_event)?,
+                        handler: restore(&ctx, &self.handler)?,
                     },
                 )
             })();
@@ -233,16 +227,29 @@ impl Engine {
     }
 }
 
+/// A function kept across calls, in this call's context.
+fn restore<'js>(
+    ctx: &Ctx<'js>,
+    f: &Persistent<JsFunction<'static>>,
+) -> Result<JsFunction<'js>, FunctionError> {
+    f.clone()
+        .restore(ctx)
+        .map_err(|e| FunctionError::Exception(e.to_string()))
+}
+
 /// Calls a function's handler on an event, within one [`Engine::call`].
 pub struct Invoker<'a, 'js> {
     engine: &'a Engine,
     ctx: &'a Ctx<'js>,
     handler: JsFunction<'js>,
-    /// The prelude's maker of viewer-request events.
-    pub make_request_event: JsFunction<'js>,
 }
 
 impl<'js> Invoker<'_, 'js> {
+    /// The prelude's maker of viewer-request events (only the edge's direct path needs it).
+    pub fn make_request_event(&self) -> Result<JsFunction<'js>, FunctionError> {
+        restore(self.ctx, &self.engine.make_request_event)
+    }
+
     /// The handler's result on `event`, its promise settled when it is `async`.
     pub fn invoke(&self, event: Value<'js>) -> Result<Value<'js>, FunctionError> {
         let (engine, ctx) = (self.engine, self.ctx);

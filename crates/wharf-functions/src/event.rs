@@ -319,7 +319,7 @@ pub(crate) fn request_change(
     uri: Option<String>,
     query: QueryString,
     headers: Groups,
-    cookies: &Groups,
+    cookies: Groups,
 ) -> Result<RequestChange, FunctionError> {
     let nothing = HeaderMap::new();
     let unknown = ViewerRequest {
@@ -340,6 +340,11 @@ pub(crate) enum QueryString {
 }
 
 impl QueryString {
+    /// A query string returned as text (a leading `?` is not part of it).
+    pub(crate) fn from_text(text: &str) -> Self {
+        QueryString::Text(text.trim_start_matches('?').to_owned())
+    }
+
     fn text(self) -> Option<String> {
         match self {
             QueryString::Entries(groups) => join_groups(&groups, "&"),
@@ -351,7 +356,7 @@ impl QueryString {
 /// A returned `querystring` member (JSON): text, or entries.
 fn query_of(v: &Value) -> QueryString {
     match v.as_str() {
-        Some(text) => QueryString::Text(text.trim_start_matches('?').to_owned()),
+        Some(text) => QueryString::from_text(text),
         None => QueryString::Entries(groups_of(v)),
     }
 }
@@ -362,7 +367,7 @@ pub(crate) fn request_change_from(
     uri: Option<String>,
     query: Option<QueryString>,
     headers: Option<Groups>,
-    cookies: Option<&Groups>,
+    cookies: Option<Groups>,
     original: &ViewerRequest<'_>,
 ) -> Result<RequestChange, FunctionError> {
     let uri = uri
@@ -381,7 +386,7 @@ pub(crate) fn request_change_from(
     };
     if let Some(cookies) = cookies {
         out.remove(COOKIE);
-        if let Some(cookie) = join_groups(cookies, "; ") {
+        if let Some(cookie) = join_groups(&cookies, "; ") {
             out.insert(
                 COOKIE,
                 HeaderValue::from_str(&cookie).map_err(|_| bad("invalid cookies"))?,
@@ -485,7 +490,7 @@ pub fn request_outcome(output: &Value) -> Result<RequestOutcome, FunctionError> 
         output["uri"].as_str().map(str::to_owned),
         query_of(&output["querystring"]),
         groups_of(&output["headers"]),
-        &groups_of(&output["cookies"]),
+        groups_of(&output["cookies"]),
     )?))
 }
 

@@ -4,8 +4,9 @@
 //! and its limits ([`engine`]).
 //!
 //! The language is QuickJS's (ES2020), less what `cloudfront-js-1.0` documents it does not
-//! support (`const`, `let`, `async`: [`language`]), with the modules each runtime has. A compiled function is kept per worker thread and version, and
-//! its global state is reused between the calls on one thread, as a warm function's would be.
+//! support (`const`, `let`, `async`: [`language`]), with the modules each runtime has. A
+//! compiled function is kept per worker thread and version, and its global state is reused
+//! between the calls on one thread, as a warm function's would be.
 
 pub mod engine;
 pub mod event;
@@ -84,9 +85,9 @@ impl Function {
             self,
             ctx.event_type == event::EventType::ViewerRequest,
             |js, handler| {
-                let (event, built) =
-                    values::request_event_js(js, &handler.make_request_event, ctx, req)
-                        .map_err(|e| handler.exception(e))?;
+                let make = handler.make_request_event()?;
+                let (event, built) = values::request_event_js(js, &make, ctx, req)
+                    .map_err(|e| handler.exception(e))?;
                 let result = handler.invoke(event)?;
                 values::request_outcome_js(&result, &built, req)
             },

@@ -318,30 +318,22 @@ pub fn request_outcome_js<'js>(
         .ok()
         .and_then(|u| u.as_string().and_then(|s| s.to_string().ok()));
     let names = &built.names;
-    let changed = |name: &str, group: &BuiltGroup<'js>| {
-        let now = o.get::<_, Value>(name).ok()?;
-        (!group.unchanged(&now, names)).then(|| groups_from_js(&now, names))
+    let changed = |now: &Value<'js>, group: &BuiltGroup<'js>| {
+        (!group.unchanged(now, names)).then(|| groups_from_js(now, names))
     };
+    let member = |name: &str| o.get::<_, Value>(name).ok();
+    // `querystring` may come back as text, as AWS's own examples return it.
+    let query = member("querystring").and_then(|now| match now.as_string() {
+        Some(text) => Some(QueryString::from_text(
+            &text.to_string().unwrap_or_default(),
+        )),
+        None => changed(&now, &built.querystring).map(QueryString::Entries),
+    });
     Ok(RequestOutcome::Continue(request_change_from(
         uri,
-        changed_query(o, &built.querystring, names),
-        changed("headers", &built.headers),
-        changed("cookies", &built.cookies).as_ref(),
+        query,
+        member("headers").and_then(|now| changed(&now, &built.headers)),
+        member("cookies").and_then(|now| changed(&now, &built.cookies)),
         original,
     )?))
-}
-
-/// The result's `querystring`, if the function changed it: entries, or text (AWS's examples
-/// return `qs.sort().join('&')`).
-fn changed_query<'js>(
-    o: &Object<'js>,
-    built: &BuiltGroup<'js>,
-    names: &Names<'js>,
-) -> Option<QueryString> {
-    let now = o.get::<_, Value>("querystring").ok()?;
-    if let Some(text) = now.as_string() {
-        let text = text.to_string().unwrap_or_default();
-        return Some(QueryString::Text(text.trim_start_matches('?').to_owned()));
-    }
-    (!built.unchanged(&now, names)).then(|| QueryString::Entries(groups_from_js(&now, names)))
 }

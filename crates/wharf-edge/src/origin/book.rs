@@ -142,6 +142,12 @@ impl OriginBook {
                 .ok_or_else(|| format!("the distribution has no origin {base}"));
         };
         let base = self.group_primaries.get(base).map_or(base, String::as_str);
+        // The origin and the update decide what is built: a request that asks the same as an
+        // earlier one reuses its origin without making the configuration again.
+        let key = format!("{base}\n{update:?}");
+        if let Some(o) = self.updated.lock().expect("origins lock").get(&key) {
+            return Ok(o.clone());
+        }
         let (config, identity) = self
             .configs
             .get(base)
@@ -151,10 +157,6 @@ impl OriginBook {
             Some(h) => Some(http::HeaderValue::from_str(h).map_err(|_| "bad hostHeader")?),
             None => None,
         };
-        let key = format!("{config:?}\n{identity:?}\n{host:?}");
-        if let Some(o) = self.updated.lock().expect("origins lock").get(&key) {
-            return Ok(o.clone());
-        }
         let built = self.build(&config, &identity, host)?;
         let mut cache = self.updated.lock().expect("origins lock");
         if cache.len() >= MAX_UPDATED_ORIGINS {
